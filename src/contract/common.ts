@@ -1,0 +1,56 @@
+import { z } from "zod";
+import { ERROR_CODES } from "./errors.ts";
+
+/** Bounds the API enforces, published in the README and the OpenAPI document. */
+export const LIMITS = {
+  /** Serialised JSON bytes of `metadata` and of client `customData`. */
+  customDataBytes: 4096,
+  /** Characters of a visitor token the API will look at. */
+  visitorTokenChars: 4096,
+  /** Request body bytes of the visitor-token endpoint. */
+  mintBodyBytes: 16 * 1024,
+  /** Request body bytes of every other JSON endpoint. */
+  bodyBytes: 32 * 1024,
+  /** Characters of a message text. */
+  messageChars: 4000,
+} as const;
+
+const encoder = new TextEncoder();
+
+/** Free-form custom data: a JSON object of at most {@linkcode LIMITS.customDataBytes} bytes. */
+export const CustomData = z
+  .record(z.string().min(1).max(64), z.json())
+  .refine(
+    (value) => encoder.encode(JSON.stringify(value)).length <= LIMITS.customDataBytes,
+    { message: `must be at most ${LIMITS.customDataBytes} bytes of JSON` },
+  )
+  .meta({ id: "CustomData", description: "A JSON object of at most 4096 bytes once serialised." });
+
+/** A workspace of the customer's product, named by the customer's own id. */
+export const Workspace = z
+  .strictObject({
+    externalId: z.string().min(1).max(128).regex(/^[\w.:@-]+$/, {
+      message: "must be letters, digits and . _ : @ - only",
+    }),
+  })
+  .meta({ id: "Workspace" });
+
+/** One field-level error inside a problem. */
+export const FieldError = z
+  .object({ path: z.string(), code: z.string(), message: z.string() })
+  .meta({ id: "FieldError" });
+
+/** RFC 9457 problem details, with the stable `code` of the catalogue. */
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.enum(ERROR_CODES),
+    fix: z.string(),
+    instance: z.string(),
+    errors: z.array(FieldError).optional(),
+  })
+  .meta({ id: "Problem" });
+export type Problem = z.infer<typeof Problem>;

@@ -1,0 +1,104 @@
+import { LIMITS } from "../contract/common.ts";
+import { AppError } from "../domain/app_error.ts";
+import { authenticateCredential } from "./auth.ts";
+import { parseWith, readJson } from "./body.ts";
+import type { AppDeps, AppRoute, Principals } from "./context.ts";
+import { openApiDocument, type SecuritySchemes } from "./openapi.ts";
+import { json, problemResponse } from "./problem.ts";
+import { defineRoute, Router } from "./router.ts";
+import { metaRoutes } from "./routes/meta.ts";
+import { s2sRoutes } from "./routes/s2s.ts";
+import { tenantOpsRoutes } from "./routes/tenant_ops.ts";
+
+/** The application: a fetch handler and the route table it serves. */
+export interface App {
+  handler: (request: Request) => Promise<Response>;
+  routes: readonly AppRoute[];
+}
+
+const SCHEMES: SecuritySchemes = {
+  none: null,
+  s2s: { description: "The tenant's server-to-server token (`setchat_s2s_…`), from the customer's backend only." },
+  admin: { description: "The tenant admin token (`setchat_adm_…`)." },
+};
+
+const CORS_HEADERS = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-headers": "authorization, content-type",
+  "access-control-expose-headers": "x-request-id",
+  "access-control-max-age": "600",
+};
+
+type Authenticators = {
+  [S in keyof Principals]: (request: Request, params: Record<string, string>) => Promise<Principals[S]>;
+};
+
+/** Builds the application over its dependencies. */
+export function createApp(deps: AppDeps): App {
+  const authenticate: Authenticators = {
+    none: () => Promise.resolve(undefined),
+    s2s: (request) => authenticateCredential(deps.store, request, "s2s", deps.now()),
+    admin: async (request, params) => {
+      const credential = await authenticateCredential(deps.store, request, "adm", deps.now());
+      if (params.tenantId !== undefined && params.tenantId !== credential.tenantId) {
+        // Another tenant's id answers exactly like an unknown one.
+        throw new AppError("tenant_not_found", `Cannot find tenant ${params.tenantId}`);
+      }
+      return credential;
+    },
+  };
+
+  const routes: AppRoute[] = [...s2sRoutes(deps), ...tenantOpsRoutes(deps), ...metaRoutes(deps)];
+  let document: Record<string, unknown> | undefined;
+  routes.push(defineRoute<Principals, "none">({
+    method: "GET",
+    path: "/openapi.json",
+    operationId: "openapi",
+    summary: "This document",
+    tag: "Meta",
+    security: "none",
+    cors: true,
+    responses: { 200: { description: "The OpenAPI 3.1 document of this API" } },
+    errors: [],
+    handle: () => json(200, document ??= openApiDocument(routes, SCHEMES)),
+  }));
+  const router = new Router<Principals>(routes);
+
+  async function dispatch(request: Request, url: URL, requestId: string): Promise<Response> {
+    if (request.method === "OPTIONS") return preflight(router, url.pathname);
+    const { route, params } = router.match(request.method, url.pathname);
+    const principal = await authenticate[route.security](request, params);
+    const body = route.body
+      ? parseWith(route.body, await readJson(request, route.bodyLimit ?? LIMITS.bodyBytes))
+      : undefined;
+    const query = route.query ? parseWith(route.query, Object.fromEntries(url.searchParams), "the query") : undefined;
+    return await route.handle({ request, url, params, principal, body, query, requestId });
+  }
+
+  async function handler(request: Request): Promise<Response> {
+    const requestId = crypto.randomUUID();
+    const url = new URL(request.url);
+    let response: Response;
+    try {
+      response = await dispatch(request, url, requestId);
+    } catch (error) {
+      response = problemResponse(error, requestId);
+    }
+    response.headers.set("x-request-id", requestId);
+    if (router.candidates(url.pathname)?.routes.some((r) => r.cors)) {
+      for (const [k, v] of Object.entries(CORS_HEADERS)) response.headers.set(k, v);
+    }
+    return response;
+  }
+
+  return { handler, routes };
+}
+
+function preflight(router: Router<Principals>, pathname: string): Response {
+  const found = router.candidates(pathname);
+  if (!found || !found.routes.some((r) => r.cors)) {
+    throw new AppError("route_not_found", `Cannot answer OPTIONS ${pathname}: no endpoint here accepts browsers`);
+  }
+  const methods = found.routes.map((r) => r.method).join(", ");
+  return new Response(null, { status: 204, headers: { "access-control-allow-methods": methods } });
+}

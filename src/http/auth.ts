@@ -1,0 +1,61 @@
+import { AppError } from "../domain/app_error.ts";
+import { hashesEqual, parseSecret, type SecretKind } from "../identity/secret_token.ts";
+import type { CredentialRecord, Store } from "../store/store.ts";
+
+const KIND_NAMES: Record<SecretKind, string> = {
+  s2s: "a server-to-server token",
+  adm: "a tenant admin token",
+  wss: "a widget session token",
+  dev: "a device credential",
+};
+
+/** The bearer token of a request; throws `auth_missing` or `auth_malformed`. */
+export function bearerToken(request: Request): string {
+  const header = request.headers.get("authorization");
+  if (header === null || header.trim() === "") {
+    throw new AppError("auth_missing", "Cannot authenticate: the Authorization header is missing");
+  }
+  const match = /^Bearer +(\S+)\s*$/i.exec(header);
+  if (!match?.[1]) {
+    throw new AppError("auth_malformed", `Cannot authenticate: the Authorization header must be "Bearer <token>"`);
+  }
+  return match[1];
+}
+
+/**
+ * Authenticates a tenant credential of `kind`: shape and checksum first (a
+ * mistyped token is told apart from a wrong one), then the stored hash,
+ * compared in constant time, then its status.
+ */
+export async function authenticateCredential(
+  store: Store,
+  request: Request,
+  kind: "s2s" | "adm",
+  nowMs: number,
+): Promise<CredentialRecord> {
+  const token = bearerToken(request);
+  const parsed = parseSecret(token);
+  if (!parsed) {
+    const why = /^eyJ[\w-]*\.[\w-]*\.[\w-]*$/.test(token)
+      ? "this is a JWT (a visitor token?), not a SetChat credential"
+      : token.startsWith("setchat_")
+      ? "the token is truncated or mistyped (its checksum does not match)"
+      : `expected ${KIND_NAMES[kind]} starting with "setchat_${kind}_"`;
+    throw new AppError("auth_malformed", `Cannot authenticate: ${why}`);
+  }
+  if (parsed.kind !== kind) {
+    throw new AppError(
+      "auth_wrong_kind",
+      `Cannot authenticate: this endpoint takes ${KIND_NAMES[kind]}, not ${KIND_NAMES[parsed.kind]}`,
+    );
+  }
+  const record = await store.findCredential(parsed.hash);
+  if (!record || record.kind !== kind || !hashesEqual(record.hash, parsed.hash)) {
+    throw new AppError("auth_unknown", `Cannot authenticate: ${KIND_NAMES[kind]} is not recognised`);
+  }
+  if (record.status !== "active") {
+    throw new AppError("auth_revoked", `Cannot authenticate: ${KIND_NAMES[kind]} ${record.displayPrefix} was revoked`);
+  }
+  store.recordCredentialUse(record, nowMs);
+  return record;
+}

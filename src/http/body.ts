@@ -1,0 +1,94 @@
+import type { z } from "zod";
+import { AppError, type FieldError } from "../domain/app_error.ts";
+
+/** Renames users often get wrong, with what to use instead. */
+const FIELD_HINTS: Record<string, string> = {
+  custom_data: `custom data goes in "metadata"`,
+  customData: `custom data goes in "metadata"`,
+  external_user_id: `the field is "externalUserId"`,
+  userId: `the field is "externalUserId"`,
+  site_api_key: `the field is "siteApiKey"`,
+  siteKey: `the field is "siteApiKey"`,
+};
+
+/**
+ * Reads a JSON body: the content type must be JSON (415), the body at most
+ * `limit` bytes, refused before it is all read (413), and parseable (400).
+ */
+export async function readJson(request: Request, limit: number): Promise<unknown> {
+  const type = request.headers.get("content-type") ?? "";
+  if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
+    throw new AppError(
+      "unsupported_media_type",
+      `Cannot read the body: Content-Type is ${type ? `"${type}"` : "missing"}, expected "application/json"`,
+    );
+  }
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > limit) throw tooLarge(limit);
+  const text = await readText(request, limit);
+  if (text.trim() === "") {
+    throw new AppError("malformed_json", "Cannot read the body: it is empty, expected a JSON object");
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new AppError("malformed_json", `Cannot read the body: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+async function readText(request: Request, limit: number): Promise<string> {
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let offset = 0;
+  for (const c of chunks) {
+    all.set(c, offset);
+    offset += c.byteLength;
+  }
+  return new TextDecoder("utf-8", { fatal: false }).decode(all);
+}
+
+function tooLarge(limit: number): AppError {
+  return new AppError("body_too_large", `Cannot read the body: it is larger than ${limit} bytes`);
+}
+
+/** Validates `value` against `schema`, turning zod issues into one field error each. */
+export function parseWith<T>(schema: z.ZodType<T>, value: unknown, what = "the body"): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const errors: FieldError[] = [];
+  let unknown = false;
+  for (const issue of result.error.issues) {
+    const base = issue.path.map(String).join(".");
+    if (issue.code === "unrecognized_keys") {
+      unknown = true;
+      for (const key of issue.keys) {
+        const hint = FIELD_HINTS[key];
+        errors.push({
+          path: base ? `${base}.${key}` : key,
+          code: "unknown_field",
+          message: `Unknown field "${key}"${hint ? `: ${hint}` : ""}`,
+        });
+      }
+    } else {
+      errors.push({ path: base, code: issue.code, message: issue.message });
+    }
+  }
+  const summary = errors.slice(0, 3).map((e) => (e.path ? `"${e.path}": ${e.message}` : e.message)).join("; ");
+  const more = errors.length > 3 ? ` (and ${errors.length - 3} more)` : "";
+  throw new AppError(unknown ? "unknown_field" : "invalid_request", `Cannot accept ${what}: ${summary}${more}`, {
+    errors,
+  });
+}

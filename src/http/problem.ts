@@ -1,0 +1,45 @@
+import type { Problem } from "../contract/common.ts";
+import { ERRORS } from "../contract/errors.ts";
+import { AppError } from "../domain/app_error.ts";
+
+/** Headers every API answer carries: nothing here may be cached or sniffed. */
+export const API_HEADERS = {
+  "cache-control": "no-store",
+  "x-content-type-options": "nosniff",
+} as const;
+
+/** A JSON answer with the API headers. */
+export function json(status: number, body: unknown, headers: HeadersInit = {}): Response {
+  const h = new Headers(headers);
+  h.set("content-type", "application/json");
+  for (const [k, v] of Object.entries(API_HEADERS)) if (!h.has(k)) h.set(k, v);
+  return new Response(JSON.stringify(body), { status, headers: h });
+}
+
+/**
+ * Turns any error into an RFC 9457 problem. An {@linkcode AppError} keeps its
+ * code and, below 500, its detail; anything else is an internal error whose
+ * detail stays in the server log under the request id.
+ */
+export function problemResponse(error: unknown, requestId: string): Response {
+  const known = error instanceof AppError ? error : undefined;
+  if (!known || !known.expose) {
+    console.error(`Request ${requestId} failed:`, error);
+  }
+  const code = known?.code ?? "internal_error";
+  const info = ERRORS[code];
+  const body: Problem = {
+    type: `urn:setchat:error:${code}`,
+    title: info.title,
+    status: info.status,
+    detail: known?.expose ? known.message : "The server failed to answer this request",
+    code,
+    fix: info.fix,
+    instance: `urn:setchat:request:${requestId}`,
+  };
+  if (known && known.errors.length > 0) body.errors = known.errors;
+  const headers = new Headers(known?.headers);
+  headers.set("content-type", "application/problem+json");
+  for (const [k, v] of Object.entries(API_HEADERS)) headers.set(k, v);
+  return new Response(JSON.stringify(body), { status: info.status, headers });
+}

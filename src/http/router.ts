@@ -1,0 +1,118 @@
+import type { z } from "zod";
+import type { ErrorCode } from "../contract/errors.ts";
+import { AppError } from "../domain/app_error.ts";
+
+/** HTTP methods the API uses. */
+export type Method = "GET" | "POST" | "DELETE";
+
+/** What a handler receives: the request, its path parameters, and what the route asked for. */
+export interface RouteContext<Principal, Body, Query> {
+  request: Request;
+  url: URL;
+  params: Record<string, string>;
+  principal: Principal;
+  body: Body;
+  query: Query;
+  requestId: string;
+}
+
+/** One documented response of a route. */
+export interface ResponseSpec {
+  description: string;
+  /** A schema registered with `.meta({ id })`, referenced from the OpenAPI document. */
+  schema?: z.ZodType;
+  contentType?: string;
+}
+
+/**
+ * One endpoint: its documentation, its security scheme, the schemas of what it
+ * reads and the handler. The same object drives routing, validation and the
+ * OpenAPI document, so they cannot disagree.
+ */
+export interface Route<Principals, S extends keyof Principals = keyof Principals, Body = unknown, Query = unknown> {
+  method: Method;
+  /** URLPattern pathname syntax, e.g. `/api/tenants/:tenantId/sites`. */
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  security: S;
+  /** Whether browsers on any origin may call it (the widget API). */
+  cors?: boolean;
+  body?: z.ZodType<Body>;
+  /** Body size limit in bytes, when it differs from the default. */
+  bodyLimit?: number;
+  query?: z.ZodType<Query>;
+  responses: Record<number, ResponseSpec>;
+  /** Error codes this route may answer, for the OpenAPI document. */
+  errors: readonly ErrorCode[];
+  handle(ctx: RouteContext<Principals[S], Body, Query>): Promise<Response> | Response;
+}
+
+/** Defines a route with its handler's context typed from its schemas. */
+export function defineRoute<Principals, S extends keyof Principals, Body = undefined, Query = undefined>(
+  route: Route<Principals, S, Body, Query>,
+): Route<Principals> {
+  return route as unknown as Route<Principals>;
+}
+
+/** A route found for a request, with its path parameters. */
+export interface Match<Principals> {
+  route: Route<Principals>;
+  params: Record<string, string>;
+}
+
+/**
+ * Finds the route of a request: static paths by map lookup, the others by
+ * URLPattern in table order. A path that exists with other methods is a 405.
+ */
+export class Router<Principals> {
+  readonly routes: readonly Route<Principals>[];
+  readonly #static = new Map<string, Route<Principals>[]>();
+  readonly #dynamic: { pattern: URLPattern; routes: Route<Principals>[] }[] = [];
+
+  constructor(routes: readonly Route<Principals>[]) {
+    this.routes = routes;
+    for (const route of routes) {
+      if (!route.path.includes(":")) {
+        const list = this.#static.get(route.path) ?? [];
+        list.push(route);
+        this.#static.set(route.path, list);
+        continue;
+      }
+      const same = this.#dynamic.find((d) => d.routes[0]?.path === route.path);
+      if (same) same.routes.push(route);
+      else this.#dynamic.push({ pattern: new URLPattern({ pathname: route.path }), routes: [route] });
+    }
+  }
+
+  /** The routes of a path, whatever their method, or none. */
+  candidates(pathname: string): { routes: Route<Principals>[]; params: Record<string, string> } | undefined {
+    const fixed = this.#static.get(pathname);
+    if (fixed) return { routes: fixed, params: {} };
+    for (const d of this.#dynamic) {
+      const m = d.pattern.exec({ pathname });
+      if (m) {
+        const params: Record<string, string> = {};
+        for (const [k, v] of Object.entries(m.pathname.groups)) if (v !== undefined) params[k] = v;
+        return { routes: d.routes, params };
+      }
+    }
+    return undefined;
+  }
+
+  /** The route for `method` on `pathname`; throws a 404 or 405 problem. */
+  match(method: string, pathname: string): Match<Principals> {
+    const found = this.candidates(pathname);
+    if (!found) throw new AppError("route_not_found", `Cannot ${method} ${pathname}: no such endpoint`);
+    const route = found.routes.find((r) => r.method === method);
+    if (!route) {
+      const allow = found.routes.map((r) => r.method).join(", ");
+      throw new AppError("method_not_allowed", `Cannot ${method} ${pathname}: the endpoint allows ${allow}`, {
+        headers: { allow },
+      });
+    }
+    return { route, params: found.params };
+  }
+}

@@ -1,0 +1,52 @@
+import { Health, Jwks, Version } from "../../contract/meta.ts";
+import { CONTRACT_VERSION } from "../../contract/meta.ts";
+import { IMPLEMENTATION, VERSION } from "../../version.ts";
+import type { AppDeps, AppRoute, Principals } from "../context.ts";
+import { json } from "../problem.ts";
+import { defineRoute } from "../router.ts";
+
+/** Health, version and the public signing keys. */
+export function metaRoutes(deps: AppDeps): AppRoute[] {
+  return [
+    defineRoute<Principals, "none">({
+      method: "GET",
+      path: "/healthz",
+      operationId: "health",
+      summary: "Liveness check",
+      tag: "Meta",
+      security: "none",
+      responses: { 200: { description: "The server is up", schema: Health } },
+      errors: [],
+      handle: () => json(200, { status: "ok" }),
+    }),
+    defineRoute<Principals, "none">({
+      method: "GET",
+      path: "/api/version",
+      operationId: "version",
+      summary: "Which implementation this is, and which contract version it follows",
+      tag: "Meta",
+      security: "none",
+      responses: { 200: { description: "Implementation and contract versions", schema: Version } },
+      errors: [],
+      handle: () =>
+        json(200, {
+          implementation: IMPLEMENTATION,
+          version: VERSION,
+          contractVersion: CONTRACT_VERSION,
+          issuer: deps.config.issuer,
+        }),
+    }),
+    defineRoute<Principals, "none">({
+      method: "GET",
+      path: "/.well-known/jwks.json",
+      operationId: "jwks",
+      summary: "Public keys that verify visitor tokens",
+      tag: "Meta",
+      security: "none",
+      cors: true,
+      responses: { 200: { description: "A JSON Web Key Set", schema: Jwks } },
+      errors: [],
+      handle: () => json(200, deps.keys.jwks, { "cache-control": "public, max-age=300" }),
+    }),
+  ];
+}

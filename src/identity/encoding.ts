@@ -1,0 +1,34 @@
+/** Base62 in ASCII order, so that encoded fixed-width numbers sort as numbers. */
+const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/** Encodes a non-negative integer as base62, left-padded to `width`. */
+export function base62(value: bigint, width: number): string {
+  let out = "";
+  let rest = value;
+  while (rest > 0n) {
+    out = ALPHABET[Number(rest % 62n)] + out;
+    rest /= 62n;
+  }
+  if (out.length > width) throw new RangeError(`Cannot encode in ${width} base62 digits: value too large`);
+  return out.padStart(width, "0");
+}
+
+/** Reads bytes as one big-endian unsigned integer. */
+export function bytesToBigInt(bytes: Uint8Array): bigint {
+  let n = 0n;
+  for (const b of bytes) n = (n << 8n) | BigInt(b);
+  return n;
+}
+
+/** `n` cryptographically random bytes. */
+export function randomBytes(n: number): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(n));
+}
+
+/**
+ * A sortable, unguessable id: prefix, 8 base62 digits of milliseconds, then
+ * 72 random bits. Ids made later sort after ids made earlier.
+ */
+export function newId(prefix: string, nowMs: number): string {
+  return `${prefix}_${base62(BigInt(nowMs), 8)}${base62(bytesToBigInt(randomBytes(9)), 13)}`;
+}

@@ -1,0 +1,112 @@
+import { join } from "node:path";
+import type { ServerConfig } from "./config.ts";
+import { type App, createApp } from "./http/app.ts";
+import type { AppDeps } from "./http/context.ts";
+import { generateSigningKey, importSigningKeys } from "./identity/signing_keys.ts";
+import { type ProvisionedTenant, provisionTenant } from "./provisioning.ts";
+import { openKvStore } from "./store/kv_store.ts";
+import type { Store } from "./store/store.ts";
+
+/** What the first start of an empty store created: shown once. */
+export interface DemoTenants {
+  acme: ProvisionedTenant;
+  /** A second tenant, so that "another tenant's site" can be tried. */
+  globex: ProvisionedTenant;
+}
+
+/** A started reference server. */
+export interface RunningServer extends AsyncDisposable {
+  /** Loopback URL for programs, e.g. `http://127.0.0.1:8787`. */
+  url: string;
+  /** URL for people and for `dev.env`, e.g. `http://localhost:8787`. */
+  publicUrl: string;
+  app: App;
+  deps: AppDeps;
+  /** Set when this start created the demo tenants. */
+  demo: DemoTenants | undefined;
+  close(): Promise<void>;
+}
+
+/** Options of {@linkcode startServer}. */
+export interface StartOptions {
+  /** Where start-up messages go; silent by default. */
+  log?: (line: string) => void;
+  now?: () => number;
+}
+
+/** Opens the store, creates the demo tenants on first start, and serves the application. */
+export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
+  const now = options.now ?? Date.now;
+  const inMemory = config.dataDir === ":memory:";
+  if (!inMemory) await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const store = await openKvStore({ path: inMemory ? ":memory:" : join(config.dataDir, "store.kv") });
+  try {
+    const keys = await importSigningKeys(await store.signingKeys(() => generateSigningKey(now())));
+    const demo = (await store.isEmpty()) ? await provisionDemo(store, now()) : undefined;
+    const deps: AppDeps = {
+      store,
+      keys,
+      config: { issuer: config.issuer, visitorTokenLifetime: config.visitorTokenLifetime },
+      now,
+    };
+    const app = createApp(deps);
+    const server = Deno.serve({ hostname: config.hostname, port: config.port, onListen() {} }, app.handler);
+    const port = server.addr.port;
+    const loopback = ["127.0.0.1", "0.0.0.0", "localhost"].includes(config.hostname);
+    const url = `http://${loopback ? "127.0.0.1" : config.hostname}:${port}`;
+    const publicUrl = config.publicUrl ?? (loopback ? `http://localhost:${port}` : url);
+    if (!inMemory) await writeDevEnv(join(config.dataDir, "dev.env"), publicUrl, demo);
+    let closed: Promise<void> | undefined;
+    const close = () =>
+      closed ??= (async () => {
+        await server.shutdown();
+        await store.close();
+      })();
+    return { url, publicUrl, app, deps, demo, close, [Symbol.asyncDispose]: close };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+async function provisionDemo(store: Store, nowMs: number): Promise<DemoTenants> {
+  const acme = await provisionTenant(store, { name: "Acme (demo)", siteNames: ["Acme app"], nowMs });
+  const globex = await provisionTenant(store, { name: "Globex (demo)", siteNames: ["Globex portal"], nowMs });
+  return { acme, globex };
+}
+
+/** The environment a customer's backend and the conformance runner read. */
+export function devEnv(publicUrl: string, demo: DemoTenants): Record<string, string> {
+  return {
+    SETCHAT_API_URL: publicUrl,
+    SETCHAT_TENANT_ID: demo.acme.tenant.id,
+    SETCHAT_SITE_API_KEY: demo.acme.sites[0]!.apiKey,
+    SETCHAT_SERVER_TOKEN: demo.acme.serverToken,
+    SETCHAT_ADMIN_TOKEN: demo.acme.adminToken,
+    SETCHAT_FOREIGN_SITE_API_KEY: demo.globex.sites[0]!.apiKey,
+  };
+}
+
+/**
+ * Writes `dev.env` (mode 0600) on first start. On later starts only the API
+ * URL is brought up to date: the tokens' plaintext is not kept anywhere else.
+ */
+async function writeDevEnv(path: string, publicUrl: string, demo: DemoTenants | undefined): Promise<void> {
+  if (demo) {
+    const lines = Object.entries(devEnv(publicUrl, demo)).map(([k, v]) => `${k}=${v}`);
+    const text = "# SetChat reference server: demo tenant credentials. Keep this file private.\n" +
+      "# Use it with: set -a; . .setchat/dev.env; set +a\n" + lines.join("\n") + "\n";
+    await Deno.writeTextFile(path, text, { mode: 0o600 });
+    await Deno.chmod(path, 0o600);
+    return;
+  }
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw error;
+  }
+  const updated = text.replace(/^SETCHAT_API_URL=.*$/m, `SETCHAT_API_URL=${publicUrl}`);
+  if (updated !== text) await Deno.writeTextFile(path, updated, { mode: 0o600 });
+}
