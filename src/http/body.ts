@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { LIMITS } from "../contract/common.ts";
 import { AppError, type FieldError } from "../domain/app_error.ts";
 
 /** Renames users often get wrong, with what to use instead. */
@@ -29,11 +30,35 @@ export async function readJson(request: Request, limit: number): Promise<unknown
   if (text.trim() === "") {
     throw new AppError("malformed_json", "Cannot read the body: it is empty, expected a JSON object");
   }
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (error) {
     throw new AppError("malformed_json", `Cannot read the body: ${(error as Error).message}`, { cause: error });
   }
+  const deep = tooDeep(value, LIMITS.jsonDepth);
+  if (deep !== undefined) {
+    throw new AppError("invalid_request", `Cannot accept the body: it nests deeper than ${LIMITS.jsonDepth} levels`, {
+      errors: [{ path: deep, code: "too_deep", message: `nests deeper than ${LIMITS.jsonDepth} levels` }],
+    });
+  }
+  return value;
+}
+
+/**
+ * The top-level field under which `value` nests deeper than `max`, or
+ * `undefined`. Walks without recursion: validators that recurse would
+ * overflow the stack on a body of 16 KiB of brackets.
+ */
+function tooDeep(value: unknown, max: number): string | undefined {
+  const stack: [unknown, number, string][] = [[value, 0, ""]];
+  while (stack.length > 0) {
+    const [v, depth, top] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (depth >= max) return top;
+    for (const [k, child] of Object.entries(v)) stack.push([child, depth + 1, depth === 0 ? k : top]);
+  }
+  return undefined;
 }
 
 async function readText(request: Request, limit: number): Promise<string> {

@@ -131,10 +131,12 @@ export class KvStore implements Store {
     await this.#flushUses();
     const entries = await this.#s2sEntries(tenantId);
     const used = await this.#getMany<Deno.KvU64>(entries.map((e) => K.lastUsed(e.value.id)));
-    return entries.map((e, i) => {
-      const u = used[i]?.value;
-      return { ...e.value, lastUsedAt: u ? Number(u.value) : null };
-    });
+    return entries
+      .map((e, i) => {
+        const u = used[i]?.value;
+        return { ...e.value, lastUsedAt: u ? Number(u.value) : null };
+      })
+      .sort((x, y) => x.createdAt - y.createdAt || (x.id < y.id ? -1 : 1));
   }
 
   async rotateS2sToken(tenantId: string, token: CredentialRecord): Promise<void> {
@@ -189,6 +191,10 @@ export class KvStore implements Store {
   async close(): Promise<void> {
     await this.#flushUses();
     this.#kv.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   async #tenantEntry(tenantId: string): Promise<Deno.KvEntry<TenantRecord>> {

@@ -48,7 +48,7 @@ export interface NewTenant {
  * stand in for the embedded one. Operations that must be atomic (rotation,
  * revocation) are single methods here.
  */
-export interface Store {
+export interface Store extends AsyncDisposable {
   /** Whether the store holds no tenant yet. */
   isEmpty(): Promise<boolean>;
   createTenant(input: NewTenant): Promise<void>;

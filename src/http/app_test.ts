@@ -1,0 +1,129 @@
+import assert from "node:assert/strict";
+import { z } from "zod";
+import { ERROR_CODES } from "../contract/errors.ts";
+import { Jwks, Version } from "../contract/meta.ts";
+import { body, testApp } from "../test_utils.ts";
+
+Deno.test("GET /healthz, /api/version and /.well-known/jwks.json answer their schemas", async () => {
+  await using t = await testApp();
+  assert.deepEqual(await body(await t.fetch("/healthz")), { status: "ok" });
+  const version = Version.parse(await body(await t.fetch("/api/version")));
+  assert.equal(version.implementation, "setchat-reference");
+  assert.equal(version.issuer, "setchat-test");
+  const jwks = Jwks.parse(await body(await t.fetch("/.well-known/jwks.json")));
+  assert.deepEqual(jwks.keys.map((k) => [k.kty, k.alg, k.use, k.kid]), [[
+    "OKP",
+    "EdDSA",
+    "sig",
+    t.deps.keys.current.kid,
+  ]]);
+  assert.ok(!("d" in jwks.keys[0]!), "the private part is published");
+});
+
+Deno.test("GET /openapi.json documents every route, its errors and the schemas it references", async () => {
+  await using t = await testApp();
+  const doc = await body(await t.fetch("/openapi.json"));
+  assert.equal(doc.openapi, "3.1.0");
+  const operations = Object.values(doc.paths).flatMap((p) => Object.values(p as object)) as {
+    operationId: string;
+    responses: Record<string, unknown>;
+  }[];
+  for (
+    const id of ["mintVisitorToken", "rotateS2sToken", "revokePreviousS2sTokens", "listS2sTokens", "jwks", "version"]
+  ) {
+    assert.ok(operations.some((o) => o.operationId === id), id);
+  }
+  const mint = doc.paths["/api/widget/visitor-token"].post;
+  assert.deepEqual(mint.requestBody.content["application/json"].schema, {
+    $ref: "#/components/schemas/MintVisitorTokenRequest",
+  });
+  assert.ok(mint.responses["401"] && mint.responses["400"] && mint.responses["403"] && mint.responses["413"]);
+  assert.deepEqual(mint.security, [{ s2s: [] }]);
+  const request = doc.components.schemas.MintVisitorTokenRequest;
+  assert.equal(request.additionalProperties, false);
+  assert.deepEqual(request.required.sort(), ["externalUserId", "siteApiKey"]);
+  assert.deepEqual(doc.components.schemas.Problem.properties.code.enum, ERROR_CODES);
+  // Every reference resolves.
+  for (const ref of JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/(\w+)"/g)) {
+    assert.ok(doc.components.schemas[ref[1]!], `dangling $ref ${ref[1]}`);
+  }
+  assert.ok(z.object({}).safeParse(doc.components.schemas).success);
+});
+
+Deno.test("unknown paths are 404 and wrong methods 405 with Allow, as problems", async () => {
+  await using t = await testApp();
+  const missing = await t.fetch("/api/nope");
+  assert.equal(missing.status, 404);
+  assert.equal((await body(missing)).code, "route_not_found");
+  const wrong = await t.fetch("/api/widget/visitor-token");
+  assert.equal(wrong.status, 405);
+  assert.equal(wrong.headers.get("allow"), "POST");
+  assert.equal((await body(wrong)).code, "method_not_allowed");
+  const put = await t.fetch("/api/tenants/x/widget-identity/s2s-token/rotate", { method: "PUT" });
+  assert.equal(put.status, 405);
+});
+
+Deno.test("server-to-server endpoints send no CORS headers; public documents do", async () => {
+  await using t = await testApp();
+  const mint = await t.post("/api/widget/visitor-token", t.a.serverToken, {});
+  assert.equal(mint.headers.get("access-control-allow-origin"), null);
+  const preflight = await t.fetch("/api/widget/visitor-token", { method: "OPTIONS" });
+  assert.equal(preflight.status, 404);
+  assert.equal(preflight.headers.get("access-control-allow-origin"), null);
+  await preflight.body?.cancel();
+  await mint.body?.cancel();
+  const jwks = await t.fetch("/.well-known/jwks.json");
+  assert.equal(jwks.headers.get("access-control-allow-origin"), "*");
+  await jwks.body?.cancel();
+});
+
+Deno.test("an unexpected failure is a 500 problem whose detail stays in the log", async () => {
+  await using t = await testApp();
+  const original = t.deps.store.findSiteByApiKey;
+  t.deps.store.findSiteByApiKey = () => Promise.reject(new Error("disk on fire: /secret/path"));
+  const logged: unknown[] = [];
+  const error = console.error;
+  console.error = (...args: unknown[]) => logged.push(args);
+  try {
+    const res = await t.post("/api/widget/visitor-token", t.a.serverToken, {
+      siteApiKey: t.a.sites[0]!.apiKey,
+      externalUserId: "u",
+    });
+    const b = await body(res);
+    assert.equal(res.status, 500);
+    assert.equal(b.code, "internal_error");
+    assert.ok(!JSON.stringify(b).includes("disk on fire"));
+    assert.ok(JSON.stringify(logged).includes(b.instance.split(":").at(-1)));
+  } finally {
+    console.error = error;
+    t.deps.store.findSiteByApiKey = original;
+  }
+});
+
+Deno.test("no token plaintext reaches the log, whatever the request", async () => {
+  await using t = await testApp();
+  const lines: string[] = [];
+  const saved = { log: console.log, error: console.error, warn: console.warn, info: console.info };
+  for (const k of Object.keys(saved) as (keyof typeof saved)[]) {
+    console[k] = (...args: unknown[]) => lines.push(args.map(String).join(" "));
+  }
+  try {
+    const site = t.a.sites[0]!.apiKey;
+    await t.post("/api/widget/visitor-token", t.a.serverToken, { siteApiKey: site, externalUserId: "u" });
+    await t.post("/api/widget/visitor-token", t.a.serverToken.slice(0, -2), { siteApiKey: site, externalUserId: "u" });
+    const rotated = await body(
+      await t.post(`/api/tenants/${t.a.tenant.id}/widget-identity/s2s-token/rotate`, t.a.adminToken),
+    );
+    await t.post(`/api/tenants/${t.a.tenant.id}/widget-identity/s2s-token/revoke-previous`, t.a.adminToken);
+    await t.post("/api/widget/visitor-token", t.a.serverToken, { siteApiKey: site, externalUserId: "u" });
+    t.deps.store.findSiteByApiKey = () => Promise.reject(new Error("boom"));
+    await t.post("/api/widget/visitor-token", rotated.token, { siteApiKey: site, externalUserId: "u" });
+    const all = lines.join("\n");
+    assert.ok(lines.length > 0, "the 500 above should have logged something");
+    for (const secret of [t.a.serverToken, t.a.adminToken, rotated.token]) {
+      assert.ok(!all.includes(secret.slice(12, 40)), "a token was logged");
+    }
+  } finally {
+    Object.assign(console, saved);
+  }
+});

@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import * as jose from "jose";
+import { TOKEN_TRANSFORMS, TRANSFORM_NAMES, type TransformName } from "../../conformance/token_transforms.ts";
+import { AppError } from "../domain/app_error.ts";
+import { generateSigningKey, importSigningKeys } from "./signing_keys.ts";
+import { mintVisitorToken, verifyVisitorToken, VISITOR_TOKEN_TYP } from "./visitor_token.ts";
+
+const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
+const keys = await importSigningKeys([await generateSigningKey(NOW)]);
+const site = { issuer: "setchat-test", siteApiKey: "site_a", tenantId: "ten_a" };
+const mint = (nowMs = NOW, lifetimeSeconds = 300) =>
+  mintVisitorToken(
+    keys,
+    { externalUserId: "u-1", email: "u@example.com", metadata: { plan: "pro" }, workspace: "w1" },
+    {
+      ...site,
+      lifetimeSeconds,
+      nowMs,
+    },
+  );
+const verify = (token: string, nowMs = NOW, over: Partial<typeof site> = {}) =>
+  verifyVisitorToken(keys, token, { ...site, ...over, nowMs });
+
+async function refused(promise: Promise<unknown>, code: string) {
+  await assert.rejects(promise, (e) => {
+    assert.ok(e instanceof AppError, `not an AppError: ${e}`);
+    assert.equal(e.code, code, e.message);
+    assert.equal(e.status, 401);
+    return true;
+  });
+}
+
+Deno.test("mintVisitorToken() signs an EdDSA token with an explicit typ, our kid and every claim", async () => {
+  const token = await mint();
+  const header = jose.decodeProtectedHeader(token);
+  assert.deepEqual(header, { alg: "EdDSA", typ: VISITOR_TOKEN_TYP, kid: keys.current.kid });
+  const claims = jose.decodeJwt(token);
+  assert.equal(claims.sub, "u-1");
+  assert.equal(claims.aud, "site_a");
+  assert.equal(claims.iss, "setchat-test");
+  assert.equal(claims.tenant, "ten_a");
+  assert.equal(claims.exp! - claims.iat!, 300);
+  assert.equal(claims.iat, NOW / 1000);
+  assert.match(String(claims.jti), /^[0-9a-f-]{36}$/);
+  assert.deepEqual(claims.metadata, { plan: "pro" });
+  assert.equal(claims.workspace, "w1");
+  assert.notEqual(jose.decodeJwt(await mint()).jti, claims.jti);
+});
+
+Deno.test("verifyVisitorToken() accepts a genuine token within its lifetime and the clock skew", async () => {
+  const token = await mint();
+  assert.equal((await verify(token)).sub, "u-1");
+  assert.equal((await verify(token, NOW + 299_000)).email, "u@example.com");
+  assert.equal((await verify(token, NOW + 320_000)).sub, "u-1", "30 s of skew after exp");
+  assert.equal((await verify(await mint(NOW + 20_000))).sub, "u-1", "iat 20 s ahead is within the skew");
+});
+
+Deno.test("verifyVisitorToken() refuses a token once expired past the skew", async () => {
+  await refused(verify(await mint(), NOW + 331_000), "visitor_token_expired");
+});
+
+Deno.test("verifyVisitorToken() refuses another site, issuer or tenant", async () => {
+  const token = await mint();
+  await refused(verify(token, NOW, { siteApiKey: "site_b" }), "visitor_token_invalid");
+  await refused(verify(token, NOW, { issuer: "someone-else" }), "visitor_token_invalid");
+  await refused(verify(token, NOW, { tenantId: "ten_b" }), "visitor_token_invalid");
+});
+
+Deno.test("verifyVisitorToken() refuses a token signed by a key that is not ours", async () => {
+  const other = await importSigningKeys([await generateSigningKey(NOW)]);
+  const foreign = await mintVisitorToken(other, { externalUserId: "u-1" }, {
+    ...site,
+    lifetimeSeconds: 300,
+    nowMs: NOW,
+  });
+  await refused(verify(foreign), "visitor_token_invalid");
+});
+
+Deno.test("verifyVisitorToken() accepts tokens of an older key still published", async () => {
+  const older = await generateSigningKey(NOW - 1000);
+  const newer = await generateSigningKey(NOW);
+  const before = await importSigningKeys([older]);
+  const token = await mintVisitorToken(before, { externalUserId: "u-1" }, {
+    ...site,
+    lifetimeSeconds: 300,
+    nowMs: NOW,
+  });
+  const after = await importSigningKeys([older, newer]);
+  assert.equal(after.current.kid, newer.kid);
+  assert.equal((await verifyVisitorToken(after, token, { ...site, nowMs: NOW })).sub, "u-1");
+});
+
+const EXPECTED: Partial<Record<TransformName, string>> = {
+  resigned_expired: "visitor_token_expired",
+  resigned_not_yet_valid: "visitor_token_not_yet_valid",
+  resigned_issued_in_future: "visitor_token_not_yet_valid",
+};
+
+Deno.test("verifyVisitorToken() refuses every named attack", async (t) => {
+  const ctx = {
+    signingKey: { kid: keys.current.kid, privateKey: keys.current.privateKey, alg: "EdDSA" },
+    jwks: keys.jwks as jose.JSONWebKeySet,
+    nowSeconds: NOW / 1000,
+  };
+  for (const name of TRANSFORM_NAMES) {
+    await t.step(`${name}: ${TOKEN_TRANSFORMS[name].description}`, async () => {
+      const attack = await TOKEN_TRANSFORMS[name].apply(await mint(), ctx);
+      await refused(verify(attack), EXPECTED[name] ?? "visitor_token_invalid");
+    });
+  }
+});
+
+Deno.test("verifyVisitorToken() holds when the re-signing attacks keep the genuine claims", async () => {
+  // Guards the attacks themselves: re-signing without a change must verify,
+  // or the resigned_* cases above would pass for the wrong reason.
+  const { SignJWT, decodeJwt, decodeProtectedHeader } = jose;
+  const token = await mint();
+  const copy = await new SignJWT(decodeJwt(token))
+    .setProtectedHeader(decodeProtectedHeader(token) as jose.JWTHeaderParameters)
+    .sign(keys.current.privateKey);
+  assert.equal((await verify(copy)).sub, "u-1");
+});
