@@ -64,13 +64,16 @@ export function createApp(deps: AppDeps): App {
   }));
   const router = new Router<Principals>(routes);
 
-  async function dispatch(request: Request, url: URL, requestId: string): Promise<Response> {
-    if (request.method === "OPTIONS") return preflight(router, url.pathname);
-    const { route, params } = router.match(request.method, url.pathname);
+  async function dispatch(request: Request, url: URL, requestId: string, found: Candidates): Promise<Response> {
+    if (request.method === "OPTIONS") return preflight(found, url.pathname);
+    const { route, params } = router.select(found, request.method, url.pathname);
+    // The body is read from the first tick: reading it only after the
+    // authentication's await measured about 20 µs slower per request. Its
+    // errors wait until authentication has had its say (401 before 400).
+    const reading = route.body ? readJson(request, route.bodyLimit ?? LIMITS.bodyBytes) : undefined;
+    reading?.catch(() => {});
     const principal = await authenticate[route.security](request, params);
-    const body = route.body
-      ? parseWith(route.body, await readJson(request, route.bodyLimit ?? LIMITS.bodyBytes))
-      : undefined;
+    const body = route.body ? parseWith(route.body, await reading) : undefined;
     const query = route.query ? parseWith(route.query, Object.fromEntries(url.searchParams), "the query") : undefined;
     return await route.handle({ request, url, params, principal, body, query, requestId });
   }
@@ -78,14 +81,15 @@ export function createApp(deps: AppDeps): App {
   async function handler(request: Request): Promise<Response> {
     const requestId = crypto.randomUUID();
     const url = new URL(request.url);
+    const found = router.candidates(url.pathname);
     let response: Response;
     try {
-      response = await dispatch(request, url, requestId);
+      response = await dispatch(request, url, requestId, found);
     } catch (error) {
       response = problemResponse(error, requestId);
     }
     response.headers.set("x-request-id", requestId);
-    if (router.candidates(url.pathname)?.routes.some((r) => r.cors)) {
+    if (found?.routes.some((r) => r.cors)) {
       for (const [k, v] of Object.entries(CORS_HEADERS)) response.headers.set(k, v);
     }
     return response;
@@ -94,8 +98,9 @@ export function createApp(deps: AppDeps): App {
   return { handler, routes };
 }
 
-function preflight(router: Router<Principals>, pathname: string): Response {
-  const found = router.candidates(pathname);
+type Candidates = ReturnType<Router<Principals>["candidates"]>;
+
+function preflight(found: Candidates, pathname: string): Response {
   if (!found || !found.routes.some((r) => r.cors)) {
     throw new AppError("route_not_found", `Cannot answer OPTIONS ${pathname}: no endpoint here accepts browsers`);
   }

@@ -24,9 +24,11 @@ export async function readJson(request: Request, limit: number): Promise<unknown
       `Cannot read the body: Content-Type is ${type ? `"${type}"` : "missing"}, expected "application/json"`,
     );
   }
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > limit) throw tooLarge(limit);
-  const text = await readText(request, limit);
+  const length = request.headers.get("content-length");
+  if (length !== null && Number(length) > limit) throw tooLarge(limit);
+  // With a Content-Length the server reads exactly that many bytes; without
+  // one (chunked), the body is read piece by piece and cut off at the limit.
+  const text = length !== null ? await request.text() : await readText(request, limit);
   if (text.trim() === "") {
     throw new AppError("malformed_json", "Cannot read the body: it is empty, expected a JSON object");
   }

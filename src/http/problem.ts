@@ -8,12 +8,12 @@ export const API_HEADERS = {
   "x-content-type-options": "nosniff",
 } as const;
 
-/** A JSON answer with the API headers. */
-export function json(status: number, body: unknown, headers: HeadersInit = {}): Response {
-  const h = new Headers(headers);
-  h.set("content-type", "application/json");
-  for (const [k, v] of Object.entries(API_HEADERS)) if (!h.has(k)) h.set(k, v);
-  return new Response(JSON.stringify(body), { status, headers: h });
+/** A JSON answer with the API headers; `headers` may override them. */
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { ...API_HEADERS, "content-type": "application/json", ...headers },
+  });
 }
 
 /**

@@ -104,7 +104,11 @@ export class Router<Principals> {
 
   /** The route for `method` on `pathname`; throws a 404 or 405 problem. */
   match(method: string, pathname: string): Match<Principals> {
-    const found = this.candidates(pathname);
+    return this.select(this.candidates(pathname), method, pathname);
+  }
+
+  /** The route for `method` among a path's candidates; throws a 404 or 405 problem. */
+  select(found: ReturnType<Router<Principals>["candidates"]>, method: string, pathname: string): Match<Principals> {
     if (!found) throw new AppError("route_not_found", `Cannot ${method} ${pathname}: no such endpoint`);
     const route = found.routes.find((r) => r.method === method);
     if (!route) {

@@ -2,12 +2,14 @@
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /** Encodes a non-negative integer as base62, left-padded to `width`. */
-export function base62(value: bigint, width: number): string {
+export function base62(value: bigint | number, width: number): string {
   let out = "";
-  let rest = value;
-  while (rest > 0n) {
-    out = ALPHABET[Number(rest % 62n)] + out;
-    rest /= 62n;
+  if (typeof value === "number") {
+    // The fast path for checksums and timestamps, which fit in a double.
+    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`Cannot encode ${value} in base62`);
+    for (let rest = value; rest > 0; rest = Math.floor(rest / 62)) out = ALPHABET[rest % 62] + out;
+  } else {
+    for (let rest = value; rest > 0n; rest /= 62n) out = ALPHABET[Number(rest % 62n)] + out;
   }
   if (out.length > width) throw new RangeError(`Cannot encode in ${width} base62 digits: value too large`);
   return out.padStart(width, "0");
@@ -30,5 +32,5 @@ export function randomBytes(n: number): Uint8Array {
  * 72 random bits. Ids made later sort after ids made earlier.
  */
 export function newId(prefix: string, nowMs: number): string {
-  return `${prefix}_${base62(BigInt(nowMs), 8)}${base62(bytesToBigInt(randomBytes(9)), 13)}`;
+  return `${prefix}_${base62(nowMs, 8)}${base62(bytesToBigInt(randomBytes(9)), 13)}`;
 }

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
+import { crc32 } from "node:zlib";
 import { base62, bytesToBigInt, randomBytes } from "./encoding.ts";
 
 /**
@@ -6,9 +7,10 @@ import { base62, bytesToBigInt, randomBytes } from "./encoding.ts";
  * (`adm`), widget session tokens (`wss`) and device credentials (`dev`).
  *
  * Shape: `setchat_<kind>_` + 43 base62 digits (256 random bits) + 6 base62
- * digits of checksum. The prefix makes a leaked token recognisable to secret
- * scanners; the checksum tells a mistyped token from a wrong one without any
- * lookup. Only the SHA-256 hash and a display prefix are ever stored.
+ * digits of CRC32 checksum. The prefix makes a leaked token recognisable to
+ * secret scanners; the checksum tells a mistyped token from a wrong one
+ * without any lookup (it guards against typos, not attackers: the lookup by
+ * SHA-256 does that). Only the SHA-256 hash and a display prefix are stored.
  */
 export type SecretKind = "s2s" | "adm" | "wss" | "dev";
 
@@ -35,7 +37,7 @@ function sha256(text: string): Buffer {
 }
 
 function checksum(prefixAndBody: string): string {
-  return base62(bytesToBigInt(sha256(prefixAndBody).subarray(0, 4)), CHECKSUM_DIGITS);
+  return base62(crc32(prefixAndBody), CHECKSUM_DIGITS);
 }
 
 /** The hex SHA-256 of a secret's plaintext: the only form that is stored. */
@@ -63,14 +65,14 @@ export function parseSecret(text: string): ParsedSecret | undefined {
   const match = SHAPE.exec(text);
   if (!match) return undefined;
   const cut = text.length - CHECKSUM_DIGITS;
-  const expected = Buffer.from(checksum(text.slice(0, cut)));
-  if (!timingSafeEqual(expected, Buffer.from(text.slice(cut)))) return undefined;
+  // The checksum derives from the token's own text: comparing it reveals nothing secret.
+  if (checksum(text.slice(0, cut)) !== text.slice(cut)) return undefined;
   return { kind: match[1] as SecretKind, hash: hashSecret(text) };
 }
 
+const encoder = new TextEncoder();
+
 /** Compares two hex hashes in constant time. */
 export function hashesEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a, "hex");
-  const y = Buffer.from(b, "hex");
-  return x.length === y.length && timingSafeEqual(x, y);
+  return a.length === b.length && timingSafeEqual(encoder.encode(a), encoder.encode(b));
 }

@@ -1,0 +1,171 @@
+/**
+ * The mint endpoint against its ceilings, measured side by side in one run:
+ *
+ * - raw: visitor tokens signed per second in this process with the same jose
+ *   call the endpoint makes, 32 in flight (the rate no endpoint can pass);
+ * - minimal: an HTTP endpoint that only reads the body and signs, the ceiling
+ *   of any per-request signer on this runtime;
+ * - reference: `POST /api/widget/visitor-token` with authentication,
+ *   validation and the site check.
+ *
+ * The load comes from another process (`_load.ts`) over loopback. Rounds are
+ * interleaved and medians reported, since a shared virtual machine drifts.
+ * CPU time of this process per request is printed too: it moves less than
+ * throughput when the host is noisy.
+ */
+import process from "node:process";
+import { generateSigningKey, importSigningKeys, type SigningKeys } from "../src/identity/signing_keys.ts";
+import { mintVisitorToken } from "../src/identity/visitor_token.ts";
+import { startServer } from "../src/server.ts";
+
+/** Options of the mint benchmark. */
+export interface MintBenchOptions {
+  seconds: number;
+  rounds: number;
+  concurrency: number;
+}
+
+/** One measured rate, with the server's CPU time per operation when it served HTTP. */
+export interface Measure {
+  perSecond: number;
+  cpuMicrosPerOp?: number;
+}
+
+/** The benchmark's medians. */
+export interface MintBenchResult {
+  raw: Measure;
+  minimal: Measure;
+  reference: Measure;
+}
+
+const PROFILE = { externalUserId: "user-42", email: "ada@example.com", metadata: { plan: "pro" } };
+
+function sign(keys: SigningKeys, siteApiKey: string): Promise<string> {
+  return mintVisitorToken(keys, PROFILE, {
+    issuer: "bench",
+    siteApiKey,
+    tenantId: "ten_bench",
+    lifetimeSeconds: 300,
+    nowMs: Date.now(),
+  });
+}
+
+async function rawSigning(keys: SigningKeys, options: MintBenchOptions): Promise<Measure> {
+  const loop = async (seconds: number) => {
+    let count = 0;
+    const start = performance.now();
+    const end = start + seconds * 1000;
+    await Promise.all(Array.from({ length: options.concurrency }, async () => {
+      while (performance.now() < end) {
+        await sign(keys, "site_bench");
+        count++;
+      }
+    }));
+    return count / ((performance.now() - start) / 1000);
+  };
+  await loop(0.5);
+  return { perSecond: await loop(options.seconds) };
+}
+
+/** Runs `_load.ts` in its own process and measures this process's CPU meanwhile. */
+export async function loadFromAnotherProcess(spec: {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+  concurrency: number;
+  warmupSeconds: number;
+  seconds: number;
+}): Promise<Measure & { statuses: Record<string, number> }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net=127.0.0.1", new URL("./_load.ts", import.meta.url).pathname, JSON.stringify(spec)],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  // CPU is sampled over the whole child's life; the warm-up is subtracted by rate.
+  const before = process.cpuUsage();
+  const out = await child.output();
+  const used = process.cpuUsage(before);
+  if (!out.success) throw new Error("Cannot run the load generator: it exited with an error");
+  const r = JSON.parse(new TextDecoder().decode(out.stdout));
+  const totalRequests = r.requestsPerSecond * (spec.seconds + spec.warmupSeconds);
+  return {
+    perSecond: r.requestsPerSecond,
+    cpuMicrosPerOp: (used.user + used.system) / totalRequests,
+    statuses: r.statuses,
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Measures the three rates, interleaved over `rounds`. */
+export async function benchMint(options: MintBenchOptions): Promise<MintBenchResult> {
+  const dataDir = await Deno.makeTempDir({ prefix: "setchat-bench-" });
+  await using server = await startServer({
+    hostname: "127.0.0.1",
+    port: 0,
+    dataDir,
+    issuer: "bench",
+    visitorTokenLifetime: 300,
+    publicUrl: undefined,
+  });
+  const keys = await importSigningKeys([await generateSigningKey(Date.now())]);
+  await using minimal = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    await request.text();
+    return new Response(JSON.stringify({ token: await sign(keys, "site_bench") }), {
+      headers: { "content-type": "application/json" },
+    });
+  });
+  const { acme } = server.demo!;
+  const load = (url: string) => ({
+    url,
+    method: "POST",
+    headers: { authorization: `Bearer ${acme.serverToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ siteApiKey: acme.sites[0]!.apiKey, ...PROFILE }),
+    concurrency: options.concurrency,
+    warmupSeconds: 1,
+    seconds: options.seconds,
+  });
+  const runs: Record<keyof MintBenchResult, Measure[]> = { raw: [], minimal: [], reference: [] };
+  for (let round = 0; round < options.rounds; round++) {
+    runs.raw.push(await rawSigning(keys, options));
+    runs.minimal.push(await loadFromAnotherProcess(load(`http://127.0.0.1:${minimal.addr.port}/`)));
+    const reference = await loadFromAnotherProcess(load(`${server.url}/api/widget/visitor-token`));
+    if (Object.keys(reference.statuses).some((s) => s !== "200")) {
+      throw new Error(`Cannot benchmark the endpoint: it answered ${JSON.stringify(reference.statuses)}`);
+    }
+    runs.reference.push(reference);
+  }
+  await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  const summarise = (ms: Measure[]): Measure => {
+    const cpu = ms.flatMap((m) => (m.cpuMicrosPerOp === undefined ? [] : [m.cpuMicrosPerOp]));
+    return { perSecond: median(ms.map((m) => m.perSecond)), ...(cpu.length ? { cpuMicrosPerOp: median(cpu) } : {}) };
+  };
+  return { raw: summarise(runs.raw), minimal: summarise(runs.minimal), reference: summarise(runs.reference) };
+}
+
+/** The result as the lines `deno task bench` prints. */
+export function formatMintBench(r: MintBenchResult, options: MintBenchOptions): string[] {
+  const n = (x: number) => Math.round(x).toLocaleString("en-US").padStart(7);
+  const pct = (x: number, of: number) => `${Math.round((100 * x) / of)}%`;
+  const cpu = (m: Measure) => (m.cpuMicrosPerOp === undefined ? "" : `, ${m.cpuMicrosPerOp.toFixed(0)} µs CPU/request`);
+  return [
+    `Visitor token minting (median of ${options.rounds} rounds of ${options.seconds} s, ${options.concurrency} connections)`,
+    `  raw jose EdDSA signing, in process      ${n(r.raw.perSecond)} /s`,
+    `  minimal endpoint (read body + sign)     ${n(r.minimal.perSecond)} /s  ${
+      pct(r.minimal.perSecond, r.raw.perSecond)
+    } of raw${cpu(r.minimal)}`,
+    `  POST /api/widget/visitor-token          ${n(r.reference.perSecond)} /s  ${
+      pct(r.reference.perSecond, r.raw.perSecond)
+    } of raw, ${pct(r.reference.perSecond, r.minimal.perSecond)} of minimal${cpu(r.reference)}`,
+  ];
+}
+
+if (import.meta.main) {
+  const options = { seconds: 3, rounds: 3, concurrency: 32 };
+  for (const line of formatMintBench(await benchMint(options), options)) console.log(line);
+}
