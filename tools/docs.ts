@@ -1,0 +1,59 @@
+/**
+ * Keeps the generated parts of README.md in step with the code: the error
+ * table comes from the error catalogue. `deno task docs` rewrites them; the
+ * test suite fails when they are out of date.
+ */
+import { ERRORS } from "../src/contract/errors.ts";
+
+/** The sections of README.md that are generated, by marker name. */
+export function generatedSections(): Record<string, string> {
+  const rows = Object.entries(ERRORS).map(([code, e]) =>
+    `| \`${code}\` | ${e.status} | ${e.cause.replaceAll("|", "\\|")} | ${e.fix.replaceAll("|", "\\|")} |`
+  );
+  return {
+    errors: ["| code | status | cause | fix |", "|---|---|---|---|", ...rows].join("\n"),
+  };
+}
+
+/** Formats Markdown as `deno fmt` does, so generated text is stable under the format check. */
+export async function formatMarkdown(text: string): Promise<string> {
+  const fmt = new Deno.Command(Deno.execPath(), {
+    args: ["fmt", "--ext=md", "-"],
+    cwd: new URL("..", import.meta.url).pathname,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const writer = fmt.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(text));
+  await writer.close();
+  const out = await fmt.output();
+  if (!out.success) throw new Error("Cannot format README.md: deno fmt failed");
+  return new TextDecoder().decode(out.stdout);
+}
+
+/** `text` with each `<!-- generated:NAME -->…<!-- /generated:NAME -->` block replaced, then formatted. */
+export async function renderReadme(text: string): Promise<string> {
+  return await formatMarkdown(spliceSections(text));
+}
+
+function spliceSections(text: string): string {
+  let out = text;
+  for (const [name, body] of Object.entries(generatedSections())) {
+    const open = `<!-- generated:${name} -->`;
+    const close = `<!-- /generated:${name} -->`;
+    const start = out.indexOf(open);
+    const end = out.indexOf(close);
+    if (start < 0 || end < start) throw new Error(`Cannot render README.md: the "${name}" markers are missing`);
+    out = `${out.slice(0, start + open.length)}\n${body}\n${out.slice(end)}`;
+  }
+  return out;
+}
+
+if (import.meta.main) {
+  const path = new URL("../README.md", import.meta.url);
+  const text = await Deno.readTextFile(path);
+  const rendered = await renderReadme(text);
+  if (rendered !== text) await Deno.writeTextFile(path, rendered);
+  console.log(rendered === text ? "README.md is up to date" : "README.md updated");
+}
