@@ -80,3 +80,19 @@ Deno.test("parseServerConfig() reads flags before environment and checks them", 
   assert.throws(() => parseServerConfig([], env({ SETCHAT_VISITOR_TOKEN_TTL: "3600" })), /300 to 900/);
   assert.throws(() => parseServerConfig(["--prot", "1"], env({})));
 });
+
+Deno.test("startServer() refuses a data directory another server is using", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    const config = parseServerConfig(["--port", "0", "--data", dataDir], () => undefined);
+    {
+      await using _first = await startServer(config);
+      await assert.rejects(startServer(config), /another server process is using it/);
+    }
+    // Once the first has stopped, the directory is free again.
+    await using again = await startServer(config);
+    assert.equal(again.demo, undefined);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
