@@ -51,3 +51,73 @@ export async function testApp(): Promise<TestApp> {
 export async function body(response: Response): Promise<any> {
   return await response.json();
 }
+
+/** What a test passes to open a widget session. */
+export interface SessionOptions {
+  siteApiKey?: string;
+  deviceCredential?: string;
+  visitorToken?: string;
+  user?: Record<string, unknown>;
+  workspace?: string;
+}
+
+/** A widget as a test drives it: one session, with calls over the handler. */
+export interface TestWidget {
+  status: number;
+  // deno-lint-ignore no-explicit-any
+  session: any;
+  token: string;
+  device: string;
+  call(method: string, path: string, body?: unknown): Promise<Response>;
+  // deno-lint-ignore no-explicit-any
+  list(): Promise<any[]>;
+  // deno-lint-ignore no-explicit-any
+  start(body?: Record<string, unknown>): Promise<any>;
+}
+
+/** Mints a visitor token for tenant A's first site through the S2S endpoint. */
+export async function mintFor(
+  t: TestApp,
+  externalUserId: string,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
+  const res = await t.post("/api/widget/visitor-token", t.a.serverToken, {
+    siteApiKey: t.a.sites[0]!.apiKey,
+    externalUserId,
+    ...extra,
+  });
+  if (res.status !== 200) throw new Error(`Cannot mint: ${res.status} ${await res.text()}`);
+  return (await res.json()).token;
+}
+
+/** Opens a widget session (on tenant A's first site by default). */
+export async function openWidget(t: TestApp, options: SessionOptions = {}): Promise<TestWidget> {
+  const res = await t.post("/api/widget/sessions", undefined, {
+    siteApiKey: options.siteApiKey ?? t.a.sites[0]!.apiKey,
+    ...(options.deviceCredential ? { deviceCredential: options.deviceCredential } : {}),
+    ...(options.visitorToken ? { visitorToken: options.visitorToken } : {}),
+    ...(options.user ? { user: options.user } : {}),
+    ...(options.workspace ? { workspace: { externalId: options.workspace } } : {}),
+  });
+  const session = await res.json();
+  const token = session.sessionToken as string;
+  const call = (method: string, path: string, payload?: unknown) =>
+    t.fetch(path, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(payload === undefined ? {} : { "content-type": "application/json" }),
+      },
+      ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
+    });
+  return {
+    status: res.status,
+    session,
+    token,
+    device: session.deviceCredential,
+    call,
+    list: async () => (await (await call("GET", "/api/widget/conversations")).json()).conversations,
+    start: async (payload = { kind: "chat", text: "Hello" }) =>
+      (await (await call("POST", "/api/widget/conversations", payload)).json()).conversation,
+  };
+}

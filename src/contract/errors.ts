@@ -136,8 +136,14 @@ export const ERRORS = catalogue({
   session_invalid: {
     status: 401,
     title: "Widget session is not valid",
-    cause: "The widget session token is unknown, ended by a logout, or expired.",
+    cause: "The widget session token is unknown, or its session was ended by a logout.",
     fix: "Create a new widget session; the widget does this by itself after `SetChat.reset()` or a reload.",
+  },
+  session_expired: {
+    status: 401,
+    title: "Widget session has expired",
+    cause: "A verified session lives as long as its visitor token; other sessions live 24 hours.",
+    fix: "Create a new session with a fresh visitor token: give the widget a `getVisitorToken` callback.",
   },
   conversation_not_found: {
     status: 404,

@@ -1,6 +1,9 @@
 /** Visitor token lifetimes the contract allows, in seconds. */
 export const VISITOR_TOKEN_LIFETIME = { min: 300, default: 300, max: 900 } as const;
 
+/** How long a session that is not verified lives, in seconds. */
+export const NON_VERIFIED_SESSION_SECONDS = 24 * 3600;
+
 /** Clock skew tolerated between the minting server and the verifying one, in seconds. */
 export const CLOCK_SKEW_SECONDS = 30;
 

@@ -1,14 +1,16 @@
 import { LIMITS } from "../contract/common.ts";
 import { AppError } from "../domain/app_error.ts";
-import { authenticateCredential } from "./auth.ts";
+import { authenticateCredential, authenticateSession } from "./auth.ts";
 import { parseWith, readJson } from "./body.ts";
 import type { AppDeps, AppRoute, Principals } from "./context.ts";
 import { openApiDocument, type SecuritySchemes } from "./openapi.ts";
 import { json, problemResponse } from "./problem.ts";
 import { defineRoute, Router } from "./router.ts";
+import { agentRoutes } from "./routes/agent.ts";
 import { metaRoutes } from "./routes/meta.ts";
 import { s2sRoutes } from "./routes/s2s.ts";
 import { tenantOpsRoutes } from "./routes/tenant_ops.ts";
+import { widgetRoutes } from "./routes/widget.ts";
 
 /** The application: a fetch handler and the route table it serves. */
 export interface App {
@@ -20,11 +22,13 @@ const SCHEMES: SecuritySchemes = {
   none: null,
   s2s: { description: "The tenant's server-to-server token (`setchat_s2s_…`), from the customer's backend only." },
   admin: { description: "The tenant admin token (`setchat_adm_…`)." },
+  session: { description: "A widget session token (`setchat_wss_…`), from `POST /api/widget/sessions`." },
 };
 
 const CORS_HEADERS = {
   "access-control-allow-origin": "*",
   "access-control-allow-headers": "authorization, content-type",
+  "vary": "origin",
   "access-control-expose-headers": "x-request-id",
   "access-control-max-age": "600",
 };
@@ -46,9 +50,16 @@ export function createApp(deps: AppDeps): App {
       }
       return credential;
     },
+    session: (request) => authenticateSession(deps.store, request, deps.now()),
   };
 
-  const routes: AppRoute[] = [...s2sRoutes(deps), ...tenantOpsRoutes(deps), ...metaRoutes(deps)];
+  const routes: AppRoute[] = [
+    ...s2sRoutes(deps),
+    ...tenantOpsRoutes(deps),
+    ...widgetRoutes(deps),
+    ...agentRoutes(deps),
+    ...metaRoutes(deps),
+  ];
   let document: Record<string, unknown> | undefined;
   routes.push(defineRoute<Principals, "none">({
     method: "GET",

@@ -1,6 +1,6 @@
 import { AppError } from "../domain/app_error.ts";
 import { hashesEqual, parseSecret, type SecretKind } from "../identity/secret_token.ts";
-import type { CredentialRecord, Store } from "../store/store.ts";
+import type { CredentialRecord, SessionRecord, Store } from "../store/store.ts";
 
 const KIND_NAMES: Record<SecretKind, string> = {
   s2s: "a server-to-server token",
@@ -58,4 +58,29 @@ export async function authenticateCredential(
   }
   store.recordCredentialUse(record, nowMs);
   return record;
+}
+
+/** Authenticates a widget session token: unknown or ended is `session_invalid`, past its time `session_expired`. */
+export async function authenticateSession(store: Store, request: Request, nowMs: number): Promise<SessionRecord> {
+  const parsed = parseSecret(bearerToken(request));
+  if (!parsed) {
+    throw new AppError(
+      "auth_malformed",
+      `Cannot authenticate: expected ${KIND_NAMES.wss} starting with "setchat_wss_"`,
+    );
+  }
+  if (parsed.kind !== "wss") {
+    throw new AppError(
+      "auth_wrong_kind",
+      `Cannot authenticate: the widget API takes ${KIND_NAMES.wss}, not ${KIND_NAMES[parsed.kind]}`,
+    );
+  }
+  const session = await store.findSession(parsed.hash);
+  if (!session || !hashesEqual(session.hash, parsed.hash)) {
+    throw new AppError("session_invalid", "Cannot authenticate: the widget session is unknown or has ended");
+  }
+  if (session.expiresAt <= nowMs) {
+    throw new AppError("session_expired", "Cannot authenticate: the widget session has expired");
+  }
+  return session;
 }

@@ -1,5 +1,5 @@
 import type { SigningKeys } from "../identity/signing_keys.ts";
-import type { CredentialRecord, Store } from "../store/store.ts";
+import type { CredentialRecord, SessionRecord, Store } from "../store/store.ts";
 import type { Route } from "./router.ts";
 
 /** Settings of the application that do not come from the store. */
@@ -24,6 +24,7 @@ export interface Principals {
   none: undefined;
   s2s: CredentialRecord;
   admin: CredentialRecord;
+  session: SessionRecord;
 }
 
 /** A route of this application. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { testApp } from "../test_utils.ts";
+import { mintFor, openWidget, testApp } from "../test_utils.ts";
 
 /** A small seeded generator, so that a failure can be replayed. */
 function prng(seed: number): () => number {
@@ -19,7 +19,19 @@ Deno.test("no request a client can send makes the server answer 5xx", async () =
   const rand = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const site = t.a.sites[0]!.apiKey;
+  const widget = await openWidget(t, { visitorToken: await mintFor(t, "user-u") });
+  const conversation = await widget.start();
   const paths = [
+    "/api/widget/sessions",
+    "/api/widget/session",
+    "/api/widget/conversations",
+    `/api/widget/conversations/${conversation.id}`,
+    `/api/widget/conversations/${conversation.id}/messages`,
+    `/api/widget/conversations/${conversation.id}/messages?after=msg_00000001`,
+    `/api/widget/conversations/${conversation.id}/messages?after=%ff`,
+    `/api/tenants/${t.a.tenant.id}/conversations?limit=-1&cursor=%00`,
+    `/api/tenants/${t.a.tenant.id}/conversations/${conversation.id}/messages`,
+    `/api/tenants/${t.a.tenant.id}/visitors/${widget.session.visitorId}`,
     "/api/widget/visitor-token",
     "/api/widget/visitor-token",
     "/api/widget/visitor-token",
@@ -33,7 +45,18 @@ Deno.test("no request a client can send makes the server answer 5xx", async () =
     "/%ff%fe",
     "/api/widget/visitor-token/../../healthz",
   ];
-  const tokens = [t.a.serverToken, t.a.adminToken, t.b.serverToken, "", "x", "setchat_s2s_", "Bearer", "\u00e9\u00e9"];
+  const tokens = [
+    widget.token,
+    widget.device,
+    t.a.serverToken,
+    t.a.adminToken,
+    t.b.serverToken,
+    "",
+    "x",
+    "setchat_s2s_",
+    "Bearer",
+    "\u00e9\u00e9",
+  ];
   const deep = (n: number, open: string, close: string) => open.repeat(n) + close.repeat(n);
   const bodies: (() => BodyInit)[] = [
     () => JSON.stringify({ siteApiKey: site, externalUserId: "u" }),
@@ -60,6 +83,11 @@ Deno.test("no request a client can send makes the server answer 5xx", async () =
     () => JSON.stringify({ siteApiKey: site, externalUserId: "u", metadata: { big: "x".repeat(40000) } }),
     () => "1e999999",
     () => JSON.stringify({ siteApiKey: site, externalUserId: "u", metadata: { n: 1e308 } }),
+    () => JSON.stringify({ siteApiKey: site, deviceCredential: widget.device, user: { customData: { a: [[[[1]]]] } } }),
+    () => JSON.stringify({ siteApiKey: site, visitorToken: "e30.e30.", workspace: { externalId: "w" } }),
+    () => JSON.stringify({ kind: "ticket", subject: "x".repeat(300) }),
+    () => JSON.stringify({ kind: "flow", flowId: "__proto__" }),
+    () => JSON.stringify({ text: "\u0000".repeat(10) }),
   ];
   const types = [
     "application/json",
@@ -70,7 +98,7 @@ Deno.test("no request a client can send makes the server answer 5xx", async () =
     "APPLICATION/JSON",
   ];
   const statuses = new Map<number, number>();
-  for (let i = 0; i < 600; i++) {
+  for (let i = 0; i < 900; i++) {
     const headers: Record<string, string> = {};
     const token = pick(tokens);
     if (rand() < 0.9) headers.authorization = rand() < 0.8 ? `Bearer ${token}` : token;

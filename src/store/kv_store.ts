@@ -1,7 +1,22 @@
 import { AppError } from "../domain/app_error.ts";
 import { checkRotation, tokensToRevoke } from "../domain/s2s_rotation.ts";
+import { type HistoryIndex, indexOf } from "../domain/visibility.ts";
+import { newId } from "../identity/encoding.ts";
 import type { SigningKeyRecord } from "../identity/signing_keys.ts";
-import type { CredentialListing, CredentialRecord, NewTenant, SiteRecord, Store, TenantRecord } from "./store.ts";
+import type {
+  ConversationRecord,
+  CredentialListing,
+  CredentialRecord,
+  DeviceRecord,
+  MessageRecord,
+  NewTenant,
+  OpenSession,
+  SessionRecord,
+  SiteRecord,
+  Store,
+  TenantRecord,
+  VisitorRecord,
+} from "./store.ts";
 
 /**
  * Key layout. Every read is a point lookup or a prefix listing under one
@@ -14,6 +29,20 @@ import type { CredentialListing, CredentialRecord, NewTenant, SiteRecord, Store,
  *   ["tenant_credential", tenantId, kind, id]     sha256
  *   ["credential_last_used", id]                  Deno.KvU64 (ms)
  *   ["signing_key", kid]                          SigningKeyRecord
+ *   ["device", sha256]                            DeviceRecord
+ *   ["session", sha256]                           SessionRecord (expires with the session)
+ *   ["visitor", visitorId]                        VisitorRecord
+ *   ["visitor_of", ...history]                    visitorId
+ *   ["conversation", id]                          ConversationRecord
+ *   ["history", ...history, conversationId]       conversationId
+ *   ["tenant_conversation", tenantId, id]         conversationId
+ *   ["site_conversation", siteId, id]             conversationId
+ *   ["message", conversationId, seq]              MessageRecord
+ *
+ * `history` is where a viewer's conversations live (see domain/visibility.ts):
+ * ["verified", siteId, workspace, externalUserId] or ["device", siteId,
+ * workspace, deviceId], with "" for no workspace. Listing a visitor's history
+ * is one prefix listing, whatever else the site holds.
  */
 const K = {
   tenant: (id: string) => ["tenant", id],
@@ -28,7 +57,32 @@ const K = {
   ],
   lastUsed: (id: string) => ["credential_last_used", id],
   signingKey: (kid: string) => ["signing_key", kid],
+  device: (hash: string) => ["device", hash],
+  session: (hash: string) => ["session", hash],
+  visitor: (id: string) => ["visitor", id],
+  visitorOf: (h: HistoryIndex) => ["visitor_of", ...historyParts(h)],
+  conversation: (id: string) => ["conversation", id],
+  history: (h: HistoryIndex, id: string) => ["history", ...historyParts(h), id],
+  tenantConversation: (tenantId: string, id: string) => ["tenant_conversation", tenantId, id],
+  siteConversation: (siteId: string, id: string) => ["site_conversation", siteId, id],
+  message: (conversationId: string, seq: number) => ["message", conversationId, seq],
 };
+
+function historyParts(h: HistoryIndex): string[] {
+  return h.kind === "verified"
+    ? ["verified", h.siteId, h.workspace ?? "", h.externalUserId]
+    : ["device", h.siteId, h.workspace ?? "", h.deviceId];
+}
+
+/** Message ids: ordered within their conversation, so `after` cursors never skip one. */
+function messageId(seq: number): string {
+  return `msg_${String(seq).padStart(8, "0")}`;
+}
+
+function seqOf(id: string): number | undefined {
+  const m = /^msg_(\d{8})$/.exec(id);
+  return m ? Number(m[1]) : undefined;
+}
 
 /** Credentials and sites kept in memory; a few per tenant, so this bounds many tenants. */
 const CACHE_ENTRIES = 10_000;
@@ -253,6 +307,128 @@ export class KvStore implements Store {
       if (ok) return revoked;
     }
     throw new Error(`Cannot revoke the previous server tokens of ${tenantId}: too much contention`);
+  }
+
+  async findDevice(hash: string): Promise<DeviceRecord | null> {
+    return (await this.#kv.get<DeviceRecord>(K.device(hash))).value;
+  }
+
+  async openSession(input: OpenSession): Promise<{ session: SessionRecord; visitor: VisitorRecord }> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const index = await this.#kv.get<string>(K.visitorOf(input.history));
+      const existing = index.value ? await this.#kv.get<VisitorRecord>(K.visitor(index.value)) : null;
+      const id = index.value ?? newId("vis", input.session.createdAt);
+      const visitor = input.updateVisitor(existing?.value ?? null, id);
+      const session: SessionRecord = { ...input.session, visitorId: visitor.id };
+      const op = this.#kv.atomic().check(index);
+      if (existing) op.check(existing);
+      if (input.deviceIsNew) {
+        op.check({ key: K.device(input.device.hash), versionstamp: null }).set(
+          K.device(input.device.hash),
+          input.device,
+        );
+      }
+      op.set(K.visitor(visitor.id), visitor)
+        .set(K.visitorOf(input.history), visitor.id)
+        .check({ key: K.session(session.hash), versionstamp: null })
+        .set(K.session(session.hash), session, { expireIn: Math.max(1, session.expiresAt - session.createdAt) });
+      if ((await op.commit()).ok) return { session, visitor };
+    }
+    throw new Error("Cannot open the session: too much contention on its visitor");
+  }
+
+  async findSession(hash: string): Promise<SessionRecord | null> {
+    return (await this.#kv.get<SessionRecord>(K.session(hash))).value;
+  }
+
+  async endSession(session: SessionRecord, atMs: number): Promise<void> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const device = await this.#kv.get<DeviceRecord>(K.device(session.deviceHash));
+      const op = this.#kv.atomic().check(device).delete(K.session(session.hash));
+      if (device.value && device.value.retiredAt === null) {
+        op.set(device.key, { ...device.value, retiredAt: atMs });
+      }
+      if ((await op.commit()).ok) return;
+    }
+    throw new Error("Cannot end the session: too much contention on its device");
+  }
+
+  async getVisitor(id: string): Promise<VisitorRecord | null> {
+    return (await this.#kv.get<VisitorRecord>(K.visitor(id))).value;
+  }
+
+  async createConversation(conversation: ConversationRecord, messages: MessageRecord[]): Promise<void> {
+    const c = conversation;
+    const op = this.#kv.atomic()
+      .check({ key: K.conversation(c.id), versionstamp: null })
+      .set(K.conversation(c.id), c)
+      .set(K.history(indexOf(c), c.id), c.id)
+      .set(K.tenantConversation(c.tenantId, c.id), c.id)
+      .set(K.siteConversation(c.siteId, c.id), c.id);
+    for (const m of messages) op.set(K.message(c.id, m.seq), m);
+    if (!(await op.commit()).ok) throw new Error(`Cannot create conversation ${c.id}: it exists`);
+  }
+
+  async getConversation(id: string): Promise<ConversationRecord | null> {
+    return (await this.#kv.get<ConversationRecord>(K.conversation(id))).value;
+  }
+
+  async listHistory(history: HistoryIndex, limit: number): Promise<ConversationRecord[]> {
+    const ids: Deno.KvKey[] = [];
+    for await (
+      const e of this.#kv.list<string>({ prefix: ["history", ...historyParts(history)] }, { limit, reverse: true })
+    ) {
+      ids.push(K.conversation(e.value));
+    }
+    return (await this.#getMany<ConversationRecord>(ids)).flatMap((e) => (e.value ? [e.value] : []));
+  }
+
+  async listTenantConversations(
+    tenantId: string,
+    options: { siteId?: string | undefined; limit: number; cursor?: string | undefined },
+  ): Promise<{ conversations: ConversationRecord[]; nextCursor: string | null }> {
+    const prefix = options.siteId ? ["site_conversation", options.siteId] : ["tenant_conversation", tenantId];
+    const selector: Deno.KvListSelector = options.cursor ? { prefix, end: [...prefix, options.cursor] } : { prefix };
+    const ids: string[] = [];
+    for await (const e of this.#kv.list<string>(selector, { limit: options.limit + 1, reverse: true })) {
+      ids.push(e.value);
+    }
+    const page = ids.slice(0, options.limit);
+    const records = (await this.#getMany<ConversationRecord>(page.map(K.conversation)))
+      .flatMap((e) => (e.value && e.value.tenantId === tenantId ? [e.value] : []));
+    return { conversations: records, nextCursor: ids.length > options.limit ? page.at(-1)! : null };
+  }
+
+  async addMessage(conversationId: string, message: Omit<MessageRecord, "id" | "seq">): Promise<MessageRecord> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const entry = await this.#kv.get<ConversationRecord>(K.conversation(conversationId));
+      if (!entry.value) throw new AppError("conversation_not_found", `Cannot find conversation ${conversationId}`);
+      const seq = entry.value.messageCount + 1;
+      const record: MessageRecord = { ...message, id: messageId(seq), seq };
+      const updated: ConversationRecord = {
+        ...entry.value,
+        messageCount: seq,
+        updatedAt: message.createdAt,
+        lastMessage: record,
+      };
+      const op = this.#kv.atomic().check(entry).set(K.conversation(conversationId), updated)
+        .set(K.message(conversationId, seq), record);
+      if ((await op.commit()).ok) return record;
+    }
+    throw new Error(`Cannot add a message to ${conversationId}: too much contention`);
+  }
+
+  async listMessages(conversationId: string, afterId?: string): Promise<MessageRecord[]> {
+    const after = afterId === undefined ? 0 : seqOf(afterId);
+    if (after === undefined) {
+      throw new AppError("invalid_request", `Cannot list messages: "after" is not a message id`, {
+        errors: [{ path: "after", code: "invalid_format", message: "must be a message id such as msg_00000001" }],
+      });
+    }
+    const out: MessageRecord[] = [];
+    const prefix = ["message", conversationId];
+    for await (const e of this.#kv.list<MessageRecord>({ prefix, start: [...prefix, after + 1] })) out.push(e.value);
+    return out;
   }
 
   async signingKeys(create: () => Promise<SigningKeyRecord>): Promise<SigningKeyRecord[]> {

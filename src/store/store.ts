@@ -1,3 +1,6 @@
+import type { ConversationKind, IdentityMethod } from "../contract/widget.ts";
+import type { HistoryIndex, Owner } from "../domain/visibility.ts";
+import type { VisitorData } from "../domain/visitor.ts";
 import type { SigningKeyRecord } from "../identity/signing_keys.ts";
 
 /** A customer of SetChat. */
@@ -42,6 +45,90 @@ export interface NewTenant {
   credentials: CredentialRecord[];
 }
 
+/** A browser's device credential, stored by hash. */
+export interface DeviceRecord {
+  id: string;
+  siteId: string;
+  hash: string;
+  createdAt: number;
+  /** Set when a logout discarded the credential: it never works again. */
+  retiredAt: number | null;
+}
+
+/** A widget session, stored by the hash of its token. */
+export interface SessionRecord {
+  id: string;
+  hash: string;
+  tenantId: string;
+  siteId: string;
+  siteApiKey: string;
+  deviceId: string;
+  /** The device credential's hash, so that logout can retire it. */
+  deviceHash: string;
+  visitorId: string;
+  workspace: string | null;
+  method: IdentityMethod;
+  verified: boolean;
+  /** The verified user; `null` unless `verified`. */
+  externalUserId: string | null;
+  /** What the widget may show: from the token when verified, else what the visitor typed. */
+  displayName: string | null;
+  displayEmail: string | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** A visitor: the owner of one history (a verified user, or a device), with its data. */
+export interface VisitorRecord extends VisitorData {
+  id: string;
+  tenantId: string;
+  siteId: string;
+  siteApiKey: string;
+  workspace: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** One message; `seq` orders the messages of a conversation. */
+export interface MessageRecord {
+  id: string;
+  seq: number;
+  conversationId: string;
+  author: "visitor" | "agent" | "bot";
+  authorName: string | null;
+  text: string;
+  createdAt: number;
+}
+
+/** A conversation, with what visibility needs ({@linkcode Owner}) and a summary for listings. */
+export interface ConversationRecord extends Owner {
+  id: string;
+  tenantId: string;
+  siteApiKey: string;
+  visitorId: string;
+  identityMethod: IdentityMethod;
+  kind: ConversationKind;
+  subject: string | null;
+  flowId: string | null;
+  createdAt: number;
+  updatedAt: number;
+  messageCount: number;
+  lastMessage: MessageRecord | null;
+}
+
+/** What opening a session writes, at once. */
+export interface OpenSession {
+  /** The device: new (to be created) or the stored one. */
+  device: DeviceRecord;
+  deviceIsNew: boolean;
+  /** Whose history the session reads: the visitor is found or created under it. */
+  history: HistoryIndex;
+  /** The visitor as it should be after this session opens, from its current state. */
+  updateVisitor(current: VisitorRecord | null, id: string): VisitorRecord;
+  /** The session, without its visitor id (the store fills it in). */
+  session: Omit<SessionRecord, "visitorId">;
+}
+
 /**
  * The door every persistent state goes through. Methods speak the domain's
  * language, not keys and values, so a shared-database implementation can
@@ -65,6 +152,29 @@ export interface Store extends AsyncDisposable {
   rotateS2sToken(tenantId: string, token: CredentialRecord): Promise<void>;
   /** Revokes every active token but the current one, atomically; returns those revoked. */
   revokePreviousS2sTokens(tenantId: string, atMs: number): Promise<CredentialRecord[]>;
+
+  findDevice(hash: string): Promise<DeviceRecord | null>;
+  /** Creates or updates the device, the visitor and the session, atomically. */
+  openSession(input: OpenSession): Promise<{ session: SessionRecord; visitor: VisitorRecord }>;
+  findSession(hash: string): Promise<SessionRecord | null>;
+  /** Ends a session and retires its device credential, atomically (logout). */
+  endSession(session: SessionRecord, atMs: number): Promise<void>;
+  getVisitor(id: string): Promise<VisitorRecord | null>;
+
+  /** Creates a conversation with its first messages, filed under its creator's history. */
+  createConversation(conversation: ConversationRecord, messages: MessageRecord[]): Promise<void>;
+  getConversation(id: string): Promise<ConversationRecord | null>;
+  /** The newest conversations of one history: a prefix listing, whatever the site holds. */
+  listHistory(history: HistoryIndex, limit: number): Promise<ConversationRecord[]>;
+  /** A tenant's conversations, optionally of one site, newest first, from `cursor` on. */
+  listTenantConversations(
+    tenantId: string,
+    options: { siteId?: string | undefined; limit: number; cursor?: string | undefined },
+  ): Promise<{ conversations: ConversationRecord[]; nextCursor: string | null }>;
+  /** Appends a message, numbering it after the conversation's last. */
+  addMessage(conversationId: string, message: Omit<MessageRecord, "id" | "seq">): Promise<MessageRecord>;
+  /** Messages in order, after the message `afterId` when given. */
+  listMessages(conversationId: string, afterId?: string): Promise<MessageRecord[]>;
 
   /** The signing keys, creating the first with `create` if there is none. */
   signingKeys(create: () => Promise<SigningKeyRecord>): Promise<SigningKeyRecord[]>;

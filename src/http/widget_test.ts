@@ -1,0 +1,365 @@
+import assert from "node:assert/strict";
+import { ConversationDetail, ConversationList, MessageList, Session, SessionCreated } from "../contract/widget.ts";
+import { body, mintFor, openWidget, testApp } from "../test_utils.ts";
+
+const ids = (list: { id: string }[]) => list.map((c) => c.id).sort();
+
+Deno.test("POST /api/widget/sessions issues a device credential on a first visit and keeps it after", async () => {
+  await using t = await testApp();
+  const first = await openWidget(t);
+  assert.equal(first.status, 201);
+  const s = SessionCreated.parse(first.session);
+  assert.match(s.deviceCredential, /^setchat_dev_[0-9A-Za-z]{49}$/);
+  assert.match(s.sessionToken, /^setchat_wss_/);
+  assert.equal(s.deviceIssued, true);
+  assert.deepEqual(s.identity, { method: "anonymous", verified: false, externalUserId: null, name: null, email: null });
+  const again = await openWidget(t, { deviceCredential: s.deviceCredential });
+  assert.equal(again.session.deviceIssued, false);
+  assert.equal(again.session.deviceCredential, s.deviceCredential);
+  assert.equal(again.session.visitorId, s.visitorId, "same device, same anonymous visitor");
+});
+
+Deno.test("POST /api/widget/sessions never lets the browser choose its device credential", async () => {
+  await using t = await testApp();
+  const other = await openWidget(t, { siteApiKey: t.a.sites[1]!.apiKey });
+  for (const credential of ["mine-123", "setchat_dev_" + "0".repeat(49), other.device]) {
+    const w = await openWidget(t, { deviceCredential: credential });
+    assert.equal(w.status, 201);
+    assert.equal(w.session.deviceIssued, true, credential);
+    assert.notEqual(w.device, credential);
+  }
+});
+
+Deno.test("anonymous history stays on its device: seen after a reload, not on another device", async () => {
+  await using t = await testApp();
+  const a = await openWidget(t);
+  const c = await a.start();
+  const reload = await openWidget(t, { deviceCredential: a.device });
+  assert.deepEqual(ids(await reload.list()), [c.id]);
+  const b = await openWidget(t);
+  assert.deepEqual(await b.list(), []);
+  assert.equal((await b.call("GET", `/api/widget/conversations/${c.id}`)).status, 404);
+});
+
+Deno.test("a verified user sees their verified history on every device, with its messages", async () => {
+  await using t = await testApp();
+  const onA = await openWidget(t, { visitorToken: await mintFor(t, "user-u", { email: "u@acme.test", name: "U" }) });
+  assert.deepEqual(onA.session.identity, {
+    method: "visitor_token",
+    verified: true,
+    externalUserId: "user-u",
+    name: "U",
+    email: "u@acme.test",
+  });
+  const c = await onA.start({ kind: "chat", text: "Written on A" });
+  const onB = await openWidget(t, { visitorToken: await mintFor(t, "user-u") });
+  assert.notEqual(onB.device, onA.device);
+  const list = ConversationList.parse({ conversations: await onB.list() }).conversations;
+  assert.deepEqual(ids(list), [c.id]);
+  assert.equal(list[0]!.verified, true);
+  const detail = ConversationDetail.parse(await body(await onB.call("GET", `/api/widget/conversations/${c.id}`)));
+  assert.deepEqual(detail.messages.map((m) => [m.author, m.text]), [["visitor", "Written on A"]]);
+});
+
+Deno.test("nothing typed or passed in the browser reveals verified history (no merge by email or id)", async () => {
+  await using t = await testApp();
+  const u = await openWidget(t, { visitorToken: await mintFor(t, "user-u", { email: "u@acme.test", name: "U" }) });
+  await u.start();
+  const impersonations = [
+    { source: "prechat_form", name: "U", email: "u@acme.test" },
+    { source: "page", email: "u@acme.test", externalUserId: "user-u", customData: { id: "user-u" } },
+    { source: "page", externalUserId: "user-u" },
+  ];
+  for (const user of impersonations) {
+    for (const deviceCredential of [undefined, u.device]) {
+      const w = await openWidget(t, { user, ...(deviceCredential ? { deviceCredential } : {}) });
+      assert.equal(w.status, 201);
+      assert.equal(w.session.identity.verified, false);
+      assert.equal(w.session.identity.externalUserId, null);
+      assert.deepEqual(await w.list(), [], JSON.stringify(user));
+    }
+  }
+});
+
+Deno.test("verified and non-verified histories never mix, even on one device", async () => {
+  await using t = await testApp();
+  const anon = await openWidget(t);
+  const anonConversation = await anon.start();
+  const u = await openWidget(t, { deviceCredential: anon.device, visitorToken: await mintFor(t, "user-u") });
+  assert.equal(u.device, anon.device, "same browser");
+  assert.deepEqual(await u.list(), [], "the verified user does not see the device's anonymous history");
+  const verifiedConversation = await u.start();
+  const anonAgain = await openWidget(t, { deviceCredential: anon.device });
+  assert.deepEqual(ids(await anonAgain.list()), [anonConversation.id]);
+  assert.equal((await anonAgain.call("GET", `/api/widget/conversations/${verifiedConversation.id}`)).status, 404);
+});
+
+Deno.test("pre-chat form and client user data are non-verified methods, stored apart", async () => {
+  await using t = await testApp();
+  const form = await openWidget(t, { user: { source: "prechat_form", name: "Ada", email: "ada@x.test" } });
+  assert.deepEqual(form.session.identity, {
+    method: "prechat_form",
+    verified: false,
+    externalUserId: null,
+    name: "Ada",
+    email: "ada@x.test",
+  });
+  const page = await openWidget(t, { user: { name: "Bob" } });
+  assert.equal(page.session.identity.method, "client_user_data");
+  const c = await form.start();
+  const detail = await body(
+    await t.fetch(`/api/tenants/${t.a.tenant.id}/conversations/${c.id}`, {
+      headers: { authorization: `Bearer ${t.a.adminToken}` },
+    }),
+  );
+  assert.equal(detail.visitor.verified, false);
+  assert.deepEqual(detail.visitor.non_verified, {
+    name: "Ada",
+    email: "ada@x.test",
+    externalUserId: null,
+    source: "prechat_form",
+  });
+  assert.equal(detail.conversation.identityMethod, "prechat_form");
+});
+
+Deno.test("workspaces separate histories in every mode", async () => {
+  await using t = await testApp();
+  const u1 = await openWidget(t, {
+    workspace: "w1",
+    visitorToken: await mintFor(t, "user-u", { workspace: { externalId: "w1" } }),
+  });
+  const inW1 = await u1.start();
+  const u2 = await openWidget(t, {
+    workspace: "w2",
+    visitorToken: await mintFor(t, "user-u", { workspace: { externalId: "w2" } }),
+  });
+  assert.deepEqual(await u2.list(), []);
+  const inW2 = await u2.start();
+  assert.deepEqual(ids(await u1.list()), [inW1.id]);
+  assert.equal((await u2.call("GET", `/api/widget/conversations/${inW1.id}`)).status, 404);
+  // An unbound token follows the widget's workspace.
+  const unbound = await openWidget(t, { workspace: "w2", visitorToken: await mintFor(t, "user-u") });
+  assert.deepEqual(ids(await unbound.list()), [inW2.id]);
+  assert.equal(unbound.session.workspace.externalId, "w2");
+  // Anonymous on one device: one history per workspace.
+  const a1 = await openWidget(t, { workspace: "w1" });
+  await a1.start();
+  const a2 = await openWidget(t, { workspace: "w2", deviceCredential: a1.device });
+  assert.deepEqual(await a2.list(), []);
+  const a0 = await openWidget(t, { deviceCredential: a1.device });
+  assert.deepEqual(await a0.list(), []);
+});
+
+Deno.test("a token bound to a workspace is refused for another workspace, or for none (403)", async () => {
+  await using t = await testApp();
+  const token = await mintFor(t, "user-u", { workspace: { externalId: "w1" } });
+  for (const workspace of ["w2", undefined]) {
+    const w = await openWidget(t, { visitorToken: token, ...(workspace ? { workspace } : {}) });
+    assert.equal(w.status, 403);
+    assert.equal(w.session.code, "workspace_mismatch");
+  }
+});
+
+Deno.test("DELETE /api/widget/session ends the session and retires the device credential", async () => {
+  await using t = await testApp();
+  const u = await openWidget(t, { visitorToken: await mintFor(t, "user-u") });
+  await u.start();
+  const anon = await openWidget(t, { deviceCredential: u.device });
+  await anon.start();
+  const end = await u.call("DELETE", "/api/widget/session");
+  assert.equal(end.status, 204);
+  const after = await u.call("GET", "/api/widget/conversations");
+  assert.equal(after.status, 401);
+  assert.equal((await body(after)).code, "session_invalid");
+  // The next person on this browser, even replaying the old credential, starts afresh.
+  const next = await openWidget(t, { deviceCredential: u.device });
+  assert.equal(next.session.deviceIssued, true);
+  assert.deepEqual(await next.list(), []);
+  const v = await openWidget(t, { deviceCredential: next.device, visitorToken: await mintFor(t, "user-v") });
+  assert.deepEqual(await v.list(), []);
+  // U signing in again sees U's history.
+  const uAgain = await openWidget(t, { visitorToken: await mintFor(t, "user-u") });
+  assert.equal((await uAgain.list()).length, 1);
+});
+
+Deno.test("a conversation out of sight is a 404 on every route, exactly like one that does not exist", async () => {
+  await using t = await testApp();
+  const owner = await openWidget(t, { visitorToken: await mintFor(t, "user-u") });
+  const c = await owner.start();
+  const stranger = await openWidget(t, { visitorToken: await mintFor(t, "user-v") });
+  for (const id of [c.id, "cnv_doesnotexist"]) {
+    for (
+      const [method, path, payload] of [
+        ["GET", `/api/widget/conversations/${id}`, undefined],
+        ["GET", `/api/widget/conversations/${id}/messages`, undefined],
+        ["POST", `/api/widget/conversations/${id}/messages`, { text: "hi" }],
+      ] as const
+    ) {
+      const res = await stranger.call(method, path, payload);
+      const b = await body(res);
+      assert.equal(res.status, 404, `${method} ${path}`);
+      assert.equal(b.code, "conversation_not_found");
+      assert.equal(b.detail, `Cannot find conversation ${id}`);
+    }
+  }
+});
+
+Deno.test("conversations: chat, ticket with a subject, flow whose bot speaks first; messages poll in order", async () => {
+  await using t = await testApp();
+  const w = await openWidget(t);
+  const chat = await body(await w.call("POST", "/api/widget/conversations", { kind: "chat" }));
+  assert.deepEqual(chat.messages, []);
+  t.clock.advance(1000);
+  const ticket = await body(
+    await w.call("POST", "/api/widget/conversations", { kind: "ticket", subject: "Refund", text: "Please" }),
+  );
+  assert.equal(ticket.conversation.subject, "Refund");
+  t.clock.advance(1000);
+  const flow = ConversationDetail.parse(
+    await body(
+      await w.call("POST", "/api/widget/conversations", { kind: "flow", flowId: "billing", text: "Invoice 7" }),
+    ),
+  );
+  assert.deepEqual(flow.messages.map((m) => m.author), ["bot", "visitor"]);
+  assert.equal(flow.conversation.flowId, "billing");
+  const first = flow.messages.at(-1)!.id;
+  const sent = await body(
+    await w.call("POST", `/api/widget/conversations/${flow.conversation.id}/messages`, { text: "More" }),
+  );
+  t.clock.advance(1);
+  const reply = await t.post(
+    `/api/tenants/${t.a.tenant.id}/conversations/${flow.conversation.id}/messages`,
+    t.a.adminToken,
+    {
+      text: "On it",
+    },
+  );
+  assert.equal(reply.status, 201);
+  const polled = MessageList.parse(
+    await body(await w.call("GET", `/api/widget/conversations/${flow.conversation.id}/messages?after=${first}`)),
+  );
+  assert.deepEqual(polled.messages.map((m) => [m.author, m.text]), [["visitor", "More"], ["agent", "On it"]]);
+  assert.equal(polled.messages[0]!.id, sent.id);
+  const none = await body(
+    await w.call("GET", `/api/widget/conversations/${flow.conversation.id}/messages?after=${polled.messages[1]!.id}`),
+  );
+  assert.deepEqual(none.messages, []);
+  const list = await w.list();
+  assert.deepEqual(list.map((c: { kind: string }) => c.kind), ["flow", "ticket", "chat"], "newest first");
+  assert.equal(list[0].lastMessage.text, "On it");
+});
+
+Deno.test("conversation and message bodies are validated field by field", async () => {
+  await using t = await testApp();
+  const w = await openWidget(t);
+  const cases: [unknown, string, string][] = [
+    [{ kind: "ticket" }, "invalid_request", "subject"],
+    [{ kind: "chat", subject: "x" }, "invalid_request", "subject"],
+    [{ kind: "call" }, "invalid_request", "kind"],
+    [{ kind: "flow", flowId: "nope" }, "invalid_request", "flowId"],
+    [{ kind: "chat", visitorId: "v" }, "unknown_field", "visitorId"],
+    [{ kind: "chat", text: "" }, "invalid_request", "text"],
+  ];
+  for (const [payload, code, path] of cases) {
+    const res = await w.call("POST", "/api/widget/conversations", payload);
+    const b = await body(res);
+    assert.equal(res.status, 400, JSON.stringify(payload));
+    assert.equal(b.code, code);
+    assert.ok(b.errors.some((e: { path: string }) => e.path === path), JSON.stringify(b.errors));
+  }
+  const c = await w.start();
+  const blank = await w.call("POST", `/api/widget/conversations/${c.id}/messages`, { text: "   " });
+  assert.equal(blank.status, 400);
+  const long = await w.call("POST", `/api/widget/conversations/${c.id}/messages`, { text: "x".repeat(4001) });
+  assert.equal((await body(long)).errors[0].path, "text");
+  const cursor = await w.call("GET", `/api/widget/conversations/${c.id}/messages?after=garbage`);
+  assert.equal(cursor.status, 400);
+  const unknownParam = await w.call("GET", `/api/widget/conversations/${c.id}/messages?since=1`);
+  assert.equal((await body(unknownParam)).code, "unknown_field");
+});
+
+Deno.test("POST /api/widget/sessions refuses unknown sites, bad tokens and bad bodies", async () => {
+  await using t = await testApp();
+  const unknownSite = await openWidget(t, { siteApiKey: "site_nope" });
+  assert.equal(unknownSite.status, 404);
+  assert.equal(unknownSite.session.code, "site_not_found");
+  // A token minted for site 1 used on site 2 of the same tenant: wrong audience.
+  const elsewhere = await openWidget(t, { siteApiKey: t.a.sites[1]!.apiKey, visitorToken: await mintFor(t, "user-u") });
+  assert.equal(elsewhere.status, 401);
+  assert.equal(elsewhere.session.code, "visitor_token_invalid");
+  // Tenant B's token on tenant A's site.
+  const b = await t.post("/api/widget/visitor-token", t.b.serverToken, {
+    siteApiKey: t.b.sites[0]!.apiKey,
+    externalUserId: "u",
+  });
+  const foreign = await openWidget(t, { visitorToken: (await body(b)).token });
+  assert.equal(foreign.session.code, "visitor_token_invalid");
+  const garbage = await openWidget(t, { visitorToken: "x".repeat(5000) });
+  assert.equal(garbage.status, 401);
+  const unknownField = await t.post("/api/widget/sessions", undefined, {
+    siteApiKey: t.a.sites[0]!.apiKey,
+    verified: true,
+  });
+  assert.equal((await body(unknownField)).code, "unknown_field");
+  const badUser = await t.post("/api/widget/sessions", undefined, {
+    siteApiKey: t.a.sites[0]!.apiKey,
+    user: { email: "nope", customData: "x" },
+  });
+  assert.deepEqual((await body(badUser)).errors.map((e: { path: string }) => e.path).sort(), [
+    "user.customData",
+    "user.email",
+  ]);
+});
+
+Deno.test("a verified session lives as long as its visitor token; then it is session_expired", async () => {
+  await using t = await testApp();
+  const u = await openWidget(t, { visitorToken: await mintFor(t, "user-u") });
+  const s = Session.parse(u.session);
+  assert.equal(Date.parse(s.expiresAt), t.clock.now() + 300_000);
+  t.clock.advance(299_000);
+  assert.equal((await u.call("GET", "/api/widget/session")).status, 200);
+  t.clock.advance(2_000);
+  const expired = await u.call("GET", "/api/widget/conversations");
+  assert.equal(expired.status, 401);
+  assert.equal((await body(expired)).code, "session_expired");
+  const anon = await openWidget(t);
+  t.clock.advance(23 * 3600_000);
+  assert.equal((await anon.call("GET", "/api/widget/session")).status, 200);
+  t.clock.advance(3600_000);
+  assert.equal((await anon.call("GET", "/api/widget/session")).status, 401);
+});
+
+Deno.test("the widget API refuses missing, foreign and wrong-kind session tokens", async () => {
+  await using t = await testApp();
+  const none = await t.fetch("/api/widget/conversations");
+  assert.equal((await body(none)).code, "auth_missing");
+  const s2s = await t.fetch("/api/widget/conversations", { headers: { authorization: `Bearer ${t.a.serverToken}` } });
+  assert.equal((await body(s2s)).code, "auth_wrong_kind");
+  const forged = await t.fetch("/api/widget/conversations", {
+    headers: {
+      authorization: `Bearer ${(await import("../identity/secret_token.ts")).generateSecret("wss").plaintext}`,
+    },
+  });
+  assert.equal((await body(forged)).code, "session_invalid");
+});
+
+Deno.test("the widget API answers browsers on any origin (CORS), preflight included", async () => {
+  await using t = await testApp();
+  const pre = await t.fetch("/api/widget/sessions", {
+    method: "OPTIONS",
+    headers: { origin: "https://customer.example", "access-control-request-method": "POST" },
+  });
+  assert.equal(pre.status, 204);
+  assert.equal(pre.headers.get("access-control-allow-origin"), "*");
+  assert.match(pre.headers.get("access-control-allow-headers")!, /authorization/);
+  const conversation = await t.fetch("/api/widget/conversations/x", { method: "OPTIONS" });
+  assert.equal(conversation.status, 204);
+  assert.match(conversation.headers.get("access-control-allow-methods")!, /GET/);
+  const w = await openWidget(t);
+  const res = await w.call("GET", "/api/widget/conversations");
+  assert.equal(res.headers.get("access-control-allow-origin"), "*");
+  await res.body?.cancel();
+  const error = await t.fetch("/api/widget/conversations");
+  assert.equal(error.headers.get("access-control-allow-origin"), "*", "errors are readable by the widget too");
+  await error.body?.cancel();
+});
