@@ -10,6 +10,12 @@ const server = await startServer(config);
 const where = config.dataDir === ":memory:" ? "in memory" : `in ${config.dataDir}/`;
 
 console.log(`SetChat reference server on ${server.publicUrl} (store ${where})`);
+console.log(
+  `  demo ${server.publicUrl}/   agent console ${server.publicUrl}/demo/agent   API ${server.publicUrl}/openapi.json`,
+);
+if (!server.deps.widgetScript) {
+  console.log("  dist/widget.js is missing: run `deno task build` to serve the widget and the demo");
+}
 if (server.demo) {
   const { acme } = server.demo;
   console.log(`

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { ServerConfig } from "./config.ts";
+import { credentialsFromDevEnv, type DemoAssets, type DemoCredentials, demoHandler } from "./demo/demo.ts";
 import { type App, createApp } from "./http/app.ts";
 import type { AppDeps } from "./http/context.ts";
 import { generateSigningKey, importSigningKeys } from "./identity/signing_keys.ts";
@@ -22,6 +23,8 @@ export interface RunningServer extends AsyncDisposable {
   publicUrl: string;
   app: App;
   deps: AppDeps;
+  /** The whole handler: the demo's pages, then the API. */
+  handler: (request: Request) => Promise<Response>;
   /** Set when this start created the demo tenants. */
   demo: DemoTenants | undefined;
   close(): Promise<void>;
@@ -29,9 +32,37 @@ export interface RunningServer extends AsyncDisposable {
 
 /** Options of {@linkcode startServer}. */
 export interface StartOptions {
-  /** Where start-up messages go; silent by default. */
-  log?: (line: string) => void;
   now?: () => number;
+  /** Where the built browser code and the demo's pages are; defaults to this project's. */
+  assetRoot?: URL;
+}
+
+const PROJECT = new URL("..", import.meta.url);
+
+async function readOptional(url: URL): Promise<string | null> {
+  try {
+    return await Deno.readTextFile(url);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
+/** The widget bundle and the demo's pages, read once at start-up. */
+export async function loadAssets(root: URL = PROJECT): Promise<{ widgetScript: string | null; demo: DemoAssets }> {
+  const files: [string, string, string][] = [
+    ["/", "demo/index.html", "text/html; charset=utf-8"],
+    ["/demo/agent", "demo/agent.html", "text/html; charset=utf-8"],
+    ["/demo/demo.css", "demo/demo.css", "text/css; charset=utf-8"],
+    ["/demo/acme.js", "dist/demo/acme.js", "text/javascript; charset=utf-8"],
+    ["/demo/agent.js", "dist/demo/agent.js", "text/javascript; charset=utf-8"],
+  ];
+  const demo: DemoAssets = new Map();
+  for (const [path, file, type] of files) {
+    const body = await readOptional(new URL(file, root));
+    if (body !== null) demo.set(path, { body, type });
+  }
+  return { widgetScript: await readOptional(new URL("dist/widget.js", root)), demo };
 }
 
 /** Opens the store, creates the demo tenants on first start, and serves the application. */
@@ -43,17 +74,36 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   try {
     const keys = await importSigningKeys(await store.signingKeys(() => generateSigningKey(now())));
     const demo = (await store.isEmpty()) ? await provisionDemo(store, now()) : undefined;
+    const assets = await loadAssets(options.assetRoot);
     const deps: AppDeps = {
       store,
       keys,
       config: { issuer: config.issuer, visitorTokenLifetime: config.visitorTokenLifetime },
       now,
+      widgetScript: assets.widgetScript,
     };
     const app = createApp(deps);
-    const server = Deno.serve({ hostname: config.hostname, port: config.port, onListen() {} }, app.handler);
+    let url = "";
+    const devEnvPath = inMemory ? undefined : join(config.dataDir, "dev.env");
+    const fromFirstStart: DemoCredentials | null = demo
+      ? {
+        tenantId: demo.acme.tenant.id,
+        siteApiKey: demo.acme.sites[0]!.apiKey,
+        serverToken: demo.acme.serverToken,
+        adminToken: demo.acme.adminToken,
+      }
+      : null;
+    const demoPages = demoHandler({
+      apiUrl: () => url,
+      // dev.env is read at each call, so that a rotated token put there is picked up.
+      credentials: async () => (devEnvPath ? await credentialsFromDevEnv(devEnvPath) : null) ?? fromFirstStart,
+      assets: assets.demo,
+    });
+    const handler = async (request: Request) => (await demoPages(request)) ?? await app.handler(request);
+    const server = Deno.serve({ hostname: config.hostname, port: config.port, onListen() {} }, handler);
     const port = server.addr.port;
     const loopback = ["127.0.0.1", "0.0.0.0", "localhost"].includes(config.hostname);
-    const url = `http://${loopback ? "127.0.0.1" : config.hostname}:${port}`;
+    url = `http://${loopback ? "127.0.0.1" : config.hostname}:${port}`;
     const publicUrl = config.publicUrl ?? (loopback ? `http://localhost:${port}` : url);
     if (!inMemory) await writeDevEnv(join(config.dataDir, "dev.env"), publicUrl, demo);
     let closed: Promise<void> | undefined;
@@ -62,7 +112,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         await server.shutdown();
         await store.close();
       })();
-    return { url, publicUrl, app, deps, demo, close, [Symbol.asyncDispose]: close };
+    return { url, publicUrl, app, deps, handler, demo, close, [Symbol.asyncDispose]: close };
   } catch (error) {
     await store.close();
     throw error;

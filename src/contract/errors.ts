@@ -158,6 +158,12 @@ export const ERRORS = catalogue({
     cause: "No visitor with this id belongs to this tenant.",
     fix: "Take the visitor id from a conversation of this tenant.",
   },
+  widget_unavailable: {
+    status: 503,
+    title: "The widget script is not built",
+    cause: "The server started without `dist/widget.js`.",
+    fix: "Run `deno task build` (the `serve` and `test` tasks do it), then restart the server.",
+  },
   route_not_found: {
     status: 404,
     title: "No such endpoint",

@@ -155,6 +155,7 @@ export type CreateConversationRequest = z.infer<typeof CreateConversationRequest
 export const ConversationDetail = z
   .object({ conversation: Conversation, messages: z.array(Message) })
   .meta({ id: "ConversationDetail" });
+export type ConversationDetail = z.infer<typeof ConversationDetail>;
 
 /** Body of a new message, from the visitor or an agent. */
 export const PostMessageRequest = z

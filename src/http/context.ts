@@ -17,6 +17,8 @@ export interface AppDeps {
   config: AppConfig;
   /** The clock, in milliseconds since the epoch. */
   now: () => number;
+  /** The bundled widget script, when built. */
+  widgetScript?: string | null;
 }
 
 /** Who a request is, by security scheme. */

@@ -42,7 +42,11 @@ export function openApiDocument<P>(routes: readonly Route<P>[], schemes: Securit
     for (const [status, spec] of Object.entries(r.responses)) {
       responses[status] = {
         description: spec.description,
-        ...(spec.schema ? { content: { [spec.contentType ?? "application/json"]: { schema: ref(spec.schema) } } } : {}),
+        ...(spec.schema
+          ? { content: { [spec.contentType ?? "application/json"]: { schema: ref(spec.schema) } } }
+          : spec.contentType
+          ? { content: { [spec.contentType]: { schema: { type: "string" } } } }
+          : {}),
       };
     }
     for (const code of r.errors) {

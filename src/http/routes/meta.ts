@@ -1,4 +1,5 @@
 import { Health, Jwks, Version } from "../../contract/meta.ts";
+import { AppError } from "../../domain/app_error.ts";
 import { CONTRACT_VERSION } from "../../contract/meta.ts";
 import { IMPLEMENTATION, VERSION } from "../../version.ts";
 import type { AppDeps, AppRoute, Principals } from "../context.ts";
@@ -35,6 +36,29 @@ export function metaRoutes(deps: AppDeps): AppRoute[] {
           contractVersion: CONTRACT_VERSION,
           issuer: deps.config.issuer,
         }),
+    }),
+    defineRoute<Principals, "none">({
+      method: "GET",
+      path: "/widget.js",
+      operationId: "widgetScript",
+      summary: "The embeddable widget: load it with <script src>, then call SetChat.init()",
+      tag: "Widget",
+      security: "none",
+      cors: true,
+      responses: { 200: { description: "The widget script", contentType: "text/javascript" } },
+      errors: ["widget_unavailable"],
+      handle() {
+        if (!deps.widgetScript) {
+          throw new AppError("widget_unavailable", "Cannot serve the widget: dist/widget.js was not built");
+        }
+        return new Response(deps.widgetScript, {
+          headers: {
+            "content-type": "text/javascript; charset=utf-8",
+            "cache-control": "no-cache",
+            "x-content-type-options": "nosniff",
+          },
+        });
+      },
     }),
     defineRoute<Principals, "none">({
       method: "GET",

@@ -1,0 +1,186 @@
+/**
+ * The demo's backend: it plays the customer ("Acme"), not SetChat. It signs
+ * people in with a cookie, mints their visitor tokens through the real
+ * server-to-server endpoint with the tenant's token, and proxies the agent
+ * console to the agent API with the admin token. No token of either kind
+ * ever reaches the browser.
+ */
+import { z } from "zod";
+
+/** What the demo needs to act as the customer. */
+export interface DemoCredentials {
+  tenantId: string;
+  siteApiKey: string;
+  serverToken: string;
+  adminToken: string;
+}
+
+/** The demo's users, as Acme's own user table. */
+export const DEMO_USERS = [
+  { id: "user-ada", name: "Ada Lovelace", email: "ada@acme.test", plan: "enterprise", role: "Admin" },
+  { id: "user-grace", name: "Grace Hopper", email: "grace@acme.test", plan: "pro", role: "Engineer" },
+  { id: "user-alan", name: "Alan Turing", email: "alan@acme.test", plan: "free", role: "Analyst" },
+] as const;
+
+/** Acme's workspaces. */
+export const DEMO_WORKSPACES = [
+  { id: "acme-eu", name: "Acme Europe" },
+  { id: "acme-us", name: "Acme US" },
+] as const;
+
+/** Static files of the demo, by URL path. */
+export type DemoAssets = Map<string, { body: string; type: string }>;
+
+/** Options of {@linkcode demoHandler}. */
+export interface DemoOptions {
+  /** Where this server answers, for the demo's server-to-server calls. */
+  apiUrl: () => string;
+  /** The credentials, or `null` when they are unknown (the demo then explains how to fix it). */
+  credentials: () => Promise<DemoCredentials | null>;
+  assets: DemoAssets;
+}
+
+const COOKIE = "acme_user";
+const LoginBody = z.strictObject({ userId: z.enum(DEMO_USERS.map((u) => u.id) as [string, ...string[]]) });
+const TokenBody = z.strictObject({ workspace: z.string().max(128).optional() });
+const ReplyBody = z.strictObject({ text: z.string().trim().min(1).max(4000) });
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
+  });
+}
+
+function currentUser(request: Request) {
+  const cookie = request.headers.get("cookie") ?? "";
+  const id = /(?:^|;\s*)acme_user=([\w-]+)/.exec(cookie)?.[1];
+  return DEMO_USERS.find((u) => u.id === id) ?? null;
+}
+
+async function readBody<T>(request: Request, schema: z.ZodType<T>): Promise<T | Response> {
+  const parsed = schema.safeParse(await request.json().catch(() => undefined));
+  return parsed.success ? parsed.data : json(400, { error: "Cannot read the request", issues: parsed.error.issues });
+}
+
+/** A handler for the demo's paths; answers `null` for any other path. */
+export function demoHandler(options: DemoOptions): (request: Request) => Promise<Response | null> {
+  function missing(): Response {
+    return json(503, {
+      error: "The demo does not know the tenant's tokens. They are written to dev.env on the first start; " +
+        "put the current SETCHAT_SERVER_TOKEN and SETCHAT_ADMIN_TOKEN there, or delete the data directory to start over.",
+    });
+  }
+
+  async function callApi(token: string, method: string, path: string, body?: unknown): Promise<Response> {
+    const res = await fetch(`${options.apiUrl()}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return new Response(res.body, {
+      status: res.status,
+      headers: { "content-type": res.headers.get("content-type") ?? "application/json", "cache-control": "no-store" },
+    });
+  }
+
+  return async (request) => {
+    const url = new URL(request.url);
+    const path = url.pathname;
+    const asset = options.assets.get(path);
+    if (asset && request.method === "GET") {
+      return new Response(asset.body, { headers: { "content-type": asset.type, "cache-control": "no-cache" } });
+    }
+    if (!path.startsWith("/demo/api/")) return null;
+    const route = `${request.method} ${path.slice("/demo/api".length)}`;
+
+    if (route === "GET /me") {
+      const creds = await options.credentials();
+      return json(200, {
+        user: currentUser(request),
+        users: DEMO_USERS,
+        workspaces: DEMO_WORKSPACES,
+        siteApiKey: creds?.siteApiKey ?? null,
+      });
+    }
+    if (route === "POST /login") {
+      const body = await readBody(request, LoginBody);
+      if (body instanceof Response) return body;
+      return json(200, { user: DEMO_USERS.find((u) => u.id === body.userId) }, {
+        "set-cookie": `${COOKIE}=${body.userId}; Path=/; HttpOnly; SameSite=Lax`,
+      });
+    }
+    if (route === "POST /logout") {
+      return json(200, { user: null }, { "set-cookie": `${COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0` });
+    }
+
+    const creds = await options.credentials();
+    if (!creds) return missing();
+
+    if (route === "POST /visitor-token") {
+      const user = currentUser(request);
+      if (!user) return json(401, { error: "Nobody is signed in to Acme" });
+      const body = await readBody(request, TokenBody);
+      if (body instanceof Response) return body;
+      // Acme's backend, server to server: the S2S token never leaves this process.
+      return await callApi(creds.serverToken, "POST", "/api/widget/visitor-token", {
+        siteApiKey: creds.siteApiKey,
+        externalUserId: user.id,
+        email: user.email,
+        name: user.name,
+        provider: "acme-sso",
+        metadata: { plan: user.plan, role: user.role },
+        ...(body.workspace ? { workspace: { externalId: body.workspace } } : {}),
+      });
+    }
+
+    const agent = `/api/tenants/${encodeURIComponent(creds.tenantId)}`;
+    if (route === "GET /agent/conversations") {
+      return await callApi(
+        creds.adminToken,
+        "GET",
+        `${agent}/conversations?siteApiKey=${encodeURIComponent(creds.siteApiKey)}`,
+      );
+    }
+    const conversation = /^\/agent\/conversations\/([\w-]+)(\/messages)?$/.exec(path.slice("/demo/api".length));
+    if (conversation && request.method === "GET" && !conversation[2]) {
+      return await callApi(creds.adminToken, "GET", `${agent}/conversations/${conversation[1]}`);
+    }
+    if (conversation && request.method === "POST" && conversation[2]) {
+      const body = await readBody(request, ReplyBody);
+      if (body instanceof Response) return body;
+      return await callApi(creds.adminToken, "POST", `${agent}/conversations/${conversation[1]}/messages`, {
+        text: body.text,
+        authorName: "Acme support",
+      });
+    }
+    return json(404, { error: `No demo endpoint ${route}` });
+  };
+}
+
+/** Reads the demo's credentials from a `dev.env` file, or `null` when it is missing or incomplete. */
+export async function credentialsFromDevEnv(path: string): Promise<DemoCredentials | null> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch {
+    return null;
+  }
+  const env = Object.fromEntries(
+    text.split("\n").flatMap((line) => {
+      const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+      return m ? [[m[1]!, m[2]!]] : [];
+    }),
+  );
+  const { SETCHAT_TENANT_ID, SETCHAT_SITE_API_KEY, SETCHAT_SERVER_TOKEN, SETCHAT_ADMIN_TOKEN } = env;
+  if (!SETCHAT_TENANT_ID || !SETCHAT_SITE_API_KEY || !SETCHAT_SERVER_TOKEN || !SETCHAT_ADMIN_TOKEN) return null;
+  return {
+    tenantId: SETCHAT_TENANT_ID,
+    siteApiKey: SETCHAT_SITE_API_KEY,
+    serverToken: SETCHAT_SERVER_TOKEN,
+    adminToken: SETCHAT_ADMIN_TOKEN,
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * What the widget keeps in the browser, per site: the device credential the
+ * server issued, and what the visitor typed in the pre-chat form. Nothing
+ * else: sessions and history live on the server.
+ */
+
+/** What the pre-chat form collected. */
+export interface PrechatData {
+  name: string;
+  email: string;
+}
+
+/** The widget's browser storage for one site. */
+export interface WidgetStorage {
+  device(): string | null;
+  setDevice(credential: string): void;
+  prechat(): PrechatData | null;
+  setPrechat(data: PrechatData): void;
+  /** Logout: forgets everything this site's widget kept on this browser. */
+  forget(): void;
+}
+
+/** Storage in `localStorage`, degrading to memory when the browser refuses it. */
+export function localWidgetStorage(siteApiKey: string): WidgetStorage {
+  const prefix = `setchat:${siteApiKey}:`;
+  const memory = new Map<string, string>();
+  const get = (k: string) => {
+    try {
+      return localStorage.getItem(prefix + k);
+    } catch {
+      return memory.get(k) ?? null;
+    }
+  };
+  const set = (k: string, v: string) => {
+    try {
+      localStorage.setItem(prefix + k, v);
+    } catch {
+      memory.set(k, v);
+    }
+  };
+  return {
+    device: () => get("device"),
+    setDevice: (credential) => set("device", credential),
+    prechat() {
+      try {
+        const data = JSON.parse(get("prechat") ?? "null");
+        return data && typeof data.name === "string" && typeof data.email === "string" ? data : null;
+      } catch {
+        return null;
+      }
+    },
+    setPrechat: (data) => set("prechat", JSON.stringify(data)),
+    forget() {
+      memory.clear();
+      try {
+        for (const key of Object.keys(localStorage)) if (key.startsWith(prefix)) localStorage.removeItem(key);
+      } catch {
+        // Storage refused: nothing was kept there.
+      }
+    },
+  };
+}

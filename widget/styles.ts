@@ -1,0 +1,44 @@
+/** The widget's styles, scoped by its shadow root. */
+export const STYLES = `
+:host { all: initial; }
+* { box-sizing: border-box; }
+.root { position: fixed; right: 20px; bottom: 20px; z-index: 2147483000; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1c2430; }
+button { font: inherit; cursor: pointer; }
+button:focus-visible, input:focus-visible, textarea:focus-visible { outline: 3px solid #7aa7ff; outline-offset: 2px; }
+.launcher { width: 56px; height: 56px; border-radius: 50%; border: 0; background: #2f5bea; color: #fff; box-shadow: 0 6px 20px rgba(20,40,120,.3); display: grid; place-items: center; margin-left: auto; }
+.launcher svg { width: 26px; height: 26px; }
+.panel { position: absolute; right: 0; bottom: 72px; width: min(370px, calc(100vw - 40px)); height: min(560px, calc(100vh - 110px)); background: #fff; border-radius: 16px; box-shadow: 0 12px 40px rgba(20,30,60,.25); display: flex; flex-direction: column; overflow: hidden; }
+.panel[hidden] { display: none; }
+header { background: #2f5bea; color: #fff; padding: 14px 16px; display: flex; align-items: center; gap: 8px; }
+header .titles { flex: 1; min-width: 0; }
+header h2 { font-size: 16px; margin: 0; }
+.identity { font-size: 12px; opacity: .9; display: flex; align-items: center; gap: 4px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.identity[data-verified="true"]::before { content: "✔"; font-size: 11px; }
+header button { background: rgba(255,255,255,.16); border: 0; color: #fff; border-radius: 8px; padding: 5px 9px; font-size: 12px; }
+header button:hover { background: rgba(255,255,255,.28); }
+main { flex: 1; overflow-y: auto; padding: 14px 16px; display: flex; flex-direction: column; gap: 12px; background: #f6f8fc; }
+h3 { font-size: 13px; text-transform: uppercase; letter-spacing: .04em; color: #5a6578; margin: 4px 0 0; }
+.actions { display: flex; gap: 8px; flex-wrap: wrap; }
+.primary, .secondary { border-radius: 10px; padding: 8px 12px; border: 1px solid #2f5bea; }
+.primary { background: #2f5bea; color: #fff; }
+.secondary { background: #fff; color: #2f5bea; }
+.list { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 8px; }
+.item { width: 100%; text-align: left; background: #fff; border: 1px solid #e1e6f0; border-radius: 12px; padding: 10px 12px; color: inherit; }
+.item:hover { border-color: #2f5bea; }
+.item strong { display: block; font-size: 13px; }
+.item span { display: block; color: #5a6578; font-size: 12px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.empty, .note { color: #5a6578; margin: 0; }
+form.stack { display: flex; flex-direction: column; gap: 10px; background: #fff; border: 1px solid #e1e6f0; border-radius: 12px; padding: 14px; }
+label { display: flex; flex-direction: column; gap: 4px; font-size: 12px; color: #3c4658; }
+input, textarea { font: inherit; border: 1px solid #c9d1e0; border-radius: 8px; padding: 8px 10px; }
+.messages { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 8px; }
+.msg { max-width: 85%; padding: 8px 12px; border-radius: 14px; background: #fff; border: 1px solid #e1e6f0; align-self: flex-start; white-space: pre-wrap; word-wrap: break-word; }
+.msg[data-author="visitor"] { align-self: flex-end; background: #2f5bea; color: #fff; border-color: #2f5bea; }
+.msg .who { display: block; font-size: 11px; opacity: .75; margin-bottom: 2px; }
+.back { align-self: flex-start; background: none; border: 0; color: #2f5bea; padding: 0; }
+.composer { display: flex; gap: 8px; padding: 10px 12px; border-top: 1px solid #e1e6f0; background: #fff; }
+.composer textarea { flex: 1; resize: none; height: 40px; }
+.composer button { border: 0; border-radius: 10px; background: #2f5bea; color: #fff; padding: 0 14px; }
+.signed-out { text-align: center; margin: auto 0; color: #3c4658; }
+.sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+`;
