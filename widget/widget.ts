@@ -558,7 +558,7 @@ export class ChatWidget {
       : state === "guest"
       ? w.guest(identity!.name ?? identity!.email ?? "")
       : state === "signed-out"
-      ? w.signedOut
+      ? w.signedOutShort
       : w.notVerified;
     this.#renderMain(errorText);
   }

@@ -1,0 +1,8 @@
+/** `deno task bench`: every benchmark, printed side by side. */
+import { benchHistory, formatHistoryBench } from "./history_bench.ts";
+import { benchMint, formatMintBench } from "./mint_bench.ts";
+
+const mintOptions = { seconds: 3, rounds: 3, concurrency: 32 };
+for (const line of formatMintBench(await benchMint(mintOptions), mintOptions)) console.log(line);
+console.log();
+for (const line of formatHistoryBench(await benchHistory())) console.log(line);
