@@ -4,14 +4,17 @@
  * test suite fails when they are out of date.
  */
 import { ERRORS } from "../src/contract/errors.ts";
+import { TESTID, TESTID_DOCS } from "../src/contract/testids.ts";
 
 /** The sections of README.md that are generated, by marker name. */
 export function generatedSections(): Record<string, string> {
   const rows = Object.entries(ERRORS).map(([code, e]) =>
     `| \`${code}\` | ${e.status} | ${e.cause.replaceAll("|", "\\|")} | ${e.fix.replaceAll("|", "\\|")} |`
   );
+  const hooks = (Object.keys(TESTID) as (keyof typeof TESTID)[]).map((k) => `| \`${TESTID[k]}\` | ${TESTID_DOCS[k]} |`);
   return {
     errors: ["| code | status | cause | fix |", "|---|---|---|---|", ...rows].join("\n"),
+    testids: ["| `data-testid` | what it is |", "|---|---|", ...hooks].join("\n"),
   };
 }
 

@@ -4,6 +4,7 @@
  * the previous session stays on screen, and nothing still in flight may
  * bring it back (every async result is checked against an epoch).
  */
+import { TESTID } from "../src/contract/testids.ts";
 import type { Conversation, ConversationKind, Message, SessionCreated } from "../src/contract/widget.ts";
 import { ApiError, WidgetApi } from "./api.ts";
 import { type Locale, type Words, wordsFor } from "./i18n.ts";
@@ -490,16 +491,16 @@ export class ChatWidget {
     const launcher = h("button", {
       class: "launcher",
       type: "button",
-      "data-testid": "setchat-launcher",
+      "data-testid": TESTID.launcher,
       "aria-controls": "setchat-panel",
       "aria-expanded": "false",
     });
     launcher.innerHTML = ICON;
-    const identity = h("span", { class: "identity", "data-testid": "setchat-identity", role: "status" });
+    const identity = h("span", { class: "identity", "data-testid": TESTID.identity, role: "status" });
     const title = h("h2", { id: "setchat-title" });
-    const reset = h("button", { type: "button", "data-testid": "setchat-reset" });
-    const close = h("button", { type: "button", "data-testid": "setchat-close" }, "×");
-    const main = h("main", { "data-testid": "setchat-body" });
+    const reset = h("button", { type: "button", "data-testid": TESTID.reset });
+    const close = h("button", { type: "button", "data-testid": TESTID.close }, "×");
+    const main = h("main");
     const footer = h("div");
     const panel = h(
       "section",
@@ -508,7 +509,7 @@ export class ChatWidget {
         id: "setchat-panel",
         role: "dialog",
         "aria-labelledby": "setchat-title",
-        "data-testid": "setchat-panel",
+        "data-testid": TESTID.panel,
         hidden: true,
       },
       h("header", {}, h("div", { class: "titles" }, title, identity), reset, close),
@@ -569,17 +570,17 @@ export class ChatWidget {
     dom.main.replaceChildren();
     dom.footer.replaceChildren();
     dom.footer.className = "";
-    if (errorText) dom.main.append(h("p", { class: "note", role: "alert", "data-testid": "setchat-error" }, errorText));
+    if (errorText) dom.main.append(h("p", { class: "note", role: "alert", "data-testid": TESTID.error }, errorText));
     switch (this.#phase) {
       case "idle":
       case "starting":
-        dom.main.append(h("p", { class: "note", "data-testid": "setchat-loading" }, w.loading));
+        dom.main.append(h("p", { class: "note", "data-testid": TESTID.loading }, w.loading));
         return;
       case "signed-out":
         dom.main.append(
           h(
             "div",
-            { class: "signed-out", "data-testid": "setchat-signed-out" },
+            { class: "signed-out", "data-testid": TESTID.signedOut },
             h("p", {}, w.signedOut),
             h("p", { class: "note" }, w.signedOutHint),
           ),
@@ -601,22 +602,22 @@ export class ChatWidget {
       name: "name",
       required: true,
       autocomplete: "name",
-      "data-testid": "setchat-prechat-name",
+      "data-testid": TESTID.prechatName,
     });
     const email = h("input", {
       name: "email",
       type: "email",
       required: true,
       autocomplete: "email",
-      "data-testid": "setchat-prechat-email",
+      "data-testid": TESTID.prechatEmail,
     });
     const form = h(
       "form",
-      { class: "stack", "data-testid": "setchat-prechat" },
+      { class: "stack", "data-testid": TESTID.prechat },
       h("p", { class: "note" }, w.prechatIntro),
       h("label", {}, w.name, name),
       h("label", {}, w.email, email),
-      h("button", { class: "primary", type: "submit", "data-testid": "setchat-prechat-submit" }, w.start),
+      h("button", { class: "primary", type: "submit", "data-testid": TESTID.prechatSubmit }, w.start),
     );
     form.addEventListener("submit", (e) => {
       e.preventDefault();
@@ -633,21 +634,21 @@ export class ChatWidget {
       name: "subject",
       required: true,
       maxlength: "200",
-      "data-testid": "setchat-ticket-subject",
+      "data-testid": TESTID.ticketSubject,
     });
     const cancel = h(
       "button",
-      { class: "secondary", type: "button", "data-testid": "setchat-ticket-cancel" },
+      { class: "secondary", type: "button", "data-testid": TESTID.ticketCancel },
       w.cancel,
     );
     const form = h(
       "form",
-      { class: "stack", "data-testid": "setchat-ticket-form" },
+      { class: "stack", "data-testid": TESTID.ticketForm },
       h("label", {}, w.subject, subject),
       h(
         "div",
         { class: "actions" },
-        h("button", { class: "primary", type: "submit", "data-testid": "setchat-ticket-submit" }, w.createTicket),
+        h("button", { class: "primary", type: "submit", "data-testid": TESTID.ticketSubmit }, w.createTicket),
         cancel,
       ),
     );
@@ -673,23 +674,23 @@ export class ChatWidget {
     const actions = h(
       "div",
       { class: "actions" },
-      button("setchat-new-chat", w.newChat, true, () => void this.#create("chat")),
-      button("setchat-new-ticket", w.newTicket, false, () => {
+      button(TESTID.newChat, w.newChat, true, () => void this.#create("chat")),
+      button(TESTID.newTicket, w.newTicket, false, () => {
         this.#view = "ticket";
         this.#render();
       }),
-      button("setchat-new-flow", w.newFlow, false, () => void this.#create("flow")),
+      button(TESTID.newFlow, w.newFlow, false, () => void this.#create("flow")),
     );
     const list = h("ul", {
       class: "list",
-      "data-testid": "setchat-conversation-list",
+      "data-testid": TESTID.conversationList,
       "aria-labelledby": "setchat-history",
     });
     for (const c of this.#conversations) {
       const label = c.subject ?? (c.kind === "ticket" ? w.ticket : c.kind === "flow" ? w.flow : w.chat);
       const item = h(
         "button",
-        { class: "item", type: "button", "data-testid": "setchat-conversation-item", "data-conversation-id": c.id },
+        { class: "item", type: "button", "data-testid": TESTID.conversationItem, "data-conversation-id": c.id },
         h("strong", {}, label),
         h("span", {}, c.lastMessage?.text ?? ""),
       );
@@ -699,14 +700,14 @@ export class ChatWidget {
     this.#dom!.main.append(
       actions,
       h("h3", { id: "setchat-history" }, w.history),
-      this.#conversations.length ? list : h("p", { class: "empty", "data-testid": "setchat-empty" }, w.empty),
+      this.#conversations.length ? list : h("p", { class: "empty", "data-testid": TESTID.empty }, w.empty),
     );
   }
 
   #conversationView(): void {
     const w = this.#words;
     const dom = this.#dom!;
-    const back = h("button", { class: "back", type: "button", "data-testid": "setchat-back" }, `← ${w.back}`);
+    const back = h("button", { class: "back", type: "button", "data-testid": TESTID.back }, `← ${w.back}`);
     back.addEventListener("click", () => {
       const current = this.#current;
       if (current) {
@@ -720,17 +721,17 @@ export class ChatWidget {
     });
     dom.main.append(
       back,
-      h("ol", { class: "messages", "data-testid": "setchat-message-list", "aria-live": "polite" }),
+      h("ol", { class: "messages", "data-testid": TESTID.messageList, "aria-live": "polite" }),
     );
     this.#renderMessages();
     const input = h("textarea", {
       "aria-label": w.message,
       placeholder: w.message,
       maxlength: "4000",
-      "data-testid": "setchat-composer-input",
+      "data-testid": TESTID.composerInput,
     });
-    const send = h("button", { type: "submit", "data-testid": "setchat-composer-send" }, w.send);
-    const form = h("form", { class: "composer", "data-testid": "setchat-composer" }, input, send);
+    const send = h("button", { type: "submit", "data-testid": TESTID.composerSend }, w.send);
+    const form = h("form", { class: "composer", "data-testid": TESTID.composer }, input, send);
     const submit = async () => {
       const text = input.value;
       input.value = "";
@@ -757,7 +758,7 @@ export class ChatWidget {
       ...this.#current.messages.map((m) =>
         h(
           "li",
-          { class: "msg", "data-testid": "setchat-message", "data-author": m.author, "data-message-id": m.id },
+          { class: "msg", "data-testid": TESTID.message, "data-author": m.author, "data-message-id": m.id },
           h("span", { class: "who" }, m.author === "visitor" ? w.you : m.authorName ?? w.agent),
           m.text,
         )

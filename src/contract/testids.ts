@@ -1,0 +1,68 @@
+/**
+ * The widget's stable `data-testid` hooks: part of the contract, so that a
+ * browser suite can drive any implementation of the widget. All live in the
+ * widget's open shadow root.
+ */
+export const TESTID = {
+  launcher: "setchat-launcher",
+  panel: "setchat-panel",
+  identity: "setchat-identity",
+  reset: "setchat-reset",
+  close: "setchat-close",
+  loading: "setchat-loading",
+  error: "setchat-error",
+  signedOut: "setchat-signed-out",
+  prechat: "setchat-prechat",
+  prechatName: "setchat-prechat-name",
+  prechatEmail: "setchat-prechat-email",
+  prechatSubmit: "setchat-prechat-submit",
+  newChat: "setchat-new-chat",
+  newTicket: "setchat-new-ticket",
+  newFlow: "setchat-new-flow",
+  ticketForm: "setchat-ticket-form",
+  ticketSubject: "setchat-ticket-subject",
+  ticketSubmit: "setchat-ticket-submit",
+  ticketCancel: "setchat-ticket-cancel",
+  conversationList: "setchat-conversation-list",
+  conversationItem: "setchat-conversation-item",
+  empty: "setchat-empty",
+  back: "setchat-back",
+  messageList: "setchat-message-list",
+  message: "setchat-message",
+  composer: "setchat-composer",
+  composerInput: "setchat-composer-input",
+  composerSend: "setchat-composer-send",
+} as const;
+
+/** What each hook is, for the README. */
+export const TESTID_DOCS: Record<keyof typeof TESTID, string> = {
+  launcher: "the button that opens and closes the panel (`aria-expanded`)",
+  panel: "the chat panel (`role=dialog`, hidden when closed)",
+  identity:
+    "who the widget shows: `data-state` is `verified`, `guest`, `anonymous`, `signed-out` or `none`; `data-verified` is `true` or `false`",
+  reset: "the sign-out button: same as `SetChat.reset()`",
+  close: "closes the panel",
+  loading: "shown while a session starts",
+  error: "an error message",
+  signedOut: "shown instead of any history when identity is lost",
+  prechat: "the pre-chat form",
+  prechatName: "its name field",
+  prechatEmail: "its email field",
+  prechatSubmit: "its submit button",
+  newChat: "starts a chat",
+  newTicket: "opens the ticket form",
+  newFlow: "starts the `welcome` flow",
+  ticketForm: "the ticket form",
+  ticketSubject: "the ticket's subject field",
+  ticketSubmit: "creates the ticket",
+  ticketCancel: "leaves the ticket form",
+  conversationList: "the history: the list of visible conversations",
+  conversationItem: "one conversation of the history (`data-conversation-id`)",
+  empty: "shown when the history is empty",
+  back: "back from a conversation to the history",
+  messageList: "the messages of the open conversation",
+  message: "one message (`data-author` is `visitor`, `agent` or `bot`; `data-message-id`)",
+  composer: "the message form",
+  composerInput: "the message field (Enter sends, Shift+Enter is a new line)",
+  composerSend: "the send button",
+};
