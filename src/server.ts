@@ -33,6 +33,10 @@ export interface RunningServer extends AsyncDisposable {
 /** Options of {@linkcode startServer}. */
 export interface StartOptions {
   now?: () => number;
+  /** Changes the application's dependencies before it is built (instrumentation, fault injection). */
+  mutate?: (deps: AppDeps) => AppDeps;
+  /** Wraps the whole handler (instrumentation, fault injection). */
+  wrap?: (handler: (request: Request) => Promise<Response>) => (request: Request) => Promise<Response>;
   /** Where the built browser code and the demo's pages are; defaults to this project's. */
   assetRoot?: URL;
 }
@@ -82,7 +86,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       now,
       widgetScript: assets.widgetScript,
     };
-    const app = createApp(deps);
+    const app = createApp(options.mutate ? options.mutate(deps) : deps);
     let url = "";
     const devEnvPath = inMemory ? undefined : join(config.dataDir, "dev.env");
     const fromFirstStart: DemoCredentials | null = demo
@@ -99,7 +103,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       credentials: async () => (devEnvPath ? await credentialsFromDevEnv(devEnvPath) : null) ?? fromFirstStart,
       assets: assets.demo,
     });
-    const handler = async (request: Request) => (await demoPages(request)) ?? await app.handler(request);
+    const base = async (request: Request) => (await demoPages(request)) ?? await app.handler(request);
+    const handler = options.wrap ? options.wrap(base) : base;
     const server = Deno.serve({ hostname: config.hostname, port: config.port, onListen() {} }, handler);
     const port = server.addr.port;
     const loopback = ["127.0.0.1", "0.0.0.0", "localhost"].includes(config.hostname);
@@ -120,7 +125,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 }
 
 async function provisionDemo(store: Store, nowMs: number): Promise<DemoTenants> {
-  const acme = await provisionTenant(store, { name: "Acme (demo)", siteNames: ["Acme app"], nowMs });
+  const acme = await provisionTenant(store, { name: "Acme (demo)", siteNames: ["Acme app", "Acme docs"], nowMs });
   const globex = await provisionTenant(store, { name: "Globex (demo)", siteNames: ["Globex portal"], nowMs });
   return { acme, globex };
 }
@@ -133,6 +138,7 @@ export function devEnv(publicUrl: string, demo: DemoTenants): Record<string, str
     SETCHAT_SITE_API_KEY: demo.acme.sites[0]!.apiKey,
     SETCHAT_SERVER_TOKEN: demo.acme.serverToken,
     SETCHAT_ADMIN_TOKEN: demo.acme.adminToken,
+    SETCHAT_OTHER_SITE_API_KEY: demo.acme.sites[1]!.apiKey,
     SETCHAT_FOREIGN_SITE_API_KEY: demo.globex.sites[0]!.apiKey,
   };
 }

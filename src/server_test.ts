@@ -26,6 +26,7 @@ Deno.test("startServer() creates the demo tenant once, writes dev.env 0600, and 
         "SETCHAT_ADMIN_TOKEN",
         "SETCHAT_API_URL",
         "SETCHAT_FOREIGN_SITE_API_KEY",
+        "SETCHAT_OTHER_SITE_API_KEY",
         "SETCHAT_SERVER_TOKEN",
         "SETCHAT_SITE_API_KEY",
         "SETCHAT_TENANT_ID",

@@ -1,4 +1,7 @@
+import type { VisitorTokenClaims } from "../contract/s2s.ts";
+import type { HistoryIndex, Owner, Viewer } from "../domain/visibility.ts";
 import type { SigningKeys } from "../identity/signing_keys.ts";
+import type { VerifyOptions } from "../identity/visitor_token.ts";
 import type { CredentialRecord, SessionRecord, Store } from "../store/store.ts";
 import type { Route } from "./router.ts";
 
@@ -10,6 +13,15 @@ export interface AppConfig {
   visitorTokenLifetime: number;
 }
 
+/** Checks a visitor token for a site; throws an `AppError` when it must be refused. */
+export type VisitorTokenVerifier = (token: string, options: VerifyOptions) => Promise<VisitorTokenClaims>;
+
+/** The visibility rules: which conversations a session may see, and where its history is filed. */
+export interface VisibilityPolicy {
+  canSee(viewer: Viewer, owner: Owner): boolean;
+  historyOf(viewer: Viewer): HistoryIndex;
+}
+
 /** Everything the handlers depend on; tests and other implementations pass their own. */
 export interface AppDeps {
   store: Store;
@@ -19,6 +31,10 @@ export interface AppDeps {
   now: () => number;
   /** The bundled widget script, when built. */
   widgetScript?: string | null;
+  /** The visitor token verifier; by default the contract's, with `keys`. */
+  verifyVisitorToken?: VisitorTokenVerifier;
+  /** The visibility rules; by default the contract's (`src/domain/visibility.ts`). */
+  visibility?: VisibilityPolicy;
 }
 
 /** Who a request is, by security scheme. */

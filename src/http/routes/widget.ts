@@ -18,7 +18,8 @@ import {
 import { AppError } from "../../domain/app_error.ts";
 import { identityMethod, sessionWorkspace } from "../../domain/identity.ts";
 import { CLOCK_SKEW_SECONDS, NON_VERIFIED_SESSION_SECONDS } from "../../domain/lifetime.ts";
-import { canSee, historyOf, type Viewer } from "../../domain/visibility.ts";
+import * as visibilityRules from "../../domain/visibility.ts";
+import type { Viewer } from "../../domain/visibility.ts";
 import { NEW_VISITOR, withClientUser, withVerifiedProfile } from "../../domain/visitor.ts";
 import { newId } from "../../identity/encoding.ts";
 import { generateSecret, parseSecret } from "../../identity/secret_token.ts";
@@ -61,6 +62,8 @@ export function viewerOf(s: SessionRecord): Viewer {
 export function widgetRoutes(deps: AppDeps): AppRoute[] {
   const tag = "Widget";
   const { store } = deps;
+  const { canSee, historyOf } = deps.visibility ?? visibilityRules;
+  const verify = deps.verifyVisitorToken ?? ((token, options) => verifyVisitorToken(deps.keys, token, options));
 
   /** The conversation `id` if this session may see it; otherwise exactly as if it did not exist. */
   async function visibleConversation(session: SessionRecord, id: string): Promise<ConversationRecord> {
@@ -98,7 +101,7 @@ export function widgetRoutes(deps: AppDeps): AppRoute[] {
     if (!site) {
       throw new AppError("site_not_found", `Cannot start a session: no site has the API key "${body.siteApiKey}"`);
     }
-    const claims = body.visitorToken === undefined ? null : await verifyVisitorToken(deps.keys, body.visitorToken, {
+    const claims = body.visitorToken === undefined ? null : await verify(body.visitorToken, {
       issuer: deps.config.issuer,
       siteApiKey: site.apiKey,
       tenantId: site.tenantId,
