@@ -10,7 +10,7 @@
 import * as jose from "jose";
 
 /** What an attack may need beyond the genuine token. */
-export type TransformNeed = "signing_key" | "jwks";
+export type TransformNeed = "signingKey" | "jwks";
 
 /** The target's keys, as far as the runner knows them. */
 export interface TransformContext {
@@ -205,6 +205,24 @@ export const TOKEN_TRANSFORMS = {
     needs: [],
     apply: (token) => Promise.resolve(`${token.split(".").slice(0, 2).join(".")}.`),
   },
+  truncated: {
+    description: "the last character removed (a token cut short when copied)",
+    needs: [],
+    apply: (token) => Promise.resolve(token.slice(0, -1)),
+  },
+  mistyped: {
+    description: "one character in the middle changed (a typo)",
+    needs: [],
+    apply: (token) => {
+      const i = Math.floor(token.length / 2);
+      return Promise.resolve(token.slice(0, i) + (token[i] === "A" ? "B" : "A") + token.slice(i + 1));
+    },
+  },
+  quoted: {
+    description: "wrapped in double quotes (copied from a JSON file)",
+    needs: [],
+    apply: (token) => Promise.resolve(`"${token}"`),
+  },
   not_a_jwt: {
     description: "a string that is not a JWT at all",
     needs: [],
@@ -220,32 +238,32 @@ export const TOKEN_TRANSFORMS = {
   },
   resigned_wrong_typ: {
     description: `validly signed by the target's key, with "typ": "JWT"`,
-    needs: ["signing_key"],
+    needs: ["signingKey"],
     apply: (token, ctx) => resign(token, ctx, (h) => void (h.typ = "JWT")),
   },
   resigned_no_typ: {
     description: `validly signed by the target's key, with no "typ"`,
-    needs: ["signing_key"],
+    needs: ["signingKey"],
     apply: (token, ctx) => resign(token, ctx, (h) => void delete h.typ),
   },
   resigned_wrong_issuer: {
     description: `validly signed by the target's key, with another "iss"`,
-    needs: ["signing_key"],
+    needs: ["signingKey"],
     apply: (token, ctx) => resign(token, ctx, (_, p) => void (p.iss = "https://attacker.invalid")),
   },
   resigned_wrong_audience: {
     description: `validly signed by the target's key, with another site as "aud"`,
-    needs: ["signing_key"],
+    needs: ["signingKey"],
     apply: (token, ctx) => resign(token, ctx, (_, p) => void (p.aud = "site_someone_else")),
   },
   resigned_other_tenant: {
     description: `validly signed by the target's key, claiming another "tenant"`,
-    needs: ["signing_key"],
+    needs: ["signingKey"],
     apply: (token, ctx) => resign(token, ctx, (_, p) => void (p.tenant = "ten_someone_else")),
   },
   resigned_expired: {
     description: "validly signed by the target's key, expired ten minutes ago",
-    needs: ["signing_key"],
+    needs: ["signingKey"],
     apply: (token, ctx) =>
       resign(token, ctx, (_, p) => {
         p.iat = ctx.nowSeconds - 900;
@@ -254,12 +272,12 @@ export const TOKEN_TRANSFORMS = {
   },
   resigned_not_yet_valid: {
     description: `validly signed by the target's key, with "nbf" ten minutes ahead`,
-    needs: ["signing_key"],
+    needs: ["signingKey"],
     apply: (token, ctx) => resign(token, ctx, (_, p) => void (p.nbf = ctx.nowSeconds + 600)),
   },
   resigned_issued_in_future: {
     description: `validly signed by the target's key, with "iat" ten minutes ahead`,
-    needs: ["signing_key"],
+    needs: ["signingKey"],
     apply: (token, ctx) =>
       resign(token, ctx, (_, p) => {
         p.iat = ctx.nowSeconds + 600;
@@ -268,17 +286,17 @@ export const TOKEN_TRANSFORMS = {
   },
   resigned_too_long_lived: {
     description: "validly signed by the target's key, living one day instead of at most 15 minutes",
-    needs: ["signing_key"],
+    needs: ["signingKey"],
     apply: (token, ctx) => resign(token, ctx, (_, p) => void (p.exp = (p.iat ?? ctx.nowSeconds) + 86400)),
   },
   resigned_without_exp: {
     description: `validly signed by the target's key, with no "exp"`,
-    needs: ["signing_key"],
+    needs: ["signingKey"],
     apply: (token, ctx) => resign(token, ctx, (_, p) => void delete p.exp),
   },
   resigned_without_sub: {
     description: `validly signed by the target's key, with no "sub"`,
-    needs: ["signing_key"],
+    needs: ["signingKey"],
     apply: (token, ctx) => resign(token, ctx, (_, p) => void delete p.sub),
   },
 } satisfies Record<string, TokenTransform>;

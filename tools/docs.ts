@@ -5,9 +5,15 @@
  */
 import { ERRORS } from "../src/contract/errors.ts";
 import { TESTID, TESTID_DOCS } from "../src/contract/testids.ts";
+import { CLAUSES } from "../conformance/clauses.ts";
+import { killTable, killTableMarkdown } from "../conformance/kill_table.ts";
 
-/** The sections of README.md that are generated, by marker name. */
-export function generatedSections(): Record<string, string> {
+/**
+ * The sections of README.md that are generated, by marker name. The kill
+ * table takes a run of the suite against every broken build, so it is only
+ * made when asked for (`deno task docs`); the conformance tests check it.
+ */
+export async function generatedSections(options: { kills?: boolean } = {}): Promise<Record<string, string>> {
   const rows = Object.entries(ERRORS).map(([code, e]) =>
     `| \`${code}\` | ${e.status} | ${e.cause.replaceAll("|", "\\|")} | ${e.fix.replaceAll("|", "\\|")} |`
   );
@@ -15,6 +21,14 @@ export function generatedSections(): Record<string, string> {
   return {
     errors: ["| code | status | cause | fix |", "|---|---|---|---|", ...rows].join("\n"),
     testids: ["| `data-testid` | what it is |", "|---|---|", ...hooks].join("\n"),
+    clauses: [
+      "| clause | rule |",
+      "|---|---|",
+      ...Object.entries(CLAUSES).map(([id, rule]) => `| \`${id}\` | ${rule} |`),
+    ].join(
+      "\n",
+    ),
+    ...(options.kills ? { kills: killTableMarkdown(await killTable()) } : {}),
   };
 }
 
@@ -36,13 +50,13 @@ export async function formatMarkdown(text: string): Promise<string> {
 }
 
 /** `text` with each `<!-- generated:NAME -->…<!-- /generated:NAME -->` block replaced, then formatted. */
-export async function renderReadme(text: string): Promise<string> {
-  return await formatMarkdown(spliceSections(text));
+export async function renderReadme(text: string, options: { kills?: boolean } = {}): Promise<string> {
+  return await formatMarkdown(spliceSections(text, await generatedSections(options)));
 }
 
-function spliceSections(text: string): string {
+function spliceSections(text: string, sections: Record<string, string>): string {
   let out = text;
-  for (const [name, body] of Object.entries(generatedSections())) {
+  for (const [name, body] of Object.entries(sections)) {
     const open = `<!-- generated:${name} -->`;
     const close = `<!-- /generated:${name} -->`;
     const start = out.indexOf(open);
@@ -56,7 +70,7 @@ function spliceSections(text: string): string {
 if (import.meta.main) {
   const path = new URL("../README.md", import.meta.url);
   const text = await Deno.readTextFile(path);
-  const rendered = await renderReadme(text);
+  const rendered = await renderReadme(text, { kills: true });
   if (rendered !== text) await Deno.writeTextFile(path, rendered);
   console.log(rendered === text ? "README.md is up to date" : "README.md updated");
 }

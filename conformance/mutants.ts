@@ -1,0 +1,509 @@
+/**
+ * Deliberately broken builds of the reference: each breaks one rule of the
+ * contract the way real implementations have, and the suite must catch every
+ * one. A mutant changes one part through the seams the reference has for
+ * it: the token verifier, the store, the visibility rules, or the HTTP
+ * handler around them. None of this code runs in the reference itself.
+ */
+import * as jose from "jose";
+import { VisitorTokenClaims } from "../src/contract/s2s.ts";
+import { AppError } from "../src/domain/app_error.ts";
+import * as rules from "../src/domain/visibility.ts";
+import type { AppDeps, VisibilityPolicy, VisitorTokenVerifier } from "../src/http/context.ts";
+import { verifyVisitorToken } from "../src/identity/visitor_token.ts";
+import { mintVisitorToken } from "../src/identity/visitor_token.ts";
+import type { StartOptions } from "../src/server.ts";
+import type { ConversationRecord, CredentialRecord, SessionRecord, Store } from "../src/store/store.ts";
+import type { ClauseId } from "./clauses.ts";
+
+/** One broken build. */
+export interface Mutant {
+  name: string;
+  /** The bug, as a reviewer would describe it. */
+  bug: string;
+  /** The contract clause it breaks. */
+  breaks: ClauseId;
+  /** How to start it: changes to the reference's dependencies or handler. */
+  options(): StartOptions;
+}
+
+type Handler = (request: Request) => Promise<Response>;
+
+/** A store with some methods replaced, delegating the rest. */
+function decorate(store: Store, overrides: Partial<Store>): Store {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      if (property in overrides) return (overrides as Record<PropertyKey, unknown>)[property];
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/** The reference's verifier, for mutants that call it with other options. */
+function genuine(deps: AppDeps): VisitorTokenVerifier {
+  return (token, options) => verifyVisitorToken(deps.keys, token, options);
+}
+
+function withVerifier(make: (deps: AppDeps, real: VisitorTokenVerifier) => VisitorTokenVerifier): () => StartOptions {
+  return () => ({ mutate: (deps) => ({ ...deps, verifyVisitorToken: make(deps, genuine(deps)) }) });
+}
+
+function withStore(make: (store: Store, deps: AppDeps) => Partial<Store>): () => StartOptions {
+  return () => ({ mutate: (deps) => ({ ...deps, store: decorate(deps.store, make(deps.store, deps)) }) });
+}
+
+/** The claims of a token read without any check, or `undefined` when it cannot even be decoded. */
+function claimsOf(token: string): VisitorTokenClaims | undefined {
+  try {
+    return VisitorTokenClaims.parse(jose.decodeJwt(token));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The header of a token, or `{}` when it has none. */
+function headerOf(token: string): jose.ProtectedHeaderParameters {
+  try {
+    return jose.decodeProtectedHeader(token);
+  } catch {
+    return {};
+  }
+}
+
+/** A handler wrapper that sees each POST's JSON body; `rewrite` answers, or leaves it to the reference. */
+function wrapJson(
+  rewrite: (request: Request, body: unknown, deps: AppDeps, next: Handler) => Promise<Response | undefined>,
+): () => StartOptions {
+  return () => {
+    let deps: AppDeps;
+    return {
+      mutate: (d) => (deps = d),
+      wrap: (next) => async (request) => {
+        if (request.method !== "POST") return next(request);
+        const text = await request.text();
+        const again = new Request(request.url, { method: request.method, headers: request.headers, body: text });
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          return next(again);
+        }
+        return (await rewrite(again, body, deps, (r) => next(r))) ?? next(withBody(again, body));
+      },
+    };
+  };
+}
+
+function withBody(request: Request, body: unknown): Request {
+  return new Request(request.url, { method: request.method, headers: request.headers, body: JSON.stringify(body) });
+}
+
+/** Remembers every conversation created, for mutants whose history query is too wide. */
+function recordingStore(store: Store, extra: (all: ConversationRecord[]) => Partial<Store>): Partial<Store> {
+  const all: ConversationRecord[] = [];
+  return {
+    async createConversation(c, messages) {
+      await store.createConversation(c, messages);
+      all.push(c);
+    },
+    ...extra(all),
+  };
+}
+
+/** The gallery. */
+export const MUTANTS: Mutant[] = [
+  {
+    name: "accepts-alg-none",
+    bug: "Trusts unsigned tokens whose header says `alg: none`",
+    breaks: "TOKEN-ATTACK",
+    options: withVerifier((_, real) => (token, options) => {
+      const claims = claimsOf(token);
+      const alg = String(headerOf(token).alg ?? "").toLowerCase();
+      return alg === "none" && claims ? Promise.resolve(claims) : real(token, options);
+    }),
+  },
+  {
+    name: "skips-signature",
+    bug: "Decodes the visitor token without checking its signature",
+    breaks: "TOKEN-ATTACK",
+    options: withVerifier((_, real) => (token, options) => {
+      const claims = claimsOf(token);
+      return claims ? Promise.resolve(claims) : real(token, options);
+    }),
+  },
+  {
+    name: "trusts-embedded-jwk",
+    bug: "Verifies with the key the token embeds in its `jwk` header",
+    breaks: "TOKEN-ATTACK",
+    options: withVerifier((_, real) => async (token, options) => {
+      if (!headerOf(token).jwk) return real(token, options);
+      const { payload } = await jose.jwtVerify(token, jose.EmbeddedJWK);
+      return VisitorTokenClaims.parse(payload);
+    }),
+  },
+  {
+    name: "hmac-key-confusion",
+    bug: "Accepts HS256 tokens keyed with its own public key (algorithm confusion)",
+    breaks: "TOKEN-ATTACK",
+    options: withVerifier((deps, real) => async (token, options) => {
+      if (headerOf(token).alg !== "HS256") return real(token, options);
+      const secret = new TextEncoder().encode(JSON.stringify(deps.keys.jwks.keys[0]));
+      const { payload } = await jose.jwtVerify(token, secret, { algorithms: ["HS256"] });
+      return VisitorTokenClaims.parse(payload);
+    }),
+  },
+  {
+    name: "accepts-expired",
+    bug: "Checks expiry against the token's own issue time",
+    breaks: "TOKEN-TIME",
+    options: withVerifier((_, real) => (token, options) => {
+      const iat = claimsOf(token)?.iat;
+      return real(token, iat === undefined ? options : { ...options, nowMs: (iat + 1) * 1000 });
+    }),
+  },
+  {
+    name: "ignores-audience",
+    bug: "Does not check that the token was minted for this site",
+    breaks: "TOKEN-CLAIMS",
+    options: withVerifier((_, real) => (token, options) => {
+      const aud = claimsOf(token)?.aud;
+      return real(token, aud === undefined ? options : { ...options, siteApiKey: aud });
+    }),
+  },
+  {
+    name: "ignores-workspace-binding",
+    bug: "Drops the token's workspace, so a token bound to one workspace opens any other",
+    breaks: "WS-BIND",
+    options: withVerifier((_, real) => async (token, options) => {
+      const { workspace: _, ...claims } = await real(token, options);
+      return claims;
+    }),
+  },
+  {
+    name: "revoked-token-alive",
+    bug: "Authenticates server tokens without looking at their revocation",
+    breaks: "ROT-REVOKE",
+    options: withStore((store) => ({
+      async findCredential(hash) {
+        const c = await store.findCredential(hash);
+        return c && { ...c, status: "active", revokedAt: null };
+      },
+    })),
+  },
+  {
+    name: "revoke-previous-kills-current",
+    bug: "revoke-previous revokes every token, the current one included",
+    breaks: "ROT-REVOKE",
+    options: withStore((store) => {
+      const killed = new Set<string>();
+      return {
+        async revokePreviousS2sTokens(tenantId, atMs) {
+          const revoked = await store.revokePreviousS2sTokens(tenantId, atMs);
+          const current = (await store.getTenant(tenantId))?.currentS2sTokenId;
+          if (current) killed.add(current);
+          return revoked;
+        },
+        async findCredential(hash) {
+          const c = await store.findCredential(hash);
+          return c && killed.has(c.id) ? { ...c, status: "revoked", revokedAt: Date.now() } as CredentialRecord : c;
+        },
+      };
+    }),
+  },
+  {
+    name: "plaintext-in-listing",
+    bug: "Keeps the rotated token's plaintext and shows it in the token listing",
+    breaks: "ROT-LIST",
+    options: () => {
+      const plaintexts = new Map<string, string>();
+      return {
+        wrap: (next) => async (request) => {
+          const response = await next(request);
+          const path = new URL(request.url).pathname;
+          if (path.endsWith("/s2s-token/rotate") && response.status === 200) {
+            const body = await response.clone().json();
+            plaintexts.set(body.tokenInfo.id, body.token);
+          }
+          if (path.endsWith("/s2s-tokens") && response.status === 200) {
+            const body = await response.json();
+            for (const t of body.tokens) if (plaintexts.has(t.id)) t.plaintext = plaintexts.get(t.id);
+            return new Response(JSON.stringify(body), { status: 200, headers: response.headers });
+          }
+          return response;
+        },
+      };
+    },
+  },
+  {
+    name: "merges-by-email",
+    bug: "Makes a session verified when its typed email matches a verified user's",
+    breaks: "VIS-NO-MERGE",
+    options: withStore((store) => {
+      const byEmail = new Map<string, SessionRecord>();
+      return {
+        async openSession(input) {
+          const email = input.session.displayEmail;
+          const known = email ? byEmail.get(email.toLowerCase()) : undefined;
+          if (!input.session.verified && known) {
+            input = {
+              ...input,
+              session: {
+                ...input.session,
+                verified: true,
+                externalUserId: known.externalUserId,
+                method: "visitor_token",
+              },
+              history: rules.historyOf({ ...known, deviceId: input.device.id }),
+            };
+          }
+          const opened = await store.openSession(input);
+          if (opened.session.verified && email) byEmail.set(email.toLowerCase(), opened.session);
+          return opened;
+        },
+      };
+    }),
+  },
+  {
+    name: "trusts-client-user-id",
+    bug: "Treats the `externalUserId` a page passes in `user` as the verified user",
+    breaks: "VIS-NO-MERGE",
+    options: wrapJson(async (request, body, deps, next) => {
+      const b = body as { siteApiKey?: string; visitorToken?: string; user?: { externalUserId?: string } };
+      if (
+        !new URL(request.url).pathname.endsWith("/api/widget/sessions") || b.visitorToken || !b.user?.externalUserId
+      ) {
+        return undefined;
+      }
+      const site = await deps.store.findSiteByApiKey(b.siteApiKey ?? "");
+      if (!site) return undefined;
+      const visitorToken = await mintVisitorToken(deps.keys, { externalUserId: b.user.externalUserId }, {
+        issuer: deps.config.issuer,
+        siteApiKey: site.apiKey,
+        tenantId: site.tenantId,
+        lifetimeSeconds: 300,
+        nowMs: deps.now(),
+      });
+      return next(withBody(request, { ...b, visitorToken }));
+    }),
+  },
+  {
+    name: "device-history-leak",
+    bug: "Lists every non-verified conversation of the site, whatever the device",
+    breaks: "VIS-DEVICE",
+    options: () => {
+      const policy: VisibilityPolicy = {
+        historyOf: rules.historyOf,
+        canSee: (v, o) => rules.canSee(v, v.verified ? o : { ...o, deviceId: v.deviceId }),
+      };
+      return {
+        mutate: (deps) => ({
+          ...deps,
+          visibility: policy,
+          store: decorate(
+            deps.store,
+            recordingStore(deps.store, (all) => ({
+              async listHistory(h, limit) {
+                if (h.kind !== "device") return deps.store.listHistory(h, limit);
+                return all.filter((c) => !c.verified && c.siteId === h.siteId && c.workspace === h.workspace).reverse();
+              },
+            })),
+          ),
+        }),
+      };
+    },
+  },
+  {
+    name: "device-sees-verified-history",
+    bug: "Shows a non-verified session everything created on its device, verified conversations included",
+    breaks: "VIS-SEPARATE",
+    options: () => {
+      const policy: VisibilityPolicy = {
+        historyOf: rules.historyOf,
+        canSee: (v, o) =>
+          rules.canSee(v, o) ||
+          (!v.verified && v.siteId === o.siteId && v.workspace === o.workspace && v.deviceId === o.deviceId),
+      };
+      return {
+        mutate: (deps) => ({
+          ...deps,
+          visibility: policy,
+          store: decorate(
+            deps.store,
+            recordingStore(deps.store, (all) => ({
+              async listHistory(h, limit) {
+                const own = await deps.store.listHistory(h, limit);
+                if (h.kind !== "device") return own;
+                const verifiedHere = all.filter((c) =>
+                  c.verified && c.deviceId === h.deviceId && c.workspace === h.workspace
+                );
+                return [...own, ...verifiedHere];
+              },
+            })),
+          ),
+        }),
+      };
+    },
+  },
+  {
+    name: "ignores-workspace",
+    bug: "Leaves the workspace out of histories: one history for all workspaces",
+    breaks: "WS-SCOPE",
+    options: () => {
+      const policy: VisibilityPolicy = {
+        historyOf: (v) => rules.historyOf({ ...v, workspace: null }),
+        canSee: (v, o) => rules.canSee({ ...v, workspace: null }, { ...o, workspace: null }),
+      };
+      return {
+        mutate: (deps) => ({
+          ...deps,
+          visibility: policy,
+          store: decorate(deps.store, {
+            createConversation: (c, messages) => deps.store.createConversation({ ...c, workspace: null }, messages),
+          }),
+        }),
+      };
+    },
+  },
+  {
+    name: "logout-keeps-device",
+    bug: "Logout ends the session but the retired device credential keeps working",
+    breaks: "LOGOUT",
+    options: withStore((store) => ({
+      async findDevice(hash) {
+        const d = await store.findDevice(hash);
+        return d && { ...d, retiredAt: null };
+      },
+    })),
+  },
+  {
+    name: "logout-keeps-session",
+    bug: "Logout answers 204 but leaves the session alive",
+    breaks: "LOGOUT",
+    options: withStore(() => ({ endSession: () => Promise.resolve() })),
+  },
+  {
+    name: "client-data-overwrites-verified",
+    bug: "Merges the page's customData into the verified custom data",
+    breaks: "CUSTOM-DATA",
+    options: withStore((store) => ({
+      openSession(input) {
+        return store.openSession({
+          ...input,
+          updateVisitor(current, id) {
+            const v = input.updateVisitor(current, id);
+            return v.verified
+              ? {
+                ...v,
+                verified: { ...v.verified, customData: { ...v.verified.customData, ...v.nonVerifiedCustomData } },
+              }
+              : v;
+          },
+        });
+      },
+    })),
+  },
+  {
+    name: "existence-leak-403",
+    bug: "Answers 403 for a conversation that exists but is out of sight, 404 only for missing ones",
+    breaks: "VIS-404",
+    options: () => {
+      let deps: AppDeps;
+      return {
+        mutate: (d) => (deps = d),
+        wrap: (next) => async (request) => {
+          const response = await next(request);
+          const id = /\/api\/widget\/conversations\/([^/]+)/.exec(new URL(request.url).pathname)?.[1];
+          if (response.status !== 404 || !id || !(await deps.store.getConversation(id))) return response;
+          const problem = new AppError("conversation_not_found", "Cannot open this conversation: it is not yours");
+          return new Response(JSON.stringify({ code: "forbidden", status: 403, detail: problem.message }), {
+            status: 403,
+            headers: { "content-type": "application/problem+json" },
+          });
+        },
+      };
+    },
+  },
+  {
+    name: "malformed-json-500",
+    bug: "Lets a JSON parse error escape as a 500",
+    breaks: "INPUT",
+    options: () => ({
+      wrap: (next) => async (request) => {
+        if (request.method !== "POST" || !(request.headers.get("content-type") ?? "").includes("json")) {
+          return next(request);
+        }
+        const text = await request.text();
+        try {
+          JSON.parse(text);
+        } catch {
+          return new Response(JSON.stringify({ error: "SyntaxError: Unexpected end of JSON input" }), { status: 500 });
+        }
+        return next(new Request(request.url, { method: request.method, headers: request.headers, body: text }));
+      },
+    }),
+  },
+  {
+    name: "mints-for-foreign-site",
+    bug: "Checks that the site exists, not that it belongs to the server token's tenant",
+    breaks: "S2S-SITE",
+    options: wrapJson(async (request, body, deps, next) => {
+      if (!new URL(request.url).pathname.endsWith("/api/widget/visitor-token")) return undefined;
+      const response = await next(withBody(request, body));
+      if (response.status !== 403) return response;
+      const b = body as { siteApiKey?: string; externalUserId?: string };
+      const site = await deps.store.findSiteByApiKey(b.siteApiKey ?? "");
+      if (!site || !b.externalUserId) return response;
+      const token = await mintVisitorToken(deps.keys, { externalUserId: b.externalUserId }, {
+        issuer: deps.config.issuer,
+        siteApiKey: site.apiKey,
+        tenantId: site.tenantId,
+        lifetimeSeconds: 300,
+        nowMs: deps.now(),
+      });
+      return new Response(JSON.stringify({ token, expiresIn: 300, expires_in: 300, expiresInLabel: "5m" }), {
+        status: 200,
+        headers: { "content-type": "application/json", "cache-control": "no-store" },
+      });
+    }),
+  },
+  {
+    name: "drops-unknown-fields",
+    bug: "Silently drops unknown fields (`custom_data`) instead of refusing them",
+    breaks: "S2S-BODY",
+    options: wrapJson((request, body, _, next) => {
+      if (!new URL(request.url).pathname.endsWith("/api/widget/visitor-token") || typeof body !== "object" || !body) {
+        return Promise.resolve(undefined);
+      }
+      const known = ["siteApiKey", "externalUserId", "email", "name", "provider", "metadata", "workspace"];
+      const kept = Object.fromEntries(Object.entries(body).filter(([k]) => known.includes(k)));
+      return next(withBody(request, kept));
+    }),
+  },
+  {
+    name: "cacheable-tokens",
+    bug: "Sends minted and rotated tokens without `Cache-Control: no-store`",
+    breaks: "S2S-MINT",
+    options: () => ({
+      wrap: (next) => async (request) => {
+        const response = await next(request);
+        const headers = new Headers(response.headers);
+        headers.delete("cache-control");
+        return new Response(response.body, { status: response.status, headers });
+      },
+    }),
+  },
+  {
+    name: "cors-everywhere",
+    bug: "Lets browsers call the server-to-server endpoints (CORS on every path)",
+    breaks: "S2S-SERVER-ONLY",
+    options: () => ({
+      wrap: (next) => async (request) => {
+        const response = request.method === "OPTIONS" ? new Response(null, { status: 204 }) : await next(request);
+        const headers = new Headers(response.headers);
+        headers.set("access-control-allow-origin", "*");
+        return new Response(response.body, { status: response.status, headers });
+      },
+    }),
+  },
+];

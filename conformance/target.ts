@@ -1,0 +1,131 @@
+/**
+ * What the suite runs against: a base URL and the credentials the cases
+ * need, from flags, environment or an env file; or, with no target, the
+ * reference started in process on a free port with a store in memory.
+ */
+import * as jose from "jose";
+import { type StartOptions, startServer } from "../src/server.ts";
+
+/** The target's variables, by the name fixtures use. */
+export interface TargetVars {
+  serverToken?: string | undefined;
+  adminToken?: string | undefined;
+  tenantId?: string | undefined;
+  siteApiKey?: string | undefined;
+  otherSiteApiKey?: string | undefined;
+  foreignSiteApiKey?: string | undefined;
+}
+
+/** A target of the suite. */
+export interface Target {
+  apiUrl: string;
+  vars: TargetVars;
+  /** The target's private signing key, when known: enables the re-signing attacks. */
+  signingKey?: { kid: string; privateKey: CryptoKey; alg: string } | undefined;
+  /** Where the target's widget script is (the browser suite). */
+  widgetUrl: string;
+  /** The reference, started here: destructive cases are safe. */
+  inProcess: boolean;
+  description: string;
+  close(): Promise<void>;
+}
+
+/** The environment names of each variable: those of the vendor docs' curl example. */
+export const ENV_NAMES: Record<keyof TargetVars, string> = {
+  serverToken: "SETCHAT_SERVER_TOKEN",
+  adminToken: "SETCHAT_ADMIN_TOKEN",
+  tenantId: "SETCHAT_TENANT_ID",
+  siteApiKey: "SETCHAT_SITE_API_KEY",
+  otherSiteApiKey: "SETCHAT_OTHER_SITE_API_KEY",
+  foreignSiteApiKey: "SETCHAT_FOREIGN_SITE_API_KEY",
+};
+
+/** Which target variables are secrets (never shown in reports). */
+export const SECRET_VARS: (keyof TargetVars)[] = ["serverToken", "adminToken"];
+
+/** Starts the reference in process, on a free port with a store in memory. */
+export async function startInProcessTarget(options: StartOptions = {}): Promise<Target> {
+  const server = await startServer({
+    hostname: "127.0.0.1",
+    port: 0,
+    dataDir: ":memory:",
+    issuer: "setchat-reference",
+    visitorTokenLifetime: 300,
+    publicUrl: undefined,
+  }, options);
+  const { acme, globex } = server.demo!;
+  const keys = server.deps.keys;
+  return {
+    apiUrl: server.url,
+    vars: {
+      serverToken: acme.serverToken,
+      adminToken: acme.adminToken,
+      tenantId: acme.tenant.id,
+      siteApiKey: acme.sites[0]!.apiKey,
+      otherSiteApiKey: acme.sites[1]!.apiKey,
+      foreignSiteApiKey: globex.sites[0]!.apiKey,
+    },
+    signingKey: { kid: keys.current.kid, privateKey: keys.current.privateKey, alg: "EdDSA" },
+    widgetUrl: `${server.url}/widget.js`,
+    inProcess: true,
+    description: `the reference, in process (${server.url})`,
+    close: () => server.close(),
+  };
+}
+
+/** Reads `KEY=value` lines; `export` prefixes, quotes and comments are allowed. */
+export function parseEnvFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (!line || line.startsWith("#")) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!m) continue;
+    let value = m[2]!;
+    if (/^(['"]).*\1$/.test(value)) value = value.slice(1, -1);
+    out[m[1]!] = value;
+  }
+  return out;
+}
+
+/** Where a remote target's settings come from. */
+export interface RemoteSettings {
+  /** Flags, by variable name (`target` for the URL). */
+  flags: Partial<Record<keyof TargetVars | "target" | "widgetUrl" | "signingKey", string>>;
+  env: (name: string) => string | undefined;
+  /** The env file's variables, if any. */
+  envFile: Record<string, string>;
+}
+
+/**
+ * The remote target, or `undefined` when none is given (then the reference
+ * runs in process). Flags win over the environment, which wins over the file.
+ */
+export async function remoteTarget(settings: RemoteSettings): Promise<Target | undefined> {
+  const get = (flag: keyof RemoteSettings["flags"], env: string) =>
+    settings.flags[flag] ?? settings.env(env) ?? settings.envFile[env];
+  const apiUrl = get("target", "SETCHAT_API_URL");
+  if (!apiUrl) return undefined;
+  const base = apiUrl.replace(/\/+$/, "");
+  const vars: TargetVars = {};
+  for (const [name, env] of Object.entries(ENV_NAMES) as [keyof TargetVars, string][]) vars[name] = get(name, env);
+  const keyFile = get("signingKey", "SETCHAT_SIGNING_KEY_FILE");
+  let signingKey: Target["signingKey"];
+  if (keyFile) {
+    const jwk = JSON.parse(await Deno.readTextFile(keyFile)) as jose.JWK;
+    if (!jwk.d || !jwk.kid) {
+      throw new Error(`Cannot use the signing key ${keyFile}: it must be a private JWK with a "kid"`);
+    }
+    const alg = jwk.alg ?? "EdDSA";
+    signingKey = { kid: jwk.kid, privateKey: (await jose.importJWK(jwk, alg)) as CryptoKey, alg };
+  }
+  return {
+    apiUrl: base,
+    vars,
+    signingKey,
+    widgetUrl: get("widgetUrl", "SETCHAT_WIDGET_URL") ?? `${base}/widget.js`,
+    inProcess: false,
+    description: base,
+    close: () => Promise.resolve(),
+  };
+}
