@@ -303,9 +303,11 @@ export const MUTANTS: Mutant[] = [
           store: decorate(
             deps.store,
             recordingStore(deps.store, (all) => ({
-              async listHistory(h, limit) {
+              listHistory(h, limit) {
                 if (h.kind !== "device") return deps.store.listHistory(h, limit);
-                return all.filter((c) => !c.verified && c.siteId === h.siteId && c.workspace === h.workspace).reverse();
+                return Promise.resolve(
+                  all.filter((c) => !c.verified && c.siteId === h.siteId && c.workspace === h.workspace).reverse(),
+                );
               },
             })),
           ),
