@@ -54,6 +54,11 @@ export const CLAUSES = {
   "ERRORS": "Every error is `application/problem+json` with a stable `code`.",
   "META": "The target publishes its keys (JWKS), its OpenAPI document, its version and a health check.",
   "CORS": "The widget API answers browsers on any origin.",
+  "WIDGET-RENEW":
+    "Before a verified session expires, the widget gets a new token from `getVisitorToken()` and keeps the open conversation.",
+  "WIDGET-IDENTITY-LOST":
+    "Without a new token the widget shows the visitor signed out, emits `identity-lost`, and shows no verified history: never a silent fall back to anonymous.",
+  "WIDGET-LIVE": "An agent's reply appears in the open widget without a reload, on every device.",
 } as const;
 
 /** A clause id. */

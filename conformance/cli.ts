@@ -3,8 +3,10 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { FixtureError, type LoadedCase, loadFixtures } from "./fixtures.ts";
 import { prettyLine, prettySummary, type ReporterName, REPORTERS, toHtml, toJson, toJUnit } from "./reporters.ts";
-import { type CaseResult, exitCodeOf, needsOf, type RunResult, runSuite } from "./runner.ts";
+import { type CaseResult, countStatuses, exitCodeOf, needsOf, type RunResult, runSuite } from "./runner.ts";
 import { parseEnvFile, remoteTarget, startInProcessTarget, type Target } from "./target.ts";
+import { runBrowserScenarios } from "./browser/run.ts";
+import { SCENARIOS } from "./browser/scenarios.ts";
 
 const HELP = `Usage: deno task conformance [options]
 
@@ -23,6 +25,12 @@ Target (flags win over environment, which wins over the env file):
   --foreign-site-api-key K  SETCHAT_FOREIGN_SITE_API_KEY (a site of another tenant)
   --signing-key FILE        the target's private signing key as a JWK (SETCHAT_SIGNING_KEY_FILE):
                             enables the attacks that need a validly signed token
+  --widget-url URL          the widget script to test in the browser (SETCHAT_WIDGET_URL;
+                            default the target's /widget.js)
+
+Browser:
+  --browser                 also run the browser scenarios (headless Chromium; set
+                            SETCHAT_CHROMIUM when it is not at /usr/bin/chromium)
 
 Selection:
   --fixtures DIR            default fixtures/
@@ -58,6 +66,7 @@ export interface CliOptions {
   timeoutMs: number;
   list: boolean;
   help: boolean;
+  browser: boolean;
   target: Record<string, string | undefined>;
   envFile?: string | undefined;
 }
@@ -89,6 +98,7 @@ export function parseCli(args: string[]): CliOptions {
       concurrency: { type: "string", default: "8" },
       timeout: { type: "string", default: "10000" },
       list: { type: "boolean", default: false },
+      browser: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -118,6 +128,7 @@ export function parseCli(args: string[]): CliOptions {
     timeoutMs: number("timeout", values.timeout),
     list: values.list,
     help: values.help,
+    browser: values.browser,
     envFile: values["env-file"],
     target: {
       target: values.target,
@@ -133,8 +144,11 @@ export function parseCli(args: string[]): CliOptions {
   };
 }
 
-/** The cases the options select. */
-export function selectCases(cases: LoadedCase[], o: Pick<CliOptions, "filter" | "tags" | "excludeTags">): LoadedCase[] {
+/** The cases (or scenarios) the options select. */
+export function selectCases<T extends { id: string; title: string; tags: string[] }>(
+  cases: T[],
+  o: Pick<CliOptions, "filter" | "tags" | "excludeTags">,
+): T[] {
   const text = o.filter?.toLowerCase();
   return cases.filter((c) =>
     (!text || c.id.includes(text) || c.title.toLowerCase().includes(text)) &&
@@ -177,7 +191,7 @@ export async function main(args: string[], print: (line: string) => void = conso
     print(error instanceof FixtureError ? error.message : `Cannot load the fixtures: ${(error as Error).message}`);
     return { exitCode: 2 };
   }
-  if (cases.length === 0) {
+  if (cases.length === 0 && !(options.browser && selectCases(SCENARIOS, options).length)) {
     print("No case matches the selection: nothing to run.");
     return { exitCode: 2 };
   }
@@ -231,7 +245,7 @@ export async function main(args: string[], print: (line: string) => void = conso
     if (pretty) print(`Running ${cases.length} cases against ${target.description}`);
     const files = options.reporters.some((r) => r !== "pretty");
     if (files || !target.inProcess) await Deno.mkdir(options.out, { recursive: true });
-    const run = await runSuite({
+    let run = await runSuite({
       target,
       cases,
       allowDestructive: options.allowDestructive || target.inProcess,
@@ -241,6 +255,26 @@ export async function main(args: string[], print: (line: string) => void = conso
       ...(target.inProcess ? {} : { rotatedTokenFile: join(options.out, "rotated-server-token.env") }),
       ...(pretty ? { onResult: (r: CaseResult) => print(prettyLine(r, color)) } : {}),
     });
+    if (options.browser) {
+      const scenarios = selectCases(SCENARIOS, options);
+      if (pretty && scenarios.length) {
+        print(`Running ${scenarios.length} browser scenarios against ${target.widgetUrl}`);
+      }
+      const started = performance.now();
+      const browserResults = await runBrowserScenarios({
+        target,
+        scenarios,
+        outDir: options.out,
+        ...(pretty ? { onResult: (r: CaseResult) => print(prettyLine(r, color)) } : {}),
+      });
+      const results = [...run.results, ...browserResults];
+      run = {
+        ...run,
+        results,
+        counts: countStatuses(results),
+        durationMs: run.durationMs + Math.round(performance.now() - started),
+      };
+    }
     if (pretty) print(prettySummary(run, color));
     const writers: Record<Exclude<ReporterName, "pretty">, [string, (r: RunResult) => string]> = {
       json: ["conformance.json", toJson],

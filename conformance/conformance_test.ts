@@ -7,7 +7,7 @@ import { MUTANTS } from "./mutants.ts";
 import { toHtml, toJson, toJUnit } from "./reporters.ts";
 import { exitCodeOf, needsOf, runSuite } from "./runner.ts";
 import { startInProcessTarget } from "./target.ts";
-import { formatMarkdown } from "../tools/docs.ts";
+import { formatMarkdown, formatText } from "../tools/docs.ts";
 import { fixtureSchemaText } from "../tools/fixture_schema.ts";
 
 const cases = await loadFixtures("fixtures");
@@ -20,8 +20,14 @@ function readmeSection(text: string, name: string): string {
 Deno.test("the fixtures load, cover every clause, and their JSON Schema file is up to date", async () => {
   assert.ok(cases.length >= 80, `${cases.length} cases`);
   const { CLAUSE_IDS } = await import("./clauses.ts");
-  for (const clause of CLAUSE_IDS) assert.ok(cases.some((c) => c.clause === clause), `no case checks ${clause}`);
-  assert.equal(await Deno.readTextFile("fixtures/fixture.schema.json"), fixtureSchemaText());
+  const { SCENARIOS } = await import("./browser/scenarios.ts");
+  const checked = new Set([...cases, ...SCENARIOS].map((c) => c.clause));
+  for (const clause of CLAUSE_IDS) assert.ok(checked.has(clause), `no case or scenario checks ${clause}`);
+  assert.equal(
+    await Deno.readTextFile("fixtures/fixture.schema.json"),
+    await formatText(fixtureSchemaText(), "json"),
+    "fixtures/fixture.schema.json is stale: run `deno task docs`",
+  );
 });
 
 Deno.test("the whole suite passes against the reference, nothing skipped", async () => {

@@ -1,4 +1,7 @@
 /** Runs the suite against every broken build and tells which cases catch each. */
+import { launchChromium } from "./browser/chromium.ts";
+import { runBrowserScenarios } from "./browser/run.ts";
+import { buildWidgetMutant, WIDGET_MUTANTS } from "./browser/widget_mutants.ts";
 import { loadFixtures } from "./fixtures.ts";
 import { MUTANTS } from "./mutants.ts";
 import { runSuite } from "./runner.ts";
@@ -37,4 +40,36 @@ export function killTableMarkdown(kills: Kill[]): string {
     return `| \`${k.mutant}\` | ${k.bug} | ${k.breaks} | ${k.caughtBy.length ? `${shown}${more}` : "**survives**"} |`;
   });
   return ["| mutant | its bug | breaks | caught by |", "|---|---|---|---|", ...rows].join("\n");
+}
+
+/** Runs the browser scenarios against each broken widget. */
+export async function widgetKillTable(): Promise<Kill[]> {
+  const target = await startInProcessTarget();
+  const browser = await launchChromium();
+  try {
+    const kills: Kill[] = [];
+    for (const m of WIDGET_MUTANTS) {
+      const results = await runBrowserScenarios({
+        target,
+        browser,
+        concurrency: 3,
+        widgetScript: await buildWidgetMutant(m),
+      });
+      kills.push({
+        mutant: m.name,
+        bug: m.bug,
+        breaks: m.breaks,
+        caughtBy: results.filter((r) => r.status === "failed").map((r) => r.id),
+      });
+    }
+    return kills;
+  } finally {
+    await browser.close();
+    await target.close();
+  }
+}
+
+/** The broken widgets' kill table as README Markdown. */
+export function widgetKillTableMarkdown(kills: Kill[]): string {
+  return killTableMarkdown(kills).replace("| mutant |", "| broken widget |");
 }

@@ -6,7 +6,8 @@
 import { ERRORS } from "../src/contract/errors.ts";
 import { TESTID, TESTID_DOCS } from "../src/contract/testids.ts";
 import { CLAUSES } from "../conformance/clauses.ts";
-import { killTable, killTableMarkdown } from "../conformance/kill_table.ts";
+import { killTable, killTableMarkdown, widgetKillTable, widgetKillTableMarkdown } from "../conformance/kill_table.ts";
+import { SCENARIOS } from "../conformance/browser/scenarios.ts";
 
 /**
  * The sections of README.md that are generated, by marker name. The kill
@@ -28,14 +29,30 @@ export async function generatedSections(options: { kills?: boolean } = {}): Prom
     ].join(
       "\n",
     ),
-    ...(options.kills ? { kills: killTableMarkdown(await killTable()) } : {}),
+    scenarios: [
+      "| scenario | clause | what it checks |",
+      "|---|---|---|",
+      ...SCENARIOS.map((sc) => `| \`${sc.id}\` | ${sc.clause} | ${sc.title} |`),
+    ]
+      .join("\n"),
+    ...(options.kills
+      ? {
+        kills: killTableMarkdown(await killTable()),
+        "widget-kills": widgetKillTableMarkdown(await widgetKillTable()),
+      }
+      : {}),
   };
 }
 
 /** Formats Markdown as `deno fmt` does, so generated text is stable under the format check. */
-export async function formatMarkdown(text: string): Promise<string> {
+export function formatMarkdown(text: string): Promise<string> {
+  return formatText(text, "md");
+}
+
+/** Formats text of type `ext` (md, json) as `deno fmt` does. */
+export async function formatText(text: string, ext: "md" | "json"): Promise<string> {
   const fmt = new Deno.Command(Deno.execPath(), {
-    args: ["fmt", "--ext=md", "-"],
+    args: ["fmt", `--ext=${ext}`, "-"],
     cwd: new URL("..", import.meta.url).pathname,
     stdin: "piped",
     stdout: "piped",
@@ -45,7 +62,7 @@ export async function formatMarkdown(text: string): Promise<string> {
   await writer.write(new TextEncoder().encode(text));
   await writer.close();
   const out = await fmt.output();
-  if (!out.success) throw new Error("Cannot format README.md: deno fmt failed");
+  if (!out.success) throw new Error(`Cannot format generated ${ext}: deno fmt failed`);
   return new TextDecoder().decode(out.stdout);
 }
 
@@ -68,6 +85,9 @@ function spliceSections(text: string, sections: Record<string, string>): string 
 }
 
 if (import.meta.main) {
+  const { fixtureSchemaText } = await import("./fixture_schema.ts");
+  const schema = new URL("../fixtures/fixture.schema.json", import.meta.url);
+  await Deno.writeTextFile(schema, await formatText(fixtureSchemaText(), "json"));
   const path = new URL("../README.md", import.meta.url);
   const text = await Deno.readTextFile(path);
   const rendered = await renderReadme(text, { kills: true });

@@ -115,9 +115,12 @@ export class ChatWidget {
   #refreshTimer: number | undefined;
   #pollTimer: number | undefined;
   #busy = false;
+  /** What the visitor is typing: kept across re-renders (a token renewal must not wipe it). */
+  #draft = "";
   readonly #listeners = new Map<keyof SetChatEvents, Set<(detail: never) => void>>();
   readonly #options: WidgetOptions;
   #dom: {
+    shadow: ShadowRoot;
     root: HTMLElement;
     launcher: HTMLButtonElement;
     panel: HTMLElement;
@@ -330,7 +333,8 @@ export class ChatWidget {
     clearTimeout(this.#refreshTimer);
     const session = this.#session;
     if (!session?.identity.verified) return;
-    const delay = Math.max(1000, Date.parse(session.expiresAt) - Date.now() - REFRESH_MARGIN_MS);
+    // From the server's count of seconds left: the browser's clock may be off by minutes.
+    const delay = Math.max(1000, session.expiresIn * 1000 - REFRESH_MARGIN_MS);
     this.#refreshTimer = setTimeout(() => void this.#renew(), delay);
   }
 
@@ -384,6 +388,7 @@ export class ChatWidget {
     this.#conversations = [];
     this.#current = null;
     this.#view = "list";
+    this.#draft = "";
   }
 
   #stopTimers(): void {
@@ -524,7 +529,7 @@ export class ChatWidget {
     panel.addEventListener("keydown", (e) => {
       if (e.key === "Escape") this.close();
     });
-    this.#dom = { root, launcher, panel, identity, main, footer, title, reset, close };
+    this.#dom = { shadow, root, launcher, panel, identity, main, footer, title, reset, close };
   }
 
   #focus(selector: string): void {
@@ -567,6 +572,7 @@ export class ChatWidget {
   #renderMain(errorText?: string): void {
     const dom = this.#dom!;
     const w = this.#words;
+    const composerFocused = dom.shadow.activeElement?.getAttribute("data-testid") === TESTID.composerInput;
     dom.main.replaceChildren();
     dom.footer.replaceChildren();
     dom.footer.className = "";
@@ -590,7 +596,7 @@ export class ChatWidget {
         dom.main.append(this.#prechatForm());
         return;
       case "ready":
-        if (this.#view === "conversation" && this.#current) this.#conversationView();
+        if (this.#view === "conversation" && this.#current) this.#conversationView(composerFocused);
         else if (this.#view === "ticket") dom.main.append(this.#ticketForm());
         else this.#listView();
     }
@@ -704,7 +710,7 @@ export class ChatWidget {
     );
   }
 
-  #conversationView(): void {
+  #conversationView(composerFocused: boolean): void {
     const w = this.#words;
     const dom = this.#dom!;
     const back = h("button", { class: "back", type: "button", "data-testid": TESTID.back }, `← ${w.back}`);
@@ -730,12 +736,18 @@ export class ChatWidget {
       maxlength: "4000",
       "data-testid": TESTID.composerInput,
     });
+    input.value = this.#draft;
+    input.addEventListener("input", () => (this.#draft = input.value));
     const send = h("button", { type: "submit", "data-testid": TESTID.composerSend }, w.send);
     const form = h("form", { class: "composer", "data-testid": TESTID.composer }, input, send);
     const submit = async () => {
       const text = input.value;
       input.value = "";
-      if (!(await this.#send(text))) input.value = text;
+      this.#draft = "";
+      if (!(await this.#send(text))) {
+        input.value = text;
+        this.#draft = text;
+      }
     };
     form.addEventListener("submit", (e) => {
       e.preventDefault();
@@ -748,6 +760,7 @@ export class ChatWidget {
       }
     });
     dom.footer.append(form);
+    if (composerFocused) input.focus();
   }
 
   #renderMessages(): void {

@@ -59,6 +59,8 @@ export const Session = z
     visitorId: z.string(),
     workspace: Workspace.nullable(),
     expiresAt: z.iso.datetime(),
+    /** Seconds left, as the server counts them: schedule renewals from this, not from the browser's clock. */
+    expiresIn: z.number().int().nonnegative(),
   })
   .meta({ id: "Session" });
 export type Session = z.infer<typeof Session>;

@@ -38,8 +38,8 @@ export function agentConversationView(c: ConversationRecord): AgentConversation 
   return { ...conversationView(c), siteApiKey: c.siteApiKey, visitorId: c.visitorId, identityMethod: c.identityMethod };
 }
 
-/** A session as its own widget may see it. */
-export function sessionView(s: SessionRecord): Session {
+/** A session as its own widget may see it, at `nowMs`. */
+export function sessionView(s: SessionRecord, nowMs: number): Session {
   return {
     identity: {
       method: s.method,
@@ -51,6 +51,7 @@ export function sessionView(s: SessionRecord): Session {
     visitorId: s.visitorId,
     workspace: workspaceOf(s.workspace),
     expiresAt: iso(s.expiresAt),
+    expiresIn: Math.max(0, Math.floor((s.expiresAt - nowMs) / 1000)),
   };
 }
 

@@ -316,6 +316,7 @@ Deno.test("a verified session lives as long as its visitor token; then it is ses
   const u = await openWidget(t, { visitorToken: await mintFor(t, "user-u") });
   const s = Session.parse(u.session);
   assert.equal(Date.parse(s.expiresAt), t.clock.now() + 300_000);
+  assert.equal(s.expiresIn, 300);
   t.clock.advance(299_000);
   assert.equal((await u.call("GET", "/api/widget/session")).status, 200);
   t.clock.advance(2_000);

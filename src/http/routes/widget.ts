@@ -169,7 +169,7 @@ export function widgetRoutes(deps: AppDeps): AppRoute[] {
       },
     });
     return {
-      ...sessionView(session),
+      ...sessionView(session, now),
       sessionToken: secret.plaintext,
       deviceCredential: dev.credential,
       deviceIssued: dev.isNew,
@@ -229,7 +229,7 @@ export function widgetRoutes(deps: AppDeps): AppRoute[] {
       cors: true,
       responses: { 200: { description: "The session", schema: Session } },
       errors: SESSION_ERRORS,
-      handle: ({ principal }) => json(200, sessionView(principal)),
+      handle: ({ principal }) => json(200, sessionView(principal, deps.now())),
     }),
     defineRoute<Principals, "session">({
       method: "DELETE",
