@@ -3,7 +3,7 @@
  * checks. Installs Debian's package when it can (root, with apt); otherwise
  * stops the test command with what to install. It never skips silently.
  */
-import { findChromium, INSTALL_HINT } from "../conformance/browser/chromium.ts";
+import { findChromium, INSTALL_HINT } from "../conformance/browser/find_chromium.ts";
 
 async function run(cmd: string, args: string[]): Promise<boolean> {
   const out = await new Deno.Command(cmd, { args, stdout: "inherit", stderr: "inherit" }).output().catch(() =>
@@ -14,6 +14,13 @@ async function run(cmd: string, args: string[]): Promise<boolean> {
 
 if (import.meta.main) {
   if (await findChromium()) Deno.exit(0);
+  const configured = Deno.env.get("SETCHAT_CHROMIUM");
+  if (configured) {
+    console.error(
+      `SETCHAT_CHROMIUM is ${configured}, which is not a file: point it at a Chrome or Chromium executable.`,
+    );
+    Deno.exit(1);
+  }
   const canApt = Deno.uid?.() === 0 && await run("sh", ["-c", "command -v apt-get >/dev/null"]);
   if (!canApt) {
     console.error(`${INSTALL_HINT}. The browser checks need it.`);
