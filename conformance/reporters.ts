@@ -160,7 +160,8 @@ table{width:100%;border-collapse:collapse;background:#fff;border-radius:10px;ove
 td,th{padding:8px 10px;border-bottom:1px solid #eef1f6;vertical-align:top;text-align:left}
 th{font-size:12px;text-transform:uppercase;color:#5a6578}.s{font-size:16px;width:24px}.n{white-space:nowrap;color:#5a6578}
 .t{color:#3c4658}.passed .s{color:#16803c}.failed .s,.unexpected-pass .s{color:#b42318}.skipped{color:#7a8497}.expected-failure .s{color:#b54708}
-pre{background:#101828;color:#e6edf7;padding:10px;border-radius:8px;overflow-x:auto;font-size:12px}
+pre{background:#101828;color:#e6edf7;padding:10px;border-radius:8px;font-size:12px;white-space:pre-wrap;word-break:break-all}
+table{table-layout:fixed}th:nth-child(1){width:28px}th:nth-child(3){width:150px}th:nth-child(4){width:180px}th:nth-child(5){width:80px}
 .problem{color:#b42318}.step{margin:6px 0}.notes{background:#fffaeb;border-radius:8px;padding:10px;margin-bottom:16px}
 label{margin-right:12px}
 </style></head><body>
