@@ -29,6 +29,7 @@ export async function generatedSections(options: { kills?: boolean } = {}): Prom
     ].join(
       "\n",
     ),
+    "widget-size": await widgetSize(),
     scenarios: [
       "| scenario | clause | what it checks |",
       "|---|---|---|",
@@ -64,6 +65,17 @@ export async function formatText(text: string, ext: "md" | "json"): Promise<stri
   const out = await fmt.output();
   if (!out.success) throw new Error(`Cannot format generated ${ext}: deno fmt failed`);
   return new TextDecoder().decode(out.stdout);
+}
+
+async function widgetSize(): Promise<string> {
+  const { bundle } = await import("./build.ts");
+  const dir = await Deno.makeTempDir();
+  try {
+    const b = await bundle({ entry: "widget/mod.ts", output: "widget.js" }, { outputRoot: new URL(`file://${dir}/`) });
+    return `\`widget.js\`: ${(b.gzipBytes / 1024).toFixed(1)} KB gzipped, ${(b.bytes / 1024).toFixed(1)} KB minified.`;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 }
 
 /** `text` with each `<!-- generated:NAME -->…<!-- /generated:NAME -->` block replaced, then formatted. */
