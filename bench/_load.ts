@@ -5,7 +5,8 @@
  */
 import http from "node:http";
 
-interface LoadSpec {
+/** What the load generator is asked to do. */
+export interface LoadSpec {
   url: string;
   method: string;
   headers: Record<string, string>;

@@ -17,6 +17,7 @@ import process from "node:process";
 import { generateSigningKey, importSigningKeys, type SigningKeys } from "../src/identity/signing_keys.ts";
 import { mintVisitorToken } from "../src/identity/visitor_token.ts";
 import { startServer } from "../src/server.ts";
+import type { LoadSpec } from "./_load.ts";
 
 /** Options of the mint benchmark. */
 export interface MintBenchOptions {
@@ -68,15 +69,7 @@ async function rawSigning(keys: SigningKeys, options: MintBenchOptions): Promise
 }
 
 /** Runs `_load.ts` in its own process and measures this process's CPU meanwhile. */
-export async function loadFromAnotherProcess(spec: {
-  url: string;
-  method: string;
-  headers: Record<string, string>;
-  body?: string;
-  concurrency: number;
-  warmupSeconds: number;
-  seconds: number;
-}): Promise<Measure & { statuses: Record<string, number> }> {
+export async function loadFromAnotherProcess(spec: LoadSpec): Promise<Measure & { statuses: Record<string, number> }> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-net=127.0.0.1", new URL("./_load.ts", import.meta.url).pathname, JSON.stringify(spec)],
     stdout: "piped",

@@ -7,19 +7,11 @@ import { z } from "zod";
 import { ERROR_CODES } from "../src/contract/errors.ts";
 import { CLAUSE_IDS } from "./clauses.ts";
 import { TRANSFORM_NAMES } from "./token_transforms.ts";
+import { TARGET_VARIABLES, type TargetVariable } from "./variables.ts";
 
 /** What a case may need from the target; a case whose need is missing is skipped, not failed. */
-export const NEEDS = [
-  "serverToken",
-  "adminToken",
-  "tenantId",
-  "siteApiKey",
-  "otherSiteApiKey",
-  "foreignSiteApiKey",
-  "signingKey",
-  "jwks",
-] as const;
-export type Need = (typeof NEEDS)[number];
+export const NEEDS = [...TARGET_VARIABLES, "signingKey", "jwks"] as unknown as [Need, ...Need[]];
+export type Need = TargetVariable | "signingKey" | "jwks";
 
 const Name = z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]*$/, { message: "must be a variable name: letters, digits, _" });
 

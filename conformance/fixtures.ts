@@ -1,6 +1,7 @@
 /** Loads fixture files and refuses broken ones before anything runs. */
 import { join, relative } from "node:path";
 import { type FixtureCase, FixtureFile, type HttpStep } from "./fixture_schema.ts";
+import { TARGET_VARIABLES } from "./variables.ts";
 
 /** A case with where it came from. */
 export interface LoadedCase extends FixtureCase {
@@ -17,16 +18,7 @@ export class FixtureError extends Error {
 }
 
 /** Variables every case has, whatever the target. */
-export const BUILTIN_VARIABLES = [
-  "apiUrl",
-  "unique",
-  "serverToken",
-  "adminToken",
-  "tenantId",
-  "siteApiKey",
-  "otherSiteApiKey",
-  "foreignSiteApiKey",
-] as const;
+export const BUILTIN_VARIABLES = ["apiUrl", "unique", ...TARGET_VARIABLES];
 
 function templateVariables(value: unknown, out: Set<string> = new Set()): Set<string> {
   if (typeof value === "string") {

@@ -9,6 +9,7 @@ import * as jose from "jose";
 import { VisitorTokenClaims } from "../src/contract/s2s.ts";
 import { AppError } from "../src/domain/app_error.ts";
 import * as rules from "../src/domain/visibility.ts";
+import type { HistoryIndex } from "../src/domain/visibility.ts";
 import type { AppDeps, VisibilityPolicy, VisitorTokenVerifier } from "../src/http/context.ts";
 import { verifyVisitorToken } from "../src/identity/visitor_token.ts";
 import { mintVisitorToken } from "../src/identity/visitor_token.ts";
@@ -99,16 +100,33 @@ function withBody(request: Request, body: unknown): Request {
   return new Request(request.url, { method: request.method, headers: request.headers, body: JSON.stringify(body) });
 }
 
-/** Remembers every conversation created, for mutants whose history query is too wide. */
-function recordingStore(store: Store, extra: (all: ConversationRecord[]) => Partial<Store>): Partial<Store> {
-  const all: ConversationRecord[] = [];
-  return {
-    async createConversation(c, messages) {
-      await store.createConversation(c, messages);
-      all.push(c);
+/**
+ * A build with other visibility rules and another history query, which sees
+ * every conversation created so far: the shape of the classic "history query
+ * too wide" bugs.
+ */
+function withVisibility(
+  policy: VisibilityPolicy,
+  listHistory: (
+    store: Store,
+    all: ConversationRecord[],
+    h: HistoryIndex,
+    limit: number,
+  ) => Promise<ConversationRecord[]>,
+): () => StartOptions {
+  return () => ({
+    mutate(deps) {
+      const all: ConversationRecord[] = [];
+      const store = decorate(deps.store, {
+        async createConversation(c, messages) {
+          await deps.store.createConversation(c, messages);
+          all.push(c);
+        },
+        listHistory: (h, limit) => listHistory(deps.store, all, h, limit),
+      });
+      return { ...deps, visibility: policy, store };
     },
-    ...extra(all),
-  };
+  });
 }
 
 /** The gallery. */
@@ -295,61 +313,34 @@ export const MUTANTS: Mutant[] = [
     name: "device-history-leak",
     bug: "Lists every non-verified conversation of the site, whatever the device",
     breaks: "VIS-DEVICE",
-    options: () => {
-      const policy: VisibilityPolicy = {
+    options: withVisibility(
+      {
         historyOf: rules.historyOf,
         canSee: (v, o) => rules.canSee(v, v.verified ? o : { ...o, deviceId: v.deviceId }),
-      };
-      return {
-        mutate: (deps) => ({
-          ...deps,
-          visibility: policy,
-          store: decorate(
-            deps.store,
-            recordingStore(deps.store, (all) => ({
-              listHistory(h, limit) {
-                if (h.kind !== "device") return deps.store.listHistory(h, limit);
-                return Promise.resolve(
-                  all.filter((c) => !c.verified && c.siteId === h.siteId && c.workspace === h.workspace).reverse(),
-                );
-              },
-            })),
-          ),
-        }),
-      };
-    },
+      },
+      (store, all, h, limit) =>
+        h.kind !== "device"
+          ? store.listHistory(h, limit)
+          : Promise.resolve(all.filter((c) => !c.verified && c.siteId === h.siteId && c.workspace === h.workspace)),
+    ),
   },
   {
     name: "device-sees-verified-history",
     bug: "Shows a non-verified session everything created on its device, verified conversations included",
     breaks: "VIS-SEPARATE",
-    options: () => {
-      const policy: VisibilityPolicy = {
+    options: withVisibility(
+      {
         historyOf: rules.historyOf,
         canSee: (v, o) =>
           rules.canSee(v, o) ||
           (!v.verified && v.siteId === o.siteId && v.workspace === o.workspace && v.deviceId === o.deviceId),
-      };
-      return {
-        mutate: (deps) => ({
-          ...deps,
-          visibility: policy,
-          store: decorate(
-            deps.store,
-            recordingStore(deps.store, (all) => ({
-              async listHistory(h, limit) {
-                const own = await deps.store.listHistory(h, limit);
-                if (h.kind !== "device") return own;
-                const verifiedHere = all.filter((c) =>
-                  c.verified && c.deviceId === h.deviceId && c.workspace === h.workspace
-                );
-                return [...own, ...verifiedHere];
-              },
-            })),
-          ),
-        }),
-      };
-    },
+      },
+      async (store, all, h, limit) => {
+        const own = await store.listHistory(h, limit);
+        if (h.kind !== "device") return own;
+        return [...own, ...all.filter((c) => c.verified && c.deviceId === h.deviceId && c.workspace === h.workspace)];
+      },
+    ),
   },
   {
     name: "ignores-workspace",

@@ -10,7 +10,8 @@ import type { LoadedCase } from "./fixtures.ts";
 import { curlScript } from "./curl.ts";
 import { Redactor } from "./redact.ts";
 import { MissingVariable, render, renderString, select, type Vars } from "./template.ts";
-import { ENV_NAMES, SECRET_VARS, type Target } from "./target.ts";
+import type { Target } from "./target.ts";
+import { ENV_NAMES, SECRET_VARIABLES, TARGET_VARIABLES, type TargetVariable } from "./variables.ts";
 import { TOKEN_TRANSFORMS } from "./token_transforms.ts";
 
 /** How a case ended. */
@@ -74,16 +75,7 @@ export interface RunOptions {
 export function needsOf(c: LoadedCase): Need[] {
   const needs = new Set<Need>(c.needs);
   const text = JSON.stringify(c.steps);
-  for (
-    const [need, pattern] of [
-      ["serverToken", "{{serverToken}}"],
-      ["adminToken", "{{adminToken}}"],
-      ["tenantId", "{{tenantId}}"],
-      ["siteApiKey", "{{siteApiKey}}"],
-      ["otherSiteApiKey", "{{otherSiteApiKey}}"],
-      ["foreignSiteApiKey", "{{foreignSiteApiKey}}"],
-    ] as const
-  ) if (text.includes(pattern)) needs.add(need);
+  for (const name of TARGET_VARIABLES) if (text.includes(`{{${name}}}`)) needs.add(name);
   for (const step of c.steps) {
     if ("transform" in step) { for (const n of TOKEN_TRANSFORMS[step.transform].needs) needs.add(n); }
   }
@@ -123,19 +115,13 @@ async function send(shared: Shared, request: HttpStep["request"]): Promise<Recei
   return { status: res.status, headers: res.headers, text, json };
 }
 
+/** What a result says of its case, whatever happened. */
+export function describe(c: Pick<CaseResult, "id" | "title" | "clause" | "tags" | "file" | "suite">) {
+  return { id: c.id, title: c.title, clause: c.clause, tags: c.tags, file: c.file, suite: c.suite };
+}
+
 function skipped(c: LoadedCase, reason: string): CaseResult {
-  return {
-    id: c.id,
-    title: c.title,
-    clause: c.clause,
-    tags: c.tags,
-    file: c.file,
-    suite: c.suite,
-    status: "skipped",
-    reason,
-    durationMs: 0,
-    steps: [],
-  };
+  return { ...describe(c), status: "skipped", reason, durationMs: 0, steps: [] };
 }
 
 async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean, vars: Vars = {}): Promise<CaseResult> {
@@ -148,8 +134,8 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
       );
     }
     if (need === "jwks" && !(await shared.jwks())) return skipped(c, "not applicable: the target publishes no JWKS");
-    if (need in ENV_NAMES && !target.vars[need as keyof typeof ENV_NAMES]) {
-      return skipped(c, `needs ${ENV_NAMES[need as keyof typeof ENV_NAMES]}`);
+    if (need in ENV_NAMES && !target.vars[need as TargetVariable]) {
+      return skipped(c, `needs ${ENV_NAMES[need as TargetVariable]}`);
     }
   }
   if (c.destructive && !allowDestructive) {
@@ -158,17 +144,12 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
   const unique = crypto.randomUUID().slice(0, 8);
   Object.assign(vars, { apiUrl: target.apiUrl, unique, ...target.vars });
   const redactor = new Redactor();
-  for (const name of SECRET_VARS) redactor.add(target.vars[name], ENV_NAMES[name]);
+  for (const name of SECRET_VARIABLES) redactor.add(target.vars[name], ENV_NAMES[name]);
   const ctx: ExpectContext = { jwks: shared.jwks, values: (name) => vars[name] };
   const steps: StepResult[] = [];
   const started = performance.now();
   const result = (status: CaseStatus, reason?: string, failedAt?: number): CaseResult => ({
-    id: c.id,
-    title: c.title,
-    clause: c.clause,
-    tags: c.tags,
-    file: c.file,
-    suite: c.suite,
+    ...describe(c),
     status,
     ...(reason === undefined ? {} : { reason: redactor.apply(reason) }),
     durationMs: Math.round(performance.now() - started),

@@ -5,16 +5,12 @@
  */
 import * as jose from "jose";
 import { type StartOptions, startServer } from "../src/server.ts";
+import { ENV_NAMES, type TargetVariable } from "./variables.ts";
 
-/** The target's variables, by the name fixtures use. */
-export interface TargetVars {
-  serverToken?: string | undefined;
-  adminToken?: string | undefined;
-  tenantId?: string | undefined;
-  siteApiKey?: string | undefined;
-  otherSiteApiKey?: string | undefined;
-  foreignSiteApiKey?: string | undefined;
-}
+export { ENV_NAMES };
+
+/** The target's values, by the name fixtures use. */
+export type TargetVars = { [K in TargetVariable]?: string | undefined };
 
 /** A target of the suite. */
 export interface Target {
@@ -29,19 +25,6 @@ export interface Target {
   description: string;
   close(): Promise<void>;
 }
-
-/** The environment names of each variable: those of the vendor docs' curl example. */
-export const ENV_NAMES: Record<keyof TargetVars, string> = {
-  serverToken: "SETCHAT_SERVER_TOKEN",
-  adminToken: "SETCHAT_ADMIN_TOKEN",
-  tenantId: "SETCHAT_TENANT_ID",
-  siteApiKey: "SETCHAT_SITE_API_KEY",
-  otherSiteApiKey: "SETCHAT_OTHER_SITE_API_KEY",
-  foreignSiteApiKey: "SETCHAT_FOREIGN_SITE_API_KEY",
-};
-
-/** Which target variables are secrets (never shown in reports). */
-export const SECRET_VARS: (keyof TargetVars)[] = ["serverToken", "adminToken"];
 
 /** Starts the reference in process, on a free port with a store in memory. */
 export async function startInProcessTarget(options: StartOptions = {}): Promise<Target> {

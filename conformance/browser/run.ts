@@ -1,8 +1,9 @@
 /** Runs the browser scenarios: one Chromium, a fresh context per device. */
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { ENV_NAMES, type Target } from "../target.ts";
-import type { CaseResult, StepResult } from "../runner.ts";
+import type { Target } from "../target.ts";
+import { type CaseResult, describe, type StepResult } from "../runner.ts";
+import { ENV_NAMES, type TargetVariable } from "../variables.ts";
 import { Redactor } from "../redact.ts";
 import { launchChromium } from "./chromium.ts";
 import { Device } from "./device.ts";
@@ -57,17 +58,10 @@ async function runScenario(
   redactor: Redactor,
 ): Promise<CaseResult> {
   const { target } = options;
-  const base = {
-    id: scenario.id,
-    title: scenario.title,
-    clause: scenario.clause,
-    tags: scenario.tags,
-    file: "conformance/browser/scenarios.ts",
-    suite: "Browser",
-  };
-  const missing = scenario.needs.filter((n) => n in ENV_NAMES && !target.vars[n as keyof typeof ENV_NAMES]);
+  const base = describe({ ...scenario, file: "conformance/browser/scenarios.ts", suite: "Browser" });
+  const missing = scenario.needs.filter((n) => n in ENV_NAMES && !target.vars[n as TargetVariable]);
   if (missing.length) {
-    const names = missing.map((n) => ENV_NAMES[n as keyof typeof ENV_NAMES]).join(", ");
+    const names = missing.map((n) => ENV_NAMES[n as TargetVariable]).join(", ");
     return { ...base, status: "skipped", reason: `needs ${names}`, durationMs: 0, steps: [] };
   }
   const devices: Device[] = [];

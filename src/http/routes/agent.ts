@@ -6,23 +6,14 @@ import {
   AgentReplyRequest as AgentReplySchema,
   Visitor,
 } from "../../contract/agent.ts";
-import type { ErrorCode } from "../../contract/errors.ts";
 import { Message } from "../../contract/widget.ts";
 import { AppError } from "../../domain/app_error.ts";
 import type { ConversationRecord, VisitorRecord } from "../../store/store.ts";
 import type { AppDeps, AppRoute, Principals } from "../context.ts";
 import { json } from "../problem.ts";
 import { defineRoute } from "../router.ts";
+import { ADMIN_ERRORS, BODY_ERRORS } from "./_errors.ts";
 import { agentConversationView, messageView, visitorView } from "../views.ts";
-
-const ADMIN_ERRORS: readonly ErrorCode[] = [
-  "auth_missing",
-  "auth_malformed",
-  "auth_wrong_kind",
-  "auth_unknown",
-  "auth_revoked",
-  "tenant_not_found",
-];
 
 /** The agent side: a tenant's conversations and visitors, with the tenant admin token. */
 export function agentRoutes(deps: AppDeps): AppRoute[] {
@@ -114,15 +105,7 @@ export function agentRoutes(deps: AppDeps): AppRoute[] {
       security: "admin",
       body: AgentReplySchema,
       responses: { 201: { description: "The reply", schema: Message } },
-      errors: [
-        ...ADMIN_ERRORS,
-        "conversation_not_found",
-        "unsupported_media_type",
-        "body_too_large",
-        "malformed_json",
-        "invalid_request",
-        "unknown_field",
-      ],
+      errors: [...ADMIN_ERRORS, ...BODY_ERRORS, "conversation_not_found"],
       async handle({ principal, params, body }) {
         const c = await tenantConversation(principal.tenantId, params.conversationId!);
         const m = await store.addMessage(c.id, {

@@ -6,6 +6,7 @@ import { mintVisitorToken } from "../../identity/visitor_token.ts";
 import type { AppDeps, AppRoute, Principals } from "../context.ts";
 import { json } from "../problem.ts";
 import { defineRoute } from "../router.ts";
+import { BODY_ERRORS, CREDENTIAL_ERRORS } from "./_errors.ts";
 
 /** `POST /api/widget/visitor-token`: the customer's backend mints a visitor token. */
 export function s2sRoutes(deps: AppDeps): AppRoute[] {
@@ -24,19 +25,7 @@ export function s2sRoutes(deps: AppDeps): AppRoute[] {
       body: MintVisitorTokenRequest,
       bodyLimit: LIMITS.mintBodyBytes,
       responses: { 200: { description: "A signed visitor token", schema: MintVisitorTokenResponse } },
-      errors: [
-        "auth_missing",
-        "auth_malformed",
-        "auth_wrong_kind",
-        "auth_unknown",
-        "auth_revoked",
-        "unsupported_media_type",
-        "body_too_large",
-        "malformed_json",
-        "invalid_request",
-        "unknown_field",
-        "site_not_allowed",
-      ],
+      errors: [...CREDENTIAL_ERRORS, ...BODY_ERRORS, "site_not_allowed"],
       async handle({ principal, body }) {
         const site = await deps.store.findSiteByApiKey(body.siteApiKey);
         if (!site || site.tenantId !== principal.tenantId) {

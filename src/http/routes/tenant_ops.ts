@@ -1,4 +1,3 @@
-import type { ErrorCode } from "../../contract/errors.ts";
 import { RevokePreviousResponse, RotateResponse, S2sTokenList, type S2sTokenSummary } from "../../contract/s2s.ts";
 import { generateSecret } from "../../identity/secret_token.ts";
 import { newId } from "../../identity/encoding.ts";
@@ -6,15 +5,7 @@ import type { CredentialRecord } from "../../store/store.ts";
 import type { AppDeps, AppRoute, Principals } from "../context.ts";
 import { json } from "../problem.ts";
 import { defineRoute } from "../router.ts";
-
-const ADMIN_ERRORS: readonly ErrorCode[] = [
-  "auth_missing",
-  "auth_malformed",
-  "auth_wrong_kind",
-  "auth_unknown",
-  "auth_revoked",
-  "tenant_not_found",
-];
+import { ADMIN_ERRORS } from "./_errors.ts";
 
 function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();

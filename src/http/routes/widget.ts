@@ -1,4 +1,3 @@
-import type { ErrorCode } from "../../contract/errors.ts";
 import {
   type ClientUser,
   ConversationDetail,
@@ -28,22 +27,9 @@ import type { ConversationRecord, DeviceRecord, MessageRecord, SessionRecord, Si
 import type { AppDeps, AppRoute, Principals } from "../context.ts";
 import { json } from "../problem.ts";
 import { defineRoute } from "../router.ts";
+import { BODY_ERRORS, SESSION_ERRORS } from "./_errors.ts";
 import { conversationView, messageView, sessionView } from "../views.ts";
 
-const SESSION_ERRORS: readonly ErrorCode[] = [
-  "auth_missing",
-  "auth_malformed",
-  "auth_wrong_kind",
-  "session_invalid",
-  "session_expired",
-];
-const BODY_ERRORS: readonly ErrorCode[] = [
-  "unsupported_media_type",
-  "body_too_large",
-  "malformed_json",
-  "invalid_request",
-  "unknown_field",
-];
 /** How many conversations a history listing returns, newest first. */
 const HISTORY_LIMIT = 50;
 
