@@ -175,6 +175,7 @@ Deno.test("the suite passes against a separate `deno task serve`, destructive ca
     assert.equal(run!.counts.skipped, needKey, "only the cases needing the private signing key are not applicable");
     assert.equal(run!.counts.failed, 0);
     const rotated = await Deno.stat(join(out, "rotated-server-token.env"));
+    const newToken = (await Deno.readTextFile(join(out, "rotated-server-token.env"))).trim().split("=")[1]!;
     assert.equal(rotated.mode! & 0o777, 0o600);
     assert.match(run!.notes.join("\n"), /rotated-server-token\.env/);
     for (const f of ["conformance.json", "junit.xml", "report.html"]) {
@@ -182,6 +183,7 @@ Deno.test("the suite passes against a separate `deno task serve`, destructive ca
       for (const line of before.split("\n").filter((l) => /TOKEN=/.test(l))) {
         assert.ok(!text.includes(line.split("=")[1]!), `${f} shows a token from dev.env`);
       }
+      assert.ok(!text.includes(newToken), `${f} shows the token the run rotated in`);
     }
   } finally {
     serve.kill("SIGTERM");

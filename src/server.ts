@@ -24,11 +24,14 @@ export interface RunningServer extends AsyncDisposable {
   app: App;
   deps: AppDeps;
   /** The whole handler: the demo's pages, then the API. */
-  handler: (request: Request) => Promise<Response>;
+  handler: Handler;
   /** Set when this start created the demo tenants. */
   demo: DemoTenants | undefined;
   close(): Promise<void>;
 }
+
+/** A request handler, with the client's address when it came over a socket. */
+export type Handler = (request: Request, info?: Deno.ServeHandlerInfo<Deno.NetAddr>) => Promise<Response>;
 
 /** Options of {@linkcode startServer}. */
 export interface StartOptions {
@@ -36,7 +39,7 @@ export interface StartOptions {
   /** Changes the application's dependencies before it is built (instrumentation, fault injection). */
   mutate?: (deps: AppDeps) => AppDeps;
   /** Wraps the whole handler (instrumentation, fault injection). */
-  wrap?: (handler: (request: Request) => Promise<Response>) => (request: Request) => Promise<Response>;
+  wrap?: (handler: Handler) => Handler;
   /** Where the built browser code and the demo's pages are; defaults to this project's. */
   assetRoot?: URL;
 }
@@ -103,7 +106,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       credentials: async () => (devEnvPath ? await credentialsFromDevEnv(devEnvPath) : null) ?? fromFirstStart,
       assets: assets.demo,
     });
-    const base = async (request: Request) => (await demoPages(request)) ?? await app.handler(request);
+    const base = async (request: Request, info?: Deno.ServeHandlerInfo<Deno.NetAddr>) =>
+      (await demoPages(request, info?.remoteAddr)) ?? await app.handler(request);
     const handler = options.wrap ? options.wrap(base) : base;
     const server = Deno.serve({ hostname: config.hostname, port: config.port, onListen() {} }, handler);
     const port = server.addr.port;

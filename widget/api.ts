@@ -56,8 +56,15 @@ export class WidgetApi {
     return this.#call("POST", "/api/widget/sessions", body);
   }
 
-  endSession(): Promise<void> {
-    return this.#call("DELETE", "/api/widget/session");
+  /** Logs out the session of `token` (the current one by default); expired sessions may log out too. */
+  async endSession(token = this.sessionToken): Promise<void> {
+    const current = this.sessionToken;
+    this.sessionToken = token;
+    try {
+      await this.#call("DELETE", "/api/widget/session");
+    } finally {
+      this.sessionToken = current === token ? undefined : current;
+    }
   }
 
   async listConversations(): Promise<ConversationList["conversations"]> {

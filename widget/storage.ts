@@ -18,6 +18,8 @@ export interface WidgetStorage {
   setPrechat(data: PrechatData): void;
   /** Logout: forgets everything this site's widget kept on this browser. */
   forget(): void;
+  /** Calls `listener` when another tab changes or forgets the device credential; returns how to stop. */
+  onChange(listener: () => void): () => void;
 }
 
 /** Storage in `localStorage`, degrading to memory when the browser refuses it. */
@@ -50,6 +52,13 @@ export function localWidgetStorage(siteApiKey: string): WidgetStorage {
       }
     },
     setPrechat: (data) => set("prechat", JSON.stringify(data)),
+    onChange(listener) {
+      const handler = (e: StorageEvent) => {
+        if (e.key === null || e.key === `${prefix}device`) listener();
+      };
+      addEventListener("storage", handler);
+      return () => removeEventListener("storage", handler);
+    },
     forget() {
       memory.clear();
       try {

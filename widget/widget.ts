@@ -43,10 +43,10 @@ export interface SetChatEvents {
   identity: { identity: SessionCreated["identity"] };
   /**
    * The visitor is shown signed out: the page has no visitor token for them
-   * (`no-token`), theirs expired with no replacement (`expired`), the server
-   * refused it (`refused`), or the session was ended elsewhere (`session-ended`).
+   * (`no-token`), theirs expired with no replacement (`expired`), or the
+   * server refused it (`refused`).
    */
-  "identity-lost": { reason: "no-token" | "expired" | "refused" | "session-ended" };
+  "identity-lost": { reason: "no-token" | "expired" | "refused" };
   /** A message from an agent or a bot arrived in the open conversation. */
   message: { message: Message };
   open: Record<never, never>;
@@ -115,6 +115,9 @@ export class ChatWidget {
   #refreshTimer: number | undefined;
   #pollTimer: number | undefined;
   #busy = false;
+  /** The last session's token, kept after identity loss so that `reset()` can still log it out. */
+  #lastSessionToken: string | undefined;
+  #unwatchStorage: (() => void) | undefined;
   /** What the visitor is typing: kept across re-renders (a token renewal must not wipe it). */
   #draft = "";
   readonly #listeners = new Map<keyof SetChatEvents, Set<(detail: never) => void>>();
@@ -147,6 +150,8 @@ export class ChatWidget {
     const apiUrl = config.apiUrl ?? this.#options.defaultApiUrl ?? location.origin;
     this.#api = new WidgetApi(apiUrl);
     this.#storage = (this.#options.storage ?? localWidgetStorage)(config.siteApiKey);
+    this.#unwatchStorage?.();
+    this.#unwatchStorage = this.#storage.onChange(() => void this.#deviceChangedElsewhere());
     const { locale, words } = wordsFor(config.locale);
     this.#words = words;
     this.#mount(locale);
@@ -162,7 +167,8 @@ export class ChatWidget {
     this.#stopTimers();
     this.#epoch++;
     const api = this.#api;
-    const hadSession = api?.sessionToken !== undefined;
+    const toEnd = api?.sessionToken ?? this.#lastSessionToken;
+    this.#lastSessionToken = undefined;
     this.#clearData();
     this.#session = null;
     this.#phase = "idle";
@@ -178,10 +184,9 @@ export class ChatWidget {
       if (pollIntervalMs !== undefined) this.#config.pollIntervalMs = pollIntervalMs;
     }
     this.#render();
-    if (api && hadSession) {
-      await api.endSession().catch(() => {});
-      api.sessionToken = undefined;
-    }
+    if (api) api.sessionToken = undefined;
+    // Ending the session retires the device on the server, for every tab of this browser.
+    if (api && toEnd) await api.endSession(toEnd).catch(() => {});
     this.#emit("reset", {});
     if (this.#open) await this.#start(false);
   }
@@ -309,13 +314,17 @@ export class ChatWidget {
       return this.#fail(error);
     }
     if (epoch !== this.#epoch) return;
-    const previous = this.#session?.identity;
+    const previous = this.#session;
     storage.setDevice(created.deviceCredential);
     this.#api!.sessionToken = created.sessionToken;
+    this.#lastSessionToken = created.sessionToken;
     this.#session = created;
+    // Another identity, or another device (a logout retired the old one): nothing on screen may carry over.
     if (
       previous &&
-      (previous.verified !== created.identity.verified || previous.externalUserId !== created.identity.externalUserId)
+      (previous.identity.verified !== created.identity.verified ||
+        previous.identity.externalUserId !== created.identity.externalUserId ||
+        previous.deviceCredential !== created.deviceCredential)
     ) {
       this.#clearData();
     }
@@ -348,6 +357,20 @@ export class ChatWidget {
     await this.#openSession(token, false);
   }
 
+  /** Another tab logged out (or got a new device): drop what is on screen and start again. */
+  async #deviceChangedElsewhere(): Promise<void> {
+    if (!this.#session || this.#storage?.device() === this.#session.deviceCredential) return;
+    this.#stopTimers();
+    this.#epoch++;
+    if (this.#api) this.#api.sessionToken = undefined;
+    this.#session = null;
+    this.#clearData();
+    this.#phase = "idle";
+    this.#render();
+    if (this.#open) this.#startPolling();
+    await this.#start(false);
+  }
+
   #identityLost(reason: SetChatEvents["identity-lost"]["reason"]): void {
     this.#stopTimers();
     this.#epoch++;
@@ -368,8 +391,8 @@ export class ChatWidget {
     } catch (error) {
       if (epoch !== this.#epoch) return undefined;
       if (error instanceof ApiError && (error.code === "session_expired" || error.code === "session_invalid")) {
+        // A verified visitor needs a new token; anyone else starts afresh (a logout elsewhere means a new device).
         if (this.#session?.identity.verified) await this.#renew();
-        else if (error.code === "session_invalid") this.#identityLost("session-ended");
         else await this.#openSession(undefined, false);
         return undefined;
       }

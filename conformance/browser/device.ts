@@ -28,6 +28,22 @@ export class Device {
     return this.page.getByTestId(TESTID[key]);
   }
 
+  /** Another tab of this device: a new page in the same context, sharing its storage. */
+  async newTab(name: string): Promise<Device> {
+    return new Device(name, this.context, await this.context.newPage());
+  }
+
+  /** Waits until the history is empty and `text` is nowhere in the panel. */
+  async historyEmpties(text: string): Promise<void> {
+    try {
+      await this.#id("empty").waitFor({ state: "visible", timeout: WAIT_MS });
+    } catch {
+      throw new ScreenAssertion(`${this.name}: the history is still shown`);
+    }
+    ensure(await this.#id("conversationItem").count() === 0, `${this.name}: conversations are still listed`);
+    await this.doesNotShow(text);
+  }
+
   /** Loads the host page with `options`, and waits for the widget's `init()` to settle. */
   async load(host: HostPage, options: HostOptions): Promise<void> {
     await this.page.goto(host.url(options));

@@ -193,6 +193,28 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    id: "browser-logout-other-tab",
+    title: "A logout in one tab clears the other tabs of the browser, without a reload",
+    clause: "LOGOUT",
+    tags: ["browser", "logout"],
+    needs: ["siteApiKey"],
+    async run(ctx) {
+      const text = `Seen in two tabs ${ctx.unique}`;
+      const tab1 = await ctx.device("tab 1");
+      await ctx.step("a visitor writes in tab 1", async () => {
+        await tab1.load(ctx.host, { mode: "anonymous" });
+        await tab1.startChat(text);
+      });
+      const tab2 = await tab1.newTab("tab 2");
+      await ctx.step("tab 2 of the same browser shows the conversation", async () => {
+        await tab2.load(ctx.host, { mode: "anonymous" });
+        ensure((await tab2.history()).length === 1, "tab 2 does not show the device's conversation");
+      });
+      await ctx.step("the visitor logs out in tab 1", () => tab1.reset());
+      await ctx.step("tab 2 no longer shows it, without a reload", () => tab2.historyEmpties(text));
+    },
+  },
+  {
     id: "browser-workspaces",
     title: "One user in two workspaces has two histories, on both devices",
     clause: "WS-SCOPE",

@@ -24,7 +24,7 @@ export const WIDGET_MUTANTS: WidgetMutant[] = [
     breaks: "LOGOUT",
     patches: [
       ["    this.#storage?.forget();\n", ""],
-      ["      await api.endSession().catch(() => {});\n", ""],
+      ["    if (api && toEnd) await api.endSession(toEnd).catch(() => {});\n", ""],
     ],
   },
   {

@@ -176,6 +176,13 @@ export const ERRORS = catalogue({
     cause: "The endpoint exists but not with this HTTP method; `Allow` lists the methods it has.",
     fix: "Use one of the methods in the `Allow` header.",
   },
+  busy: {
+    status: 503,
+    title: "Too many writes at once",
+    cause:
+      "Many requests wrote to the same conversation or visitor at the same moment, and this one could not get through.",
+    fix: "Retry after the time in `Retry-After` (1 s).",
+  },
   internal_error: {
     status: 500,
     title: "Internal error",

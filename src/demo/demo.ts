@@ -63,8 +63,20 @@ async function readBody<T>(request: Request, schema: z.ZodType<T>): Promise<T | 
   return parsed.success ? parsed.data : json(400, { error: "Cannot read the request", issues: parsed.error.issues });
 }
 
-/** A handler for the demo's paths; answers `null` for any other path. */
-export function demoHandler(options: DemoOptions): (request: Request) => Promise<Response | null> {
+/** Whether an address is this machine's. */
+export function isLoopback(hostname: string): boolean {
+  return hostname === "::1" || hostname === "localhost" || hostname.startsWith("127.") ||
+    hostname === "::ffff:127.0.0.1";
+}
+
+/**
+ * A handler for the demo's paths; answers `null` for any other path. Its API
+ * acts with the tenant's tokens, so it answers clients on this machine only,
+ * whatever address the server listens on.
+ */
+export function demoHandler(
+  options: DemoOptions,
+): (request: Request, client?: { hostname: string }) => Promise<Response | null> {
   function missing(): Response {
     return json(503, {
       error: "The demo does not know the tenant's tokens. They are written to dev.env on the first start; " +
@@ -87,7 +99,7 @@ export function demoHandler(options: DemoOptions): (request: Request) => Promise
     });
   }
 
-  return async (request) => {
+  return async (request, client) => {
     const url = new URL(request.url);
     const path = url.pathname;
     const asset = options.assets.get(path);
@@ -95,6 +107,9 @@ export function demoHandler(options: DemoOptions): (request: Request) => Promise
       return new Response(asset.body, { headers: { "content-type": asset.type, "cache-control": "no-cache" } });
     }
     if (!path.startsWith("/demo/api/")) return null;
+    if (client && !isLoopback(client.hostname)) {
+      return json(403, { error: "The demo's backend acts with the tenant's tokens: it answers this machine only" });
+    }
     const route = `${request.method} ${path.slice("/demo/api".length)}`;
 
     if (route === "GET /me") {

@@ -109,3 +109,24 @@ Deno.test("the demo's agent console reads and answers through the agent API, tok
     assert.ok(!seen.join("\n").includes(secret.slice(12)), "a tenant token reached the browser");
   }
 });
+
+Deno.test("the demo's backend answers this machine only, whatever address the server listens on", async () => {
+  await using s = await server();
+  const from = (hostname: string) =>
+    s.handler(new Request(`${s.url}/demo/api/agent/conversations`), {
+      remoteAddr: { hostname, port: 40000, transport: "tcp" },
+      completed: Promise.resolve(),
+    } as Deno.ServeHandlerInfo<Deno.NetAddr>);
+  const outside = await from("203.0.113.7");
+  assert.equal(outside.status, 403);
+  await outside.body?.cancel();
+  const inside = await from("127.0.0.1");
+  assert.equal(inside.status, 200);
+  await inside.body?.cancel();
+  const page = await s.handler(new Request(`${s.url}/`), {
+    remoteAddr: { hostname: "203.0.113.7", port: 40000, transport: "tcp" },
+    completed: Promise.resolve(),
+  } as Deno.ServeHandlerInfo<Deno.NetAddr>);
+  assert.equal(page.status, 200, "the pages themselves are public");
+  await page.body?.cancel();
+});

@@ -38,7 +38,8 @@ export function withVerifiedProfile(visitor: VisitorData, profile: VerifiedProfi
 /**
  * Client data lands in the non-verified fields only: it never touches the
  * verified profile, whatever its keys. Given fields replace earlier ones;
- * absent fields are kept.
+ * absent fields are kept. Custom data is replaced whole, never merged: the
+ * stored copy stays as small as one request's (4 KiB), however many sessions.
  */
 export function withClientUser(visitor: VisitorData, user: ClientUser): VisitorData {
   const previous = visitor.nonVerified;
@@ -50,6 +51,6 @@ export function withClientUser(visitor: VisitorData, user: ClientUser): VisitorD
       externalUserId: user.externalUserId ?? previous?.externalUserId ?? null,
       source: user.source,
     },
-    nonVerifiedCustomData: { ...visitor.nonVerifiedCustomData, ...user.customData },
+    nonVerifiedCustomData: user.customData ?? visitor.nonVerifiedCustomData,
   };
 }

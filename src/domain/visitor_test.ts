@@ -23,9 +23,18 @@ Deno.test("withClientUser() keeps earlier non-verified fields a later call leave
     email: "ada@x.test",
     customData: { a: 1 },
   });
-  const b = withClientUser(a, { source: "page", customData: { b: 2 } });
+  const b = withClientUser(a, { source: "page" });
   assert.deepEqual(b.nonVerified, { name: "Ada", email: "ada@x.test", externalUserId: null, source: "page" });
-  assert.deepEqual(b.nonVerifiedCustomData, { a: 1, b: 2 });
+  assert.deepEqual(b.nonVerifiedCustomData, { a: 1 });
+});
+
+Deno.test("withClientUser() replaces custom data whole, so it never grows past one request's", () => {
+  let v = NEW_VISITOR;
+  for (let i = 0; i < 100; i++) {
+    const customData = Object.fromEntries([...Array(40)].map((_, j) => [`k${i}_${j}`, "x"]));
+    v = withClientUser(v, { source: "page", customData });
+  }
+  assert.equal(Object.keys(v.nonVerifiedCustomData).length, 40);
 });
 
 Deno.test("withVerifiedProfile() replaces the verified profile with the newest token's", () => {

@@ -23,6 +23,7 @@ const SCHEMES: SecuritySchemes = {
   s2s: { description: "The tenant's server-to-server token (`setchat_s2s_…`), from the customer's backend only." },
   admin: { description: "The tenant admin token (`setchat_adm_…`)." },
   session: { description: "A widget session token (`setchat_wss_…`), from `POST /api/widget/sessions`." },
+  endingSession: { description: "A widget session token (`setchat_wss_…`); an expired one is accepted, to log out." },
 };
 
 const CORS_HEADERS = {
@@ -51,6 +52,7 @@ export function createApp(deps: AppDeps): App {
       return credential;
     },
     session: (request) => authenticateSession(deps.store, request, deps.now()),
+    endingSession: (request) => authenticateSession(deps.store, request, deps.now(), { allowExpired: true }),
   };
 
   const routes: AppRoute[] = [

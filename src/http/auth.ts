@@ -60,8 +60,17 @@ export async function authenticateCredential(
   return record;
 }
 
-/** Authenticates a widget session token: unknown or ended is `session_invalid`, past its time `session_expired`. */
-export async function authenticateSession(store: Store, request: Request, nowMs: number): Promise<SessionRecord> {
+/**
+ * Authenticates a widget session token. Unknown, ended, or on a device a
+ * logout retired (from any tab of the browser) is `session_invalid`; past its
+ * time is `session_expired`, unless `allowExpired` (logging out is always allowed).
+ */
+export async function authenticateSession(
+  store: Store,
+  request: Request,
+  nowMs: number,
+  options: { allowExpired?: boolean } = {},
+): Promise<SessionRecord> {
   const parsed = parseSecret(bearerToken(request));
   if (!parsed) {
     throw new AppError(
@@ -79,7 +88,11 @@ export async function authenticateSession(store: Store, request: Request, nowMs:
   if (!session || !hashesEqual(session.hash, parsed.hash)) {
     throw new AppError("session_invalid", "Cannot authenticate: the widget session is unknown or has ended");
   }
-  if (session.expiresAt <= nowMs) {
+  const device = await store.findDevice(session.deviceHash);
+  if (!device || device.retiredAt !== null) {
+    throw new AppError("session_invalid", "Cannot authenticate: a logout on this browser ended the widget session");
+  }
+  if (session.expiresAt <= nowMs && !options.allowExpired) {
     throw new AppError("session_expired", "Cannot authenticate: the widget session has expired");
   }
   return session;

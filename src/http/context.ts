@@ -43,6 +43,8 @@ export interface Principals {
   s2s: CredentialRecord;
   admin: CredentialRecord;
   session: SessionRecord;
+  /** A widget session, expired ones included: for logging out. */
+  endingSession: SessionRecord;
 }
 
 /** A route of this application. */

@@ -364,3 +364,94 @@ Deno.test("the widget API answers browsers on any origin (CORS), preflight inclu
   assert.equal(error.headers.get("access-control-allow-origin"), "*", "errors are readable by the widget too");
   await error.body?.cancel();
 });
+
+Deno.test("a logout ends every session of the device, other tabs included", async () => {
+  await using t = await testApp();
+  const tab1 = await openWidget(t);
+  const c = await tab1.start();
+  const tab2 = await openWidget(t, { deviceCredential: tab1.device });
+  assert.equal(tab2.device, tab1.device, "two tabs share the device");
+  assert.equal((await tab1.call("DELETE", "/api/widget/session")).status, 204);
+  for (
+    const [method, path, payload] of [
+      ["GET", "/api/widget/conversations", undefined],
+      ["GET", `/api/widget/conversations/${c.id}`, undefined],
+      ["POST", "/api/widget/conversations", { kind: "chat" }],
+      ["POST", `/api/widget/conversations/${c.id}/messages`, { text: "still here?" }],
+    ] as const
+  ) {
+    const res = await tab2.call(method, path, payload);
+    assert.equal(res.status, 401, `${method} ${path}`);
+    assert.equal((await body(res)).code, "session_invalid");
+  }
+  t.clock.advance(23 * 3600_000);
+  assert.equal((await tab2.call("GET", "/api/widget/session")).status, 401, "and it stays refused");
+});
+
+Deno.test("an expired session may still log out, retiring its device", async () => {
+  await using t = await testApp();
+  const u = await openWidget(t, { visitorToken: await mintFor(t, "user-u") });
+  t.clock.advance(400_000);
+  assert.equal((await body(await u.call("GET", "/api/widget/session"))).code, "session_expired");
+  assert.equal((await u.call("DELETE", "/api/widget/session")).status, 204);
+  const next = await openWidget(t, { deviceCredential: u.device });
+  assert.equal(next.session.deviceIssued, true, "the device was retired");
+});
+
+Deno.test("ids too long to name anything answer 404, never 5xx", async () => {
+  await using t = await testApp();
+  const w = await openWidget(t);
+  const long = "x".repeat(3000);
+  for (
+    const [method, path, payload] of [
+      ["GET", `/api/widget/conversations/${long}`, undefined],
+      ["GET", `/api/widget/conversations/${long}/messages`, undefined],
+      ["POST", `/api/widget/conversations/${long}/messages`, { text: "hi" }],
+    ] as const
+  ) {
+    const res = await w.call(method, path, payload);
+    assert.equal(res.status, 404, `${method} ${path.slice(0, 40)}`);
+    await res.body?.cancel();
+  }
+  for (const path of [`/conversations/${long}`, `/visitors/${long}`, `/conversations/${long}/messages`]) {
+    const method = path.endsWith("messages") ? "POST" : "GET";
+    const res = await t.fetch(`/api/tenants/${t.a.tenant.id}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${t.a.adminToken}`, "content-type": "application/json" },
+      ...(method === "POST" ? { body: JSON.stringify({ text: "hi" }) } : {}),
+    });
+    assert.equal(res.status, 404, path.slice(0, 40));
+    await res.body?.cancel();
+  }
+});
+
+Deno.test("sessions keep working however much custom data pages send over time", async () => {
+  await using t = await testApp();
+  let device: string | undefined;
+  for (let i = 0; i < 40; i++) {
+    const customData = Object.fromEntries([...Array(40)].map((_, j) => [`k${i}_${j}`, "value"]));
+    const w = await openWidget(t, { ...(device ? { deviceCredential: device } : {}), user: { customData } });
+    assert.equal(w.status, 201, `session ${i}: ${JSON.stringify(w.session)}`);
+    device = w.device;
+  }
+});
+
+Deno.test("many writes at once to one conversation all get through, numbered without gaps", async () => {
+  await using t = await testApp();
+  const w = await openWidget(t);
+  const c = await w.start({ kind: "chat" });
+  const results = await Promise.all(
+    Array.from(
+      { length: 60 },
+      (_, i) => w.call("POST", `/api/widget/conversations/${c.id}/messages`, { text: `m${i}` }),
+    ),
+  );
+  assert.deepEqual([...new Set(results.map((r) => r.status))], [201]);
+  const ids = (await Promise.all(results.map((r) => r.json()))).map((m) => m.id).sort();
+  assert.equal(new Set(ids).size, 60);
+  assert.equal(ids.at(-1), "msg_00000060");
+  const opens = await Promise.all(
+    Array.from({ length: 40 }, async () => (await openWidget(t, { visitorToken: await mintFor(t, "user-u") })).status),
+  );
+  assert.deepEqual([...new Set(opens)], [201], "concurrent sessions of one verified visitor");
+});

@@ -90,7 +90,16 @@ const CACHE_ENTRIES = 10_000;
 const LAST_USED_FLUSH_MS = 30_000;
 /** Deno KV allows 1000 mutations per atomic operation; stay well below. */
 const MUTATIONS_PER_COMMIT = 500;
-const MAX_ATTEMPTS = 16;
+/** Attempts of a write that lost a race, with a growing random pause between them. */
+const MAX_ATTEMPTS = 40;
+/** A session's record outlives its expiry this long, so that it still answers `session_expired`. */
+const SESSION_GRACE_MS = 3600_000;
+/** Ids longer than this name nothing: refused before they reach a key (KV keys are bounded). */
+const MAX_ID_CHARS = 128;
+
+function usable(id: string): boolean {
+  return id.length > 0 && id.length <= MAX_ID_CHARS;
+}
 
 /** Options of {@linkcode openKvStore}. */
 export interface KvStoreOptions {
@@ -196,6 +205,7 @@ export class KvStore implements Store {
   }
 
   async getTenant(id: string): Promise<TenantRecord | null> {
+    if (!usable(id)) return null;
     return (await this.#kv.get<TenantRecord>(K.tenant(id))).value;
   }
 
@@ -268,7 +278,7 @@ export class KvStore implements Store {
   }
 
   async rotateS2sToken(tenantId: string, token: CredentialRecord): Promise<void> {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    return await this.#retry(`rotating the server token of ${tenantId}`, async () => {
       const tenant = await this.#tenantEntry(tenantId);
       const entries = await this.#s2sEntries(tenantId);
       checkRotation(entries.map((e) => e.value), tenant.value.currentS2sTokenId);
@@ -279,19 +289,18 @@ export class KvStore implements Store {
         .set(K.credential(token.hash), token)
         .set(K.tenantCredential(token), token.hash)
         .set(K.tenant(tenantId), { ...tenant.value, currentS2sTokenId: token.id });
-      if ((await op.commit()).ok) return;
-    }
-    throw new Error(`Cannot rotate the server token of ${tenantId}: too much contention`);
+      return (await op.commit()).ok ? { value: undefined } : undefined;
+    });
   }
 
   async revokePreviousS2sTokens(tenantId: string, atMs: number): Promise<CredentialRecord[]> {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    return await this.#retry(`revoking the previous server tokens of ${tenantId}`, async () => {
       const tenant = await this.#tenantEntry(tenantId);
       const entries = await this.#s2sEntries(tenantId);
       const doomed = new Set(
         tokensToRevoke(entries.map((e) => e.value), tenant.value.currentS2sTokenId).map((t) => t.id),
       );
-      if (doomed.size === 0) return [];
+      if (doomed.size === 0) return { value: [] };
       const op = this.#kv.atomic().check(tenant);
       const revoked: CredentialRecord[] = [];
       for (const e of entries) {
@@ -304,9 +313,8 @@ export class KvStore implements Store {
       this.#invalidate(hashes);
       const ok = (await op.commit()).ok;
       this.#invalidate(hashes);
-      if (ok) return revoked;
-    }
-    throw new Error(`Cannot revoke the previous server tokens of ${tenantId}: too much contention`);
+      return ok ? { value: revoked } : undefined;
+    });
   }
 
   async findDevice(hash: string): Promise<DeviceRecord | null> {
@@ -314,7 +322,7 @@ export class KvStore implements Store {
   }
 
   async openSession(input: OpenSession): Promise<{ session: SessionRecord; visitor: VisitorRecord }> {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    return await this.#retry("opening a session", async () => {
       const index = await this.#kv.get<string>(K.visitorOf(input.history));
       const existing = index.value ? await this.#kv.get<VisitorRecord>(K.visitor(index.value)) : null;
       const id = index.value ?? newId("vis", input.session.createdAt);
@@ -331,10 +339,9 @@ export class KvStore implements Store {
       op.set(K.visitor(visitor.id), visitor)
         .set(K.visitorOf(input.history), visitor.id)
         .check({ key: K.session(session.hash), versionstamp: null })
-        .set(K.session(session.hash), session, { expireIn: Math.max(1, session.expiresAt - session.createdAt) });
-      if ((await op.commit()).ok) return { session, visitor };
-    }
-    throw new Error("Cannot open the session: too much contention on its visitor");
+        .set(K.session(session.hash), session, { expireIn: session.expiresAt - session.createdAt + SESSION_GRACE_MS });
+      return (await op.commit()).ok ? { value: { session, visitor } } : undefined;
+    });
   }
 
   async findSession(hash: string): Promise<SessionRecord | null> {
@@ -342,18 +349,18 @@ export class KvStore implements Store {
   }
 
   async endSession(session: SessionRecord, atMs: number): Promise<void> {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    return await this.#retry("ending a session", async () => {
       const device = await this.#kv.get<DeviceRecord>(K.device(session.deviceHash));
       const op = this.#kv.atomic().check(device).delete(K.session(session.hash));
       if (device.value && device.value.retiredAt === null) {
         op.set(device.key, { ...device.value, retiredAt: atMs });
       }
-      if ((await op.commit()).ok) return;
-    }
-    throw new Error("Cannot end the session: too much contention on its device");
+      return (await op.commit()).ok ? { value: undefined } : undefined;
+    });
   }
 
   async getVisitor(id: string): Promise<VisitorRecord | null> {
+    if (!usable(id)) return null;
     return (await this.#kv.get<VisitorRecord>(K.visitor(id))).value;
   }
 
@@ -370,6 +377,7 @@ export class KvStore implements Store {
   }
 
   async getConversation(id: string): Promise<ConversationRecord | null> {
+    if (!usable(id)) return null;
     return (await this.#kv.get<ConversationRecord>(K.conversation(id))).value;
   }
 
@@ -400,7 +408,7 @@ export class KvStore implements Store {
   }
 
   async addMessage(conversationId: string, message: Omit<MessageRecord, "id" | "seq">): Promise<MessageRecord> {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    return await this.#retry(`adding a message to ${conversationId}`, async () => {
       const entry = await this.#kv.get<ConversationRecord>(K.conversation(conversationId));
       if (!entry.value) throw new AppError("conversation_not_found", `Cannot find conversation ${conversationId}`);
       const seq = entry.value.messageCount + 1;
@@ -413,12 +421,12 @@ export class KvStore implements Store {
       };
       const op = this.#kv.atomic().check(entry).set(K.conversation(conversationId), updated)
         .set(K.message(conversationId, seq), record);
-      if ((await op.commit()).ok) return record;
-    }
-    throw new Error(`Cannot add a message to ${conversationId}: too much contention`);
+      return (await op.commit()).ok ? { value: record } : undefined;
+    });
   }
 
   async listMessages(conversationId: string, afterId?: string): Promise<MessageRecord[]> {
+    if (!usable(conversationId)) return [];
     const after = afterId === undefined ? 0 : seqOf(afterId);
     if (after === undefined) {
       throw new AppError("invalid_request", `Cannot list messages: "after" is not a message id`, {
@@ -440,6 +448,21 @@ export class KvStore implements Store {
     await this.#kv.atomic().check({ key: marker, versionstamp: null })
       .set(marker, fresh.kid).set(K.signingKey(fresh.kid), fresh).commit();
     return await this.#listValues<SigningKeyRecord>(["signing_key"]);
+  }
+
+  /**
+   * Runs `attempt` until it commits (returns a value), pausing a random and
+   * growing while between races; a write that never gets through is a 503.
+   */
+  async #retry<T>(what: string, attempt: () => Promise<{ value: T } | undefined>): Promise<T> {
+    for (let i = 0; i < MAX_ATTEMPTS; i++) {
+      const done = await attempt();
+      if (done) return done.value;
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 ** i)));
+    }
+    throw new AppError("busy", `Cannot finish ${what}: too many writes to the same record at once`, {
+      headers: { "retry-after": "1" },
+    });
   }
 
   async close(): Promise<void> {

@@ -217,15 +217,16 @@ export function widgetRoutes(deps: AppDeps): AppRoute[] {
       errors: SESSION_ERRORS,
       handle: ({ principal }) => json(200, sessionView(principal, deps.now())),
     }),
-    defineRoute<Principals, "session">({
+    defineRoute<Principals, "endingSession">({
       method: "DELETE",
       path: "/api/widget/session",
       operationId: "endWidgetSession",
       summary: "Log out: end the session and retire its device credential",
-      description: "After it, neither the session token nor the device credential works again: " +
-        "the next person on the same browser starts with nothing of this visitor's.",
+      description: "After it, neither the session token nor the device credential works again, nor any other " +
+        "session of the device (another tab): the next person on the same browser starts with nothing of this " +
+        "visitor's. An expired session may log out too.",
       tag,
-      security: "session",
+      security: "endingSession",
       cors: true,
       responses: { 204: { description: "Ended" } },
       errors: SESSION_ERRORS,
