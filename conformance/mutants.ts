@@ -14,7 +14,7 @@ import type { AppDeps, VisibilityPolicy, VisitorTokenVerifier } from "../src/htt
 import { verifyVisitorToken } from "../src/identity/visitor_token.ts";
 import { mintVisitorToken } from "../src/identity/visitor_token.ts";
 import type { StartOptions } from "../src/server.ts";
-import type { ConversationRecord, CredentialRecord, SessionRecord, Store } from "../src/store/store.ts";
+import type { ConversationRecord, CredentialRecord, SessionRecord, SiteRecord, Store } from "../src/store/store.ts";
 import type { ClauseId } from "./clauses.ts";
 
 /** One broken build. */
@@ -29,6 +29,17 @@ export interface Mutant {
 }
 
 type Handler = (request: Request) => Promise<Response>;
+
+/** Mints a token for `externalUserId` on `site` with the reference's own key, as a buggy server would. */
+function mintAs(deps: AppDeps, site: SiteRecord, externalUserId: string): Promise<string> {
+  return mintVisitorToken(deps.keys, { externalUserId }, {
+    issuer: deps.config.issuer,
+    siteApiKey: site.apiKey,
+    tenantId: site.tenantId,
+    lifetimeSeconds: deps.config.visitorTokenLifetime,
+    nowMs: deps.now(),
+  });
+}
 
 /** A store with some methods replaced, delegating the rest. */
 function decorate(store: Store, overrides: Partial<Store>): Store {
@@ -299,13 +310,7 @@ export const MUTANTS: Mutant[] = [
       }
       const site = await deps.store.findSiteByApiKey(b.siteApiKey ?? "");
       if (!site) return undefined;
-      const visitorToken = await mintVisitorToken(deps.keys, { externalUserId: b.user.externalUserId }, {
-        issuer: deps.config.issuer,
-        siteApiKey: site.apiKey,
-        tenantId: site.tenantId,
-        lifetimeSeconds: 300,
-        nowMs: deps.now(),
-      });
+      const visitorToken = await mintAs(deps, site, b.user.externalUserId);
       return next(withBody(request, { ...b, visitorToken }));
     }),
   },
@@ -451,13 +456,7 @@ export const MUTANTS: Mutant[] = [
       const b = body as { siteApiKey?: string; externalUserId?: string };
       const site = await deps.store.findSiteByApiKey(b.siteApiKey ?? "");
       if (!site || !b.externalUserId) return response;
-      const token = await mintVisitorToken(deps.keys, { externalUserId: b.externalUserId }, {
-        issuer: deps.config.issuer,
-        siteApiKey: site.apiKey,
-        tenantId: site.tenantId,
-        lifetimeSeconds: 300,
-        nowMs: deps.now(),
-      });
+      const token = await mintAs(deps, site, b.externalUserId);
       return new Response(JSON.stringify({ token, expiresIn: 300, expires_in: 300, expiresInLabel: "5m" }), {
         status: 200,
         headers: { "content-type": "application/json", "cache-control": "no-store" },
