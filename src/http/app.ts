@@ -5,7 +5,7 @@ import { parseWith, readJson } from "./body.ts";
 import type { AppDeps, AppRoute, Principals } from "./context.ts";
 import { openApiDocument, type SecuritySchemes } from "./openapi.ts";
 import { json, problemResponse } from "./problem.ts";
-import { defineRoute, Router } from "./router.ts";
+import { type Candidates, defineRoute, Router } from "./router.ts";
 import { agentRoutes } from "./routes/agent.ts";
 import { metaRoutes } from "./routes/meta.ts";
 import { s2sRoutes } from "./routes/s2s.ts";
@@ -77,7 +77,12 @@ export function createApp(deps: AppDeps): App {
   }));
   const router = new Router<Principals>(routes);
 
-  async function dispatch(request: Request, url: URL, requestId: string, found: Candidates): Promise<Response> {
+  async function dispatch(
+    request: Request,
+    url: URL,
+    requestId: string,
+    found: Candidates<Principals>,
+  ): Promise<Response> {
     if (request.method === "OPTIONS") return preflight(found, url.pathname);
     const { route, params } = router.select(found, request.method, url.pathname);
     // The body is read from the first tick: reading it only after the
@@ -111,9 +116,7 @@ export function createApp(deps: AppDeps): App {
   return { handler, routes };
 }
 
-type Candidates = ReturnType<Router<Principals>["candidates"]>;
-
-function preflight(found: Candidates, pathname: string): Response {
+function preflight(found: Candidates<Principals>, pathname: string): Response {
   if (!found || !found.routes.some((r) => r.cors)) {
     throw new AppError("route_not_found", `Cannot answer OPTIONS ${pathname}: no endpoint here accepts browsers`);
   }

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { z } from "zod";
 import { ERROR_CODES } from "../contract/errors.ts";
 import { Jwks, Version } from "../contract/meta.ts";
 import { body, testApp } from "../test_utils.ts";
@@ -47,7 +46,6 @@ Deno.test("GET /openapi.json documents every route, its errors and the schemas i
   for (const ref of JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/(\w+)"/g)) {
     assert.ok(doc.components.schemas[ref[1]!], `dangling $ref ${ref[1]}`);
   }
-  assert.ok(z.object({}).safeParse(doc.components.schemas).success);
 });
 
 Deno.test("unknown paths are 404 and wrong methods 405 with Allow, as problems", async () => {

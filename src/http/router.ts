@@ -63,6 +63,9 @@ export interface Match<Principals> {
   params: Record<string, string>;
 }
 
+/** The routes of one path and its parameters, or `undefined` when no route has the path. */
+export type Candidates<Principals> = { routes: Route<Principals>[]; params: Record<string, string> } | undefined;
+
 /**
  * Finds the route of a request: static paths by map lookup, the others by
  * URLPattern in table order. A path that exists with other methods is a 405.
@@ -88,7 +91,7 @@ export class Router<Principals> {
   }
 
   /** The routes of a path, whatever their method, or none. */
-  candidates(pathname: string): { routes: Route<Principals>[]; params: Record<string, string> } | undefined {
+  candidates(pathname: string): Candidates<Principals> {
     const fixed = this.#static.get(pathname);
     if (fixed) return { routes: fixed, params: {} };
     for (const d of this.#dynamic) {
@@ -102,13 +105,8 @@ export class Router<Principals> {
     return undefined;
   }
 
-  /** The route for `method` on `pathname`; throws a 404 or 405 problem. */
-  match(method: string, pathname: string): Match<Principals> {
-    return this.select(this.candidates(pathname), method, pathname);
-  }
-
   /** The route for `method` among a path's candidates; throws a 404 or 405 problem. */
-  select(found: ReturnType<Router<Principals>["candidates"]>, method: string, pathname: string): Match<Principals> {
+  select(found: Candidates<Principals>, method: string, pathname: string): Match<Principals> {
     if (!found) throw new AppError("route_not_found", `Cannot ${method} ${pathname}: no such endpoint`);
     const route = found.routes.find((r) => r.method === method);
     if (!route) {
