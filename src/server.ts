@@ -144,6 +144,8 @@ export function devEnv(publicUrl: string, demo: DemoTenants): Record<string, str
     SETCHAT_ADMIN_TOKEN: demo.acme.adminToken,
     SETCHAT_OTHER_SITE_API_KEY: demo.acme.sites[1]!.apiKey,
     SETCHAT_FOREIGN_SITE_API_KEY: demo.globex.sites[0]!.apiKey,
+    SETCHAT_FOREIGN_TENANT_ID: demo.globex.tenant.id,
+    SETCHAT_FOREIGN_ADMIN_TOKEN: demo.globex.adminToken,
   };
 }
 
