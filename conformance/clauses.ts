@@ -4,16 +4,22 @@
  */
 export const CLAUSES = {
   "S2S-MINT":
-    "A valid server token and one of its tenant's sites mint a visitor token: 200 with `token`, `expiresIn`, `expires_in`, `expiresInLabel` and `Cache-Control: no-store`.",
+    "A valid server token and one of its tenant's sites mint a visitor token: 200 with `token`, `expiresIn` and `expires_in` (and, recommended, `expiresInLabel` and `Cache-Control: no-store`).",
   "S2S-AUTH":
-    "A missing, malformed, mistyped, unknown, revoked or wrong-kind server token gets 401 with a stable code.",
+    "A missing, malformed, mistyped, unknown, revoked or wrong-kind server token gets 401; a token is compared whole and case-sensitively.",
+  "S2S-NO-ECHO": "No answer, in its body or its headers, contains a credential the request carried.",
   "S2S-BODY":
-    "Unknown fields are refused with a 400 that names them; invalid fields with a 400 that names each field path.",
-  "S2S-SITE": "A site of another tenant, or an unknown site, is refused: no token is minted.",
+    "A body without `siteApiKey` or `externalUserId`, or with a field of the wrong type, gets 400 and no token; unknown fields and invalid emails are refused too, named (recommended).",
+  "S2S-SITE":
+    "A site of another tenant, or an unknown site, is refused with a 4xx (403 recommended): no token is minted.",
   "S2S-SERVER-ONLY": "The server-to-server endpoints do not answer browsers (no CORS).",
   "TOKEN-SHAPE":
-    "A visitor token is an EdDSA JWT with `typ` `setchat-visitor+jwt`, the `kid` of a published key, and `sub`, `aud`, `iss`, `tenant`, `iat`, `exp`, `jti` and the profile claims.",
-  "TOKEN-LIFETIME": "A visitor token lives 5 to 15 minutes.",
+    "A visitor token is a JWT with `sub`, `aud` (the site), `iat` and `exp`; recommended: an asymmetric `alg`, an explicit `typ`, a `kid`, `iss`, `jti` and the profile claims. The reference signs EdDSA with `typ` `setchat-visitor+jwt` and a `tenant` claim.",
+  "TOKEN-SUBJECT":
+    "`sub` is exactly the `externalUserId`, byte for byte: ids that differ in case or Unicode normalisation are different users, with separate verified histories.",
+  "TOKEN-LIFETIME":
+    "A visitor token lives 5 to 15 minutes: `exp - iat` equals `expiresIn` and `expires_in`, and `iat` is the time of minting.",
+  "TOKEN-UNIQUE": "Every visitor token has its own `jti` (recommended).",
   "TOKEN-SIGNATURE": "A visitor token verifies against the target's published keys (JWKS).",
   "TOKEN-ATTACK":
     "`alg: none`, forged or tampered signatures, key confusion, embedded `jwk`, `jku`, and unknown or hostile `kid`s are refused with 401 `visitor_token_invalid`.",
@@ -28,9 +34,9 @@ export const CLAUSES = {
     "revoke-previous revokes every token but the current one, which it never revokes; a revoked token gets 401 from the next request on; it is idempotent.",
   "ROT-LIST": "No endpoint returns a server token's plaintext again, the listing included.",
   "ROT-ADMIN":
-    "Tenant operations need the tenant's admin token; another tenant's token acts as if the tenant did not exist.",
+    "Rotation and revocation need the tenant's own operations credential: none, a made-up one, or another tenant's is refused (the server token too, recommended).",
   "ROT-ATOMIC":
-    "Concurrent rotations yield exactly one new token; a rotation while a previous token is active is refused (the reference's policy).",
+    "The reference's policy: concurrent rotations yield exactly one new token, and a rotation while a previous token is active is refused.",
   "SES-DEVICE": "The server issues the device credential; a browser cannot choose or adopt one.",
   "SES-MODES": "A session is anonymous, pre-chat form, client user data or verified; only a visitor token verifies.",
   "VIS-VERIFIED":
@@ -40,6 +46,8 @@ export const CLAUSES = {
     "An email, name or user id typed or passed in the browser never verifies a session nor reveals verified history.",
   "VIS-SEPARATE": "Verified and non-verified conversations are never mixed, even on one device.",
   "VIS-404": "A conversation the session may not see answers 404, exactly like one that does not exist (never 403).",
+  "VIS-SITE":
+    "A session sees the conversations of its own site only, even those of the same verified user on another site.",
   "WS-SCOPE": "Workspaces separate sessions and histories in every mode.",
   "WS-BIND": "A visitor token minted with a workspace is refused for another workspace.",
   "LOGOUT":
@@ -50,8 +58,10 @@ export const CLAUSES = {
     "Conversations are chats, tickets (with a subject) or flows (the bot speaks first); messages are read in order and polled after a given message.",
   "AGENT":
     "The agent API lists, reads and answers the tenant's conversations and reads its visitors, never another tenant's.",
-  "INPUT": "Bad input gets a clear 4xx problem (413, 415, malformed JSON, unknown fields), never a 5xx.",
-  "ERRORS": "Every error is `application/problem+json` with a stable `code`.",
+  "INPUT":
+    "Bad input gets a 4xx, never a 5xx: malformed JSON a 400; recommended, 413 for a body too large and 415 for one that is not JSON.",
+  "ERRORS":
+    "Errors are `application/problem+json` naming their error (recommended); the reference's each have a stable `code`.",
   "META": "The target publishes its keys (JWKS), its OpenAPI document, its version and a health check.",
   "CORS": "The widget API answers browsers on any origin.",
   "WIDGET-RENEW":

@@ -1,10 +1,45 @@
-/** `deno task conformance`: flags, target, fixtures, run, reports, exit code. */
+/** `deno task conformance`: flags, target, preflight, profile, run, reports, exit code. */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
+import * as jose from "jose";
 import { FixtureError, type LoadedCase, loadFixtures } from "./fixtures.ts";
-import { prettyLine, prettySummary, type ReporterName, REPORTERS, toHtml, toJson, toJUnit } from "./reporters.ts";
-import { type CaseResult, countStatuses, exitCodeOf, needsOf, type RunResult, runSuite } from "./runner.ts";
+import {
+  declaredProfile,
+  leftOut,
+  LEVEL_DOCS,
+  LEVELS,
+  namedProfile,
+  outsideProfile,
+  type Profile,
+  PROFILE_NAMES,
+  type ProfileName,
+  PROFILES,
+  SURFACE_DOCS,
+  SURFACES,
+} from "./levels.ts";
+import { preflight } from "./preflight.ts";
+import { Redactor } from "./redact.ts";
+import {
+  prettyLine,
+  prettyProfile,
+  prettySummary,
+  type ReporterName,
+  REPORTERS,
+  toHtml,
+  toJson,
+  toJUnit,
+} from "./reporters.ts";
+import {
+  type CaseResult,
+  countChecks,
+  countStatuses,
+  exitCodeOf,
+  needsOf,
+  type RunResult,
+  runSuite,
+} from "./runner.ts";
 import { parseEnvFile, remoteTarget, startInProcessTarget, type Target } from "./target.ts";
+import { TOKEN_TRANSFORMS, TRANSFORM_NAMES, type TransformName } from "./token_transforms.ts";
 import { runBrowserScenarios } from "./browser/run.ts";
 import { SCENARIOS } from "./browser/scenarios.ts";
 
@@ -14,42 +49,60 @@ Runs the conformance fixtures against a SetChat-compatible API. With no target,
 starts the reference in process (on a free port, with a store in memory).
 
 Target (flags win over environment, which wins over the env file):
-  --target URL              base URL (SETCHAT_API_URL)
-  --env-file FILE           KEY=value file; default .setchat/dev.env when present
-                            (the default file gives credentials, not the target)
-  --server-token T          SETCHAT_SERVER_TOKEN
-  --admin-token T           SETCHAT_ADMIN_TOKEN
-  --tenant-id ID            SETCHAT_TENANT_ID
-  --site-api-key K          SETCHAT_SITE_API_KEY
-  --other-site-api-key K    SETCHAT_OTHER_SITE_API_KEY (a second site of the tenant)
-  --foreign-site-api-key K  SETCHAT_FOREIGN_SITE_API_KEY (a site of another tenant)
-  --signing-key FILE        the target's private signing key as a JWK (SETCHAT_SIGNING_KEY_FILE):
-                            enables the attacks that need a validly signed token
-  --widget-url URL          the widget script to test in the browser (SETCHAT_WIDGET_URL;
-                            default the target's /widget.js)
+  --target URL               base URL (SETCHAT_API_URL)
+  --env-file FILE            KEY=value file; default .setchat/dev.env when present
+                             (the default file gives credentials, not the target)
+  --server-token T           SETCHAT_SERVER_TOKEN
+  --site-api-key K           SETCHAT_SITE_API_KEY
+  --tenant-id ID             SETCHAT_TENANT_ID
+  --admin-token T            SETCHAT_ADMIN_TOKEN
+  --other-site-api-key K     SETCHAT_OTHER_SITE_API_KEY (a second site of the tenant)
+  --foreign-site-api-key K   SETCHAT_FOREIGN_SITE_API_KEY (a site of another tenant)
+  --foreign-tenant-id ID     SETCHAT_FOREIGN_TENANT_ID (another tenant)
+  --foreign-admin-token T    SETCHAT_FOREIGN_ADMIN_TOKEN (that tenant's admin credential)
+  --signing-key FILE         the target's private signing key as a JWK (SETCHAT_SIGNING_KEY_FILE):
+                             enables the attacks that need a validly signed token
+  --widget-url URL           the widget script to test in the browser (SETCHAT_WIDGET_URL;
+                             default the target's /widget.js)
+
+Profile and levels:
+  --profile NAME             ${PROFILE_NAMES.join(", ")} (default: reference in process; for a named
+                             target, what its /.well-known/setchat.json declares, else s2s)
+${PROFILE_NAMES.map((p) => `                               ${p}: ${PROFILES[p].doc}`).join("\n")}
+  --strict                   warnings (should) fail the run too, and deviations in the
+                             reference profile
+  Every check has a level:
+${LEVELS.map((l) => `    ${l.padEnd(10)} ${LEVEL_DOCS[l]}`).join("\n")}
+  Surfaces:
+${SURFACES.map((s) => `    ${s.padEnd(10)} ${SURFACE_DOCS[s]}`).join("\n")}
 
 Browser:
-  --browser                 also run the browser scenarios (headless Chromium; set
-                            SETCHAT_CHROMIUM when it is not at /usr/bin/chromium)
+  --browser                  also run the browser scenarios (headless Chromium; set
+                             SETCHAT_CHROMIUM when it is not at /usr/bin/chromium)
 
 Selection:
-  --fixtures DIR            default fixtures/
-  --filter TEXT             cases whose id or title contains TEXT
-  --tag T                   cases with tag T (repeatable)
-  --exclude-tag T           cases without tag T (repeatable)
-  --allow-destructive       run rotation and revocation cases (they change the tenant's
-                            server token; always on for the in-process reference)
-  --expected-failures FILE  JSON { "case-id": "why" }: known failures, checked both ways
-  --list                    list the selected cases and exit
+  --fixtures DIR             default fixtures/
+  --filter TEXT              cases whose id or title contains TEXT
+  --tag T                    cases with tag T (repeatable)
+  --exclude-tag T            cases without tag T (repeatable)
+  --allow-destructive        run the cases that can change the tenant's server tokens
+                             (always on for the in-process reference)
+  --expected-failures FILE   JSON { "case-id": "why" }: known failures, checked both ways
+  --list                     list the selected cases, their level, surfaces and tags, and exit
 
 Output:
-  --reporter NAME           pretty, json, junit, html (repeatable or comma-separated;
-                            default pretty); files go to --out
-  --out DIR                 default reports/
-  --concurrency N           cases at once (default 8)
-  --timeout MS              per request (default 10000)
+  --reporter NAME            pretty, json, junit, html (repeatable or comma-separated;
+                             default pretty); files go to --out, mode 0600
+  --out DIR                  default reports/
+  --concurrency N            cases at once (default 8)
+  --timeout MS               per request (default 10000)
 
-Exit code: 0 all passed, 1 a failure, 2 could not run or ran nothing.
+Tools:
+  --transform NAME           reads a visitor token on stdin and prints the named attack on it
+                             (reproductions use it); with --target and --signing-key when it needs them
+
+Exit code: 0 no must failure, 1 a must failure (or, with --strict, a warning),
+2 could not run (bad flag, broken fixture, failed preflight) or ran nothing.
 `;
 
 /** What the command line asks for. */
@@ -67,6 +120,9 @@ export interface CliOptions {
   list: boolean;
   help: boolean;
   browser: boolean;
+  profile?: ProfileName | undefined;
+  strict: boolean;
+  transform?: TransformName | undefined;
   target: Record<string, string | undefined>;
   envFile?: string | undefined;
 }
@@ -85,6 +141,8 @@ export function parseCli(args: string[]): CliOptions {
       "site-api-key": { type: "string" },
       "other-site-api-key": { type: "string" },
       "foreign-site-api-key": { type: "string" },
+      "foreign-tenant-id": { type: "string" },
+      "foreign-admin-token": { type: "string" },
       "signing-key": { type: "string" },
       "widget-url": { type: "string" },
       fixtures: { type: "string", default: "fixtures" },
@@ -99,6 +157,9 @@ export function parseCli(args: string[]): CliOptions {
       timeout: { type: "string", default: "10000" },
       list: { type: "boolean", default: false },
       browser: { type: "boolean", default: false },
+      profile: { type: "string" },
+      strict: { type: "boolean", default: false },
+      transform: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -107,6 +168,12 @@ export function parseCli(args: string[]): CliOptions {
     if (!(REPORTERS as readonly string[]).includes(r)) {
       throw new TypeError(`Cannot use reporter "${r}": choose among ${REPORTERS.join(", ")}`);
     }
+  }
+  if (values.profile !== undefined && !(PROFILE_NAMES as string[]).includes(values.profile)) {
+    throw new TypeError(`Cannot use profile "${values.profile}": choose among ${PROFILE_NAMES.join(", ")}`);
+  }
+  if (values.transform !== undefined && !(TRANSFORM_NAMES as string[]).includes(values.transform)) {
+    throw new TypeError(`Cannot use transform "${values.transform}": choose among ${TRANSFORM_NAMES.join(", ")}`);
   }
   const number = (name: string, text: string) => {
     const n = Number(text);
@@ -129,6 +196,9 @@ export function parseCli(args: string[]): CliOptions {
     list: values.list,
     help: values.help,
     browser: values.browser,
+    profile: values.profile as ProfileName | undefined,
+    strict: values.strict,
+    transform: values.transform as TransformName | undefined,
     envFile: values["env-file"],
     target: {
       target: values.target,
@@ -138,6 +208,8 @@ export function parseCli(args: string[]): CliOptions {
       siteApiKey: values["site-api-key"],
       otherSiteApiKey: values["other-site-api-key"],
       foreignSiteApiKey: values["foreign-site-api-key"],
+      foreignTenantId: values["foreign-tenant-id"],
+      foreignAdminToken: values["foreign-admin-token"],
       signingKey: values["signing-key"],
       widgetUrl: values["widget-url"],
     },
@@ -165,14 +237,56 @@ async function readExpectedFailures(path: string): Promise<Map<string, string>> 
   return new Map(Object.entries(data).map(([id, why]) => [id, String(why)]));
 }
 
+/** Writes a report file readable by its owner only, even when it already existed. */
+async function writePrivate(path: string, text: string): Promise<void> {
+  await Deno.writeTextFile(path, text, { mode: 0o600 });
+  await Deno.chmod(path, 0o600);
+}
+
 /** What a run of the command line printed and wrote. */
 export interface CliRun {
   exitCode: 0 | 1 | 2;
   run?: RunResult;
 }
 
+/** Options of {@linkcode main} for programs that drive it. */
+export interface MainOptions {
+  /** Where live output goes; default the console. */
+  print?: (line: string) => void;
+  /** The environment; default the process's. */
+  env?: (name: string) => string | undefined;
+  /** Standard input, for `--transform`. */
+  stdin?: () => Promise<string>;
+}
+
+async function readStdin(): Promise<string> {
+  return await new Response(Deno.stdin.readable).text();
+}
+
+/** `--transform`: the named attack on the token read from standard input. */
+async function transform(options: CliOptions, target: Target | undefined, input: string): Promise<string> {
+  let jwks: jose.JSONWebKeySet | undefined;
+  if (target && TOKEN_TRANSFORMS[options.transform!].needs.includes("jwks" as never)) {
+    const res = await fetch(`${target.apiUrl}/.well-known/jwks.json`, {
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
+    jwks = res.ok ? await res.json() : undefined;
+  }
+  return await TOKEN_TRANSFORMS[options.transform!].apply(input.trim(), {
+    signingKey: target?.signingKey,
+    jwks,
+    nowSeconds: Math.floor(Date.now() / 1000),
+  });
+}
+
 /** Runs the command line; `print` gets the live output. */
-export async function main(args: string[], print: (line: string) => void = console.log): Promise<CliRun> {
+export async function main(
+  args: string[],
+  printOrOptions: ((line: string) => void) | MainOptions = {},
+): Promise<CliRun> {
+  const o: MainOptions = typeof printOrOptions === "function" ? { print: printOrOptions } : printOrOptions;
+  const print = o.print ?? console.log;
+  const env = o.env ?? ((name: string) => Deno.env.get(name));
   let options: CliOptions;
   try {
     options = parseCli(args);
@@ -184,6 +298,34 @@ export async function main(args: string[], print: (line: string) => void = conso
     print(HELP);
     return { exitCode: 0 };
   }
+
+  let envFile: Record<string, string> = {};
+  const explicitFile = options.envFile;
+  try {
+    const file = explicitFile ?? ".setchat/dev.env";
+    try {
+      envFile = parseEnvFile(await Deno.readTextFile(file));
+    } catch (error) {
+      if (explicitFile) throw new Error(`Cannot read the env file ${file}: ${(error as Error).message}`);
+    }
+    // The default env file gives credentials for a target named elsewhere, never the target itself.
+    if (!explicitFile) delete envFile.SETCHAT_API_URL;
+  } catch (error) {
+    print((error as Error).message);
+    return { exitCode: 2 };
+  }
+
+  if (options.transform) {
+    try {
+      const target = await remoteTarget({ flags: options.target, env, envFile });
+      print(await transform(options, target, await (o.stdin ?? readStdin)()));
+      return { exitCode: 0 };
+    } catch (error) {
+      print(`Cannot make the ${options.transform} attack: ${(error as Error).message}`);
+      return { exitCode: 2 };
+    }
+  }
+
   let cases: LoadedCase[];
   try {
     cases = selectCases(await loadFixtures(options.fixtures), options);
@@ -196,40 +338,42 @@ export async function main(args: string[], print: (line: string) => void = conso
     return { exitCode: 2 };
   }
   if (options.list) {
+    const profile = options.profile ? namedProfile(options.profile, "--profile") : undefined;
     for (const c of cases) {
-      print(`${c.id}  [${c.clause}] ${c.title}  (${c.tags.join(", ")}; needs ${needsOf(c).join(", ") || "nothing"})`);
+      const outside = profile ? outsideProfile(c, profile) : undefined;
+      print(
+        `${c.id}  [${c.clause}, ${c.level}${c.destructive ? ", destructive" : ""}] ${c.title}` +
+          `  (surfaces ${c.surfaces.join(", ") || "none"}; tags ${c.tags.join(", ")}; needs ${
+            needsOf(c).join(", ") || "nothing"
+          })${outside ? `  — not in profile: ${outside}` : ""}`,
+      );
     }
-    print(`${cases.length} cases`);
+    print(`${cases.length} cases. Levels: ${LEVELS.join(", ")}. Profiles: ${PROFILE_NAMES.join(", ")}.`);
+    print(`Tags: ${[...new Set(cases.flatMap((c) => c.tags))].sort().join(", ")}.`);
     return { exitCode: 0 };
   }
 
   let target: Target;
   try {
-    const explicitFile = options.envFile;
-    const file = explicitFile ?? ".setchat/dev.env";
-    let envFile: Record<string, string> = {};
-    try {
-      envFile = parseEnvFile(await Deno.readTextFile(file));
-    } catch (error) {
-      if (explicitFile) throw new Error(`Cannot read the env file ${file}: ${(error as Error).message}`);
-    }
-    // The default env file gives credentials for a target named elsewhere, never the target itself.
-    if (!explicitFile) delete envFile.SETCHAT_API_URL;
-    target = (await remoteTarget({ flags: options.target, env: (n) => Deno.env.get(n), envFile })) ??
-      await startInProcessTarget();
+    target = (await remoteTarget({ flags: options.target, env, envFile })) ?? await startInProcessTarget();
   } catch (error) {
     print((error as Error).message);
     return { exitCode: 2 };
   }
 
   try {
-    try {
-      const res = await fetch(`${target.apiUrl}/api/version`, { signal: AbortSignal.timeout(options.timeoutMs) });
-      await res.body?.cancel();
-    } catch (error) {
-      print(`Cannot reach ${target.apiUrl}: ${(error as Error).message}`);
+    const checked = await preflight(target, options.timeoutMs);
+    if (checked.problem) {
+      print(checked.problem);
       return { exitCode: 2 };
     }
+    const profile: Profile = options.profile
+      ? namedProfile(options.profile, "chosen with --profile")
+      : target.inProcess
+      ? namedProfile("reference", "the default for the reference in process")
+      : checked.discovery
+      ? declaredProfile(checked.discovery, `declared by ${target.apiUrl}/.well-known/setchat.json`)
+      : namedProfile("s2s", `the default: ${checked.discoveryNote ?? "no discovery document"}`);
     const expectedFailures = options.expectedFailures
       ? await readExpectedFailures(options.expectedFailures)
       : undefined;
@@ -242,28 +386,35 @@ export async function main(args: string[], print: (line: string) => void = conso
     }
     const color = options.reporters.includes("pretty") && Deno.stdout.isTerminal();
     const pretty = options.reporters.includes("pretty");
-    if (pretty) print(`Running ${cases.length} cases against ${target.description}`);
+    if (pretty) print(prettyProfile(cases.length, target.description, profile, options.strict));
     const files = options.reporters.some((r) => r !== "pretty");
     if (files || !target.inProcess) await Deno.mkdir(options.out, { recursive: true });
+    // One redactor for the whole run: every report is masked with every secret the run met.
+    const redactor = new Redactor();
     let run = await runSuite({
       target,
       cases,
+      profile,
+      strict: options.strict,
       allowDestructive: options.allowDestructive || target.inProcess,
       concurrency: options.concurrency,
       timeoutMs: options.timeoutMs,
+      redactor,
       ...(expectedFailures ? { expectedFailures } : {}),
-      ...(target.inProcess ? {} : { rotatedTokenFile: join(options.out, "rotated-server-token.env") }),
+      ...(target.inProcess ? {} : { recoveryFile: join(options.out, "recovery.env") }),
       ...(pretty ? { onResult: (r: CaseResult) => print(prettyLine(r, color)) } : {}),
     });
     if (options.browser) {
       const scenarios = selectCases(SCENARIOS, options);
-      if (pretty && scenarios.length) {
+      const outside = profile.surfaces.includes("browser") ? undefined : "not in profile";
+      if (pretty && scenarios.length && !outside) {
         print(`Running ${scenarios.length} browser scenarios against ${target.widgetUrl}`);
       }
       const started = performance.now();
       const browserResults = await runBrowserScenarios({
         target,
         scenarios,
+        profile,
         outDir: options.out,
         ...(pretty ? { onResult: (r: CaseResult) => print(prettyLine(r, color)) } : {}),
       });
@@ -272,11 +423,13 @@ export async function main(args: string[], print: (line: string) => void = conso
         ...run,
         results,
         counts: countStatuses(results),
+        checks: countChecks(results),
         durationMs: run.durationMs + Math.round(performance.now() - started),
       };
     }
-    if (pretty) print(prettySummary(run, color));
-    const writers: Record<Exclude<ReporterName, "pretty">, [string, (r: RunResult) => string]> = {
+    run = { ...run, notes: [...leftOut(profile), ...run.notes] };
+    if (pretty) print(prettySummary(run, color, redactor));
+    const writers: Record<Exclude<ReporterName, "pretty">, [string, (r: RunResult, x: Redactor) => string]> = {
       json: ["conformance.json", toJson],
       junit: ["junit.xml", toJUnit],
       html: ["report.html", toHtml],
@@ -284,7 +437,7 @@ export async function main(args: string[], print: (line: string) => void = conso
     for (const name of options.reporters) {
       if (name === "pretty") continue;
       const [file, render] = writers[name];
-      await Deno.writeTextFile(join(options.out, file), render(run));
+      await writePrivate(join(options.out, file), render(run, redactor));
       if (pretty) print(`Wrote ${join(options.out, file)}`);
     }
     return { exitCode: exitCodeOf(run), run };

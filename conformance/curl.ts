@@ -1,79 +1,172 @@
 /**
- * A failed case as shell commands that reproduce it: one curl per step up to
- * the failure, values captured with jq, and every secret and target value
- * as a `$SETCHAT_…` variable, never in clear.
+ * A failed case as a bash script that reproduces it: one curl per step up to
+ * the failure, values captured with jq, attack tokens rebuilt by this
+ * suite's own command, and every secret and target value as a `$SETCHAT_…`
+ * variable, never in clear. The script runs as printed, indented or not:
+ * literal text is single-quoted and variables are double-quoted expansions,
+ * so no here-document and no shell expansion of the data.
  */
 import type { FixtureCase, HttpStep } from "./fixture_schema.ts";
-import { render } from "./template.ts";
-import { ENV_NAMES, type TargetVars } from "./target.ts";
+import type { Level } from "./levels.ts";
+import { stepLevel } from "./fixtures.ts";
+import { shellName } from "./redact.ts";
+import type { Vars } from "./template.ts";
+import { TOKEN_TRANSFORMS } from "./token_transforms.ts";
+import { ENV_NAMES, type TargetVariable } from "./variables.ts";
 
-function shellName(capture: string): string {
-  return capture.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+/** What a reproduction needs of the run. */
+export interface ReproductionOptions {
+  /** The last step to reproduce (included). */
+  upTo: number;
+  /** The case's `{{unique}}`. */
+  unique: string;
+  /** The case's variables when it stopped: values that are not strings are written out. */
+  vars: Vars;
+  /** The levels the run held: steps of other levels were not sent. */
+  levels: readonly Level[];
 }
 
-/** Our body paths as jq paths: `a.0.b` becomes `.a[0].b`. */
-function jqPath(path: string): string {
-  return "." + path.split(".").map((p) => (/^\d+$/.test(p) ? `[${p}]` : p)).join(".").replace(/\.\[/g, "[");
+/** `text` as one single-quoted shell word. */
+function single(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
-function quote(s: string): string {
-  return `"${s.replace(/(["\\`])/g, "\\$1")}"`;
+/** A shell variable holding a fixture variable. */
+function variable(name: string): string {
+  if (name === "apiUrl") return "SETCHAT_API_URL";
+  if (name in ENV_NAMES) return ENV_NAMES[name as TargetVariable];
+  return shellName(name);
 }
 
-/** The shell commands reproducing `c` up to step `upTo` (included). */
-export function curlScript(c: FixtureCase, upTo: number, unique: string): string {
-  const vars: Record<string, unknown> = { apiUrl: "$SETCHAT_API_URL", unique };
-  for (const [name, env] of Object.entries(ENV_NAMES) as [keyof TargetVars, string][]) vars[name] = `$${env}`;
+/** A template as one shell word: literal parts single-quoted, variables expanded in double quotes. */
+function word(template: string, o: ReproductionOptions): string {
+  const parts: string[] = [];
+  let last = 0;
+  for (const m of template.matchAll(/\{\{\s*([^}]+?)\s*\}\}/g)) {
+    if (m.index > last) parts.push(single(template.slice(last, m.index)));
+    parts.push(expansion(m[1]!, o));
+    last = m.index + m[0].length;
+  }
+  if (last < template.length || parts.length === 0) parts.push(single(template.slice(last)));
+  return parts.join("");
+}
+
+function expansion(expression: string, o: ReproductionOptions): string {
+  const repeat = /^repeat:(.+):(\d+)$/.exec(expression);
+  if (repeat) {
+    const unit = repeat[1]!.replaceAll("\\", "\\\\").replaceAll("%", "%%");
+    return `"$(printf ${single(`%.0s${unit}`)} $(seq 1 ${repeat[2]}))"`;
+  }
+  if (expression === "unique") return single(o.unique);
+  const value = o.vars[expression];
+  if (value !== undefined && typeof value !== "string" && !(expression in ENV_NAMES)) {
+    return single(JSON.stringify(value));
+  }
+  return `"$${variable(expression)}"`;
+}
+
+/** A JSON body template as one shell word; a string that is exactly a non-string variable becomes its value. */
+function jsonWord(json: unknown, o: ReproductionOptions): string {
+  const inline = (v: unknown): unknown => {
+    if (typeof v === "string") {
+      const whole = /^\{\{\s*(\w+)\s*\}\}$/.exec(v);
+      const value = whole ? o.vars[whole[1]!] : undefined;
+      return value !== undefined && typeof value !== "string" ? value : v;
+    }
+    if (Array.isArray(v)) return v.map(inline);
+    if (v !== null && typeof v === "object") {
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, inline(x)]));
+    }
+    return v;
+  };
+  return word(JSON.stringify(inline(json)), o);
+}
+
+/** Our body paths as a jq filter: `a.0.b` is `.a[0].b`, `list[*].id` is `[.list[].id]`. */
+export function jqFilter(path: string, claim?: string): string {
+  let mapped = false;
+  const filter = path.split(".").map((segment) => {
+    const star = /^(.*)\[\*\]$/.exec(segment);
+    const key = star ? star[1]! : segment;
+    const step = /^\d+$/.test(key) ? `[${key}]` : /^[A-Za-z_]\w*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+    if (star) mapped = true;
+    return star ? `${step}[]` : step;
+  }).join("").replace(/^\[/, ".[");
+  const body = filter.startsWith(".") ? filter : `.${filter}`;
+  const decoded = claim === undefined
+    ? body
+    : `${body} | split(".")[1] | gsub("-";"+") | gsub("_";"/") | @base64d | fromjson | .${claim}`;
+  return mapped ? `[${decoded}]` : decoded;
+}
+
+function curl(r: HttpStep["request"], o: ReproductionOptions, showStatus: boolean): string {
+  const parts = [`curl -sS${showStatus ? " -i" : ""} -X ${r.method} ${word(`{{apiUrl}}${r.path}`, o)}`];
+  if (r.auth !== undefined) parts.push(`-H ${word(`Authorization: Bearer ${r.auth}`, o)}`);
+  for (const [k, v] of Object.entries(r.headers ?? {})) parts.push(`-H ${word(`${k}: ${v}`, o)}`);
+  if (r.json !== undefined) {
+    if (!Object.keys(r.headers ?? {}).some((k) => k.toLowerCase() === "content-type")) {
+      parts.push(`-H 'Content-Type: application/json'`);
+    }
+    parts.push(`--data-binary ${jsonWord(r.json, o)}`);
+  } else if (r.body !== undefined) {
+    parts.push(`--data-binary ${word(r.body, o)}`);
+  }
+  return parts.join(" \\\n  ");
+}
+
+/** The bash commands reproducing `c` up to step `o.upTo` (included). */
+export function reproduction(c: FixtureCase, o: ReproductionOptions): string {
   const lines = [
     `# ${c.id}: ${c.title}`,
-    "# Needs curl and jq, and the SETCHAT_* variables of the target (see dev.env).",
+    "# Needs bash, curl, jq and the SETCHAT_* variables of the target (set -a; . your.env; set +a);",
+    "# an attack token is rebuilt by the suite's own command, run from its checkout.",
   ];
-  c.steps.slice(0, upTo + 1).forEach((step, i) => {
+  c.steps.slice(0, o.upTo + 1).forEach((step, i) => {
+    const level = stepLevel(c, step);
+    if (!o.levels.includes(level)) {
+      lines.push(`# step ${i + 1}, ${step.name}: not sent (${level} level, not in this run's profile)`);
+      return;
+    }
+    const body: string[] = [];
     if ("transform" in step) {
-      const name = shellName(step.capture);
-      vars[step.capture] = `$${name}`;
-      lines.push(
-        `# step ${i + 1}, ${step.name}: ${name} is ${step.input} after the "${step.transform}" attack ` +
-          `(conformance/token_transforms.ts); it cannot be made in the shell`,
-        `${name}="<${step.transform} of ${render(step.input, vars)}>"`,
+      const needs = TOKEN_TRANSFORMS[step.transform].needs as readonly string[];
+      const flags = [
+        ...(needs.includes("jwks") ? [`--target "$SETCHAT_API_URL"`] : []),
+        ...(needs.includes("signingKey") ? [`--signing-key "$SETCHAT_SIGNING_KEY_FILE"`] : []),
+      ];
+      body.push(
+        `${shellName(step.capture)}=$(printf '%s' ${word(step.input, o)} | ` +
+          `npx -y deno@2.9 task -q conformance --transform ${step.transform}${flags.map((f) => ` ${f}`).join("")})`,
       );
-      return;
-    }
-    if ("set" in step) {
-      for (const [name, template] of Object.entries(step.set)) {
-        lines.push(`${shellName(name)}=${quote(String(render(template, vars)))}`);
-        vars[name] = `$${shellName(name)}`;
-      }
-      return;
-    }
-    const s = step as HttpStep;
-    const r = render(s.request, vars) as HttpStep["request"];
-    const parts = [`curl -sS -X ${r.method} ${quote(`$SETCHAT_API_URL${r.path}`)}`];
-    if (r.auth) parts.push(`-H ${quote(`Authorization: Bearer ${r.auth}`)}`);
-    for (const [k, v] of Object.entries(r.headers ?? {})) parts.push(`-H ${quote(`${k}: ${v}`)}`);
-    let heredoc: string | undefined;
-    if (r.json !== undefined) {
-      if (!Object.keys(r.headers ?? {}).some((k) => k.toLowerCase() === "content-type")) {
-        parts.push(`-H "Content-Type: application/json"`);
-      }
-      heredoc = JSON.stringify(r.json);
-    } else if (r.body !== undefined) {
-      heredoc = r.body;
-    }
-    if (heredoc !== undefined) parts.push("--data-binary @-");
-    const command = parts.join(" \\\n  ");
-    const body = heredoc === undefined ? "" : ` <<EOF\n${heredoc.replace(/`/g, "\\`")}\nEOF`;
-    lines.push(`# step ${i + 1}: ${s.name}${s.parallel ? ` (sent ${s.parallel} times at once)` : ""}`);
-    const captures = Object.entries(s.capture ?? {});
-    if (captures.length === 0 || i === upTo) {
-      lines.push(command + body);
+    } else if ("set" in step) {
+      for (const [name, template] of Object.entries(step.set)) body.push(`${shellName(name)}=${word(template, o)}`);
+    } else if ("waitMs" in step) {
+      body.push(`sleep ${step.waitMs / 1000}`);
+    } else if ("verify" in step) {
+      body.push(`# (the runner checks ${JSON.stringify(step.verify.map((a) => a.value ?? a.path))} here)`);
     } else {
-      lines.push(`R${i + 1}=$(${command}${body}\n)`);
-      for (const [name, path] of captures) {
-        vars[name] = `$${shellName(name)}`;
-        lines.push(`${shellName(name)}=$(printf '%s' "$R${i + 1}" | jq -r '${jqPath(path)}')`);
+      const last = i === o.upTo;
+      const captures = Object.entries(step.capture ?? {});
+      const command = curl(step.request, o, last);
+      if (captures.length === 0 || last) {
+        body.push(command);
+      } else {
+        body.push(`R${i + 1}=$(${command})`);
+        for (const [name, spec] of captures) {
+          const { path, claim } = typeof spec === "string" ? { path: spec, claim: undefined } : spec;
+          body.push(`${shellName(name)}=$(printf '%s' "$R${i + 1}" | jq -r ${single(jqFilter(path, claim))})`);
+        }
       }
     }
+    const sent = "parallel" in step && step.parallel ? ` (the runner sent it ${step.parallel} times at once)` : "";
+    lines.push(`# step ${i + 1}: ${step.name}${sent}`);
+    const condition = step.if
+      ? `[ -n "\${${shellName(step.if)}:-}" ]`
+      : step.unless
+      ? `[ -z "\${${shellName(step.unless)}:-}" ]`
+      : undefined;
+    if (condition) lines.push(`if ${condition}; then`, ...body.map((l) => `  ${l}`), "fi");
+    else lines.push(...body);
   });
   return lines.join("\n");
 }

@@ -2,10 +2,16 @@
  * The shape of a fixture file, validated before anything runs. A broken
  * fixture is an error that names the file and the path inside it. The JSON
  * Schema export (`fixtures/fixture.schema.json`) gives editors completion.
+ *
+ * Every check has a level. A case has one (`must` unless it says), a step may
+ * lower it, and inside `expect` the `should` and `reference` blocks hold the
+ * checks of those levels: `{ "status": 401, "should": { "problem": true },
+ * "reference": { "code": "auth_missing" } }`.
  */
 import { z } from "zod";
 import { ERROR_CODES } from "../src/contract/errors.ts";
 import { CLAUSE_IDS } from "./clauses.ts";
+import { LEVELS } from "./levels.ts";
 import { TRANSFORM_NAMES } from "./token_transforms.ts";
 import { TARGET_VARIABLES, type TargetVariable } from "./variables.ts";
 
@@ -14,10 +20,11 @@ export const NEEDS = [...TARGET_VARIABLES, "signingKey", "jwks"] as unknown as [
 export type Need = TargetVariable | "signingKey" | "jwks";
 
 const Name = z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]*$/, { message: "must be a variable name: letters, digits, _" });
+const Level = z.enum(LEVELS);
 
 /** An HTTP request; strings may hold `{{variables}}`. */
 export const FixtureRequest = z.strictObject({
-  method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
+  method: z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
   path: z.string().startsWith("/"),
   /** The bearer token, e.g. `{{serverToken}}`. */
   auth: z.string().optional(),
@@ -28,36 +35,60 @@ export const FixtureRequest = z.strictObject({
   body: z.string().optional(),
 }).refine((r) => r.json === undefined || r.body === undefined, { message: "has both json and body" });
 
-/** One check on a value found at `path` in the body (`a.b.0.c`, `items[*].id`). */
+/**
+ * One check on a value: found at `path` in the body (`a.b.0.c`, `items[*].id`),
+ * or given as `value` (a template such as `"{{jtis}}"`).
+ */
 export const Assertion = z.strictObject({
-  path: z.string(),
+  path: z.string().optional(),
+  value: z.unknown().optional(),
   equals: z.unknown().optional(),
   notEquals: z.unknown().optional(),
+  /** One of these values (each compared as `equals` does). */
+  oneOf: z.array(z.unknown()).optional(),
+  /** None of these values. */
+  noneOf: z.array(z.unknown()).optional(),
   contains: z.unknown().optional(),
   notContains: z.unknown().optional(),
   length: z.number().int().nonnegative().optional(),
   matches: z.string().optional(),
   exists: z.boolean().optional(),
+  type: z.enum(["string", "integer", "number", "boolean", "object", "array", "null"]).optional(),
+  /** A list whose items all differ. */
+  distinct: z.literal(true).optional(),
   /** How many items of the list at `path` equal `of`. */
   count: z.strictObject({ of: z.unknown(), is: z.number().int().nonnegative() }).optional(),
-});
+}).refine((a) => (a.path === undefined) !== (a.value === undefined), { message: "needs either path or value" });
+export type Assertion = z.infer<typeof Assertion>;
 
 /** What to check of a visitor token found in the body. */
 export const TokenExpectation = z.strictObject({
   /** Where the token is in the body. */
   path: z.string(),
+  /** Header members, compared exactly. */
   header: z.record(z.string(), z.unknown()).optional(),
+  /** Claims, compared exactly (objects by subset). */
   claims: z.record(z.string(), z.unknown()).optional(),
+  /** Claims (and `kid`, in the header) that must be there. */
   has: z.array(z.string()).optional(),
   lacks: z.array(z.string()).optional(),
   lifetime: z.strictObject({ min: z.number(), max: z.number() }).optional(),
+  /** Body paths that state the lifetime in seconds: each must equal `exp - iat`. */
+  lifetimeEquals: z.array(z.string()).optional(),
+  /** `iat` is now, within the contract's clock skew. */
+  issuedNow: z.literal(true).optional(),
   /** Verify the signature against the target's JWKS (not applicable when it publishes none). */
   signature: z.boolean().optional(),
+  /** Checks on `header.*` and `claims.*`. */
+  assert: z.array(Assertion).optional(),
 });
 
-/** What a response must be. */
-export const Expectation = z.strictObject({
-  status: z.union([z.number().int(), z.array(z.number().int())]).optional(),
+const StatusSpec = z.union([z.number().int().min(100).max(599), z.string().regex(/^[1-5]xx$/)]);
+
+/** The checks of one level. */
+export const Checks = z.strictObject({
+  /** A status, a class (`"4xx"`), or a list of either. */
+  status: z.union([StatusSpec, z.array(StatusSpec).min(1)]).optional(),
   /** For a step sent `parallel` times: how many answers of each status. */
   statusCounts: z.record(z.string().regex(/^\d{3}$/), z.number().int()).optional(),
   /** Header values: exact, `{ "matches": regex }`, or `{ "absent": true }`. */
@@ -67,10 +98,14 @@ export const Expectation = z.strictObject({
       z.union([z.string(), z.strictObject({ matches: z.string() }), z.strictObject({ absent: z.literal(true) })]),
     )
     .optional(),
-  /** The problem `code` (the body must be `application/problem+json`). */
+  /** The body is an RFC 9457 problem (`application/problem+json`) naming its error by a `code` or a `type`. */
+  problem: z.literal(true).optional(),
+  /** The problem `code` of the reference's catalogue. */
   code: z.enum(ERROR_CODES).optional(),
   /** Field paths the problem's `errors` must name. */
   errorPaths: z.array(z.string()).optional(),
+  /** Words the body must contain somewhere (e.g. the name of a refused field). */
+  mentions: z.array(z.string()).optional(),
   /** A published schema the body must match, by name (e.g. `SessionCreated`). */
   schema: z.string().optional(),
   /** A subset the body must contain. */
@@ -80,21 +115,54 @@ export const Expectation = z.strictObject({
   /** Variables whose values must not appear anywhere in the body. */
   excludes: z.array(z.string()).optional(),
 });
+export type Checks = z.infer<typeof Checks>;
+
+/** What a response must be: checks at the step's level, and weaker ones in `should` and `reference`. */
+export const Expectation = Checks.extend({
+  should: Checks.optional(),
+  reference: Checks.optional(),
+});
+export type Expectation = z.infer<typeof Expectation>;
+
+/** Where a captured value comes from. */
+export const CaptureSpec = z.union([
+  z.string(),
+  z.strictObject({
+    path: z.string(),
+    /** The value at `path` is a JWT: take this claim of it. */
+    claim: z.string().optional(),
+    /** For a step sent `parallel` times: a list of the value in every 2xx answer. */
+    all: z.literal(true).optional(),
+    /** Not an error when absent (a later step may run only `if` it is set). */
+    optional: z.literal(true).optional(),
+  }),
+]);
+export type CaptureSpec = z.infer<typeof CaptureSpec>;
+
+const StepBase = {
+  name: z.string().min(1),
+  /** Lowers the level of this step's checks (never raises it). */
+  level: Level.optional(),
+  /** Runs only when this variable is set. */
+  if: Name.optional(),
+  /** Runs only when this variable is not set. */
+  unless: Name.optional(),
+};
 
 /** A step that sends a request. */
 export const HttpStep = z.strictObject({
-  name: z.string().min(1),
+  ...StepBase,
   request: FixtureRequest,
   expect: Expectation.optional(),
   /** Variables to take from the body, by path. */
-  capture: z.record(Name, z.string()).optional(),
+  capture: z.record(Name, CaptureSpec).optional(),
   /** Send the request this many times at once; captures come from the first success. */
   parallel: z.number().int().min(2).max(32).optional(),
 });
 
 /** A step that turns a captured token into an attack. */
 export const TransformStep = z.strictObject({
-  name: z.string().min(1),
+  ...StepBase,
   transform: z.enum(TRANSFORM_NAMES),
   input: z.string(),
   capture: Name,
@@ -102,9 +170,24 @@ export const TransformStep = z.strictObject({
 
 /** A step that sets variables from others (e.g. keeps the server token before a rotation). */
 export const SetStep = z.strictObject({
-  name: z.string().min(1),
+  ...StepBase,
   set: z.record(Name, z.string()),
 });
+
+/** A step that checks values captured by earlier steps (e.g. that every `jti` differs). */
+export const VerifyStep = z.strictObject({
+  ...StepBase,
+  verify: z.array(Assertion).min(1),
+});
+
+/** A step that waits, e.g. to see that a revocation still holds seconds later. */
+export const WaitStep = z.strictObject({
+  ...StepBase,
+  waitMs: z.number().int().min(1).max(10_000),
+});
+
+/** Any step. */
+export const Step = z.union([HttpStep, TransformStep, SetStep, VerifyStep, WaitStep]);
 
 /** One case. */
 export const FixtureCase = z.strictObject({
@@ -112,16 +195,20 @@ export const FixtureCase = z.strictObject({
   title: z.string().min(1),
   clause: z.enum(CLAUSE_IDS),
   tags: z.array(z.string().regex(/^[a-z0-9-]+$/)).min(1),
+  /** The level of its checks, unless a step or an `expect` block lowers it. */
+  level: Level.default("must"),
   needs: z.array(z.enum(NEEDS)).default([]),
-  /** Changes the target tenant's credentials: runs only when allowed, after the others. */
+  /** Can change the target tenant's credentials (on a correct target or a broken one): runs only when allowed, after the others. */
   destructive: z.boolean().default(false),
-  steps: z.array(z.union([HttpStep, TransformStep, SetStep])).min(1),
+  steps: z.array(Step).min(1),
 });
 export type FixtureCase = z.infer<typeof FixtureCase>;
+export type Step = z.infer<typeof Step>;
 export type HttpStep = z.infer<typeof HttpStep>;
 export type TransformStep = z.infer<typeof TransformStep>;
 export type SetStep = z.infer<typeof SetStep>;
-export type Expectation = z.infer<typeof Expectation>;
+export type VerifyStep = z.infer<typeof VerifyStep>;
+export type WaitStep = z.infer<typeof WaitStep>;
 
 /** A fixture file. */
 export const FixtureFile = z.strictObject({

@@ -1,12 +1,15 @@
 /** Loads fixture files and refuses broken ones before anything runs. */
 import { join, relative } from "node:path";
-import { type FixtureCase, FixtureFile, type HttpStep } from "./fixture_schema.ts";
+import { type FixtureCase, FixtureFile, type Step } from "./fixture_schema.ts";
+import { isAtMost, type Level, type Surface, surfaceOf, SURFACES } from "./levels.ts";
 import { TARGET_VARIABLES } from "./variables.ts";
 
-/** A case with where it came from. */
+/** A case with where it came from and the surfaces it calls. */
 export interface LoadedCase extends FixtureCase {
   file: string;
   suite: string;
+  /** The surfaces its steps call below `reference` level. */
+  surfaces: Surface[];
 }
 
 /** A fixture file is broken: names the file and the path inside it. */
@@ -34,26 +37,83 @@ function templateVariables(value: unknown, out: Set<string> = new Set()): Set<st
   return out;
 }
 
-/** Every variable a case uses is a built-in or captured by an earlier step. */
-function checkVariables(c: FixtureCase, where: string): string[] {
-  const known = new Set<string>(BUILTIN_VARIABLES);
+/** The level a step's own checks have. */
+export function stepLevel(c: Pick<FixtureCase, "level">, step: Step): Level {
+  return step.level ?? c.level;
+}
+
+/** The variables a step reads. */
+function usedBy(step: Step): Set<string> {
+  const used = "transform" in step
+    ? templateVariables(step.input)
+    : "set" in step
+    ? templateVariables(step.set)
+    : "verify" in step
+    ? templateVariables(step.verify)
+    : "request" in step
+    ? templateVariables([step.request, step.expect])
+    : new Set<string>();
+  if (step.if) used.add(step.if);
+  if (step.unless) used.add(step.unless);
+  return used;
+}
+
+/** The variables a step sets. */
+function setBy(step: Step): string[] {
+  if ("transform" in step) return [step.capture];
+  if ("set" in step) return Object.keys(step.set);
+  if ("request" in step) return Object.keys(step.capture ?? {});
+  return [];
+}
+
+/**
+ * Checks what the schema cannot: levels only go down (a step below its case,
+ * `should` and `reference` blocks below their step); a step calling an
+ * endpoint only the reference has is a `reference` step; every variable is a
+ * built-in or set by an earlier step that runs in every profile the reader
+ * runs in.
+ */
+function checkCase(c: FixtureCase, where: string): string[] {
   const problems: string[] = [];
+  const known = new Set<string>(BUILTIN_VARIABLES);
+  const referenceOnly = new Set<string>();
   c.steps.forEach((step, i) => {
-    const used = "transform" in step
-      ? templateVariables(step.input)
-      : "set" in step
-      ? templateVariables(step.set)
-      : templateVariables([step.request, step.expect]);
-    for (const v of used) {
-      if (!known.has(v)) {
-        problems.push(`${where}.steps.${i} ("${step.name}"): uses {{${v}}} before any step captures it`);
+    const at = `${where}.steps.${i} ("${step.name}")`;
+    const level = stepLevel(c, step);
+    if (!isAtMost(level, c.level)) problems.push(`${at}: level "${level}" is above its case's "${c.level}"`);
+    if ("request" in step) {
+      if (step.expect?.should && level !== "must") {
+        problems.push(`${at}: a "should" block needs a must step (this step is "${level}")`);
+      }
+      if (step.expect?.reference && level === "reference") {
+        problems.push(`${at}: a "reference" block in a reference step: put its checks in the step's expect`);
+      }
+      if (level !== "reference" && surfaceOf(step.request.path) === undefined) {
+        problems.push(`${at}: ${step.request.path} exists only in the reference: make the step "level": "reference"`);
       }
     }
-    if ("transform" in step) known.add(step.capture);
-    else if ("set" in step) { for (const name of Object.keys(step.set)) known.add(name); }
-    else for (const name of Object.keys((step as HttpStep).capture ?? {})) known.add(name);
+    for (const v of usedBy(step)) {
+      if (known.has(v)) continue;
+      if (referenceOnly.has(v) && level !== "reference") {
+        problems.push(`${at}: uses {{${v}}}, which only a reference step captures`);
+      } else if (!referenceOnly.has(v)) {
+        problems.push(`${at}: uses {{${v}}} before any step captures it`);
+      }
+    }
+    for (const v of setBy(step)) (level === "reference" ? referenceOnly : known).add(v);
   });
   return problems;
+}
+
+/** The surfaces a case's steps call below `reference` level. */
+export function surfacesOf(c: FixtureCase): Surface[] {
+  const used = new Set<Surface>();
+  for (const step of c.steps) {
+    if (!("request" in step) || stepLevel(c, step) === "reference") continue;
+    const surface = surfaceOf(step.request.path);
+    if (surface) used.add(surface);
+  }
+  return SURFACES.filter((s) => used.has(s));
 }
 
 /** Every `*.json` fixture under `dir` (but the JSON Schema), validated; throws a {@linkcode FixtureError}. */
@@ -94,8 +154,8 @@ export async function loadFixtures(dir: string): Promise<LoadedCase[]> {
       const earlier = seen.get(c.id);
       if (earlier) problems.push(`${where}: id "${c.id}" is also used in ${earlier}`);
       seen.set(c.id, file);
-      problems.push(...checkVariables(c, where));
-      cases.push({ ...c, file, suite: parsed.data.suite });
+      problems.push(...checkCase(c, where));
+      cases.push({ ...c, file, suite: parsed.data.suite, surfaces: surfacesOf(c) });
     });
   }
   if (files.length === 0) problems.push(`${dir}: no fixture files`);

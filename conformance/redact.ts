@@ -1,20 +1,47 @@
 /**
- * Keeps secrets out of every report. Known values (the target's tokens,
- * tokens captured during a case) become the shell variable that holds them;
- * anything else shaped like a credential or a JWT is masked.
+ * Keeps secrets out of every report. Known values (the credentials the run
+ * was given, tokens captured during a case, tokens a rotation returned)
+ * become the shell variable that holds them, whatever their shape; anything
+ * else shaped like a SetChat credential or a JWT is masked.
  */
 const SECRET_SHAPES = [
   /setchat_(?:s2s|adm|wss|dev)_[0-9A-Za-z]{6,}/g,
   /eyJ[\w-]{8,}\.[\w-]*\.[\w-]*/g,
 ];
 
-/** Replaces secret values in text. */
+/** A body field whose value is a credential, by its name (`token`, `sessionToken`, `deviceCredential`, …). */
+export function isCredentialField(path: string): boolean {
+  const last = path.split(".").at(-1) ?? "";
+  return /token|credential|secret|password/i.test(last);
+}
+
+/** A capture's name as a shell variable: `serverToken` becomes `SERVER_TOKEN`. */
+export function shellName(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+}
+
+/** Replaces secret values in text. A child knows its parent's secrets too. */
 export class Redactor {
   readonly #known = new Map<string, string>();
+  readonly #parent: Redactor | undefined;
+
+  constructor(parent?: Redactor) {
+    this.#parent = parent;
+  }
 
   /** Registers `value` as a secret shown as `$name`. */
   add(value: unknown, name: string): void {
-    if (typeof value === "string" && value.length >= 8) this.#known.set(value, `$${name}`);
+    if (typeof value === "string" && value.length >= 8 && !this.knows(value)) this.#known.set(value, `$${name}`);
+  }
+
+  /** Whether `value` is a registered secret. */
+  knows(value: string): boolean {
+    return this.#known.has(value) || (this.#parent?.knows(value) ?? false);
+  }
+
+  /** Every registered secret, with the name it is shown as. */
+  entries(): [string, string][] {
+    return [...(this.#parent?.entries() ?? []), ...this.#known];
   }
 
   /** Whether a value looks like a credential or a token. */
@@ -26,7 +53,7 @@ export class Redactor {
   apply(text: string): string {
     let out = text;
     // Longest first, so that a token is not half-replaced by a shorter one it contains.
-    for (const [value, name] of [...this.#known].sort((a, b) => b[0].length - a[0].length)) {
+    for (const [value, name] of this.entries().sort((a, b) => b[0].length - a[0].length)) {
       out = out.split(value).join(name);
     }
     for (const re of SECRET_SHAPES) out = out.replace(re, "<redacted>");

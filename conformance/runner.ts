@@ -2,29 +2,77 @@
  * Runs conformance cases against a target. Cases are independent (each uses
  * its own users and devices), so they run several at a time; destructive
  * cases run after all others, one by one, and only when allowed.
+ *
+ * Every check has a level. A step stops its case only on a `must` failure,
+ * or when it needs a value no earlier step could get: `should` and
+ * `reference` failures are recorded and the case goes on, so that its `must`
+ * checks are always reached.
  */
-import type * as jose from "jose";
-import { check, type ExpectContext, NotApplicable, type Received } from "./expect.ts";
-import type { Expectation, HttpStep, Need } from "./fixture_schema.ts";
-import type { LoadedCase } from "./fixtures.ts";
-import { curlScript } from "./curl.ts";
-import { Redactor } from "./redact.ts";
+import * as jose from "jose";
+import { check, checkAssertion, type ExpectContext, type Outcome, type Received } from "./expect.ts";
+import type { CaptureSpec, Checks, HttpStep, Need, Step } from "./fixture_schema.ts";
+import { type LoadedCase, stepLevel } from "./fixtures.ts";
+import { reproduction } from "./curl.ts";
+import { type Level, LEVELS, namedProfile, outsideProfile, type Profile, type Surface } from "./levels.ts";
+import { isCredentialField, Redactor, shellName } from "./redact.ts";
+import { rotatedTenant, RotationLog } from "./recovery.ts";
 import { MissingVariable, render, renderString, select, type Vars } from "./template.ts";
 import type { Target } from "./target.ts";
 import { ENV_NAMES, SECRET_VARIABLES, TARGET_VARIABLES, type TargetVariable } from "./variables.ts";
 import { TOKEN_TRANSFORMS } from "./token_transforms.ts";
 
 /** How a case ended. */
-export type CaseStatus = "passed" | "failed" | "skipped" | "expected-failure" | "unexpected-pass";
+export type CaseStatus =
+  | "passed"
+  | "failed"
+  | "warning"
+  | "deviation"
+  | "skipped"
+  | "not-in-profile"
+  | "expected-failure"
+  | "unexpected-pass";
+
+/** Every status, in the order reports count them. */
+export const CASE_STATUSES: readonly CaseStatus[] = [
+  "passed",
+  "failed",
+  "warning",
+  "deviation",
+  "skipped",
+  "not-in-profile",
+  "expected-failure",
+  "unexpected-pass",
+];
+
+/** One check as the report shows it: redacted, with its level. */
+export interface CheckResult {
+  level: Level;
+  check: string;
+  /** `null`: could not be made against this target (not applicable). */
+  ok: boolean | null;
+  detail?: string;
+}
 
 /** One step as the report shows it: redacted. */
 export interface StepResult {
   name: string;
+  level: Level;
   ok: boolean;
+  /** The failed checks, as lines (`[must] status: expected 401, got 200`). */
   problems: string[];
+  checks?: CheckResult[];
+  /** Why the step did not run (outside the profile, a condition). */
+  notRun?: string;
   request?: { method: string; path: string };
   response?: { status: number; body: string };
   durationMs: number;
+}
+
+/** Counts of checks at one level. */
+export interface CheckCounts {
+  passed: number;
+  failed: number;
+  notApplicable: number;
 }
 
 /** One case's result. */
@@ -35,12 +83,14 @@ export interface CaseResult {
   tags: string[];
   file: string;
   suite: string;
+  level: Level;
+  surfaces: Surface[];
   status: CaseStatus;
-  /** Why it was skipped, why it failed, or why its failure was expected. */
+  /** Why it was skipped, why it failed or warned, or why its failure was expected. */
   reason?: string;
   durationMs: number;
   steps: StepResult[];
-  /** Shell commands reproducing a failure, secrets as variables. */
+  /** Shell commands reproducing a failure or a warning, secrets as variables. */
   curl?: string;
 }
 
@@ -49,8 +99,13 @@ export interface RunResult {
   target: string;
   startedAt: string;
   durationMs: number;
+  profile: Profile;
+  /** `should` failures (and `reference` ones in the reference profile) fail the run too. */
+  strict: boolean;
   results: CaseResult[];
   counts: Record<CaseStatus, number>;
+  /** Checks made, by level. */
+  checks: Record<Level, CheckCounts>;
   /** Things the person running it must know, e.g. how to recover after destructive cases. */
   notes: string[];
 }
@@ -59,7 +114,10 @@ export interface RunResult {
 export interface RunOptions {
   target: Target;
   cases: LoadedCase[];
-  /** Run cases that change the target tenant's credentials. */
+  /** Which cases and levels to hold against the target; default the reference profile. */
+  profile?: Profile;
+  strict?: boolean;
+  /** Run cases that can change the target tenant's credentials. */
   allowDestructive?: boolean;
   concurrency?: number;
   timeoutMs?: number;
@@ -67,8 +125,10 @@ export interface RunOptions {
   expectedFailures?: ReadonlyMap<string, string>;
   /** Called as each case ends (live progress). */
   onResult?: (result: CaseResult) => void;
-  /** Where to write a server token changed by destructive cases (mode 0600). */
-  rotatedTokenFile?: string;
+  /** Where to write every server token a rotation returns (mode 0600). */
+  recoveryFile?: string;
+  /** Learns every secret the run meets (credentials, rotated tokens), to mask reports with. */
+  redactor?: Redactor;
 }
 
 /** The needs of a case: declared, and implied by its steps. */
@@ -84,8 +144,11 @@ export function needsOf(c: LoadedCase): Need[] {
 
 interface Shared {
   target: Target;
+  profile: Profile;
   timeoutMs: number;
   jwks: () => Promise<jose.JSONWebKeySet | null>;
+  secrets: Redactor;
+  rotations: RotationLog;
 }
 
 async function send(shared: Shared, request: HttpStep["request"]): Promise<Received> {
@@ -98,6 +161,7 @@ async function send(shared: Shared, request: HttpStep["request"]): Promise<Recei
   } else if (request.body !== undefined) {
     body = request.body;
   }
+  const sentAt = Date.now();
   const res = await fetch(shared.target.apiUrl + request.path, {
     method: request.method,
     headers,
@@ -112,53 +176,163 @@ async function send(shared: Shared, request: HttpStep["request"]): Promise<Recei
   } catch {
     json = undefined;
   }
-  return { status: res.status, headers: res.headers, text, json };
+  return { status: res.status, headers: res.headers, text, json, sentAt, receivedAt: Date.now() };
 }
 
 /** What a result says of its case, whatever happened. */
-export function describe(c: Pick<CaseResult, "id" | "title" | "clause" | "tags" | "file" | "suite">) {
-  return { id: c.id, title: c.title, clause: c.clause, tags: c.tags, file: c.file, suite: c.suite };
+export function describe(
+  c: Pick<CaseResult, "id" | "title" | "clause" | "tags" | "file" | "suite" | "level" | "surfaces">,
+) {
+  return {
+    id: c.id,
+    title: c.title,
+    clause: c.clause,
+    tags: c.tags,
+    file: c.file,
+    suite: c.suite,
+    level: c.level,
+    surfaces: c.surfaces,
+  };
 }
 
-function skipped(c: LoadedCase, reason: string): CaseResult {
-  return { ...describe(c), status: "skipped", reason, durationMs: 0, steps: [] };
+function notRun(c: LoadedCase, status: "skipped" | "not-in-profile", reason: string): CaseResult {
+  return { ...describe(c), status, reason, durationMs: 0, steps: [] };
+}
+
+/**
+ * The credentials a request carries: its bearer token, and any credential of
+ * the target (given to the run, or returned by a rotation) anywhere in it.
+ * None may come back in the answer.
+ */
+function carried(request: HttpStep["request"], secrets: Redactor): string[] {
+  const out = new Set<string>();
+  const auth = request.auth ?? Object.entries(request.headers ?? {}).find(([k]) => k.toLowerCase() === "authorization")
+    ?.[1]?.replace(/^\S+\s+/, "");
+  if (auth && auth.length >= 8) out.add(auth);
+  const text = JSON.stringify(request);
+  for (const [value] of secrets.entries()) if (text.includes(JSON.stringify(value).slice(1, -1))) out.add(value);
+  return [...out];
+}
+
+/** Checks every answer gets, whatever its step says: no 5xx, no credential echoed. */
+function universalChecks(received: Received, sent: string[]): Outcome[] {
+  const out: Outcome[] = [
+    received.status < 500
+      ? { check: "no 5xx", ok: true }
+      : { check: "no 5xx", ok: false, detail: `the answer is ${received.status}: no input may cause a 5xx` },
+  ];
+  const headerText = [...received.headers].map(([k, v]) => `${k}: ${v}`).join("\n");
+  const echoed = sent.filter((s) => {
+    const escaped = JSON.stringify(s).slice(1, -1);
+    return received.text.includes(s) || received.text.includes(escaped) || headerText.includes(s);
+  });
+  out.push(
+    echoed.length === 0 ? { check: "no credential echoed", ok: true } : {
+      check: "no credential echoed",
+      ok: false,
+      detail: `the answer contains the credential the request carried (${echoed.join(", ")})`,
+    },
+  );
+  return out;
+}
+
+function capturedValue(received: Received[], spec: CaptureSpec): unknown {
+  const { path, claim, all } = typeof spec === "string" ? { path: spec, claim: undefined, all: undefined } : spec;
+  const pick = (r: Received) => {
+    const value = select(r.json, path);
+    if (claim === undefined) return value;
+    if (typeof value !== "string") return undefined;
+    try {
+      return jose.decodeJwt(value)[claim];
+    } catch {
+      return undefined;
+    }
+  };
+  const ok = received.filter((r) => r.status >= 200 && r.status < 300);
+  if (all) return ok.map(pick);
+  return pick(ok[0] ?? received[0]!);
+}
+
+/** The checks of an expectation, each with its level, for the levels the profile holds. */
+function byLevel(expect: HttpStep["expect"], level: Level, profile: Profile): [Level, Checks][] {
+  if (!expect) return [];
+  const { should, reference, ...own } = expect;
+  const blocks: [Level, Checks | undefined][] = [[level, own], ["should", should], ["reference", reference]];
+  return blocks.filter((b): b is [Level, Checks] => b[1] !== undefined && profile.levels.includes(b[0]));
+}
+
+class StopCase extends Error {
+  override name = "StopCase";
 }
 
 async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean, vars: Vars = {}): Promise<CaseResult> {
-  const { target } = shared;
+  const { target, profile } = shared;
+  const outside = outsideProfile(c, profile);
+  if (outside) return notRun(c, "not-in-profile", outside);
   for (const need of needsOf(c)) {
     if (need === "signingKey" && !target.signingKey) {
-      return skipped(
+      return notRun(
         c,
+        "skipped",
         "not applicable: needs the target's private signing key (--signing-key) to sign a token with one fault",
       );
     }
-    if (need === "jwks" && !(await shared.jwks())) return skipped(c, "not applicable: the target publishes no JWKS");
+    if (need === "jwks" && !(await shared.jwks())) {
+      return notRun(c, "skipped", "not applicable: the target publishes no JWKS");
+    }
     if (need in ENV_NAMES && !target.vars[need as TargetVariable]) {
-      return skipped(c, `needs ${ENV_NAMES[need as TargetVariable]}`);
+      return notRun(c, "skipped", `needs ${ENV_NAMES[need as TargetVariable]}`);
     }
   }
   if (c.destructive && !allowDestructive) {
-    return skipped(c, "destructive (changes the tenant's server token): run with --allow-destructive");
+    return notRun(c, "skipped", "destructive (can change the tenant's server tokens): run with --allow-destructive");
   }
   const unique = crypto.randomUUID().slice(0, 8);
   Object.assign(vars, { apiUrl: target.apiUrl, unique, ...target.vars });
-  const redactor = new Redactor();
-  for (const name of SECRET_VARIABLES) redactor.add(target.vars[name], ENV_NAMES[name]);
+  const redactor = new Redactor(shared.secrets);
   const ctx: ExpectContext = { jwks: shared.jwks, values: (name) => vars[name] };
   const steps: StepResult[] = [];
   const started = performance.now();
-  const result = (status: CaseStatus, reason?: string, failedAt?: number): CaseResult => ({
-    ...describe(c),
-    status,
-    ...(reason === undefined ? {} : { reason: redactor.apply(reason) }),
-    durationMs: Math.round(performance.now() - started),
-    steps,
-    ...(failedAt === undefined ? {} : { curl: redactor.apply(curlScript(c, failedAt, unique)) }),
-  });
+  let lastStep = -1;
+
+  const record = (
+    i: number,
+    step: Step,
+    level: Level,
+    outcomes: CheckResult[],
+    extra: Partial<StepResult> = {},
+    stepStart = performance.now(),
+  ) => {
+    const checks = outcomes.map((o) => ({
+      ...o,
+      ...(o.detail === undefined ? {} : { detail: redactor.apply(o.detail) }),
+    }));
+    const problems = checks.filter((o) => o.ok === false).map((o) => `[${o.level}] ${o.check}: ${o.detail ?? ""}`);
+    steps.push({
+      name: step.name,
+      level,
+      ok: problems.length === 0,
+      problems,
+      checks,
+      ...extra,
+      durationMs: Math.round(performance.now() - stepStart),
+    });
+    lastStep = i;
+    if (checks.some((o) => o.ok === false && o.level === "must")) throw new StopCase();
+  };
 
   for (const [i, step] of c.steps.entries()) {
+    const level = stepLevel(c, step);
     const stepStart = performance.now();
+    if (!profile.levels.includes(level)) {
+      steps.push({ name: step.name, level, ok: true, problems: [], notRun: "not in profile", durationMs: 0 });
+      continue;
+    }
+    if ((step.if && vars[step.if] === undefined) || (step.unless && vars[step.unless] !== undefined)) {
+      const why = step.if ? `{{${step.if}}} is not set` : `{{${step.unless}}} is set`;
+      steps.push({ name: step.name, level, ok: true, problems: [], notRun: why, durationMs: 0 });
+      continue;
+    }
     try {
       if ("transform" in step) {
         const input = renderString(step.input, vars);
@@ -169,86 +343,180 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
           nowSeconds: Math.floor(Date.now() / 1000),
         });
         vars[step.capture] = out;
-        redactor.add(out, step.capture.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase());
-        steps.push({ name: step.name, ok: true, problems: [], durationMs: Math.round(performance.now() - stepStart) });
-        continue;
-      }
-      if ("set" in step) {
+        redactor.add(out, shellName(step.capture));
+        record(i, step, level, [], {}, stepStart);
+      } else if ("set" in step) {
         for (const [name, template] of Object.entries(step.set)) vars[name] = renderString(template, vars);
-        steps.push({ name: step.name, ok: true, problems: [], durationMs: 0 });
-        continue;
+        record(i, step, level, [], {}, stepStart);
+      } else if ("waitMs" in step) {
+        await new Promise((r) => setTimeout(r, step.waitMs));
+        record(i, step, level, [], {}, stepStart);
+      } else if ("verify" in step) {
+        const outcomes = step.verify.map((a) => checkAssertion(undefined, render(a, vars) as typeof a));
+        record(i, step, level, outcomes.map((o) => ({ level, ...o })), {}, stepStart);
+      } else {
+        await runHttpStep(i, step, level, stepStart);
       }
-      const request = render(step.request, vars) as HttpStep["request"];
-      const expect = step.expect ? render(step.expect, vars) as Expectation : undefined;
-      const received = step.parallel
-        ? await Promise.all(Array.from({ length: step.parallel }, () => send(shared, request)))
-        : [await send(shared, request)];
-      const problems: string[] = [];
-      if (step.parallel && expect?.statusCounts) {
-        const counts: Record<string, number> = {};
-        for (const r of received) counts[r.status] = (counts[r.status] ?? 0) + 1;
-        const want = JSON.stringify(Object.entries(expect.statusCounts).sort());
-        const got = JSON.stringify(Object.entries(counts).sort());
-        if (want !== got) problems.push(`statuses: expected ${want}, got ${got}`);
-      }
-      if (expect) {
-        const { statusCounts: _, ...single } = expect;
-        for (const r of received) problems.push(...await check(r, single, ctx));
-      }
-      const first = received.find((r) => r.status >= 200 && r.status < 300) ?? received[0]!;
-      // Captures of secrets become variables of the reproduction, never values in the report.
-      for (const [name, path] of Object.entries(step.capture ?? {})) {
-        const value = select(first.json, path);
-        if (value === undefined) problems.push(`capture ${name}: nothing at "${path}"`);
-        vars[name] = value;
-        if (Redactor.looksSecret(value)) redactor.add(value, name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase());
-      }
-      steps.push({
-        name: step.name,
-        ok: problems.length === 0,
-        problems: problems.map((p) => redactor.apply(p)),
-        request: { method: request.method, path: redactor.apply(request.path) },
-        response: { status: first.status, body: redactor.apply(first.text.slice(0, 2000)) },
-        durationMs: Math.round(performance.now() - stepStart),
-      });
-      if (problems.length) return result("failed", `step ${i + 1} (${step.name}): ${problems.join("; ")}`, i);
     } catch (error) {
-      if (error instanceof NotApplicable) return { ...skipped(c, `not applicable: ${error.message}`), steps };
+      if (error instanceof StopCase) break;
       const message = error instanceof MissingVariable
-        ? `${error.message} (an earlier step did not capture it)`
+        ? `needs {{${error.variable}}}, which no earlier step could capture`
         : error instanceof DOMException && error.name === "TimeoutError"
         ? `no answer within ${shared.timeoutMs} ms`
         : (error as Error).message;
-      steps.push({
-        name: step.name,
-        ok: false,
-        problems: [redactor.apply(message)],
-        durationMs: Math.round(performance.now() - stepStart),
-      });
-      return result("failed", `step ${i + 1} (${step.name}): ${message}`, i);
+      try {
+        record(i, step, level, [{ level, check: "step", ok: false, detail: message }], {}, stepStart);
+      } catch (stop) {
+        if (stop instanceof StopCase) break;
+        throw stop;
+      }
     }
   }
-  return result("passed");
+
+  async function runHttpStep(i: number, step: HttpStep, level: Level, stepStart: number): Promise<void> {
+    const request = render(step.request, vars) as HttpStep["request"];
+    if (request.auth !== undefined) redactor.add(request.auth, shellName(authName(step.request.auth ?? "")));
+    const received = step.parallel
+      ? await Promise.all(Array.from({ length: step.parallel }, () => send(shared, request)))
+      : [await send(shared, request)];
+    const outcomes: CheckResult[] = [];
+    const sent = carried(request, shared.secrets);
+    const many = received.length > 1;
+    for (const [k, r] of received.entries()) {
+      for (const o of universalChecks(r, sent)) {
+        outcomes.push({ level: "must", ...o, ...(many && !o.ok ? { check: `${o.check} (answer ${k + 1})` } : {}) });
+      }
+    }
+    for (const [lvl, checks] of byLevel(step.expect, level, profile)) {
+      const rendered = render(checks, vars) as Checks;
+      if (rendered.statusCounts) {
+        const counts: Record<string, number> = {};
+        for (const r of received) counts[r.status] = (counts[r.status] ?? 0) + 1;
+        const want = JSON.stringify(Object.entries(rendered.statusCounts).sort());
+        const got = JSON.stringify(Object.entries(counts).sort());
+        outcomes.push({
+          level: lvl,
+          check: "statuses",
+          ok: want === got,
+          ...(want === got ? {} : { detail: `expected ${want}, got ${got}` }),
+        });
+      }
+      const { statusCounts: _, ...single } = rendered;
+      for (const [k, r] of received.entries()) {
+        for (const o of await check(r, single, ctx)) {
+          if (many && o.ok !== false && k > 0) continue;
+          outcomes.push({
+            level: lvl,
+            ...o,
+            ...(many && o.ok === false ? { check: `${o.check} (answer ${k + 1})` } : {}),
+          });
+        }
+      }
+    }
+    const first = received.find((r) => r.status >= 200 && r.status < 300) ?? received[0]!;
+    // Captures of credentials become variables of the reproduction, never values in the report.
+    for (const [name, spec] of Object.entries(step.capture ?? {})) {
+      const value = capturedValue(received, spec);
+      const path = typeof spec === "string" ? spec : spec.path;
+      const optional = typeof spec !== "string" && spec.optional;
+      if (value === undefined) {
+        if (!optional) outcomes.push({ level, check: `capture ${name}`, ok: false, detail: `nothing at "${path}"` });
+        continue;
+      }
+      vars[name] = value;
+      if (isCredentialField(path) || Redactor.looksSecret(value)) redactor.add(value, shellName(name));
+    }
+    await noteRotations(c, request, received, outcomes);
+    record(i, step, level, outcomes, {
+      request: { method: request.method, path: redactor.apply(request.path) },
+      response: { status: first.status, body: redactor.apply(first.text.slice(0, 2000)) },
+    }, stepStart);
+  }
+
+  /** Any token a rotation returns, expected or not, goes to the recovery file and is kept secret. */
+  async function noteRotations(c: LoadedCase, request: HttpStep["request"], received: Received[], o: CheckResult[]) {
+    const tenantId = request.method === "POST" ? rotatedTenant(request.path) : undefined;
+    if (tenantId === undefined) return;
+    const expected = !o.some((x) => x.check.startsWith("status") && x.ok === false);
+    for (const r of received) {
+      const token = select(r.json, "token");
+      if (r.status < 200 || r.status >= 300 || typeof token !== "string") continue;
+      shared.secrets.add(token, shared.rotations.variableFor(tenantId));
+      await shared.rotations.record({ caseId: c.id, tenantId, token, expected });
+    }
+  }
+
+  const all = steps.flatMap((s) => s.checks ?? []);
+  const worst = LEVELS.find((l) => all.some((o) => o.ok === false && o.level === l));
+  const status: CaseStatus = worst === "must"
+    ? "failed"
+    : worst === "should"
+    ? "warning"
+    : worst
+    ? "deviation"
+    : "passed";
+  const firstProblem = steps.findIndex((s) => s.problems.some((p) => p.startsWith(`[${worst}]`)));
+  const reason = worst
+    ? steps
+      .map((s, k) => ({ s, k }))
+      .filter(({ s }) => s.problems.length)
+      .map(({ s, k }) => `step ${k + 1} (${s.name}): ${s.problems.join("; ")}`)
+      .join(" | ")
+    : undefined;
+  return {
+    ...describe(c),
+    status,
+    ...(reason === undefined ? {} : { reason: redactor.apply(reason) }),
+    durationMs: Math.round(performance.now() - started),
+    steps,
+    ...(worst === undefined ? {} : {
+      curl: redactor.apply(
+        reproduction(c, { upTo: status === "failed" ? lastStep : firstProblem, unique, vars, levels: profile.levels }),
+      ),
+    }),
+  };
+}
+
+/** The name a bearer template stands for: `{{adminToken}}` is `adminToken`. */
+function authName(template: string): string {
+  const m = /^\{\{\s*(\w+)\s*\}\}$/.exec(template);
+  if (!m) return "token";
+  const name = m[1]! as TargetVariable;
+  return name in ENV_NAMES ? ENV_NAMES[name] : m[1]!;
 }
 
 /** Counts of each status. */
 export function countStatuses(results: CaseResult[]): Record<CaseStatus, number> {
-  const counts: Record<CaseStatus, number> = {
-    passed: 0,
-    failed: 0,
-    skipped: 0,
-    "expected-failure": 0,
-    "unexpected-pass": 0,
-  };
+  const counts = Object.fromEntries(CASE_STATUSES.map((s) => [s, 0])) as Record<CaseStatus, number>;
   for (const r of results) counts[r.status]++;
   return counts;
 }
 
+/** Counts of checks by level and outcome. */
+export function countChecks(results: CaseResult[]): Record<Level, CheckCounts> {
+  const out = Object.fromEntries(LEVELS.map((l) => [l, { passed: 0, failed: 0, notApplicable: 0 }])) as Record<
+    Level,
+    CheckCounts
+  >;
+  for (const r of results) {
+    for (const s of r.steps) {
+      for (const o of s.checks ?? []) {
+        const c = out[o.level];
+        if (o.ok === true) c.passed++;
+        else if (o.ok === false) c.failed++;
+        else c.notApplicable++;
+      }
+    }
+  }
+  return out;
+}
+
 /** The exit code of a run: 0 all passed, 1 a failure, 2 nothing ran. */
-export function exitCodeOf(run: RunResult): 0 | 1 | 2 {
+export function exitCodeOf(run: Pick<RunResult, "counts" | "strict">): 0 | 1 | 2 {
   const c = run.counts;
   if (c.failed + c["unexpected-pass"] > 0) return 1;
-  if (c.passed + c["expected-failure"] === 0) return 2;
+  if (run.strict && c.warning + c.deviation > 0) return 1;
+  if (c.passed + c.warning + c.deviation + c["expected-failure"] === 0) return 2;
   return 0;
 }
 
@@ -257,10 +525,22 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const { target } = options;
+  const profile = options.profile ?? namedProfile("reference", "the default for the reference");
   let jwks: Promise<jose.JSONWebKeySet | null> | undefined;
+  const secrets = options.redactor ?? new Redactor();
+  for (const name of SECRET_VARIABLES) secrets.add(target.vars[name], ENV_NAMES[name]);
+  const rotations = new RotationLog({
+    file: options.recoveryFile,
+    tenantId: target.vars.tenantId,
+    foreignTenantId: target.vars.foreignTenantId,
+    target: target.description,
+  });
   const shared: Shared = {
     target,
+    profile,
     timeoutMs: options.timeoutMs ?? 10_000,
+    secrets,
+    rotations,
     jwks: () =>
       jwks ??= (async () => {
         try {
@@ -273,13 +553,14 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
       })(),
   };
   const allowDestructive = options.allowDestructive ?? target.inProcess;
+  const originalServerToken = target.vars.serverToken;
   const ordinary = options.cases.filter((c) => !c.destructive);
   const destructive = options.cases.filter((c) => c.destructive);
   const results = new Map<string, CaseResult>();
   const finish = (c: LoadedCase, r: CaseResult) => {
     const expected = options.expectedFailures?.get(c.id);
     if (expected !== undefined) {
-      r = r.status === "failed"
+      r = ["failed", "warning", "deviation"].includes(r.status)
         ? { ...r, status: "expected-failure", reason: `${r.reason} (known: ${expected})` }
         : r.status === "passed"
         ? {
@@ -296,44 +577,73 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 8) }, async () => {
     for (let c = queue.shift(); c; c = queue.shift()) finish(c, await runCase(c, shared, allowDestructive));
   }));
-  const notes: string[] = [];
   for (const c of destructive) {
     // A destructive case that captures `serverToken` hands the tenant's new token to the runner.
     const vars: Vars = {};
     finish(c, await runCase(c, shared, allowDestructive, vars));
     const rotated = vars.serverToken;
-    if (typeof rotated === "string" && rotated !== target.vars.serverToken) {
-      target.vars.serverToken = rotated;
-      // The in-process reference is thrown away after the run: nothing to recover.
-      if (!target.inProcess) await noteRotatedToken(rotated, notes, options.rotatedTokenFile);
-    }
+    if (typeof rotated === "string" && rotated !== target.vars.serverToken) target.vars.serverToken = rotated;
   }
   const ordered = options.cases.map((c) => results.get(c.id)!);
-  const run: RunResult = {
+  const notes = target.inProcess ? [] : await recoveryNotes(shared, originalServerToken);
+  return {
     target: target.description,
     startedAt,
     durationMs: Math.round(performance.now() - started),
+    profile,
+    strict: options.strict ?? false,
     results: ordered,
     counts: countStatuses(ordered),
+    checks: countChecks(ordered),
     notes,
   };
-  return run;
 }
 
-/** Tells how to recover after destructive cases changed the tenant's server token. */
-async function noteRotatedToken(token: string, notes: string[], file: string | undefined): Promise<void> {
-  notes.length = 0;
-  if (file) {
-    await Deno.writeTextFile(file, `SETCHAT_SERVER_TOKEN=${token}\n`, { mode: 0o600 });
-    await Deno.chmod(file, 0o600);
+/** After rotations: where the new tokens are, and how many of the tokens this run knows still work. */
+async function recoveryNotes(shared: Shared, original: string | undefined): Promise<string[]> {
+  const { rotations, target } = shared;
+  if (rotations.rotations.length === 0) return [];
+  const notes: string[] = [];
+  const unexpected = rotations.rotations.filter((r) => !r.expected);
+  notes.push(
+    rotations.file
+      ? `Rotations returned ${rotations.rotations.length} server token(s); every one is in ${rotations.file} ` +
+        "(mode 0600): deploy each tenant's newest where its old token was."
+      : `Rotations returned ${rotations.rotations.length} server token(s), written nowhere (no --out): rotate again ` +
+        "with the admin token to get a token you can deploy.",
+  );
+  if (unexpected.length) {
     notes.push(
-      `Destructive cases rotated the tenant's server token and revoked the previous one. The current token is in ${file} ` +
-        "(mode 0600): put it where the old SETCHAT_SERVER_TOKEN was (your env file, your backend).",
-    );
-  } else {
-    notes.push(
-      "Destructive cases rotated the tenant's server token and revoked the previous one; the new token was not written " +
-        "anywhere (no --out). Rotate again with the admin token to get a token you can deploy.",
+      `${unexpected.length} of them came from rotations the target should have refused ` +
+        `(${[...new Set(unexpected.map((r) => r.caseId))].join(", ")}).`,
     );
   }
+  const { tenantId, siteApiKey } = target.vars;
+  if (tenantId && siteApiKey) {
+    const known = [...new Set([...(original ? [original] : []), ...rotations.tokensOf(tenantId)])];
+    let active = 0;
+    let unknown = 0;
+    for (const token of known) {
+      try {
+        const res = await fetch(`${target.apiUrl}/api/widget/visitor-token`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify({ siteApiKey, externalUserId: `conformance-after-run-${crypto.randomUUID()}` }),
+          signal: AbortSignal.timeout(shared.timeoutMs),
+        });
+        await res.body?.cancel();
+        if (res.ok) active++;
+        else if (res.status !== 401) unknown++;
+      } catch {
+        unknown++;
+      }
+    }
+    notes.push(
+      unknown
+        ? `Cannot tell how many server tokens of tenant ${tenantId} are active: ${unknown} of the ${known.length} this run knows gave no clear answer.`
+        : `After the run, ${active} of the ${known.length} server tokens this run knows for tenant ${tenantId} ` +
+          `${active === 1 ? "is" : "are"} active; tokens it never saw cannot be counted (the contract has no listing).`,
+    );
+  }
+  return notes;
 }

@@ -47,6 +47,8 @@ export async function startInProcessTarget(options: StartOptions = {}): Promise<
       siteApiKey: acme.sites[0]!.apiKey,
       otherSiteApiKey: acme.sites[1]!.apiKey,
       foreignSiteApiKey: globex.sites[0]!.apiKey,
+      foreignTenantId: globex.tenant.id,
+      foreignAdminToken: globex.adminToken,
     },
     signingKey: { kid: keys.current.kid, privateKey: keys.current.privateKey, alg: "EdDSA" },
     widgetUrl: `${server.url}/widget.js`,

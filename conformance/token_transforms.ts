@@ -218,6 +218,19 @@ export const TOKEN_TRANSFORMS = {
       return Promise.resolve(token.slice(0, i) + (token[i] === "A" ? "B" : "A") + token.slice(i + 1));
     },
   },
+  extended: {
+    description: "one character added at the end (a token compared by its prefix would still match)",
+    needs: [],
+    apply: (token) => Promise.resolve(`${token}${token.endsWith("A") ? "B" : "A"}`),
+  },
+  case_swapped: {
+    description: "every letter's case swapped (a token compared without case would still match)",
+    needs: [],
+    apply: (token) =>
+      Promise.resolve(
+        [...token].map((ch) => (ch === ch.toLowerCase() ? ch.toUpperCase() : ch.toLowerCase())).join(""),
+      ),
+  },
   quoted: {
     description: "wrapped in double quotes (copied from a JSON file)",
     needs: [],

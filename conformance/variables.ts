@@ -9,6 +9,8 @@ export const ENV_NAMES = {
   siteApiKey: "SETCHAT_SITE_API_KEY",
   otherSiteApiKey: "SETCHAT_OTHER_SITE_API_KEY",
   foreignSiteApiKey: "SETCHAT_FOREIGN_SITE_API_KEY",
+  foreignTenantId: "SETCHAT_FOREIGN_TENANT_ID",
+  foreignAdminToken: "SETCHAT_FOREIGN_ADMIN_TOKEN",
 } as const;
 
 /** A variable the target provides. */
@@ -18,4 +20,4 @@ export type TargetVariable = keyof typeof ENV_NAMES;
 export const TARGET_VARIABLES = Object.keys(ENV_NAMES) as TargetVariable[];
 
 /** Which target variables are secrets (never shown in reports). */
-export const SECRET_VARIABLES: readonly TargetVariable[] = ["serverToken", "adminToken"];
+export const SECRET_VARIABLES: readonly TargetVariable[] = ["serverToken", "adminToken", "foreignAdminToken"];

@@ -8,7 +8,8 @@ import { Redactor } from "../redact.ts";
 import { launchChromium } from "./chromium.ts";
 import { Device } from "./device.ts";
 import { startHostPage } from "./host.ts";
-import { type Scenario, type ScenarioContext, SCENARIOS } from "./scenarios.ts";
+import { type Scenario, type ScenarioContext, SCENARIOS, scenarioSurfaces } from "./scenarios.ts";
+import { outsideProfile, type Profile } from "../levels.ts";
 
 /** Options of {@linkcode runBrowserScenarios}. */
 export interface BrowserRunOptions {
@@ -22,12 +23,25 @@ export interface BrowserRunOptions {
   onResult?: (result: CaseResult) => void;
   /** A browser to reuse; launched (and closed) here otherwise. */
   browser?: Browser;
+  /** Scenarios outside it are reported as not in profile; default every scenario runs. */
+  profile?: Profile;
 }
 
 /** Runs the scenarios against the target's widget. */
 export async function runBrowserScenarios(options: BrowserRunOptions): Promise<CaseResult[]> {
   const { target } = options;
-  const scenarios = options.scenarios ?? SCENARIOS;
+  const all = options.scenarios ?? SCENARIOS;
+  const outside = new Map(all.map((s) => [s.id, options.profile && outsideProfile(base(s), options.profile)]));
+  const scenarios = all.filter((s) => !outside.get(s.id));
+  if (scenarios.length === 0) {
+    return all.map((s) => ({
+      ...base(s),
+      status: "not-in-profile",
+      reason: outside.get(s.id)!,
+      durationMs: 0,
+      steps: [],
+    }));
+  }
   const browser = options.browser ?? await launchChromium();
   const host = startHostPage(target, options.widgetScript === undefined ? {} : { widgetScript: options.widgetScript });
   const redactor = new Redactor();
@@ -47,7 +61,21 @@ export async function runBrowserScenarios(options: BrowserRunOptions): Promise<C
     await host.close();
     if (!options.browser) await browser.close();
   }
-  return scenarios.map((s) => results.find((r) => r.id === s.id)!);
+  return all.map((s) =>
+    results.find((r) => r.id === s.id) ??
+      { ...base(s), status: "not-in-profile", reason: outside.get(s.id)!, durationMs: 0, steps: [] }
+  );
+}
+
+/** What a result says of a scenario: every check of a scenario is a `must`. */
+function base(scenario: Scenario) {
+  return describe({
+    ...scenario,
+    file: "conformance/browser/scenarios.ts",
+    suite: "Browser",
+    level: "must",
+    surfaces: scenarioSurfaces(scenario),
+  });
 }
 
 async function runScenario(
@@ -58,11 +86,11 @@ async function runScenario(
   redactor: Redactor,
 ): Promise<CaseResult> {
   const { target } = options;
-  const base = describe({ ...scenario, file: "conformance/browser/scenarios.ts", suite: "Browser" });
+  const head = base(scenario);
   const missing = scenario.needs.filter((n) => n in ENV_NAMES && !target.vars[n as TargetVariable]);
   if (missing.length) {
     const names = missing.map((n) => ENV_NAMES[n as TargetVariable]).join(", ");
-    return { ...base, status: "skipped", reason: `needs ${names}`, durationMs: 0, steps: [] };
+    return { ...head, status: "skipped", reason: `needs ${names}`, durationMs: 0, steps: [] };
   }
   const devices: Device[] = [];
   const steps: StepResult[] = [];
@@ -83,11 +111,27 @@ async function runScenario(
       const t = performance.now();
       try {
         const value = await run();
-        steps.push({ name, ok: true, problems: [], durationMs: Math.round(performance.now() - t) });
+        const checks = [{ level: "must" as const, check: name, ok: true }];
+        steps.push({
+          name,
+          level: "must",
+          ok: true,
+          problems: [],
+          checks,
+          durationMs: Math.round(performance.now() - t),
+        });
         return value;
       } catch (error) {
         const message = redactor.apply((error as Error).message.split("\n")[0]!);
-        steps.push({ name, ok: false, problems: [message], durationMs: Math.round(performance.now() - t) });
+        const checks = [{ level: "must" as const, check: name, ok: false, detail: message }];
+        steps.push({
+          name,
+          level: "must",
+          ok: false,
+          problems: [`[must] ${message}`],
+          checks,
+          durationMs: Math.round(performance.now() - t),
+        });
         throw new Error(`${name}: ${message}`, { cause: error });
       }
     },
@@ -107,7 +151,7 @@ async function runScenario(
   };
   try {
     await scenario.run(ctx);
-    return { ...base, status: "passed", durationMs: Math.round(performance.now() - started), steps };
+    return { ...head, status: "passed", durationMs: Math.round(performance.now() - started), steps };
   } catch (error) {
     let reason = redactor.apply((error as Error).message.split("\n")[0]!);
     if (options.outDir) {
@@ -122,7 +166,7 @@ async function runScenario(
       }
       if (saved.length) reason += ` (screenshots and console logs: ${saved.join(", ")} and .log)`;
     }
-    return { ...base, status: "failed", reason, durationMs: Math.round(performance.now() - started), steps };
+    return { ...head, status: "failed", reason, durationMs: Math.round(performance.now() - started), steps };
   } finally {
     await Promise.all(devices.map((d) => d.context.close()));
   }

@@ -3,6 +3,7 @@
  * (fresh browser contexts) and asserts what is and is not on screen.
  */
 import type { ClauseId } from "../clauses.ts";
+import { type Surface, SURFACES } from "../levels.ts";
 import type { Need } from "../fixture_schema.ts";
 import type { Target } from "../target.ts";
 import { type Device, ensure } from "./device.ts";
@@ -30,6 +31,13 @@ export interface Scenario {
   tags: string[];
   needs: Need[];
   run(ctx: ScenarioContext): Promise<void>;
+}
+
+/** The surfaces a scenario needs: the widget, the browser, and the agent API when it acts as an agent. */
+export function scenarioSurfaces(s: Scenario): Surface[] {
+  const used = new Set<Surface>(["widget", "browser"]);
+  if (s.needs.includes("adminToken")) used.add("agent");
+  return SURFACES.filter((x) => used.has(x));
 }
 
 type User = NonNullable<HostOptions["user"]>;

@@ -26,3 +26,30 @@ export const Jwks = z
   })
   .meta({ id: "Jwks" });
 export type Jwks = z.infer<typeof Jwks>;
+
+/**
+ * The parts of the contract an implementation may offer. `s2s` (minting,
+ * rotation, revocation, the JWKS) is what the vendor docs define; the widget
+ * API, the agent API and the widget script are this contract's additions,
+ * which an implementation opts into.
+ */
+export const SURFACES = ["s2s", "widget", "agent", "browser"] as const;
+export type Surface = (typeof SURFACES)[number];
+
+/** Answer of `GET /.well-known/setchat.json`: what this implementation offers, for conformance runners. */
+export const Discovery = z
+  .object({
+    implementation: z.string().min(1),
+    contractVersion: z.string().min(1),
+    surfaces: z.array(z.enum(SURFACES)).min(1).meta({
+      description: "The parts of the contract this implementation offers; `s2s` at least.",
+    }),
+    referenceChoices: z.boolean().meta({
+      description: "Whether it also makes the reference's own choices (error codes, algorithm, limits, policies), " +
+        "so that a conformance run may hold them against it.",
+    }),
+    jwksUri: z.string().optional(),
+    widgetScript: z.string().optional(),
+  })
+  .meta({ id: "Discovery" });
+export type Discovery = z.infer<typeof Discovery>;

@@ -1,4 +1,4 @@
-import { Health, Jwks, Version } from "../../contract/meta.ts";
+import { Discovery, Health, Jwks, SURFACES, Version } from "../../contract/meta.ts";
 import { AppError } from "../../domain/app_error.ts";
 import { CONTRACT_VERSION } from "../../contract/meta.ts";
 import { IMPLEMENTATION, VERSION } from "../../version.ts";
@@ -59,6 +59,29 @@ export function metaRoutes(deps: AppDeps): AppRoute[] {
           },
         });
       },
+    }),
+    defineRoute<Principals, "none">({
+      method: "GET",
+      path: "/.well-known/setchat.json",
+      operationId: "discovery",
+      summary: "What this implementation offers: its surfaces of the contract, for conformance runners",
+      tag: "Meta",
+      security: "none",
+      cors: true,
+      responses: { 200: { description: "The discovery document", schema: Discovery } },
+      errors: [],
+      handle: () =>
+        json(
+          200,
+          {
+            implementation: IMPLEMENTATION,
+            contractVersion: CONTRACT_VERSION,
+            surfaces: [...SURFACES],
+            referenceChoices: true,
+            jwksUri: "/.well-known/jwks.json",
+            widgetScript: "/widget.js",
+          } satisfies Discovery,
+        ),
     }),
     defineRoute<Principals, "none">({
       method: "GET",
