@@ -1,0 +1,111 @@
+/**
+ * A second, independent implementation of the SetChat server-to-server contract (mint a visitor token, rotate and
+ * revoke-previous server tokens, publish the JWKS), written from the vendor docs alone and importing nothing from the
+ * reference server or the conformance suite. It exists to show that the conformance suite judges implementations it
+ * was not built with: the correct build must pass, and each planted bug (`bugs.ts`) must be caught.
+ *
+ * Its own choices, deliberately unlike the reference: ES256 signatures with `typ: "JWT"` and a `kid`; the tenant in
+ * an `org` claim; errors as plain JSON `{ error, message }`; 400 for an unknown or foreign site; credentials `sk_`,
+ * `ak_`, `pk_` and `org_` followed by random hex, stored as SHA-256 digests and compared in constant time; a rotate
+ * answer `{ token, id, created_at }` and a revoke-previous answer `{ revoked }`; several rotations allowed before
+ * revoke-previous; a 1 MiB body limit (413), JSON only (415), unknown fields refused by name; a 600 s lifetime. It
+ * runs as two nodes behind a round-robin dispatcher in one process, sharing one in-memory store, each node caching
+ * server token lookups and the store clearing every node's cache on rotation and revocation.
+ */
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from "jose";
+import { type BugName, isBugName } from "./bugs.ts";
+import { ServerNode, type SigningKey } from "./node.ts";
+import { MemoryStore } from "./store.ts";
+
+export { BUG_NAMES, type BugName, BUGS } from "./bugs.ts";
+
+/** How to start the server. */
+export interface StartOptions {
+  /** Defaults to 127.0.0.1. */
+  hostname?: string;
+  /** Defaults to 0, a free port. */
+  port?: number;
+  /** Planted bugs to switch on; none by default. */
+  bugs?: readonly BugName[];
+}
+
+/** The values a client needs, under the names of the vendor docs and the conformance runner. */
+export interface IndependentEnv {
+  SETCHAT_API_URL: string;
+  SETCHAT_SERVER_TOKEN: string;
+  SETCHAT_SITE_API_KEY: string;
+  SETCHAT_TENANT_ID: string;
+  SETCHAT_ADMIN_TOKEN: string;
+  SETCHAT_OTHER_SITE_API_KEY: string;
+  SETCHAT_FOREIGN_SITE_API_KEY: string;
+  SETCHAT_FOREIGN_TENANT_ID: string;
+  SETCHAT_FOREIGN_ADMIN_TOKEN: string;
+  SETCHAT_FOREIGN_SERVER_TOKEN: string;
+}
+
+/** A running server. */
+export interface IndependentServer {
+  readonly url: string;
+  readonly env: IndependentEnv;
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** The number of nodes behind the dispatcher. */
+export const NODE_COUNT = 2;
+
+/** Starts two nodes behind a round-robin dispatcher, with two freshly seeded tenants. */
+export async function startIndependentServer(options: StartOptions = {}): Promise<IndependentServer> {
+  for (const bug of options.bugs ?? []) {
+    if (!isBugName(bug)) throw new TypeError(`Cannot start server: unknown bug "${bug}"`);
+  }
+  const bugs: ReadonlySet<BugName> = new Set(options.bugs ?? []);
+  const store = new MemoryStore(bugs);
+  const first = store.addTenant(2);
+  const second = store.addTenant(2);
+
+  const shared = await createSigningKey(bugs.has("jwks-private-key"));
+  const keys = [shared.key];
+  for (let index = 1; index < NODE_COUNT; index += 1) {
+    keys.push(bugs.has("node-local-signing-key") ? (await createSigningKey(false)).key : shared.key);
+  }
+  const jwks = { keys: shared.published };
+  const nodes = keys.map((signingKey, index) =>
+    new ServerNode({ name: `node-${index + 1}`, store, signingKey, jwks, bugs })
+  );
+
+  let turn = 0;
+  const hostname = options.hostname ?? "127.0.0.1";
+  const server = Deno.serve({ hostname, port: options.port ?? 0, onListen() {} }, (request) => {
+    const node = nodes[turn % nodes.length] as ServerNode;
+    turn += 1;
+    return node.handle(request);
+  });
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  const url = `http://${host}:${server.addr.port}`;
+  const env: IndependentEnv = {
+    SETCHAT_API_URL: url,
+    SETCHAT_SERVER_TOKEN: first.serverToken,
+    SETCHAT_SITE_API_KEY: first.siteKeys[0] ?? "",
+    SETCHAT_TENANT_ID: first.tenantId,
+    SETCHAT_ADMIN_TOKEN: first.adminToken,
+    SETCHAT_OTHER_SITE_API_KEY: first.siteKeys[1] ?? "",
+    SETCHAT_FOREIGN_SITE_API_KEY: second.siteKeys[0] ?? "",
+    SETCHAT_FOREIGN_TENANT_ID: second.tenantId,
+    SETCHAT_FOREIGN_ADMIN_TOKEN: second.adminToken,
+    SETCHAT_FOREIGN_SERVER_TOKEN: second.serverToken,
+  };
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => closing ??= server.shutdown();
+  return { url, env, close, [Symbol.asyncDispose]: close };
+}
+
+/** A fresh ES256 key pair, its kid (the JWK thumbprint) and the JWKs to publish. */
+async function createSigningKey(publishPrivate: boolean): Promise<{ key: SigningKey; published: JWK[] }> {
+  const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: publishPrivate });
+  const publicJwk = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(publicJwk);
+  const published: JWK[] = [{ ...publicJwk, kid, alg: "ES256", use: "sig" }];
+  if (publishPrivate) published.push({ ...await exportJWK(privateKey), kid: `${kid}-pair`, alg: "ES256" });
+  return { key: { kid, privateKey }, published };
+}
