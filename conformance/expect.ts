@@ -84,6 +84,10 @@ function assertionProblem(v: unknown, a: Assertion): string | undefined {
   if (a.matches !== undefined && !(typeof v === "string" && new RegExp(a.matches).test(v))) {
     return `expected to match /${a.matches}/, got ${show(v)}`;
   }
+  if (a.hasValue !== undefined) {
+    const values = v !== null && typeof v === "object" ? Object.values(v) : [];
+    if (!values.some((x) => matchesSubset(x, a.hasValue))) return `expected a member equal to ${show(a.hasValue)}`;
+  }
   if (a.distinct) {
     if (!Array.isArray(v)) return `expected a list, got ${show(v)}`;
     const seen = new Set(v.map((x) => JSON.stringify(x)));

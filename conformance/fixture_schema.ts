@@ -54,6 +54,8 @@ export const Assertion = z.strictObject({
   matches: z.string().optional(),
   exists: z.boolean().optional(),
   type: z.enum(["string", "integer", "number", "boolean", "object", "array", "null"]).optional(),
+  /** An object with some member equal to this (e.g. the claim, whatever its name, that names the tenant). */
+  hasValue: z.unknown().optional(),
   /** A list whose items all differ. */
   distinct: z.literal(true).optional(),
   /** How many items of the list at `path` equal `of`. */

@@ -5,6 +5,7 @@
  * it: the token verifier, the store, the visibility rules, or the HTTP
  * handler around them. None of this code runs in the reference itself.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import * as jose from "jose";
 import { VisitorTokenClaims } from "../src/contract/s2s.ts";
 import { AppError } from "../src/domain/app_error.ts";
@@ -501,5 +502,80 @@ export const MUTANTS: Mutant[] = [
         return new Response(response.body, { status: response.status, headers });
       },
     }),
+  },
+  {
+    name: "reaches-across-sites",
+    bug: "Opens a verified user's conversation by id from any site of the tenant, checking the user but not the site",
+    breaks: "VIS-SITE",
+    options: withVisibility(
+      {
+        historyOf: rules.historyOf,
+        canSee: (v, o) => rules.canSee(v.verified ? { ...v, siteId: o.siteId } : v, o),
+      },
+      (store, _, h, limit) => store.listHistory(h, limit),
+    ),
+  },
+  {
+    name: "agent-reads-any-tenant",
+    bug: "The agent API finds a conversation by id alone, so one tenant reads and answers another's",
+    breaks: "AGENT",
+    options: () => {
+      // The tenant of the path, for the store calls one request makes.
+      const asTenant = new AsyncLocalStorage<string>();
+      return {
+        mutate: (deps) => ({
+          ...deps,
+          store: decorate(deps.store, {
+            async getConversation(id) {
+              const c = await deps.store.getConversation(id);
+              const tenantId = asTenant.getStore();
+              return c && tenantId ? { ...c, tenantId } : c;
+            },
+            async getVisitor(id) {
+              const v = await deps.store.getVisitor(id);
+              const tenantId = asTenant.getStore();
+              return v && tenantId ? { ...v, tenantId } : v;
+            },
+          }),
+        }),
+        wrap: (next) => (request, info) => {
+          const tenantId = /^\/api\/tenants\/([^/]+)\/(conversations|visitors)\//.exec(new URL(request.url).pathname)
+            ?.[1];
+          return tenantId ? asTenant.run(tenantId, () => next(request, info)) : next(request, info);
+        },
+      };
+    },
+  },
+  {
+    name: "user-ids-case-insensitive",
+    bug: 'Compares verified user ids without case, so "Ada" and "ada" share one history',
+    breaks: "TOKEN-SUBJECT",
+    options: withVerifier((_, real) => async (token, options) => {
+      const claims = await real(token, options);
+      return { ...claims, sub: claims.sub.toLowerCase() };
+    }),
+  },
+  {
+    name: "same-jti",
+    bug: "Gives every visitor token the same `jti`",
+    breaks: "TOKEN-UNIQUE",
+    options: () => {
+      let deps: AppDeps;
+      return {
+        mutate: (d) => (deps = d),
+        wrap: (next) => async (request, info) => {
+          const response = await next(request, info);
+          if (!new URL(request.url).pathname.endsWith("/api/widget/visitor-token") || response.status !== 200) {
+            return response;
+          }
+          const body = await response.json();
+          const { kid, privateKey } = deps.keys.current;
+          body.token = await new jose.SignJWT({ ...jose.decodeJwt(body.token), jti: "jti-0000" })
+            .setProtectedHeader({ ...jose.decodeProtectedHeader(body.token), kid } as jose.JWTHeaderParameters)
+            .sign(privateKey);
+          return new Response(JSON.stringify(body), { status: 200, headers: response.headers });
+        },
+      };
+    },
   },
 ];

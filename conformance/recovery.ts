@@ -84,5 +84,10 @@ export class RotationLog {
 /** The tenant id in a rotation path, or `undefined` when `path` is not a rotation. */
 export function rotatedTenant(path: string): string | undefined {
   const m = /^\/api\/tenants\/([^/?]+)\/widget-identity\/s2s-token\/rotate(?:\?.*)?$/.exec(path);
-  return m ? decodeURIComponent(m[1]!) : undefined;
+  if (!m) return undefined;
+  try {
+    return decodeURIComponent(m[1]!);
+  } catch {
+    return m[1]!; // a malformed escape: the id as sent
+  }
 }

@@ -43,6 +43,14 @@ function b64json(value: unknown): string {
   return jose.base64url.encode(JSON.stringify(value));
 }
 
+/** Another character of the same kind as `ch`: a digit for a digit, a letter of the same case for a letter. */
+function sameKind(ch: string): string {
+  if (/[0-9]/.test(ch)) return ch === "7" ? "3" : "7";
+  if (/[a-z]/.test(ch)) return ch === "e" ? "c" : "e";
+  if (/[A-Z]/.test(ch)) return ch === "E" ? "C" : "E";
+  return ch === "x" ? "y" : "x";
+}
+
 /** Re-encodes header and payload and keeps the original signature (which no longer matches). */
 function reassemble(header: unknown, payload: unknown, sig: string): string {
   return `${b64json(header)}.${b64json(payload)}.${sig}`;
@@ -211,17 +219,22 @@ export const TOKEN_TRANSFORMS = {
     apply: (token) => Promise.resolve(token.slice(0, -1)),
   },
   mistyped: {
-    description: "one character in the middle changed (a typo)",
+    description: "one character in the middle changed to another of its kind (a typo that keeps the token's alphabet)",
     needs: [],
     apply: (token) => {
       const i = Math.floor(token.length / 2);
-      return Promise.resolve(token.slice(0, i) + (token[i] === "A" ? "B" : "A") + token.slice(i + 1));
+      return Promise.resolve(token.slice(0, i) + sameKind(token[i]!) + token.slice(i + 1));
     },
   },
   extended: {
-    description: "one character added at the end (a token compared by its prefix would still match)",
+    description: "one character of the same kind added at the end (a token compared by its prefix would match)",
     needs: [],
-    apply: (token) => Promise.resolve(`${token}${token.endsWith("A") ? "B" : "A"}`),
+    apply: (token) => Promise.resolve(token + sameKind(token.at(-1) ?? "a")),
+  },
+  tail_changed: {
+    description: "the last character changed to another of its kind (a token compared by its prefix would match)",
+    needs: [],
+    apply: (token) => Promise.resolve(token.slice(0, -1) + sameKind(token.at(-1) ?? "a")),
   },
   case_swapped: {
     description: "every letter's case swapped (a token compared without case would still match)",
