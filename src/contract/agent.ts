@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { LIMITS, Workspace } from "./common.ts";
+import { JsonValue, LIMITS, Workspace } from "./common.ts";
 import { Conversation, IdentityMethod, Message } from "./widget.ts";
 
 /** A conversation as an agent sees it: whose it is and how they were identified. */
@@ -15,10 +15,9 @@ export type AgentConversation = z.infer<typeof AgentConversation>;
 /** Query of the agent's conversation listing. */
 export const AgentConversationsQuery = z
   .strictObject({
-    siteApiKey: z.string().max(128).optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(50),
-    /** The `nextCursor` of the previous page. */
-    cursor: z.string().max(64).optional(),
+    siteApiKey: z.string().max(128).optional().meta({ description: "Only the conversations of this site." }),
+    limit: z.coerce.number().int().min(1).max(100).default(50).meta({ description: "How many per page." }),
+    cursor: z.string().max(64).optional().meta({ description: "The `nextCursor` of the previous page." }),
   })
   .meta({ id: "AgentConversationsQuery" });
 
@@ -40,7 +39,7 @@ export const Visitor = z
     name: z.string().nullable(),
     provider: z.string().nullable(),
     /** The visitor token's `metadata`: verified custom data. */
-    custom_data: z.record(z.string(), z.json()),
+    custom_data: z.record(z.string(), JsonValue),
     /** What the page or the visitor said; never trusted. */
     non_verified: z
       .object({
@@ -51,7 +50,7 @@ export const Visitor = z
       })
       .nullable(),
     /** Custom data from the browser: never merged into `custom_data`. */
-    non_verified_custom_data: z.record(z.string(), z.json()),
+    non_verified_custom_data: z.record(z.string(), JsonValue),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })

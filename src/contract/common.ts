@@ -19,9 +19,20 @@ export const LIMITS = {
 
 const encoder = new TextEncoder();
 
+/**
+ * Any JSON value. Named, unlike `z.json()`, so that the OpenAPI document shows
+ * it as one component instead of an anonymous recursive definition that no
+ * tool resolves.
+ */
+export const JsonValue: z.ZodType<z.core.util.JSONType> = z
+  .lazy(() =>
+    z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(JsonValue), z.record(z.string(), JsonValue)])
+  )
+  .meta({ id: "JsonValue", description: "Any JSON value." });
+
 /** Free-form custom data: a JSON object of at most {@linkcode LIMITS.customDataBytes} bytes. */
 export const CustomData = z
-  .record(z.string().min(1).max(64), z.json())
+  .record(z.string().min(1).max(64), JsonValue)
   .refine(
     (value) => encoder.encode(JSON.stringify(value)).length <= LIMITS.customDataBytes,
     { message: `must be at most ${LIMITS.customDataBytes} bytes of JSON` },

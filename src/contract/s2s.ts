@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CustomData, Workspace } from "./common.ts";
+import { CustomData, JsonValue, Workspace } from "./common.ts";
 
 /** Body of `POST /api/widget/visitor-token`, sent by the customer's backend. */
 export const MintVisitorTokenRequest = z
@@ -39,7 +39,7 @@ export const VisitorTokenClaims = z
     email: z.string().optional(),
     name: z.string().optional(),
     provider: z.string().optional(),
-    metadata: z.record(z.string(), z.json()).optional(),
+    metadata: z.record(z.string(), JsonValue).optional(),
     workspace: z.string().optional(),
   })
   .meta({ id: "VisitorTokenClaims" });

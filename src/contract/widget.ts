@@ -167,7 +167,9 @@ export type PostMessageRequest = z.infer<typeof PostMessageRequest>;
 
 /** Query of `GET …/messages`: the messages after `after` (a message id), oldest first. */
 export const MessagesQuery = z
-  .strictObject({ after: z.string().max(64).optional() })
+  .strictObject({
+    after: z.string().max(64).optional().meta({ description: "A message id: only the messages after it are listed." }),
+  })
   .meta({ id: "MessagesQuery" });
 
 /** Answer of `GET …/messages`. */

@@ -30,3 +30,6 @@ export const BODY_ERRORS: readonly ErrorCode[] = [
   "invalid_request",
   "unknown_field",
 ];
+
+/** A query string that does not match its schema, or has parameters the route does not know. */
+export const QUERY_ERRORS: readonly ErrorCode[] = ["invalid_request", "unknown_field"];

@@ -12,7 +12,7 @@ import type { ConversationRecord, VisitorRecord } from "../../store/store.ts";
 import type { AppDeps, AppRoute, Principals } from "../context.ts";
 import { json } from "../problem.ts";
 import { defineRoute } from "../router.ts";
-import { ADMIN_ERRORS, BODY_ERRORS } from "./_errors.ts";
+import { ADMIN_ERRORS, BODY_ERRORS, QUERY_ERRORS } from "./_errors.ts";
 import { agentConversationView, messageView, visitorView } from "../views.ts";
 
 /** The agent side: a tenant's conversations and visitors, with the tenant admin token. */
@@ -49,7 +49,7 @@ export function agentRoutes(deps: AppDeps): AppRoute[] {
         security: "admin",
         query: AgentConversationsQuery,
         responses: { 200: { description: "A page of conversations", schema: AgentConversationList } },
-        errors: [...ADMIN_ERRORS, "site_not_found", "invalid_request", "unknown_field"],
+        errors: [...ADMIN_ERRORS, "site_not_found", ...QUERY_ERRORS],
         async handle({ principal, query }) {
           let siteId: string | undefined;
           if (query.siteApiKey !== undefined) {

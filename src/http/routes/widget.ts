@@ -27,7 +27,7 @@ import type { ConversationRecord, DeviceRecord, MessageRecord, SessionRecord, Si
 import type { AppDeps, AppRoute, Principals } from "../context.ts";
 import { json } from "../problem.ts";
 import { defineRoute } from "../router.ts";
-import { BODY_ERRORS, SESSION_ERRORS } from "./_errors.ts";
+import { BODY_ERRORS, QUERY_ERRORS, SESSION_ERRORS } from "./_errors.ts";
 import { conversationView, messageView, sessionView } from "../views.ts";
 
 /** How many conversations a history listing returns, newest first. */
@@ -311,7 +311,7 @@ export function widgetRoutes(deps: AppDeps): AppRoute[] {
       cors: true,
       query: MessagesQuery,
       responses: { 200: { description: "The messages", schema: MessageList } },
-      errors: [...SESSION_ERRORS, "conversation_not_found", "invalid_request"],
+      errors: [...SESSION_ERRORS, "conversation_not_found", ...QUERY_ERRORS],
       async handle({ principal, params, query }) {
         const c = await visibleConversation(principal, params.conversationId!);
         return json(200, { messages: (await store.listMessages(c.id, query.after)).map(messageView) });
