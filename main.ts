@@ -1,40 +1,71 @@
 /**
  * The reference server: `deno task serve`. Reads flags and environment,
- * starts the server, prints what a newcomer needs, and stops cleanly.
+ * locks the data directory, builds the browser code when asked, starts the
+ * server, prints what a newcomer needs, and stops cleanly. A reason not to
+ * start is one line on standard error and exit status 2 (see `--help`).
  */
-import { parseServerConfig } from "./src/config.ts";
-import { startServer } from "./src/server.ts";
+import { parseCommandLine, usage } from "./src/config.ts";
+import { StartupError } from "./src/domain/startup_error.ts";
+import { openDataDirectory, sourceCommand, startServer } from "./src/server.ts";
+import { buildAll } from "./tools/build.ts";
 
-const config = parseServerConfig(Deno.args, (name) => Deno.env.get(name));
-const server = await startServer(config);
-const where = config.dataDir === ":memory:" ? "in memory" : `in ${config.dataDir}/`;
+async function main(args: string[]): Promise<void> {
+  const { help, build, config } = parseCommandLine(args, (name) => Deno.env.get(name));
+  if (help) {
+    console.log(usage());
+    return;
+  }
+  // The lock is taken before the build, so that a second server on the same
+  // data directory stops before it rewrites the first one's dist/.
+  const store = await openDataDirectory(config.dataDir);
+  if (build) {
+    try {
+      await buildAll();
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+  const server = await startServer(config, { store });
+  // Listening before the first line is printed: whoever reads it may stop the server at once.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, async () => {
+      await server.close();
+      Deno.exit(0);
+    });
+  }
+  const where = config.dataDir === ":memory:" ? "in memory" : `in ${config.dataDir}/`;
 
-console.log(`SetChat reference server on ${server.publicUrl} (store ${where})`);
-console.log(
-  `  demo ${server.publicUrl}/   agent console ${server.publicUrl}/demo/agent   API ${server.publicUrl}/openapi.json`,
-);
-if (!server.deps.widgetScript) {
-  console.log("  dist/widget.js is missing: run `deno task build` to serve the widget and the demo");
-}
-if (server.demo) {
-  const { acme } = server.demo;
-  console.log(`
+  console.log(`SetChat reference server on ${server.publicUrl} (store ${where})`);
+  console.log(
+    `  demo ${server.publicUrl}/   agent console ${server.publicUrl}/demo/agent   API ${server.publicUrl}/openapi.json`,
+  );
+  if (!server.deps.widgetScript) {
+    console.log("  dist/widget.js is missing: run `deno task build` to serve the widget and the demo");
+  }
+  if (server.demo) {
+    const { acme } = server.demo;
+    console.log(`
 First start: created the demo tenant. These tokens are shown this once.
   tenant id        ${acme.tenant.id}
   site API key     ${acme.sites[0]!.apiKey}
   server token     ${acme.serverToken}
   admin token      ${acme.adminToken}
-${
-    config.dataDir === ":memory:"
-      ? ""
-      : `They are in ${config.dataDir}/dev.env (mode 0600): set -a; . ${config.dataDir}/dev.env; set +a`
-  }
+${server.devEnvPath ? `They are in ${server.devEnvPath} (mode 0600): ${sourceCommand(server.devEnvPath)}` : ""}
 `);
+  } else if (server.devEnvPath) {
+    console.log(`  demo credentials in ${server.devEnvPath}: ${sourceCommand(server.devEnvPath)}`);
+  } else if (config.dataDir !== ":memory:") {
+    console.log(
+      `  the demo credentials were shown once at first start and their dev.env is gone: delete ${config.dataDir}/ to start over`,
+    );
+  }
 }
 
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  Deno.addSignalListener(signal, async () => {
-    await server.close();
-    Deno.exit(0);
-  });
+try {
+  await main(Deno.args);
+} catch (error) {
+  if (!(error instanceof StartupError)) throw error;
+  console.error(error.message);
+  Deno.exit(2);
 }

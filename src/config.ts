@@ -1,5 +1,12 @@
 import { parseArgs } from "node:util";
 import { checkVisitorTokenLifetime, VISITOR_TOKEN_LIFETIME } from "./domain/lifetime.ts";
+import { StartupError } from "./domain/startup_error.ts";
+
+/** Formats of the access log; `off` writes none. */
+export const LOG_FORMATS = ["pretty", "json", "off"] as const;
+
+/** A format of the access log. */
+export type LogFormat = typeof LOG_FORMATS[number];
 
 /** How the reference server is started. */
 export interface ServerConfig {
@@ -11,36 +18,174 @@ export interface ServerConfig {
   visitorTokenLifetime: number;
   /** The URL written to `dev.env` and shown at start-up; defaults to `http://localhost:<port>`. */
   publicUrl: string | undefined;
+  /** The access log's format; none when absent (the command line's default is `pretty`). */
+  log?: LogFormat;
+}
+
+/** What the command line asks for. */
+export interface CommandLine {
+  /** Print the usage and exit. */
+  help: boolean;
+  /** Bundle the browser code once the data directory is locked, before serving. */
+  build: boolean;
+  config: ServerConfig;
+}
+
+/** One setting of the command line: a flag, an environment variable, or both. */
+export interface Setting {
+  flag?: string;
+  env?: string;
+  default: string;
+  /** What it sets, for `--help` and the README. */
+  what: string;
 }
 
 /** The issuer used when `SETCHAT_ISSUER` is not set. */
 export const DEFAULT_ISSUER = "setchat-reference";
 
-/** Reads the server configuration from flags first, then environment variables, then defaults. */
-export function parseServerConfig(args: string[], env: (name: string) => string | undefined): ServerConfig {
-  const { values } = parseArgs({
-    args,
-    options: {
-      port: { type: "string" },
-      host: { type: "string" },
-      data: { type: "string" },
-    },
-    strict: true,
-  });
-  const portText = values.port ?? env("PORT") ?? "8787";
-  const port = Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`Cannot use port "${portText}": it must be a whole number from 0 to 65535`);
+/** Every setting, in the order `--help` and the README list them. */
+export const SETTINGS: readonly Setting[] = [
+  { flag: "--port", env: "PORT", default: "8787", what: "port to listen on; 0 picks a free one" },
+  { flag: "--host", env: "HOST", default: "127.0.0.1", what: "address to listen on" },
+  {
+    flag: "--data",
+    env: "SETCHAT_DATA_DIR",
+    default: ".setchat",
+    what: "data directory (store and dev.env), mode 0700; :memory: keeps nothing",
+  },
+  { flag: "--log", env: "SETCHAT_LOG", default: "pretty", what: "access log on standard output: pretty, json or off" },
+  {
+    flag: "--build",
+    default: "off",
+    what: "bundle the widget into dist/ once the data directory is locked (the serve task sets it)",
+  },
+  { env: "SETCHAT_ISSUER", default: DEFAULT_ISSUER, what: "iss of visitor tokens" },
+  {
+    env: "SETCHAT_VISITOR_TOKEN_TTL",
+    default: String(VISITOR_TOKEN_LIFETIME.default),
+    what: `visitor token lifetime in seconds, ${VISITOR_TOKEN_LIFETIME.min} to ${VISITOR_TOKEN_LIFETIME.max}`,
+  },
+  {
+    env: "SETCHAT_PUBLIC_URL",
+    default: "http://localhost:<port>",
+    what: "URL written to dev.env and shown at start-up",
+  },
+  { flag: "--help", default: "", what: "print this help and exit" },
+];
+
+/** The exit statuses of `main.ts`. */
+export const EXIT_CODES = [
+  [0, "stopped by Ctrl-C or SIGTERM, or --help"],
+  [1, "the build or the server failed unexpectedly (a stack trace follows)"],
+  [2, "could not start: a wrong flag or setting, a busy port, a data directory in use or open to other users"],
+] as const;
+
+/** The text of `--help`. */
+export function usage(): string {
+  const name = (s: Setting) => [s.flag, s.env].filter(Boolean).join(", ");
+  const width = Math.max(...SETTINGS.map((s) => name(s).length));
+  const lines = SETTINGS.map((s) =>
+    `  ${name(s).padEnd(width)}  ${s.what}${s.default ? ` (default: ${s.default})` : ""}`
+  );
+  return [
+    "SetChat reference server",
+    "",
+    "Usage: deno task serve [options]   or   deno run -A main.ts [options]",
+    "",
+    "Options and environment variables (a flag wins over its variable):",
+    ...lines,
+    "",
+    "Exit codes:",
+    ...EXIT_CODES.map(([code, what]) => `  ${code}  ${what}`),
+  ].join("\n");
+}
+
+function usageError(error: unknown): StartupError {
+  // node:util's messages are "Unknown option '--prot'" and the like, sometimes with a second sentence.
+  const text = error instanceof Error ? error.message.split(". ")[0]! : String(error);
+  return new StartupError(
+    "invalid_setting",
+    `Cannot read the command line: ${text.charAt(0).toLowerCase()}${
+      text.slice(1)
+    }; run with --help to list the options`,
+    { cause: error },
+  );
+}
+
+/** The flags `parseArgs` reads. */
+interface Flags {
+  port?: string | undefined;
+  host?: string | undefined;
+  data?: string | undefined;
+  log?: string | undefined;
+  build?: boolean | undefined;
+  help?: boolean | undefined;
+}
+
+/** Reads the command line: flags first, then environment variables, then defaults. */
+export function parseCommandLine(args: string[], env: (name: string) => string | undefined): CommandLine {
+  // Help is answered whatever else is wrong, so that it can explain what is.
+  if (args.includes("--help") || args.includes("-h")) {
+    return { help: true, build: false, config: configOf({}, () => undefined) };
+  }
+  let flags: Flags;
+  try {
+    flags = parseArgs({
+      args,
+      options: {
+        port: { type: "string" },
+        host: { type: "string" },
+        data: { type: "string" },
+        log: { type: "string" },
+        build: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    throw usageError(error);
+  }
+  return { help: false, build: flags.build ?? false, config: configOf(flags, env) };
+}
+
+function configOf(flags: Flags, env: (name: string) => string | undefined): ServerConfig {
+  const portText = flags.port ?? env("PORT");
+  const port = Number(portText ?? "8787");
+  if (!Number.isInteger(port) || port < 0 || port > 65535 || portText?.trim() === "") {
+    const source = flags.port === undefined ? "PORT" : "--port";
+    throw new StartupError(
+      "invalid_setting",
+      `Cannot use ${source} "${portText}": a port is a whole number from 0 to 65535`,
+    );
+  }
+  const log = flags.log ?? env("SETCHAT_LOG") ?? "pretty";
+  if (!isLogFormat(log)) {
+    const source = flags.log === undefined ? "SETCHAT_LOG" : "--log";
+    throw new StartupError(
+      "invalid_setting",
+      `Cannot use ${source} "${log}": the access log is one of ${LOG_FORMATS.join(", ")}`,
+    );
   }
   const ttlText = env("SETCHAT_VISITOR_TOKEN_TTL");
+  let ttl: number = VISITOR_TOKEN_LIFETIME.default;
+  try {
+    if (ttlText !== undefined) ttl = checkVisitorTokenLifetime(Number(ttlText));
+  } catch (error) {
+    throw new StartupError("invalid_setting", `${(error as Error).message}; correct SETCHAT_VISITOR_TOKEN_TTL`, {
+      cause: error,
+    });
+  }
   return {
-    hostname: values.host ?? env("HOST") ?? "127.0.0.1",
+    hostname: flags.host ?? env("HOST") ?? "127.0.0.1",
     port,
-    dataDir: values.data ?? env("SETCHAT_DATA_DIR") ?? ".setchat",
+    dataDir: flags.data ?? env("SETCHAT_DATA_DIR") ?? ".setchat",
     issuer: env("SETCHAT_ISSUER") ?? DEFAULT_ISSUER,
-    visitorTokenLifetime: ttlText === undefined
-      ? VISITOR_TOKEN_LIFETIME.default
-      : checkVisitorTokenLifetime(Number(ttlText)),
+    visitorTokenLifetime: ttl,
     publicUrl: env("SETCHAT_PUBLIC_URL"),
+    log,
   };
+}
+
+function isLogFormat(text: string): text is LogFormat {
+  return (LOG_FORMATS as readonly string[]).includes(text);
 }

@@ -1,11 +1,13 @@
 import { join } from "node:path";
 import type { ServerConfig } from "./config.ts";
+import { StartupError } from "./domain/startup_error.ts";
 import { credentialsFromDevEnv, type DemoAssets, type DemoCredentials, demoHandler } from "./demo/demo.ts";
 import { type App, createApp } from "./http/app.ts";
+import { withAccessLog } from "./http/access_log.ts";
 import type { AppDeps } from "./http/context.ts";
 import { generateSigningKey, importSigningKeys } from "./identity/signing_keys.ts";
 import { type ProvisionedTenant, provisionTenant } from "./provisioning.ts";
-import { openKvStore } from "./store/kv_store.ts";
+import { type KvStore, openKvStore } from "./store/kv_store.ts";
 import type { Store } from "./store/store.ts";
 
 /** What the first start of an empty store created: shown once. */
@@ -27,6 +29,8 @@ export interface RunningServer extends AsyncDisposable {
   handler: Handler;
   /** Set when this start created the demo tenants. */
   demo: DemoTenants | undefined;
+  /** Where `dev.env` is; unset for a store in memory, or when the file is missing. */
+  devEnvPath: string | undefined;
   close(): Promise<void>;
 }
 
@@ -42,6 +46,8 @@ export interface StartOptions {
   wrap?: (handler: Handler) => Handler;
   /** Where the built browser code and the demo's pages are; defaults to this project's. */
   assetRoot?: URL;
+  /** The store, already opened by {@linkcode openDataDirectory}; the server closes it. */
+  store?: KvStore;
 }
 
 const PROJECT = new URL("..", import.meta.url);
@@ -72,15 +78,84 @@ export async function loadAssets(root: URL = PROJECT): Promise<{ widgetScript: s
   return { widgetScript: await readOptional(new URL("dist/widget.js", root)), demo };
 }
 
+/**
+ * Creates the data directory (mode 0700) or checks the one that exists, and
+ * opens its store, locked for this process. It refuses a directory that other
+ * users can open rather than changing its mode: it may be a home or a shared
+ * directory, whose mode is its owner's choice.
+ */
+export async function openDataDirectory(dataDir: string): Promise<KvStore> {
+  if (dataDir === ":memory:") return await openKvStore({ path: ":memory:" });
+  let info: Deno.FileInfo;
+  try {
+    await Deno.mkdir(dataDir, { recursive: true, mode: 0o700 });
+    info = await Deno.stat(dataDir);
+  } catch (error) {
+    const detail = error instanceof Deno.errors.AlreadyExists ? "a file is in the way" : systemError(error);
+    throw new StartupError(
+      "data_dir_unusable",
+      `Cannot create the data directory ${dataDir}: ${detail}; choose another directory with --data`,
+      { cause: error },
+    );
+  }
+  if (!info.isDirectory) {
+    throw new StartupError(
+      "data_dir_unusable",
+      `Cannot create the data directory ${dataDir}: a file is in the way; choose another directory with --data`,
+    );
+  }
+  const mode = (info.mode ?? 0) & 0o777;
+  if (mode & 0o077) {
+    throw new StartupError(
+      "data_dir_open",
+      `Cannot use the data directory ${dataDir}: other users can open it (mode ${
+        mode.toString(8).padStart(4, "0")
+      }); run chmod 700 ${shellQuote(dataDir)} or choose another directory with --data`,
+    );
+  }
+  return await openKvStore({ path: join(dataDir, "store.kv") });
+}
+
+/** A system error's text without its "(os error N)" suffix. */
+function systemError(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.replace(/\s*\(os error \d+\)$/, "").replace(/^./, (c) => c.toLowerCase());
+}
+
+/** A path as a POSIX shell reads it: as is when plain, single-quoted otherwise. */
+export function shellQuote(path: string): string {
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", "'\\''")}'`;
+}
+
+function listen(config: ServerConfig, handler: Handler): Deno.HttpServer<Deno.NetAddr> {
+  const where = `${config.hostname.includes(":") ? `[${config.hostname}]` : config.hostname}:${config.port}`;
+  try {
+    return Deno.serve({ hostname: config.hostname, port: config.port, onListen() {} }, handler);
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new StartupError(
+        "port_in_use",
+        `Cannot listen on ${where}: the port is in use; stop the process using it or choose another port with --port`,
+        { cause: error },
+      );
+    }
+    throw new StartupError(
+      "listen_failed",
+      `Cannot listen on ${where}: ${systemError(error)}; choose another address with --host or port with --port`,
+      { cause: error },
+    );
+  }
+}
+
 /** Opens the store, creates the demo tenants on first start, and serves the application. */
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
   const now = options.now ?? Date.now;
   const inMemory = config.dataDir === ":memory:";
-  if (!inMemory) await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = await openKvStore({ path: inMemory ? ":memory:" : join(config.dataDir, "store.kv") });
+  const store = options.store ?? await openDataDirectory(config.dataDir);
+  let server: Deno.HttpServer<Deno.NetAddr> | undefined;
   try {
     const keys = await importSigningKeys(await store.signingKeys(() => generateSigningKey(now())));
-    const demo = (await store.isEmpty()) ? await provisionDemo(store, now()) : undefined;
+    const firstStart = await store.isEmpty();
     const assets = await loadAssets(options.assetRoot);
     const deps: AppDeps = {
       store,
@@ -92,14 +167,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const app = createApp(options.mutate ? options.mutate(deps) : deps);
     let url = "";
     const devEnvPath = inMemory ? undefined : join(config.dataDir, "dev.env");
-    const fromFirstStart: DemoCredentials | null = demo
-      ? {
-        tenantId: demo.acme.tenant.id,
-        siteApiKey: demo.acme.sites[0]!.apiKey,
-        serverToken: demo.acme.serverToken,
-        adminToken: demo.acme.adminToken,
-      }
-      : null;
+    let fromFirstStart: DemoCredentials | null = null;
     const demoPages = demoHandler({
       apiUrl: () => url,
       // dev.env is read at each call, so that a rotated token put there is picked up.
@@ -108,21 +176,59 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     });
     const base = async (request: Request, info?: Deno.ServeHandlerInfo<Deno.NetAddr>) =>
       (await demoPages(request, info?.remoteAddr)) ?? await app.handler(request);
-    const handler = options.wrap ? options.wrap(base) : base;
-    const server = Deno.serve({ hostname: config.hostname, port: config.port, onListen() {} }, handler);
+    const wrapped = options.wrap ? options.wrap(base) : base;
+    const handler = config.log && config.log !== "off" ? withAccessLog(wrapped, { format: config.log }) : wrapped;
+
+    // Bind before creating the demo tenants. Their tokens are shown once and
+    // kept nowhere but dev.env: a start that failed to bind after creating
+    // them would leave a store whose tokens nobody knows, and every later
+    // start would skip the demo. Binding is the step that fails for ordinary
+    // reasons (a busy port); what follows it only writes local files.
+    // Requests that arrive meanwhile wait until dev.env is written.
+    const ready = Promise.withResolvers<void>();
+    let serve: Handler = async (request, info) => {
+      await ready.promise;
+      return await handler(request, info);
+    };
+    server = listen(config, (request, info) => serve(request, info));
     const port = server.addr.port;
     const loopback = ["127.0.0.1", "0.0.0.0", "localhost"].includes(config.hostname);
     url = `http://${loopback ? "127.0.0.1" : config.hostname}:${port}`;
     const publicUrl = config.publicUrl ?? (loopback ? `http://localhost:${port}` : url);
-    if (!inMemory) await writeDevEnv(join(config.dataDir, "dev.env"), publicUrl, demo);
+    const demo = firstStart ? await provisionDemo(store, now()) : undefined;
+    if (demo) {
+      fromFirstStart = {
+        tenantId: demo.acme.tenant.id,
+        siteApiKey: demo.acme.sites[0]!.apiKey,
+        serverToken: demo.acme.serverToken,
+        adminToken: demo.acme.adminToken,
+      };
+    }
+    const devEnvFound = devEnvPath
+      ? await writeDevEnv(devEnvPath, { dataDir: config.dataDir, publicUrl, demo })
+      : false;
+    serve = handler;
+    ready.resolve();
+    const running = server;
     let closed: Promise<void> | undefined;
     const close = () =>
       closed ??= (async () => {
-        await server.shutdown();
+        await running.shutdown();
         await store.close();
       })();
-    return { url, publicUrl, app, deps, handler, demo, close, [Symbol.asyncDispose]: close };
+    return {
+      url,
+      publicUrl,
+      app,
+      deps,
+      handler,
+      demo,
+      devEnvPath: devEnvFound ? devEnvPath : undefined,
+      close,
+      [Symbol.asyncDispose]: close,
+    };
   } catch (error) {
+    await server?.shutdown();
     await store.close();
     throw error;
   }
@@ -152,23 +258,33 @@ export function devEnv(publicUrl: string, demo: DemoTenants): Record<string, str
 /**
  * Writes `dev.env` (mode 0600) on first start. On later starts only the API
  * URL is brought up to date: the tokens' plaintext is not kept anywhere else.
+ * Answers whether the file is there.
  */
-async function writeDevEnv(path: string, publicUrl: string, demo: DemoTenants | undefined): Promise<void> {
+async function writeDevEnv(
+  path: string,
+  { dataDir, publicUrl, demo }: { dataDir: string; publicUrl: string; demo: DemoTenants | undefined },
+): Promise<boolean> {
   if (demo) {
     const lines = Object.entries(devEnv(publicUrl, demo)).map(([k, v]) => `${k}=${v}`);
     const text = "# SetChat reference server: demo tenant credentials. Keep this file private.\n" +
-      "# Use it with: set -a; . .setchat/dev.env; set +a\n" + lines.join("\n") + "\n";
+      `# Use it with: ${sourceCommand(join(dataDir, "dev.env"))}\n` + lines.join("\n") + "\n";
     await Deno.writeTextFile(path, text, { mode: 0o600 });
     await Deno.chmod(path, 0o600);
-    return;
+    return true;
   }
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return;
+    if (error instanceof Deno.errors.NotFound) return false;
     throw error;
   }
   const updated = text.replace(/^SETCHAT_API_URL=.*$/m, `SETCHAT_API_URL=${publicUrl}`);
   if (updated !== text) await Deno.writeTextFile(path, updated, { mode: 0o600 });
+  return true;
+}
+
+/** The shell command that loads `dev.env` into the environment. */
+export function sourceCommand(devEnvPath: string): string {
+  return `set -a; . ${shellQuote(devEnvPath)}; set +a`;
 }

@@ -1,6 +1,9 @@
+import { basename } from "node:path";
 import assert from "node:assert/strict";
-import { parseServerConfig } from "./config.ts";
+import { parseCommandLine } from "./config.ts";
+import { StartupError } from "./domain/startup_error.ts";
 import { startServer } from "./server.ts";
+import { storeFiles } from "./store/kv_store.ts";
 
 function parseEnvFile(text: string): Record<string, string> {
   return Object.fromEntries(
@@ -13,7 +16,7 @@ function parseEnvFile(text: string): Record<string, string> {
 Deno.test("startServer() creates the demo tenant once, writes dev.env 0600, and a restart keeps revocations", async () => {
   const dataDir = await Deno.makeTempDir();
   try {
-    const config = parseServerConfig(["--port", "0", "--data", dataDir], () => undefined);
+    const { config } = parseCommandLine(["--port", "0", "--data", dataDir, "--log", "off"], () => undefined);
     let env: Record<string, string>;
     let rotated: string;
     {
@@ -71,23 +74,41 @@ Deno.test("startServer() creates the demo tenant once, writes dev.env 0600, and 
   }
 });
 
-Deno.test("parseServerConfig() reads flags before environment and checks them", () => {
+Deno.test("parseCommandLine() reads flags before environment and checks them", () => {
   const env = (vars: Record<string, string>) => (name: string) => vars[name];
-  const c = parseServerConfig([], env({}));
-  assert.deepEqual([c.port, c.dataDir, c.visitorTokenLifetime, c.hostname], [8787, ".setchat", 300, "127.0.0.1"]);
-  const e = parseServerConfig([], env({ PORT: "9000", SETCHAT_DATA_DIR: "/d", SETCHAT_VISITOR_TOKEN_TTL: "900" }));
-  assert.deepEqual([e.port, e.dataDir, e.visitorTokenLifetime], [9000, "/d", 900]);
-  const f = parseServerConfig(["--port", "9100", "--data", "/f"], env({ PORT: "9000", SETCHAT_DATA_DIR: "/d" }));
-  assert.deepEqual([f.port, f.dataDir], [9100, "/f"]);
-  assert.throws(() => parseServerConfig(["--port", "http"], env({})), /port "http"/);
-  assert.throws(() => parseServerConfig([], env({ SETCHAT_VISITOR_TOKEN_TTL: "3600" })), /300 to 900/);
-  assert.throws(() => parseServerConfig(["--prot", "1"], env({})));
+  const c = parseCommandLine([], env({}));
+  assert.deepEqual([c.help, c.build], [false, false]);
+  assert.deepEqual(
+    [c.config.port, c.config.dataDir, c.config.visitorTokenLifetime, c.config.hostname, c.config.log],
+    [8787, ".setchat", 300, "127.0.0.1", "pretty"],
+  );
+  const e = parseCommandLine(
+    [],
+    env({ PORT: "9000", SETCHAT_DATA_DIR: "/d", SETCHAT_VISITOR_TOKEN_TTL: "900", SETCHAT_LOG: "json" }),
+  ).config;
+  assert.deepEqual([e.port, e.dataDir, e.visitorTokenLifetime, e.log], [9000, "/d", 900, "json"]);
+  const f = parseCommandLine(
+    ["--port", "9100", "--data", "/f", "--log", "off", "--build"],
+    env({ PORT: "9000", SETCHAT_DATA_DIR: "/d", SETCHAT_LOG: "json" }),
+  );
+  assert.deepEqual([f.config.port, f.config.dataDir, f.config.log, f.build], [9100, "/f", "off", true]);
+  const refused = (args: string[], vars: Record<string, string>, message: RegExp) =>
+    assert.throws(
+      () => parseCommandLine(args, env(vars)),
+      (e) => e instanceof StartupError && e.code === "invalid_setting" && message.test(e.message),
+    );
+  refused(["--port", "http"], {}, /^Cannot use --port "http"/);
+  refused(["--port", ""], {}, /^Cannot use --port ""/);
+  refused([], { SETCHAT_VISITOR_TOKEN_TTL: "3600" }, /300 to 900/);
+  refused([], { SETCHAT_LOG: "xml" }, /^Cannot use SETCHAT_LOG "xml"/);
+  refused(["--prot", "1"], {}, /^Cannot read the command line: unknown option '--prot'/);
+  assert.equal(parseCommandLine(["--prot", "-h"], env({ PORT: "x" })).help, true);
 });
 
 Deno.test("startServer() refuses a data directory another server is using", async () => {
   const dataDir = await Deno.makeTempDir();
   try {
-    const config = parseServerConfig(["--port", "0", "--data", dataDir], () => undefined);
+    const { config } = parseCommandLine(["--port", "0", "--data", dataDir, "--log", "off"], () => undefined);
     {
       await using _first = await startServer(config);
       await assert.rejects(startServer(config), /another server process is using it/);
@@ -95,6 +116,48 @@ Deno.test("startServer() refuses a data directory another server is using", asyn
     // Once the first has stopped, the directory is free again.
     await using again = await startServer(config);
     assert.equal(again.demo, undefined);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("startServer() creates every store file 0600, and narrows those an older version left open", async () => {
+  const dataDir = await Deno.makeTempDir();
+  const files = storeFiles(`${dataDir}/store.kv`);
+  const modes = async () =>
+    Object.fromEntries(
+      await Promise.all(files.map(async (f) => [basename(f), ((await Deno.stat(f)).mode! & 0o777).toString(8)])),
+    );
+  const private600 = Object.fromEntries(files.map((f) => [basename(f), "600"]));
+  const writeSome = async (url: string) => {
+    const env = parseEnvFile(await Deno.readTextFile(`${dataDir}/dev.env`));
+    for (let i = 0; i < 5; i++) {
+      const minted = await fetch(`${url}/api/widget/visitor-token`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${env.SETCHAT_SERVER_TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ siteApiKey: env.SETCHAT_SITE_API_KEY, externalUserId: `user-${i}` }),
+      });
+      const session = await fetch(`${url}/api/widget/sessions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ siteApiKey: env.SETCHAT_SITE_API_KEY, visitorToken: (await minted.json()).token }),
+      });
+      assert.equal(session.status, 201);
+      await session.body?.cancel();
+    }
+  };
+  try {
+    const { config } = parseCommandLine(["--port", "0", "--data", dataDir, "--log", "off"], () => undefined);
+    {
+      await using server = await startServer(config);
+      await writeSome(server.url);
+      assert.deepEqual(await modes(), private600);
+    }
+    // A store written before files were kept private.
+    for (const file of files) await Deno.chmod(file, 0o644).catch(() => {});
+    await using again = await startServer(config);
+    await writeSome(again.url);
+    assert.deepEqual(await modes(), private600);
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }

@@ -1,9 +1,11 @@
 /**
  * Keeps the generated parts of README.md in step with the code: the error
- * table comes from the error catalogue. `deno task docs` rewrites them; the
+ * tables come from their catalogues, the settings from the command line's. `deno task docs` rewrites them; the
  * test suite fails when they are out of date.
  */
+import { SETTINGS } from "../src/config.ts";
 import { ERRORS } from "../src/contract/errors.ts";
+import { STARTUP_ERRORS } from "../src/domain/startup_error.ts";
 import { TESTID, TESTID_DOCS } from "../src/contract/testids.ts";
 import { CLAUSES } from "../conformance/clauses.ts";
 import { killTable, killTableMarkdown, widgetKillTable, widgetKillTableMarkdown } from "../conformance/kill_table.ts";
@@ -19,8 +21,19 @@ export async function generatedSections(options: { kills?: boolean } = {}): Prom
     `| \`${code}\` | ${e.status} | ${e.cause.replaceAll("|", "\\|")} | ${e.fix.replaceAll("|", "\\|")} |`
   );
   const hooks = (Object.keys(TESTID) as (keyof typeof TESTID)[]).map((k) => `| \`${TESTID[k]}\` | ${TESTID_DOCS[k]} |`);
+  const code = (text: string | undefined) => text ? `\`${text}\`` : "";
   return {
     errors: ["| code | status | cause | fix |", "|---|---|---|---|", ...rows].join("\n"),
+    settings: [
+      "| setting | flag | environment | default |",
+      "|---|---|---|---|",
+      ...SETTINGS.map((s) => `| ${s.what} | ${code(s.flag)} | ${code(s.env)} | ${code(s.default)} |`),
+    ].join("\n"),
+    "startup-errors": [
+      "| message | cause | fix |",
+      "|---|---|---|",
+      ...Object.values(STARTUP_ERRORS).map((e) => `| \`${e.message}\` | ${e.cause} | ${e.fix} |`),
+    ].join("\n"),
     testids: ["| `data-testid` | what it is |", "|---|---|", ...hooks].join("\n"),
     clauses: [
       "| clause | rule |",

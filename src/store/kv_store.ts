@@ -1,4 +1,5 @@
 import { AppError } from "../domain/app_error.ts";
+import { StartupError } from "../domain/startup_error.ts";
 import { checkRotation, tokensToRevoke } from "../domain/s2s_rotation.ts";
 import { type HistoryIndex, indexOf } from "../domain/visibility.ts";
 import { newId } from "../identity/encoding.ts";
@@ -107,28 +108,52 @@ export interface KvStoreOptions {
   path: string;
 }
 
+/** The files of a store at `path`: SQLite's own and the lock. */
+export function storeFiles(path: string): string[] {
+  return [path, `${path}-wal`, `${path}-shm`, `${path}.lock`];
+}
+
 /**
  * Opens the embedded store on Deno KV (SQLite underneath). A file store is
  * locked for this process alone: its caches are coherent because every write
  * goes through it. Several servers share state through a shared-database
  * implementation of {@linkcode Store}, not through one KV file.
+ *
+ * The store holds the private signing key, so its files are 0600. SQLite
+ * creates its `-wal` and `-shm` files with the mode of the database file, so
+ * the database file is created here, empty and 0600, before SQLite opens it;
+ * files left 0644 by an older version are narrowed.
  */
 export async function openKvStore(options: KvStoreOptions): Promise<KvStore> {
   let lock: Deno.FsFile | undefined;
   if (options.path !== ":memory:") {
-    lock = await Deno.open(`${options.path}.lock`, { create: true, write: true });
+    lock = await Deno.open(`${options.path}.lock`, { create: true, write: true, mode: 0o600 });
     if (!(await lock.tryLock(true))) {
       lock.close();
-      throw new Error(
-        `Cannot open the store ${options.path}: another server process is using it; stop that process or choose another data directory`,
+      throw new StartupError(
+        "data_dir_in_use",
+        `Cannot open the store ${options.path}: another server process is using it; stop that process or choose another directory with --data`,
       );
     }
   }
   try {
+    if (options.path !== ":memory:") await restrictFiles(options.path);
     return new KvStore(await Deno.openKv(options.path), lock);
   } catch (error) {
     lock?.close();
     throw error;
+  }
+}
+
+async function restrictFiles(path: string): Promise<void> {
+  (await Deno.open(path, { create: true, write: true, mode: 0o600 })).close();
+  if (Deno.build.os === "windows") return;
+  for (const file of storeFiles(path)) {
+    try {
+      await Deno.chmod(file, 0o600);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
   }
 }
 
