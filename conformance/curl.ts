@@ -12,7 +12,7 @@ import { stepLevel } from "./fixtures.ts";
 import { shellName } from "./redact.ts";
 import type { Vars } from "./template.ts";
 import { TOKEN_TRANSFORMS } from "./token_transforms.ts";
-import { ENV_NAMES, type TargetVariable } from "./variables.ts";
+import { ENV_NAMES } from "./variables.ts";
 
 /** What a reproduction needs of the run. */
 export interface ReproductionOptions {
@@ -29,13 +29,6 @@ export interface ReproductionOptions {
 /** `text` as one single-quoted shell word. */
 function single(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`;
-}
-
-/** A shell variable holding a fixture variable. */
-function variable(name: string): string {
-  if (name === "apiUrl") return "SETCHAT_API_URL";
-  if (name in ENV_NAMES) return ENV_NAMES[name as TargetVariable];
-  return shellName(name);
 }
 
 /** A template as one shell word: literal parts single-quoted, variables expanded in double quotes. */
@@ -62,7 +55,7 @@ function expansion(expression: string, o: ReproductionOptions): string {
   if (value !== undefined && typeof value !== "string" && !(expression in ENV_NAMES)) {
     return single(JSON.stringify(value));
   }
-  return `"$${variable(expression)}"`;
+  return `"$${shellName(expression)}"`;
 }
 
 /** A JSON body template as one shell word; a string that is exactly a non-string variable becomes its value. */
@@ -100,7 +93,8 @@ export function jqFilter(path: string, claim?: string): string {
 }
 
 function curl(r: HttpStep["request"], o: ReproductionOptions, showStatus: boolean): string {
-  const parts = [`curl -sS${showStatus ? " -i" : ""} -X ${r.method} ${word(`{{apiUrl}}${r.path}`, o)}`];
+  // -w adds a line break after each answer, so that the next one starts its own line.
+  const parts = [`curl -sS${showStatus ? " -i" : ""} -w '\\n' -X ${r.method} ${word(`{{apiUrl}}${r.path}`, o)}`];
   if (r.auth !== undefined) parts.push(`-H ${word(`Authorization: Bearer ${r.auth}`, o)}`);
   for (const [k, v] of Object.entries(r.headers ?? {})) parts.push(`-H ${word(`${k}: ${v}`, o)}`);
   if (r.json !== undefined) {

@@ -4,6 +4,8 @@
  * become the shell variable that holds them, whatever their shape; anything
  * else shaped like a SetChat credential or a JWT is masked.
  */
+import { ENV_NAMES } from "./variables.ts";
+
 const SECRET_SHAPES = [
   /setchat_(?:s2s|adm|wss|dev)_[0-9A-Za-z]{6,}/g,
   /eyJ[\w-]{8,}\.[\w-]*\.[\w-]*/g,
@@ -15,8 +17,14 @@ export function isCredentialField(path: string): boolean {
   return /token|credential|secret|password/i.test(last);
 }
 
-/** A capture's name as a shell variable: `serverToken` becomes `SERVER_TOKEN`. */
+/**
+ * A fixture variable as a shell variable: a target's is its environment
+ * variable (`serverToken` is `SETCHAT_SERVER_TOKEN`, also once a rotation
+ * replaced it), any other is its name in capitals (`oldToken` is `OLD_TOKEN`).
+ */
 export function shellName(name: string): string {
+  if (name === "apiUrl") return "SETCHAT_API_URL";
+  if (name in ENV_NAMES) return ENV_NAMES[name as keyof typeof ENV_NAMES];
   return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
 }
 

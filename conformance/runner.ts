@@ -375,7 +375,7 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
 
   async function runHttpStep(i: number, step: HttpStep, level: Level, stepStart: number): Promise<void> {
     const request = render(step.request, vars) as HttpStep["request"];
-    if (request.auth !== undefined) redactor.add(request.auth, shellName(authName(step.request.auth ?? "")));
+    if (request.auth !== undefined) redactor.add(request.auth, authVariable(step.request.auth ?? ""));
     const received = step.parallel
       ? await Promise.all(Array.from({ length: step.parallel }, () => send(shared, request)))
       : [await send(shared, request)];
@@ -477,12 +477,10 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
   };
 }
 
-/** The name a bearer template stands for: `{{adminToken}}` is `adminToken`. */
-function authName(template: string): string {
+/** The shell variable a bearer template stands for: `{{adminToken}}` is `SETCHAT_ADMIN_TOKEN`. */
+function authVariable(template: string): string {
   const m = /^\{\{\s*(\w+)\s*\}\}$/.exec(template);
-  if (!m) return "token";
-  const name = m[1]! as TargetVariable;
-  return name in ENV_NAMES ? ENV_NAMES[name] : m[1]!;
+  return m ? shellName(m[1]!) : "TOKEN";
 }
 
 /** Counts of each status. */

@@ -8,7 +8,14 @@ import { ERRORS } from "../src/contract/errors.ts";
 import { STARTUP_ERRORS } from "../src/domain/startup_error.ts";
 import { TESTID, TESTID_DOCS } from "../src/contract/testids.ts";
 import { CLAUSES } from "../conformance/clauses.ts";
-import { killTable, killTableMarkdown, widgetKillTable, widgetKillTableMarkdown } from "../conformance/kill_table.ts";
+import {
+  killTable,
+  killTableMarkdown,
+  plantedKillTable,
+  plantedKillTableMarkdown,
+  widgetKillTable,
+  widgetKillTableMarkdown,
+} from "../conformance/kill_table.ts";
 import { SCENARIOS } from "../conformance/browser/scenarios.ts";
 
 /**
@@ -53,6 +60,7 @@ export async function generatedSections(options: { kills?: boolean } = {}): Prom
       ? {
         kills: killTableMarkdown(await killTable()),
         "widget-kills": widgetKillTableMarkdown(await widgetKillTable()),
+        "planted-kills": plantedKillTableMarkdown(await plantedKillTable()),
       }
       : {}),
   };

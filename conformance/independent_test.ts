@@ -1,0 +1,118 @@
+/**
+ * The suite judged on an implementation it was not built with: the
+ * independent S2S server (`independent/`), written from the contract alone
+ * with other legitimate choices, and each bug planted in it.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { BUG_NAMES, startIndependentServer } from "../independent/server.ts";
+import { main } from "./cli.ts";
+import { PLANTED, plantedKillTable, plantedKillTableMarkdown, runAgainstIndependent } from "./kill_table.ts";
+import { formatMarkdown } from "../tools/docs.ts";
+import { readmeSection } from "./conformance_test.ts";
+
+Deno.test("--profile s2s passes the independent implementation: no must failure, its own choices at most warnings", async () => {
+  const server = await startIndependentServer();
+  const dir = await Deno.makeTempDir();
+  try {
+    const envFile = join(dir, "staging.env");
+    await Deno.writeTextFile(envFile, Object.entries(server.env).map(([k, v]) => `${k}=${v}`).join("\n"));
+    const out = join(dir, "reports");
+    const lines: string[] = [];
+    const { exitCode, run } = await main(
+      [
+        "--env-file",
+        envFile,
+        "--profile",
+        "s2s",
+        "--allow-destructive",
+        "--reporter",
+        "pretty,json,junit,html",
+        "--out",
+        out,
+      ],
+      (l) => lines.push(l),
+    );
+    assert.equal(exitCode, 0, lines.join("\n"));
+    assert.equal(run!.checks.must.failed, 0);
+    assert.ok(run!.checks.must.passed > 300, `${run!.checks.must.passed} must checks`);
+    assert.ok(run!.counts.warning > 0, "its own choices (plain JSON errors, 400 for a foreign site) warn");
+    assert.equal(run!.checks.reference.passed + run!.checks.reference.failed, 0, "no reference check is held");
+    assert.ok(run!.counts["not-in-profile"] > 0);
+    // Every rotation and revocation case ran to its end.
+    for (const id of ["rot-rotate-revoke", "rot-two-rotations", "rot-cross-tenant", "rot-revoke-own-tenant-only"]) {
+      const r = run!.results.find((x) => x.id === id)!;
+      assert.ok(["passed", "warning"].includes(r.status), `${id}: ${r.status} ${r.reason ?? ""}`);
+      assert.ok(r.steps.every((s) => s.ok), `${id} stopped early`);
+    }
+    // Its credentials have their own shape: none may reach a report.
+    const recovery = await Deno.readTextFile(join(out, "recovery.env"));
+    const secrets = [
+      server.env.SETCHAT_SERVER_TOKEN,
+      server.env.SETCHAT_ADMIN_TOKEN,
+      server.env.SETCHAT_FOREIGN_ADMIN_TOKEN,
+      ...recovery.split("\n").filter((l) => l.startsWith("SETCHAT_")).map((l) => l.slice(l.indexOf("=") + 1)),
+    ];
+    assert.ok(secrets.length >= 6);
+    for (const f of ["conformance.json", "junit.xml", "report.html", "recovery.env"]) {
+      assert.equal((await Deno.stat(join(out, f))).mode! & 0o777, 0o600, `${f} is readable by others`);
+      if (f === "recovery.env") continue;
+      const text = await Deno.readTextFile(join(out, f));
+      for (const s of secrets) assert.ok(!text.includes(s), `${f} shows a credential (${s.slice(0, 6)}…)`);
+    }
+    const printed = lines.join("\n");
+    for (const s of secrets) assert.ok(!printed.includes(s), `the terminal shows a credential (${s.slice(0, 6)}…)`);
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a target without a discovery document gets the s2s profile, and the report says what was left out", async () => {
+  const server = await startIndependentServer();
+  try {
+    const lines: string[] = [];
+    const env = (name: string) => (server.env as unknown as Record<string, string>)[name];
+    const { exitCode, run } = await main(["--tag", "smoke"], { print: (l) => lines.push(l), env });
+    assert.equal(exitCode, 0, lines.join("\n"));
+    assert.equal(run!.profile.name, "s2s");
+    assert.match(run!.profile.source, /serves no \/\.well-known\/setchat\.json/);
+    assert.match(lines.join("\n"), /Left out: the widget, agent, browser surfaces/);
+    assert.ok(run!.results.some((r) => r.status === "not-in-profile"));
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("every bug planted in the independent implementation makes the run exit 1 through the case that names it", async () => {
+  assert.deepEqual(Object.keys(PLANTED).sort(), [...BUG_NAMES].sort(), "every planted bug names its case");
+  const kills = await plantedKillTable();
+  assert.ok(kills.filter((k) => k.level === "must").length >= 20);
+  for (const k of kills) {
+    if (k.level === "must") {
+      assert.equal(k.exitCode, 1, `${k.bug} (${k.description}): exit ${k.exitCode}`);
+      assert.equal(k.namedStatus, "failed", `${k.bug}: ${k.named} is ${k.namedStatus}`);
+    } else {
+      assert.equal(k.namedStatus, "warning", `${k.bug}: ${k.named} is ${k.namedStatus}`);
+      assert.equal(k.strictExitCode, 1, `${k.bug}: exit ${k.strictExitCode} with --strict`);
+    }
+  }
+  const readme = await Deno.readTextFile("README.md");
+  assert.equal(
+    readmeSection(readme, "planted-kills"),
+    (await formatMarkdown(plantedKillTableMarkdown(kills))).trim(),
+    "README's planted-bug table is stale: run `deno task docs`",
+  );
+});
+
+Deno.test("two bugs at once are both caught", async () => {
+  const { exitCode, results, close } = await runAgainstIndependent(["sub-case-folded", "stale-node-cache"]);
+  try {
+    assert.equal(exitCode, 1);
+    for (const id of ["s2s-sub-exact", "rot-rotate-revoke"]) {
+      assert.equal(results.find((r) => r.id === id)?.status, "failed", id);
+    }
+  } finally {
+    await close();
+  }
+});

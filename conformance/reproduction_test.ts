@@ -1,0 +1,74 @@
+/** Reproductions printed on the terminal run as printed, in bash, and reproduce the failure. */
+import assert from "node:assert/strict";
+import { startIndependentServer } from "../independent/server.ts";
+import { main } from "./cli.ts";
+import { MUTANTS } from "./mutants.ts";
+import { startInProcessTarget } from "./target.ts";
+import { ENV_NAMES } from "./variables.ts";
+
+/** The reproduction of `id` exactly as the terminal shows it, indentation included. */
+function printedReproduction(lines: string[], id: string): string {
+  const text = lines.join("\n").split("\n");
+  const head = text.findIndex((l) => l.startsWith(`✗ ${id} (failed`));
+  assert.ok(head >= 0, `no failure of ${id} in the output`);
+  const start = text.indexOf("  Reproduce:", head) + 1;
+  const end = text.findIndex((l, i) => i >= start && l === "");
+  return text.slice(start, end).join("\n");
+}
+
+async function bash(script: string, env: Record<string, string>): Promise<string> {
+  const out = await new Deno.Command("bash", {
+    args: ["-c", `set -u\n${script}`],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  assert.ok(out.success, `the reproduction failed to run:\n${script}\n---\n${text}`);
+  return text;
+}
+
+async function runPretty(env: Record<string, string>, args: string[]): Promise<string[]> {
+  const out = await Deno.makeTempDir();
+  try {
+    const lines: string[] = [];
+    await main([...args, "--reporter", "pretty", "--out", out], { print: (l) => lines.push(l), env: (n) => env[n] });
+    return lines;
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+}
+
+Deno.test("an attack's reproduction rebuilds the attack token and replays it, as printed", async () => {
+  const target = await startInProcessTarget(MUTANTS.find((m) => m.name === "accepts-alg-none")!.options());
+  try {
+    const env: Record<string, string> = { SETCHAT_API_URL: target.apiUrl };
+    for (const [name, variable] of Object.entries(ENV_NAMES)) {
+      const value = target.vars[name as keyof typeof ENV_NAMES];
+      if (value) env[variable] = value;
+    }
+    const lines = await runPretty(env, ["--filter", "token-alg-none", "--profile", "full"]);
+    const script = printedReproduction(lines, "token-alg-none");
+    assert.match(script, /--transform alg_none/);
+    assert.ok(!/eyJ/.test(script), "the attack token is rebuilt, not pasted");
+    const output = await bash(script, { ...env, PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "" });
+    assert.match(output, /^HTTP\/1\.1 201/m, "the broken build accepts the unsigned token again");
+  } finally {
+    await target.close();
+  }
+});
+
+Deno.test("a rotation's reproduction replays the flow to the failing step, as printed", async () => {
+  const server = await startIndependentServer({ bugs: ["revoked-token-403"] });
+  try {
+    const env = { ...server.env } as unknown as Record<string, string>;
+    const lines = await runPretty(env, ["--filter", "rot-rotate-revoke", "--profile", "s2s", "--allow-destructive"]);
+    const script = printedReproduction(lines, "rot-rotate-revoke");
+    assert.match(script, /jq -r '\.token'/);
+    for (const secret of [env.SETCHAT_SERVER_TOKEN!, env.SETCHAT_ADMIN_TOKEN!]) assert.ok(!script.includes(secret));
+    const output = await bash(script, { ...env, PATH: Deno.env.get("PATH") ?? "" });
+    assert.match(output, /^HTTP\/1\.1 403/m, `the revoked token gets 403 again, not 401:\n${script}\n---\n${output}`);
+  } finally {
+    await server.close();
+  }
+});
