@@ -38,6 +38,21 @@ export interface VerifyOptions {
 /** Header parameters that would let a token choose its own key: always refused. */
 const KEY_CHOOSING_HEADERS = ["jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256"] as const;
 
+/**
+ * Whether a segment is the one canonical encoding of its bytes: base64url
+ * with no padding and no stray bits in its last character. Decoders accept
+ * `==` and ignore those bits, so without this check one signature could be
+ * written sixteen ways, and a token's text would not name it uniquely.
+ */
+function canonicalSegment(segment: string): boolean {
+  if (!/^[\w-]+$/.test(segment)) return false;
+  try {
+    return jose.base64url.encode(jose.base64url.decode(segment)) === segment;
+  } catch {
+    return false;
+  }
+}
+
 /** Signs a visitor token with the current key. */
 export function mintVisitorToken(
   keys: SigningKeys,
@@ -79,6 +94,10 @@ export async function verifyVisitorToken(
 ): Promise<VisitorTokenClaims> {
   if (token.length > LIMITS.visitorTokenChars) {
     throw invalid(`it is longer than ${LIMITS.visitorTokenChars} characters`);
+  }
+  const segments = token.split(".");
+  if (segments.length !== 3 || !segments.every(canonicalSegment)) {
+    throw invalid("it is not three segments of canonical base64url (no padding, no stray bits)");
   }
   let payload: jose.JWTPayload;
   try {

@@ -120,3 +120,46 @@ Deno.test("verifyVisitorToken() holds when the re-signing attacks keep the genui
     .sign(keys.current.privateKey);
   assert.equal((await verify(copy)).sub, "u-1");
 });
+
+/** Every other spelling of `segment`'s last character that decodes to the same bytes. */
+function sameBytesSpellings(segment: string): string[] {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const bytes = jose.base64url.decode(segment).join();
+  return [...alphabet].map((c) => segment.slice(0, -1) + c).filter((s) => {
+    if (s === segment) return false;
+    try {
+      return jose.base64url.decode(s).join() === bytes;
+    } catch {
+      return false;
+    }
+  });
+}
+
+Deno.test("verifyVisitorToken() refuses every non-canonical spelling of a genuine token", async (t) => {
+  const token = await mint();
+  const [header, payload, signature] = token.split(".") as [string, string, string];
+  const variants = sameBytesSpellings(signature);
+  // An Ed25519 signature is 64 bytes: 86 characters whose last carries 4 unused bits.
+  assert.equal(variants.length, 15);
+  for (const sig of variants) {
+    await t.step(`signature ending in "${sig.at(-1)}" instead of "${signature.at(-1)}"`, async () => {
+      await refused(verify(`${header}.${payload}.${sig}`), "visitor_token_invalid");
+    });
+  }
+  for (const pad of ["=", "=="]) {
+    await t.step(`"${pad}" after each segment`, async () => {
+      await refused(verify(`${header}.${payload}.${signature}${pad}`), "visitor_token_invalid");
+      await refused(verify(`${header}.${payload}${pad}.${signature}`), "visitor_token_invalid");
+      await refused(verify(`${header}${pad}.${payload}.${signature}`), "visitor_token_invalid");
+    });
+  }
+  await t.step("standard base64 characters, spaces and a fourth segment", async () => {
+    await refused(
+      verify(`${header}.${payload}.${signature.replaceAll("_", "/").replaceAll("-", "+")}/+`),
+      "visitor_token_invalid",
+    );
+    await refused(verify(`${header}.${payload}. ${signature}`), "visitor_token_invalid");
+    await refused(verify(`${token}.${signature}`), "visitor_token_invalid");
+  });
+  assert.equal((await verify(token)).sub, "u-1", "the canonical spelling verifies");
+});
