@@ -3,6 +3,7 @@ import { createApp } from "./http/app.ts";
 import type { AppDeps } from "./http/context.ts";
 import { generateSigningKey, importSigningKeys } from "./identity/signing_keys.ts";
 import { type ProvisionedTenant, provisionTenant } from "./provisioning.ts";
+import { type DemoTenants, type RunningServer, type StartOptions, startServer } from "./server.ts";
 import { openKvStore } from "./store/kv_store.ts";
 
 /** A test clock that only moves when told to. */
@@ -120,4 +121,38 @@ export async function openWidget(t: TestApp, options: SessionOptions = {}): Prom
     start: async (payload = { kind: "chat", text: "Hello" }) =>
       (await (await call("POST", "/api/widget/conversations", payload)).json()).conversation,
   };
+}
+
+/** A reference server on a real socket: 127.0.0.1, a free port, a store in memory, the demo tenants. */
+export interface TestServer extends RunningServer {
+  demo: DemoTenants;
+  /** Calls the server over HTTP; `body` is sent as JSON. */
+  call(method: string, path: string, options?: { token?: string; body?: unknown }): Promise<Response>;
+}
+
+/** Starts a {@linkcode TestServer}; dispose it with `await using`. */
+export async function testServer(options: StartOptions = {}): Promise<TestServer> {
+  const server = await startServer({
+    hostname: "127.0.0.1",
+    port: 0,
+    dataDir: ":memory:",
+    issuer: "setchat-test",
+    visitorTokenLifetime: 300,
+    publicUrl: undefined,
+  }, options);
+  const demo = server.demo;
+  if (!demo) {
+    await server.close();
+    throw new Error("Cannot start a test server: a store in memory should start empty");
+  }
+  const call = (method: string, path: string, { token, body }: { token?: string; body?: unknown } = {}) =>
+    fetch(`${server.url}${path}`, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+    });
+  return { ...server, demo, call };
 }

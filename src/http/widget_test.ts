@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ConversationDetail, ConversationList, MessageList, Session, SessionCreated } from "../contract/widget.ts";
-import { body, mintFor, openWidget, testApp } from "../test_utils.ts";
+import { body, mintFor, openWidget, testApp, testServer } from "../test_utils.ts";
 
 const ids = (list: { id: string }[]) => list.map((c) => c.id).sort();
 
@@ -454,4 +454,19 @@ Deno.test("many writes at once to one conversation all get through, numbered wit
     Array.from({ length: 40 }, async () => (await openWidget(t, { visitorToken: await mintFor(t, "user-u") })).status),
   );
   assert.deepEqual([...new Set(opens)], [201], "concurrent sessions of one verified visitor");
+});
+
+Deno.test("POST /api/widget/sessions refuses an oversized visitor token with 401, whatever its size", async () => {
+  await using s = await testServer();
+  const siteApiKey = s.demo.acme.sites[0]!.apiKey;
+  // 4097 is just past the token limit; 16,385 was past a schema limit that answered 400.
+  for (const length of [4097, 16_385, 30_000]) {
+    const res = await s.call("POST", "/api/widget/sessions", {
+      body: { siteApiKey, visitorToken: "e".repeat(length) },
+    });
+    const b = await body(res);
+    assert.equal(res.status, 401, `${length}: ${JSON.stringify(b)}`);
+    assert.equal(b.code, "visitor_token_invalid");
+    assert.match(b.detail, /longer than 4096 characters/);
+  }
 });
