@@ -127,6 +127,14 @@ export const ERRORS = catalogue({
     cause: "The token's `iat` or `nbf` is in the future by more than the allowed clock skew (30 s).",
     fix: "Synchronise the clock of the server that mints the tokens (NTP).",
   },
+  visitor_token_revoked: {
+    status: 401,
+    title: "Visitor token was minted by a revoked server token",
+    cause:
+      "The server-to-server token that minted this visitor token has been revoked since (`revoke-previous`): what it minted stops opening sessions at once.",
+    fix:
+      "Mint a new visitor token with the current server token; deploy the new token on every backend before calling `revoke-previous`.",
+  },
   workspace_mismatch: {
     status: 403,
     title: "Visitor token is bound to another workspace",

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import * as jose from "jose";
 import { ConversationDetail, ConversationList, MessageList, Session, SessionCreated } from "../contract/widget.ts";
 import { body, mintFor, openWidget, testApp, testServer } from "../test_utils.ts";
 
@@ -469,4 +470,48 @@ Deno.test("POST /api/widget/sessions refuses an oversized visitor token with 401
     assert.equal(b.code, "visitor_token_invalid");
     assert.match(b.detail, /longer than 4096 characters/);
   }
+});
+
+Deno.test("POST /api/widget/sessions refuses a visitor token once the server token that minted it is revoked", async () => {
+  await using s = await testServer();
+  const { acme } = s.demo;
+  const siteApiKey = acme.sites[0]!.apiKey;
+  const ops = `/api/tenants/${acme.tenant.id}/widget-identity`;
+  const mint = async (serverToken: string) => {
+    const res = await s.call("POST", "/api/widget/visitor-token", {
+      token: serverToken,
+      body: { siteApiKey, externalUserId: "user-u" },
+    });
+    assert.equal(res.status, 200);
+    return (await res.json()).token as string;
+  };
+  const exchange = (visitorToken: string) =>
+    s.call("POST", "/api/widget/sessions", { body: { siteApiKey, visitorToken } });
+
+  const old = await mint(acme.serverToken);
+  const before = await exchange(old);
+  assert.equal(before.status, 201, "a token of an active server token opens a session");
+  await before.body?.cancel();
+  const rotated = (await (await s.call("POST", `${ops}/s2s-token/rotate`, { token: acme.adminToken })).json()).token;
+  const fresh = await mint(rotated);
+  const listing = (await (await s.call("GET", `${ops}/s2s-tokens`, { token: acme.adminToken })).json()).tokens;
+  const [first, current] = listing.map((t: { id: string }) => t.id);
+  assert.equal(jose.decodeJwt(old).s2sTokenId, first, "the claim is the id the listing shows");
+  assert.equal(jose.decodeJwt(fresh).s2sTokenId, current);
+  for (const secret of [acme.serverToken, rotated]) {
+    assert.ok(!JSON.stringify(jose.decodeJwt(fresh)).includes(secret.slice(12, 40)), "a server token in a claim");
+  }
+
+  const revoked = await s.call("POST", `${ops}/s2s-token/revoke-previous`, { token: acme.adminToken });
+  assert.equal(revoked.status, 200);
+  await revoked.body?.cancel();
+  const refused = await exchange(old);
+  const problem = await refused.json();
+  assert.equal(refused.status, 401);
+  assert.equal(problem.code, "visitor_token_revoked");
+  assert.ok(problem.detail.includes(first));
+  assert.equal(problem.sessionToken, undefined);
+  const kept = await exchange(fresh);
+  assert.equal(kept.status, 201, "a token of the current server token still opens sessions");
+  await kept.body?.cancel();
 });

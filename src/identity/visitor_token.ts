@@ -18,11 +18,13 @@ export interface VisitorProfile {
   workspace?: string | undefined;
 }
 
-/** Where and when a visitor token is minted. */
+/** Where, when and by whom a visitor token is minted. */
 export interface MintOptions {
   issuer: string;
   siteApiKey: string;
   tenantId: string;
+  /** The public id of the server-to-server token that asked for it (never the token itself). */
+  s2sTokenId: string;
   lifetimeSeconds: number;
   nowMs: number;
 }
@@ -60,7 +62,7 @@ export function mintVisitorToken(
   options: MintOptions,
 ): Promise<string> {
   const iat = Math.floor(options.nowMs / 1000);
-  const claims: Record<string, unknown> = { tenant: options.tenantId };
+  const claims: Record<string, unknown> = { tenant: options.tenantId, s2sTokenId: options.s2sTokenId };
   if (profile.email !== undefined) claims.email = profile.email;
   if (profile.name !== undefined) claims.name = profile.name;
   if (profile.provider !== undefined) claims.provider = profile.provider;

@@ -8,12 +8,14 @@ import { mintVisitorToken, verifyVisitorToken, VISITOR_TOKEN_TYP } from "./visit
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 const keys = await importSigningKeys([await generateSigningKey(NOW)]);
 const site = { issuer: "setchat-test", siteApiKey: "site_a", tenantId: "ten_a" };
+const minter = { s2sTokenId: "s2s_a" };
 const mint = (nowMs = NOW, lifetimeSeconds = 300) =>
   mintVisitorToken(
     keys,
     { externalUserId: "u-1", email: "u@example.com", metadata: { plan: "pro" }, workspace: "w1" },
     {
       ...site,
+      ...minter,
       lifetimeSeconds,
       nowMs,
     },
@@ -39,6 +41,7 @@ Deno.test("mintVisitorToken() signs an EdDSA token with an explicit typ, our kid
   assert.equal(claims.aud, "site_a");
   assert.equal(claims.iss, "setchat-test");
   assert.equal(claims.tenant, "ten_a");
+  assert.equal(claims.s2sTokenId, "s2s_a");
   assert.equal(claims.exp! - claims.iat!, 300);
   assert.equal(claims.iat, NOW / 1000);
   assert.match(String(claims.jti), /^[0-9a-f-]{36}$/);
@@ -70,6 +73,7 @@ Deno.test("verifyVisitorToken() refuses a token signed by a key that is not ours
   const other = await importSigningKeys([await generateSigningKey(NOW)]);
   const foreign = await mintVisitorToken(other, { externalUserId: "u-1" }, {
     ...site,
+    ...minter,
     lifetimeSeconds: 300,
     nowMs: NOW,
   });
@@ -82,6 +86,7 @@ Deno.test("verifyVisitorToken() accepts tokens of an older key still published",
   const before = await importSigningKeys([older]);
   const token = await mintVisitorToken(before, { externalUserId: "u-1" }, {
     ...site,
+    ...minter,
     lifetimeSeconds: 300,
     nowMs: NOW,
   });
