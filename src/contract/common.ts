@@ -26,7 +26,10 @@ export const CustomData = z
     (value) => encoder.encode(JSON.stringify(value)).length <= LIMITS.customDataBytes,
     { message: `must be at most ${LIMITS.customDataBytes} bytes of JSON` },
   )
-  .meta({ id: "CustomData", description: "A JSON object of at most 4096 bytes once serialised." });
+  .meta({
+    id: "CustomData",
+    description: "A JSON object of at most 4096 bytes once serialised. A `__proto__` key, at any depth, is refused.",
+  });
 
 /** A workspace of the customer's product, named by the customer's own id. */
 export const Workspace = z

@@ -38,29 +38,52 @@ export async function readJson(request: Request, limit: number): Promise<unknown
   } catch (error) {
     throw new AppError("malformed_json", `Cannot read the body: ${(error as Error).message}`, { cause: error });
   }
-  const deep = tooDeep(value, LIMITS.jsonDepth);
+  const { deep, protoKeys } = inspect(value, LIMITS.jsonDepth);
   if (deep !== undefined) {
     throw new AppError("invalid_request", `Cannot accept the body: it nests deeper than ${LIMITS.jsonDepth} levels`, {
       errors: [{ path: deep, code: "too_deep", message: `nests deeper than ${LIMITS.jsonDepth} levels` }],
     });
   }
+  if (protoKeys.length > 0) {
+    const named = protoKeys.slice(0, 3).map((p) => `"${p}"`).join(", ");
+    const more = protoKeys.length > 3 ? ` (and ${protoKeys.length - 3} more)` : "";
+    throw new AppError(
+      "invalid_request",
+      `Cannot accept the body: ${named}${more} uses the key "__proto__", which this API refuses`,
+      {
+        errors: protoKeys.map((path) => ({
+          path,
+          code: "forbidden_key",
+          message: `"__proto__" is refused as a key: JavaScript objects would drop it silently`,
+        })),
+      },
+    );
+  }
   return value;
 }
 
 /**
- * The top-level field under which `value` nests deeper than `max`, or
- * `undefined`. Walks without recursion: validators that recurse would
- * overflow the stack on a body of 16 KiB of brackets.
+ * Walks a parsed body once, without recursion (validators that recurse would
+ * overflow the stack on a body of 16 KiB of brackets). Finds the top-level
+ * field under which it nests deeper than `max`, and the path of every
+ * `__proto__` key: `JSON.parse` keeps one as a plain key, but every copy
+ * into a new object (the schemas', the store's) drops it without a word,
+ * so it is refused rather than lost.
  */
-function tooDeep(value: unknown, max: number): string | undefined {
-  const stack: [unknown, number, string][] = [[value, 0, ""]];
+function inspect(value: unknown, max: number): { deep: string | undefined; protoKeys: string[] } {
+  const protoKeys: string[] = [];
+  const stack: [unknown, number, string, string][] = [[value, 0, "", ""]];
   while (stack.length > 0) {
-    const [v, depth, top] = stack.pop()!;
+    const [v, depth, top, path] = stack.pop()!;
     if (v === null || typeof v !== "object") continue;
-    if (depth >= max) return top;
-    for (const [k, child] of Object.entries(v)) stack.push([child, depth + 1, depth === 0 ? k : top]);
+    if (depth >= max) return { deep: top, protoKeys };
+    for (const [k, child] of Object.entries(v)) {
+      const at = depth === 0 ? k : `${path}.${k}`;
+      if (k === "__proto__") protoKeys.push(at);
+      stack.push([child, depth + 1, depth === 0 ? k : top, at]);
+    }
   }
-  return undefined;
+  return { deep: undefined, protoKeys: protoKeys.sort() };
 }
 
 async function readText(request: Request, limit: number): Promise<string> {
