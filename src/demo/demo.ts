@@ -103,8 +103,11 @@ export function demoHandler(
     const url = new URL(request.url);
     const path = url.pathname;
     const asset = options.assets.get(path);
-    if (asset && request.method === "GET") {
-      return new Response(asset.body, { headers: { "content-type": asset.type, "cache-control": "no-cache" } });
+    if (asset && (request.method === "GET" || request.method === "HEAD")) {
+      const headers = { "content-type": asset.type, "cache-control": "no-cache" };
+      if (request.method === "GET") return new Response(asset.body, { headers });
+      const length = new TextEncoder().encode(asset.body).byteLength;
+      return new Response(null, { headers: { ...headers, "content-length": String(length) } });
     }
     if (!path.startsWith("/demo/api/")) return null;
     if (client && !isLoopback(client.hostname)) {

@@ -110,7 +110,7 @@ export function createApp(deps: AppDeps): App {
     if (found?.routes.some((r) => r.cors)) {
       for (const [k, v] of Object.entries(CORS_HEADERS)) response.headers.set(k, v);
     }
-    return response;
+    return request.method === "HEAD" ? await withoutBody(response) : response;
   }
 
   return { handler, routes };
@@ -122,4 +122,12 @@ function preflight(found: Candidates<Principals>, pathname: string): Response {
   }
   const methods = found.routes.map((r) => r.method).join(", ");
   return new Response(null, { status: 204, headers: { "access-control-allow-methods": methods } });
+}
+
+/** The answer to HEAD: the GET answer's status and headers, its length, no body. */
+async function withoutBody(response: Response): Promise<Response> {
+  const length = (await response.arrayBuffer()).byteLength;
+  const headers = new Headers(response.headers);
+  headers.set("content-length", String(length));
+  return new Response(null, { status: response.status, headers });
 }

@@ -187,3 +187,43 @@ Deno.test("every 401 over HTTP carries WWW-Authenticate: Bearer, with error=inva
   assert.equal(fine.headers.get("www-authenticate"), null, "a success carries no challenge");
   await fine.body?.cancel();
 });
+
+Deno.test("HEAD answers every GET endpoint like GET, without a body; other methods list HEAD in Allow", async () => {
+  await using s = await testServer();
+  const { acme } = s.demo;
+  const session = await (await s.call("POST", "/api/widget/sessions", {
+    body: { siteApiKey: acme.sites[0]!.apiKey },
+  })).json();
+  const cases: [string, string | undefined][] = [
+    ["/healthz", undefined],
+    ["/api/version", undefined],
+    ["/.well-known/jwks.json", undefined],
+    ["/openapi.json", undefined],
+    ["/widget.js", undefined],
+    ["/api/widget/session", session.sessionToken],
+    ["/api/widget/conversations", session.sessionToken],
+    ["/api/widget/conversations", undefined],
+    [`/api/tenants/${acme.tenant.id}/widget-identity/s2s-tokens`, acme.adminToken],
+    ["/api/nope", undefined],
+    ["/", undefined],
+  ];
+  for (const [path, token] of cases) {
+    const get = await s.call("GET", path, token ? { token } : {});
+    const getBody = new Uint8Array(await get.arrayBuffer());
+    const head = await s.call("HEAD", path, token ? { token } : {});
+    assert.equal(head.status, get.status, path);
+    assert.equal(await head.text(), "", `${path}: HEAD has no body`);
+    assert.equal(head.headers.get("content-type"), get.headers.get("content-type"), path);
+    // A problem's detail names the method, so only successes have the very same length.
+    if (get.ok) assert.equal(head.headers.get("content-length"), String(getBody.byteLength), path);
+    assert.equal(head.headers.get("www-authenticate"), get.headers.get("www-authenticate"), path);
+  }
+  const postOnly = await s.call("HEAD", "/api/widget/visitor-token");
+  assert.equal(postOnly.status, 405);
+  assert.equal(postOnly.headers.get("allow"), "POST");
+  await postOnly.body?.cancel();
+  const put = await s.call("PUT", "/api/widget/conversations");
+  assert.equal(put.status, 405);
+  assert.equal(put.headers.get("allow"), "GET, HEAD, POST");
+  await put.body?.cancel();
+});
