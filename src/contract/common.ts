@@ -11,6 +11,8 @@ export const LIMITS = {
   mintBodyBytes: 16 * 1024,
   /** Request body bytes of every other JSON endpoint. */
   bodyBytes: 32 * 1024,
+  /** Milliseconds a request body may take to arrive in full, counted from the start of its handling. */
+  bodyReadMs: 10_000,
   /** Levels of nesting of a JSON body (objects and arrays). */
   jsonDepth: 32,
   /** Characters of a message text. */

@@ -43,6 +43,13 @@ export const ERRORS = catalogue({
     cause: "The body is over the limit of this endpoint (16 KiB for visitor tokens, 32 KiB for widget calls).",
     fix: "Send less: `metadata` is limited to 4 KiB of JSON; put large data behind your own API.",
   },
+  request_timeout: {
+    status: 408,
+    title: "Request body arrived too slowly",
+    cause:
+      "The body did not arrive in full within 10 s of the request's start: the client stalled half-way, or sent a `Content-Length` larger than its body.",
+    fix: "Send the whole body right after the headers, with an exact `Content-Length`, and retry.",
+  },
   unsupported_media_type: {
     status: 415,
     title: "Request body must be JSON",

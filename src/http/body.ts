@@ -12,11 +12,20 @@ const FIELD_HINTS: Record<string, string> = {
   siteKey: `the field is "siteApiKey"`,
 };
 
+/** Bounds of {@linkcode readJson}. */
+export interface ReadOptions {
+  /** Bytes the body may have. */
+  limit: number;
+  /** Milliseconds the body may take to arrive in full. */
+  timeoutMs: number;
+}
+
 /**
  * Reads a JSON body: the content type must be JSON (415), the body at most
- * `limit` bytes, refused before it is all read (413), and parseable (400).
+ * `limit` bytes, refused before it is all read (413), arrived in full within
+ * `timeoutMs` (408), and parseable (400).
  */
-export async function readJson(request: Request, limit: number): Promise<unknown> {
+export async function readJson(request: Request, { limit, timeoutMs }: ReadOptions): Promise<unknown> {
   const type = request.headers.get("content-type") ?? "";
   if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
     throw new AppError(
@@ -28,7 +37,14 @@ export async function readJson(request: Request, limit: number): Promise<unknown
   if (length !== null && Number(length) > limit) throw tooLarge(limit);
   // With a Content-Length the server reads exactly that many bytes; without
   // one (chunked), the body is read piece by piece and cut off at the limit.
-  const text = length !== null ? await request.text() : await readText(request, limit);
+  const text = await withDeadline(length !== null ? request.text() : readText(request, limit), timeoutMs)
+    .catch((error) => {
+      if (error instanceof AppError) throw error;
+      // The client went away half-way: its body is truncated, not a failure of ours.
+      throw new AppError("malformed_json", "Cannot read the body: the connection ended before all of it arrived", {
+        cause: error,
+      });
+    });
   if (text.trim() === "") {
     throw new AppError("malformed_json", "Cannot read the body: it is empty, expected a JSON object");
   }
@@ -84,6 +100,34 @@ function inspect(value: unknown, max: number): { deep: string | undefined; proto
     }
   }
   return { deep: undefined, protoKeys: protoKeys.sort() };
+}
+
+/**
+ * `reading`, or a 408 once `ms` have passed. A client that stalls half-way
+ * through its body gets a clear answer instead of holding the handler; the
+ * read itself is left to end with the connection (the runtime gives a
+ * handler no way to close one).
+ */
+async function withDeadline(reading: Promise<string>, ms: number): Promise<string> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new AppError("request_timeout", `Cannot read the body: it did not arrive in full within ${ms} ms`, {
+            // RFC 9110: a 408 means this connection is not worth waiting on.
+            headers: { connection: "close" },
+          }),
+        ),
+      ms,
+    );
+  });
+  reading.catch(() => {});
+  try {
+    return await Promise.race([reading, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function readText(request: Request, limit: number): Promise<string> {
