@@ -156,3 +156,45 @@ export async function testServer(options: StartOptions = {}): Promise<TestServer
     });
   return { ...server, demo, call };
 }
+
+/** A request written byte for byte, as curl sends it: unlike `fetch`, it may carry any `Host`. */
+export interface RawRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** Sends `request` to the server at `url` on a fresh connection, and reads the whole answer (its body as framed). */
+export async function rawRequest(
+  url: string,
+  request: RawRequest,
+): Promise<{ status: number; headers: Headers; body: string }> {
+  const { hostname, port } = new URL(url);
+  const conn = await Deno.connect({ hostname, port: Number(port) });
+  const body = request.body ?? "";
+  const headers = { ...request.headers, "content-length": String(new TextEncoder().encode(body).byteLength) };
+  const head = [`${request.method} ${request.path} HTTP/1.1`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+  await conn.write(new TextEncoder().encode(`${head.join("\r\n")}\r\nconnection: close\r\n\r\n${body}`));
+  const stop = setTimeout(() => conn.close(), 5000);
+  const chunks: Uint8Array[] = [];
+  try {
+    for (;;) {
+      const buffer = new Uint8Array(16_384);
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      chunks.push(buffer.subarray(0, n));
+    }
+  } finally {
+    clearTimeout(stop);
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+  }
+  const text = new TextDecoder().decode(new Uint8Array(chunks.flatMap((c) => [...c])));
+  const [top = "", ...rest] = text.slice(0, text.indexOf("\r\n\r\n")).split("\r\n");
+  const answerHeaders = new Headers(
+    rest.map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 1).trim()]),
+  );
+  return { status: Number(top.split(" ")[1]), headers: answerHeaders, body: text.slice(text.indexOf("\r\n\r\n") + 4) };
+}
