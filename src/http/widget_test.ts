@@ -515,3 +515,26 @@ Deno.test("POST /api/widget/sessions refuses a visitor token once the server tok
   assert.equal(kept.status, 201, "a token of the current server token still opens sessions");
   await kept.body?.cancel();
 });
+
+Deno.test("POST /api/widget/sessions refuses a genuine visitor token spelled another way (padding, stray bits)", async () => {
+  await using s = await testServer();
+  const { acme } = s.demo;
+  const siteApiKey = acme.sites[0]!.apiKey;
+  const minted = await s.call("POST", "/api/widget/visitor-token", {
+    token: acme.serverToken,
+    body: { siteApiKey, externalUserId: "user-u" },
+  });
+  const token: string = (await minted.json()).token;
+  const last = token.at(-1)!;
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  // The last of 86 characters carries 2 bits of the signature and 4 unused ones.
+  const stray = alphabet[(alphabet.indexOf(last) & ~15) + ((alphabet.indexOf(last) + 1) & 15)]!;
+  for (const spelling of [`${token}==`, token.slice(0, -1) + stray]) {
+    const res = await s.call("POST", "/api/widget/sessions", { body: { siteApiKey, visitorToken: spelling } });
+    assert.equal(res.status, 401, spelling.slice(-4));
+    assert.equal((await res.json()).code, "visitor_token_invalid");
+  }
+  const genuine = await s.call("POST", "/api/widget/sessions", { body: { siteApiKey, visitorToken: token } });
+  assert.equal(genuine.status, 201);
+  await genuine.body?.cancel();
+});
