@@ -46,6 +46,7 @@ function sign(keys: SigningKeys, siteApiKey: string): Promise<string> {
     issuer: "bench",
     siteApiKey,
     tenantId: "ten_bench",
+    s2sTokenId: "s2s_bench",
     lifetimeSeconds: 300,
     nowMs: Date.now(),
   });

@@ -32,11 +32,12 @@ export interface Mutant {
 type Handler = (request: Request) => Promise<Response>;
 
 /** Mints a token for `externalUserId` on `site` with the reference's own key, as a buggy server would. */
-function mintAs(deps: AppDeps, site: SiteRecord, externalUserId: string): Promise<string> {
-  return mintVisitorToken(deps.keys, { externalUserId }, {
+async function mintAs(deps: AppDeps, site: SiteRecord, externalUserId: string): Promise<string> {
+  return await mintVisitorToken(deps.keys, { externalUserId }, {
     issuer: deps.config.issuer,
     siteApiKey: site.apiKey,
     tenantId: site.tenantId,
+    s2sTokenId: (await deps.store.getTenant(site.tenantId))?.currentS2sTokenId ?? "",
     lifetimeSeconds: deps.config.visitorTokenLifetime,
     nowMs: deps.now(),
   });

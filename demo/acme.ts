@@ -188,7 +188,7 @@ async function signIn(userId: string) {
 }
 
 async function signOut() {
-  await api("POST", "/logout");
+  await api("POST", "/logout", {});
   // Logout: the widget ends its session and forgets this browser's device credential.
   await SetChat.reset();
   log(`Acme: signed out ${me.user?.name ?? ""}`);

@@ -3,6 +3,7 @@ import { createApp } from "./http/app.ts";
 import type { AppDeps } from "./http/context.ts";
 import { generateSigningKey, importSigningKeys } from "./identity/signing_keys.ts";
 import { type ProvisionedTenant, provisionTenant } from "./provisioning.ts";
+import { type DemoTenants, type RunningServer, type StartOptions, startServer } from "./server.ts";
 import { openKvStore } from "./store/kv_store.ts";
 
 /** A test clock that only moves when told to. */
@@ -120,4 +121,80 @@ export async function openWidget(t: TestApp, options: SessionOptions = {}): Prom
     start: async (payload = { kind: "chat", text: "Hello" }) =>
       (await (await call("POST", "/api/widget/conversations", payload)).json()).conversation,
   };
+}
+
+/** A reference server on a real socket: 127.0.0.1, a free port, a store in memory, the demo tenants. */
+export interface TestServer extends RunningServer {
+  demo: DemoTenants;
+  /** Calls the server over HTTP; `body` is sent as JSON. */
+  call(method: string, path: string, options?: { token?: string; body?: unknown }): Promise<Response>;
+}
+
+/** Starts a {@linkcode TestServer}; dispose it with `await using`. */
+export async function testServer(options: StartOptions = {}): Promise<TestServer> {
+  const server = await startServer({
+    hostname: "127.0.0.1",
+    port: 0,
+    dataDir: ":memory:",
+    issuer: "setchat-test",
+    visitorTokenLifetime: 300,
+    publicUrl: undefined,
+  }, options);
+  const demo = server.demo;
+  if (!demo) {
+    await server.close();
+    throw new Error("Cannot start a test server: a store in memory should start empty");
+  }
+  const call = (method: string, path: string, { token, body }: { token?: string; body?: unknown } = {}) =>
+    fetch(`${server.url}${path}`, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+    });
+  return { ...server, demo, call };
+}
+
+/** A request written byte for byte, as curl sends it: unlike `fetch`, it may carry any `Host`. */
+export interface RawRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** Sends `request` to the server at `url` on a fresh connection, and reads the whole answer (its body as framed). */
+export async function rawRequest(
+  url: string,
+  request: RawRequest,
+): Promise<{ status: number; headers: Headers; body: string }> {
+  const { hostname, port } = new URL(url);
+  const conn = await Deno.connect({ hostname, port: Number(port) });
+  const body = request.body ?? "";
+  const headers = { ...request.headers, "content-length": String(new TextEncoder().encode(body).byteLength) };
+  const head = [`${request.method} ${request.path} HTTP/1.1`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+  await conn.write(new TextEncoder().encode(`${head.join("\r\n")}\r\nconnection: close\r\n\r\n${body}`));
+  const stop = setTimeout(() => conn.close(), 5000);
+  const chunks: Uint8Array[] = [];
+  try {
+    for (;;) {
+      const buffer = new Uint8Array(16_384);
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      chunks.push(buffer.subarray(0, n));
+    }
+  } finally {
+    clearTimeout(stop);
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+  }
+  const text = new TextDecoder().decode(new Uint8Array(chunks.flatMap((c) => [...c])));
+  const [top = "", ...rest] = text.slice(0, text.indexOf("\r\n\r\n")).split("\r\n");
+  const answerHeaders = new Headers(
+    rest.map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 1).trim()]),
+  );
+  return { status: Number(top.split(" ")[1]), headers: answerHeaders, body: text.slice(text.indexOf("\r\n\r\n") + 4) };
 }

@@ -11,6 +11,8 @@ export const LIMITS = {
   mintBodyBytes: 16 * 1024,
   /** Request body bytes of every other JSON endpoint. */
   bodyBytes: 32 * 1024,
+  /** Milliseconds a request body may take to arrive in full, counted from the start of its handling. */
+  bodyReadMs: 10_000,
   /** Levels of nesting of a JSON body (objects and arrays). */
   jsonDepth: 32,
   /** Characters of a message text. */
@@ -37,7 +39,10 @@ export const CustomData = z
     (value) => encoder.encode(JSON.stringify(value)).length <= LIMITS.customDataBytes,
     { message: `must be at most ${LIMITS.customDataBytes} bytes of JSON` },
   )
-  .meta({ id: "CustomData", description: "A JSON object of at most 4096 bytes once serialised." });
+  .meta({
+    id: "CustomData",
+    description: "A JSON object of at most 4096 bytes once serialised. A `__proto__` key, at any depth, is refused.",
+  });
 
 /** A workspace of the customer's product, named by the customer's own id. */
 export const Workspace = z

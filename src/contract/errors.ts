@@ -43,6 +43,13 @@ export const ERRORS = catalogue({
     cause: "The body is over the limit of this endpoint (16 KiB for visitor tokens, 32 KiB for widget calls).",
     fix: "Send less: `metadata` is limited to 4 KiB of JSON; put large data behind your own API.",
   },
+  request_timeout: {
+    status: 408,
+    title: "Request body arrived too slowly",
+    cause:
+      "The body did not arrive in full within 10 s of the request's start: the client stalled half-way, or sent a `Content-Length` larger than its body.",
+    fix: "Send the whole body right after the headers, with an exact `Content-Length`, and retry.",
+  },
   unsupported_media_type: {
     status: 415,
     title: "Request body must be JSON",
@@ -126,6 +133,14 @@ export const ERRORS = catalogue({
     title: "Visitor token is not valid yet",
     cause: "The token's `iat` or `nbf` is in the future by more than the allowed clock skew (30 s).",
     fix: "Synchronise the clock of the server that mints the tokens (NTP).",
+  },
+  visitor_token_revoked: {
+    status: 401,
+    title: "Visitor token was minted by a revoked server token",
+    cause:
+      "The server-to-server token that minted this visitor token has been revoked since (`revoke-previous`): what it minted stops opening sessions at once.",
+    fix:
+      "Mint a new visitor token with the current server token; deploy the new token on every backend before calling `revoke-previous`.",
   },
   workspace_mismatch: {
     status: 403,

@@ -33,6 +33,8 @@ export const VisitorTokenClaims = z
     sub: z.string(),
     aud: z.string(),
     tenant: z.string(),
+    /** The public id of the server-to-server token that minted it, as the token listing shows it. */
+    s2sTokenId: z.string(),
     iat: z.number().int(),
     exp: z.number().int(),
     jti: z.string(),

@@ -31,8 +31,12 @@ export const CreateSessionRequest = z
     siteApiKey: z.string().min(1).max(128),
     /** The credential the server issued to this browser; absent on a first visit. */
     deviceCredential: z.string().max(128).optional(),
-    /** A visitor token minted by the customer's backend: the only way to be verified. */
-    visitorToken: z.string().min(1).max(LIMITS.visitorTokenChars * 4).optional(),
+    /**
+     * A visitor token minted by the customer's backend: the only way to be
+     * verified. Its length is checked with the rest of the token (401
+     * `visitor_token_invalid`); the body limit bounds what is read.
+     */
+    visitorToken: z.string().min(1).optional(),
     user: ClientUser.optional(),
     workspace: Workspace.optional(),
   })

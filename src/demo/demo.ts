@@ -44,6 +44,7 @@ const COOKIE = "acme_user";
 const LoginBody = z.strictObject({ userId: z.enum(DEMO_USERS.map((u) => u.id) as [string, ...string[]]) });
 const TokenBody = z.strictObject({ workspace: z.string().max(128).optional() });
 const ReplyBody = z.strictObject({ text: z.string().trim().min(1).max(4000) });
+const LogoutBody = z.strictObject({});
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
@@ -69,10 +70,56 @@ export function isLoopback(hostname: string): boolean {
     hostname === "::ffff:127.0.0.1";
 }
 
+/** A loopback host and optional port, as a `Host` header or an origin's authority carries them. */
+const LOOPBACK_AUTHORITY = /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])(?::(\d{1,5}))?$/i;
+
+/** The port an authority names, with HTTP's default. */
+function portOf(match: RegExpExecArray): string {
+  return match[2] ?? "80";
+}
+
+/**
+ * Why a request to the demo's API must be refused, or `null`. Browsers are
+ * the threat here, not the network: a page elsewhere can make a browser on
+ * this machine send requests to it. So the `Host` must be a loopback name
+ * (a DNS rebinding attack arrives on this socket under the attacker's name),
+ * an `Origin`, when sent, must be this server's own loopback origin, and a
+ * write must be JSON (a cross-site form or a `text/plain` fetch cannot send
+ * `application/json` without a preflight, which this API never grants).
+ */
+export function demoRequestRefusal(request: Request): Response | null {
+  const host = request.headers.get("host") ?? new URL(request.url).host;
+  const hostMatch = LOOPBACK_AUTHORITY.exec(host);
+  if (!hostMatch) {
+    return json(403, {
+      error: `The demo's backend answers loopback names only (localhost, 127.0.0.1, [::1]), not "${host}"`,
+    });
+  }
+  const origin = request.headers.get("origin");
+  if (origin !== null) {
+    const originMatch = origin.startsWith("http://") ? LOOPBACK_AUTHORITY.exec(origin.slice("http://".length)) : null;
+    if (!originMatch || portOf(originMatch) !== portOf(hostMatch)) {
+      return json(403, { error: `The demo's backend answers its own pages only, not a page of "${origin}"` });
+    }
+  }
+  const site = request.headers.get("sec-fetch-site");
+  if (site !== null && site !== "same-origin" && site !== "none") {
+    return json(403, { error: `The demo's backend answers its own pages only, not a ${site} request` });
+  }
+  const type = request.headers.get("content-type") ?? "";
+  if (request.method !== "GET" && request.method !== "HEAD" && !/^application\/json\s*(;|$)/i.test(type)) {
+    return json(415, {
+      error: `The demo's backend takes JSON writes only: Content-Type is ${type ? `"${type}"` : "missing"}`,
+    });
+  }
+  return null;
+}
+
 /**
  * A handler for the demo's paths; answers `null` for any other path. Its API
  * acts with the tenant's tokens, so it answers clients on this machine only,
- * whatever address the server listens on.
+ * whatever address the server listens on, and only the demo's own pages in
+ * a browser ({@linkcode demoRequestRefusal}).
  */
 export function demoHandler(
   options: DemoOptions,
@@ -103,13 +150,18 @@ export function demoHandler(
     const url = new URL(request.url);
     const path = url.pathname;
     const asset = options.assets.get(path);
-    if (asset && request.method === "GET") {
-      return new Response(asset.body, { headers: { "content-type": asset.type, "cache-control": "no-cache" } });
+    if (asset && (request.method === "GET" || request.method === "HEAD")) {
+      const headers = { "content-type": asset.type, "cache-control": "no-cache" };
+      if (request.method === "GET") return new Response(asset.body, { headers });
+      const length = new TextEncoder().encode(asset.body).byteLength;
+      return new Response(null, { headers: { ...headers, "content-length": String(length) } });
     }
     if (!path.startsWith("/demo/api/")) return null;
     if (client && !isLoopback(client.hostname)) {
       return json(403, { error: "The demo's backend acts with the tenant's tokens: it answers this machine only" });
     }
+    const refusal = demoRequestRefusal(request);
+    if (refusal) return refusal;
     const route = `${request.method} ${path.slice("/demo/api".length)}`;
 
     if (route === "GET /me") {
@@ -129,6 +181,8 @@ export function demoHandler(
       });
     }
     if (route === "POST /logout") {
+      const body = await readBody(request, LogoutBody);
+      if (body instanceof Response) return body;
       return json(200, { user: null }, { "set-cookie": `${COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0` });
     }
 

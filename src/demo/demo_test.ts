@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import * as jose from "jose";
+import { launchChromium } from "../../conformance/browser/chromium.ts";
+import { TESTID } from "../contract/testids.ts";
 import { type RunningServer, startServer } from "../server.ts";
+import { rawRequest } from "../test_utils.ts";
+
+/** How long the browser test waits for any one thing on screen. */
+const WAIT = 8000;
 
 async function server(): Promise<RunningServer> {
   const s = await startServer({
@@ -129,4 +135,115 @@ Deno.test("the demo's backend answers this machine only, whatever address the se
   } as Deno.ServeHandlerInfo<Deno.NetAddr>);
   assert.equal(page.status, 200, "the pages themselves are public");
   await page.body?.cancel();
+});
+
+Deno.test("the demo's backend answers loopback Host names only: a DNS-rebound name is refused", async () => {
+  await using s = await server();
+  const port = new URL(s.url).port;
+  const list = (host: string) =>
+    rawRequest(s.url, { method: "GET", path: "/demo/api/agent/conversations", headers: { host } });
+  for (
+    const host of [`attacker.example:${port}`, "attacker.example", `127.0.0.1.nip.io:${port}`, `evil@127.0.0.1:${port}`]
+  ) {
+    const refused = await list(host);
+    assert.equal(refused.status, 403, host);
+    assert.ok(!refused.body.includes('conversations"'), `${host}: the listing leaked`);
+  }
+  for (
+    const host of [`localhost:${port}`, `LOCALHOST:${port}`, `127.0.0.1:${port}`, `127.9.9.9:${port}`, `[::1]:${port}`]
+  ) {
+    assert.equal((await list(host)).status, 200, host);
+  }
+  const page = await rawRequest(s.url, { method: "GET", path: "/", headers: { host: `attacker.example:${port}` } });
+  assert.equal(page.status, 200, "the pages themselves are public");
+});
+
+Deno.test("the demo's backend refuses a foreign Origin and writes that are not JSON (CSRF)", async () => {
+  await using s = await server();
+  const port = new URL(s.url).port;
+  const reply = (headers: Record<string, string>, body = JSON.stringify({ text: "Posted as the agent" })) =>
+    rawRequest(s.url, {
+      method: "POST",
+      path: "/demo/api/agent/conversations/cnv_x/messages",
+      headers: { host: `127.0.0.1:${port}`, ...headers },
+      body,
+    });
+  const refusals: [number, Record<string, string>][] = [
+    [403, { origin: "https://evil.example", "content-type": "text/plain" }],
+    [403, { origin: "https://evil.example", "content-type": "application/json" }],
+    [403, { origin: `http://localhost:${Number(port) + 1}`, "content-type": "application/json" }],
+    [403, { origin: `https://127.0.0.1:${port}`, "content-type": "application/json" }],
+    [403, { origin: "null", "content-type": "application/json" }],
+    [403, { "sec-fetch-site": "cross-site", "content-type": "application/json" }],
+    [403, { "sec-fetch-site": "same-site", "content-type": "application/json" }],
+    [415, { "content-type": "text/plain" }],
+    [415, { "content-type": "application/x-www-form-urlencoded" }],
+    [415, {}],
+  ];
+  for (const [status, headers] of refusals) {
+    const res = await reply(headers);
+    assert.equal(res.status, status, JSON.stringify(headers));
+    assert.match(res.body, /"error":"The demo's backend/);
+  }
+  const login = await rawRequest(s.url, {
+    method: "POST",
+    path: "/demo/api/login",
+    headers: { host: `localhost:${port}`, origin: "https://evil.example", "content-type": "text/plain" },
+    body: JSON.stringify({ userId: "user-ada" }),
+  });
+  assert.equal(login.status, 403);
+  assert.equal(login.headers.get("set-cookie"), null, "no sign-in for a foreign page");
+  // The demo's own pages: same origin, under either loopback name.
+  for (const origin of [`http://127.0.0.1:${port}`, `http://localhost:${port}`]) {
+    const own = await rawRequest(s.url, {
+      method: "POST",
+      path: "/demo/api/login",
+      headers: {
+        host: new URL(origin).host,
+        origin,
+        "sec-fetch-site": "same-origin",
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ userId: "user-ada" }),
+    });
+    assert.equal(own.status, 200, origin);
+  }
+});
+
+Deno.test("the demo works in a real browser: sign in, a verified chat, the agent's reply, sign out", async () => {
+  await using s = await server();
+  const browser = await launchChromium();
+  try {
+    const refused: string[] = [];
+    const context = await browser.newContext();
+    context.on("response", (r) => {
+      if (r.url().includes("/demo/api/") && r.status() >= 400) refused.push(`${r.status()} ${r.url()}`);
+    });
+    const acme = await context.newPage();
+    await acme.goto(`${s.publicUrl}/`); // http://localhost:<port>, as the README says
+    await acme.getByTestId("demo-sign-in-user-ada").click();
+    await acme.getByTestId("demo-user").waitFor({ timeout: WAIT });
+    await acme.locator(`[data-testid="${TESTID.identity}"][data-state="verified"]`)
+      .waitFor({ state: "attached", timeout: WAIT });
+    await acme.getByTestId(TESTID.launcher).click();
+    await acme.getByTestId(TESTID.newChat).click();
+    await acme.getByTestId(TESTID.composerInput).fill("Where is my invoice?");
+    await acme.getByTestId(TESTID.composerSend).click();
+    await acme.getByTestId(TESTID.message).filter({ hasText: "Where is my invoice?" }).waitFor({ timeout: WAIT });
+
+    const agent = await context.newPage();
+    await agent.goto(`${s.publicUrl}/demo/agent`);
+    await agent.getByTestId("agent-conversation").first().click();
+    await agent.getByTestId("agent-reply-input").fill("It is on its way");
+    await agent.getByTestId("agent-reply-send").click();
+    await agent.getByTestId("agent-messages").filter({ hasText: "It is on its way" }).waitFor({ timeout: WAIT });
+    await acme.locator(`[data-testid="${TESTID.message}"][data-author="agent"]`).filter({ hasText: "It is on its way" })
+      .waitFor({ timeout: WAIT });
+
+    await acme.getByTestId("demo-sign-out").click();
+    await acme.getByTestId("demo-sign-in-user-grace").waitFor({ timeout: WAIT });
+    assert.deepEqual(refused, [], "the demo's own pages were refused by its backend");
+  } finally {
+    await browser.close();
+  }
 });

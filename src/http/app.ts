@@ -88,7 +88,12 @@ export function createApp(deps: AppDeps): App {
     // The body is read from the first tick: reading it only after the
     // authentication's await measured about 20 µs slower per request. Its
     // errors wait until authentication has had its say (401 before 400).
-    const reading = route.body ? readJson(request, route.bodyLimit ?? LIMITS.bodyBytes) : undefined;
+    const reading = route.body
+      ? readJson(request, {
+        limit: route.bodyLimit ?? LIMITS.bodyBytes,
+        timeoutMs: deps.config.bodyReadTimeoutMs ?? LIMITS.bodyReadMs,
+      })
+      : undefined;
     reading?.catch(() => {});
     const principal = await authenticate[route.security](request, params);
     const body = route.body ? parseWith(route.body, await reading) : undefined;
@@ -110,7 +115,7 @@ export function createApp(deps: AppDeps): App {
     if (found?.routes.some((r) => r.cors)) {
       for (const [k, v] of Object.entries(CORS_HEADERS)) response.headers.set(k, v);
     }
-    return response;
+    return request.method === "HEAD" ? await withoutBody(response) : response;
   }
 
   return { handler, routes };
@@ -122,4 +127,12 @@ function preflight(found: Candidates<Principals>, pathname: string): Response {
   }
   const methods = found.routes.map((r) => r.method).join(", ");
   return new Response(null, { status: 204, headers: { "access-control-allow-methods": methods } });
+}
+
+/** The answer to HEAD: the GET answer's status and headers, its length, no body. */
+async function withoutBody(response: Response): Promise<Response> {
+  const length = (await response.arrayBuffer()).byteLength;
+  const headers = new Headers(response.headers);
+  headers.set("content-length", String(length));
+  return new Response(null, { status: response.status, headers });
 }

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
-import { ERROR_CODES } from "../contract/errors.ts";
+import { ERROR_CODES, ERRORS } from "../contract/errors.ts";
 import { Jwks, Version } from "../contract/meta.ts";
-import { body, testApp } from "../test_utils.ts";
+import { AppError } from "../domain/app_error.ts";
+import { generateSecret } from "../identity/secret_token.ts";
+import { body, testApp, testServer } from "../test_utils.ts";
+import { problemResponse } from "./problem.ts";
 
 Deno.test("GET /healthz, /api/version and /.well-known/jwks.json answer their schemas", async () => {
   await using t = await testApp();
@@ -120,4 +123,103 @@ Deno.test("no token plaintext reaches the log, whatever the request", async () =
   } finally {
     Object.assign(console, saved);
   }
+});
+
+Deno.test("problemResponse() puts a Bearer challenge on every 401 of the catalogue, and on nothing else", () => {
+  const error = console.error;
+  console.error = () => {}; // 5xx problems are logged: nothing worth reading here
+  try {
+    for (const code of ERROR_CODES) {
+      const challenge = problemResponse(new AppError(code, "Cannot test: a detail"), "req-1").headers
+        .get("www-authenticate");
+      if (ERRORS[code].status !== 401) {
+        assert.equal(challenge, null, code);
+        continue;
+      }
+      assert.match(challenge ?? "", /^Bearer realm="setchat"/, code);
+      assert.equal(challenge?.includes(`error="invalid_token"`), code !== "auth_missing", code);
+    }
+  } finally {
+    console.error = error;
+  }
+});
+
+Deno.test("every 401 over HTTP carries WWW-Authenticate: Bearer, with error=invalid_token once a token was sent", async () => {
+  await using s = await testServer();
+  const { acme, globex } = s.demo;
+  const siteApiKey = acme.sites[0]!.apiKey;
+  const ops = `/api/tenants/${acme.tenant.id}/widget-identity/s2s-token`;
+  const mint = (token?: string) =>
+    s.call("POST", "/api/widget/visitor-token", {
+      ...(token === undefined ? {} : { token }),
+      body: { siteApiKey, externalUserId: "u" },
+    });
+  const minted = (await (await mint(acme.serverToken)).json()).token;
+  const rotated = (await (await s.call("POST", `${ops}/rotate`, { token: acme.adminToken })).json()).token;
+  await (await s.call("POST", `${ops}/revoke-previous`, { token: acme.adminToken })).body?.cancel();
+  const refusals: [string, Promise<Response>][] = [
+    ["auth_missing", mint()],
+    ["auth_malformed", mint("setchat_s2s_nope")],
+    ["auth_wrong_kind", mint(acme.adminToken)],
+    ["auth_unknown", mint(generateSecret("s2s").plaintext)],
+    ["auth_revoked", mint(acme.serverToken)],
+    ["auth_missing", s.call("GET", "/api/widget/conversations")],
+    ["session_invalid", s.call("GET", "/api/widget/conversations", { token: generateSecret("wss").plaintext })],
+    ["visitor_token_invalid", s.call("POST", "/api/widget/sessions", { body: { siteApiKey, visitorToken: "x.y.z" } })],
+    ["visitor_token_revoked", s.call("POST", "/api/widget/sessions", { body: { siteApiKey, visitorToken: minted } })],
+    ["auth_missing", s.call("GET", `/api/tenants/${globex.tenant.id}/conversations`)],
+  ];
+  for (const [code, pending] of refusals) {
+    const res = await pending;
+    const problem = await res.json();
+    assert.equal(res.status, 401, code);
+    assert.equal(problem.code, code);
+    const expected = code === "auth_missing"
+      ? `Bearer realm="setchat"`
+      : `Bearer realm="setchat", error="invalid_token"`;
+    assert.equal(res.headers.get("www-authenticate"), expected, code);
+  }
+  const fine = await mint(rotated);
+  assert.equal(fine.headers.get("www-authenticate"), null, "a success carries no challenge");
+  await fine.body?.cancel();
+});
+
+Deno.test("HEAD answers every GET endpoint like GET, without a body; other methods list HEAD in Allow", async () => {
+  await using s = await testServer();
+  const { acme } = s.demo;
+  const session = await (await s.call("POST", "/api/widget/sessions", {
+    body: { siteApiKey: acme.sites[0]!.apiKey },
+  })).json();
+  const cases: [string, string | undefined][] = [
+    ["/healthz", undefined],
+    ["/api/version", undefined],
+    ["/.well-known/jwks.json", undefined],
+    ["/openapi.json", undefined],
+    ["/widget.js", undefined],
+    ["/api/widget/session", session.sessionToken],
+    ["/api/widget/conversations", session.sessionToken],
+    ["/api/widget/conversations", undefined],
+    [`/api/tenants/${acme.tenant.id}/widget-identity/s2s-tokens`, acme.adminToken],
+    ["/api/nope", undefined],
+    ["/", undefined],
+  ];
+  for (const [path, token] of cases) {
+    const get = await s.call("GET", path, token ? { token } : {});
+    const getBody = new Uint8Array(await get.arrayBuffer());
+    const head = await s.call("HEAD", path, token ? { token } : {});
+    assert.equal(head.status, get.status, path);
+    assert.equal(await head.text(), "", `${path}: HEAD has no body`);
+    assert.equal(head.headers.get("content-type"), get.headers.get("content-type"), path);
+    // A problem's detail names the method, so only successes have the very same length.
+    if (get.ok) assert.equal(head.headers.get("content-length"), String(getBody.byteLength), path);
+    assert.equal(head.headers.get("www-authenticate"), get.headers.get("www-authenticate"), path);
+  }
+  const postOnly = await s.call("HEAD", "/api/widget/visitor-token");
+  assert.equal(postOnly.status, 405);
+  assert.equal(postOnly.headers.get("allow"), "POST");
+  await postOnly.body?.cancel();
+  const put = await s.call("PUT", "/api/widget/conversations");
+  assert.equal(put.status, 405);
+  assert.equal(put.headers.get("allow"), "GET, HEAD, POST");
+  await put.body?.cancel();
 });

@@ -12,11 +12,20 @@ const FIELD_HINTS: Record<string, string> = {
   siteKey: `the field is "siteApiKey"`,
 };
 
+/** Bounds of {@linkcode readJson}. */
+export interface ReadOptions {
+  /** Bytes the body may have. */
+  limit: number;
+  /** Milliseconds the body may take to arrive in full. */
+  timeoutMs: number;
+}
+
 /**
  * Reads a JSON body: the content type must be JSON (415), the body at most
- * `limit` bytes, refused before it is all read (413), and parseable (400).
+ * `limit` bytes, refused before it is all read (413), arrived in full within
+ * `timeoutMs` (408), and parseable (400).
  */
-export async function readJson(request: Request, limit: number): Promise<unknown> {
+export async function readJson(request: Request, { limit, timeoutMs }: ReadOptions): Promise<unknown> {
   const type = request.headers.get("content-type") ?? "";
   if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
     throw new AppError(
@@ -28,7 +37,14 @@ export async function readJson(request: Request, limit: number): Promise<unknown
   if (length !== null && Number(length) > limit) throw tooLarge(limit);
   // With a Content-Length the server reads exactly that many bytes; without
   // one (chunked), the body is read piece by piece and cut off at the limit.
-  const text = length !== null ? await request.text() : await readText(request, limit);
+  const text = await withDeadline(length !== null ? request.text() : readText(request, limit), timeoutMs)
+    .catch((error) => {
+      if (error instanceof AppError) throw error;
+      // The client went away half-way: its body is truncated, not a failure of ours.
+      throw new AppError("malformed_json", "Cannot read the body: the connection ended before all of it arrived", {
+        cause: error,
+      });
+    });
   if (text.trim() === "") {
     throw new AppError("malformed_json", "Cannot read the body: it is empty, expected a JSON object");
   }
@@ -38,29 +54,80 @@ export async function readJson(request: Request, limit: number): Promise<unknown
   } catch (error) {
     throw new AppError("malformed_json", `Cannot read the body: ${(error as Error).message}`, { cause: error });
   }
-  const deep = tooDeep(value, LIMITS.jsonDepth);
+  const { deep, protoKeys } = inspect(value, LIMITS.jsonDepth);
   if (deep !== undefined) {
     throw new AppError("invalid_request", `Cannot accept the body: it nests deeper than ${LIMITS.jsonDepth} levels`, {
       errors: [{ path: deep, code: "too_deep", message: `nests deeper than ${LIMITS.jsonDepth} levels` }],
     });
   }
+  if (protoKeys.length > 0) {
+    const named = protoKeys.slice(0, 3).map((p) => `"${p}"`).join(", ");
+    const more = protoKeys.length > 3 ? ` (and ${protoKeys.length - 3} more)` : "";
+    throw new AppError(
+      "invalid_request",
+      `Cannot accept the body: ${named}${more} uses the key "__proto__", which this API refuses`,
+      {
+        errors: protoKeys.map((path) => ({
+          path,
+          code: "forbidden_key",
+          message: `"__proto__" is refused as a key: JavaScript objects would drop it silently`,
+        })),
+      },
+    );
+  }
   return value;
 }
 
 /**
- * The top-level field under which `value` nests deeper than `max`, or
- * `undefined`. Walks without recursion: validators that recurse would
- * overflow the stack on a body of 16 KiB of brackets.
+ * Walks a parsed body once, without recursion (validators that recurse would
+ * overflow the stack on a body of 16 KiB of brackets). Finds the top-level
+ * field under which it nests deeper than `max`, and the path of every
+ * `__proto__` key: `JSON.parse` keeps one as a plain key, but every copy
+ * into a new object (the schemas', the store's) drops it without a word,
+ * so it is refused rather than lost.
  */
-function tooDeep(value: unknown, max: number): string | undefined {
-  const stack: [unknown, number, string][] = [[value, 0, ""]];
+function inspect(value: unknown, max: number): { deep: string | undefined; protoKeys: string[] } {
+  const protoKeys: string[] = [];
+  const stack: [unknown, number, string, string][] = [[value, 0, "", ""]];
   while (stack.length > 0) {
-    const [v, depth, top] = stack.pop()!;
+    const [v, depth, top, path] = stack.pop()!;
     if (v === null || typeof v !== "object") continue;
-    if (depth >= max) return top;
-    for (const [k, child] of Object.entries(v)) stack.push([child, depth + 1, depth === 0 ? k : top]);
+    if (depth >= max) return { deep: top, protoKeys };
+    for (const [k, child] of Object.entries(v)) {
+      const at = depth === 0 ? k : `${path}.${k}`;
+      if (k === "__proto__") protoKeys.push(at);
+      stack.push([child, depth + 1, depth === 0 ? k : top, at]);
+    }
   }
-  return undefined;
+  return { deep: undefined, protoKeys: protoKeys.sort() };
+}
+
+/**
+ * `reading`, or a 408 once `ms` have passed. A client that stalls half-way
+ * through its body gets a clear answer instead of holding the handler; the
+ * read itself is left to end with the connection (the runtime gives a
+ * handler no way to close one).
+ */
+async function withDeadline(reading: Promise<string>, ms: number): Promise<string> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new AppError("request_timeout", `Cannot read the body: it did not arrive in full within ${ms} ms`, {
+            // RFC 9110: a 408 means this connection is not worth waiting on.
+            headers: { connection: "close" },
+          }),
+        ),
+      ms,
+    );
+  });
+  reading.catch(() => {});
+  try {
+    return await Promise.race([reading, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function readText(request: Request, limit: number): Promise<string> {

@@ -11,6 +11,8 @@ export interface AppConfig {
   issuer: string;
   /** Lifetime of minted visitor tokens, in seconds (300 to 900). */
   visitorTokenLifetime: number;
+  /** How long a request body may take to arrive, in milliseconds; `LIMITS.bodyReadMs` when absent. */
+  bodyReadTimeoutMs?: number;
 }
 
 /** Checks a visitor token for a site; throws an `AppError` when it must be refused. */

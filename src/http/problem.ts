@@ -1,5 +1,5 @@
 import type { Problem } from "../contract/common.ts";
-import { ERRORS } from "../contract/errors.ts";
+import { type ErrorCode, ERRORS } from "../contract/errors.ts";
 import { AppError } from "../domain/app_error.ts";
 
 /** Headers every API answer carries: nothing here may be cached or sniffed. */
@@ -7,6 +7,18 @@ export const API_HEADERS = {
   "cache-control": "no-store",
   "x-content-type-options": "nosniff",
 } as const;
+
+/** The realm of the RFC 6750 challenges. */
+export const REALM = "setchat";
+
+/**
+ * The `WWW-Authenticate` challenge every 401 carries (RFC 9110 requires
+ * one). RFC 6750 leaves `error` out when no credential was sent at all; any
+ * other refusal is `invalid_token`: malformed, unknown, revoked or expired.
+ */
+export function bearerChallenge(code: ErrorCode): string {
+  return code === "auth_missing" ? `Bearer realm="${REALM}"` : `Bearer realm="${REALM}", error="invalid_token"`;
+}
 
 /** A JSON answer with the API headers; `headers` may override them. */
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
@@ -40,6 +52,7 @@ export function problemResponse(error: unknown, requestId: string): Response {
   if (known && known.errors.length > 0) body.errors = known.errors;
   const headers = new Headers(known?.headers);
   headers.set("content-type", "application/problem+json");
+  if (info.status === 401) headers.set("www-authenticate", bearerChallenge(code));
   for (const [k, v] of Object.entries(API_HEADERS)) headers.set(k, v);
   return new Response(JSON.stringify(body), { status: info.status, headers });
 }

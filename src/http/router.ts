@@ -69,6 +69,7 @@ export type Candidates<Principals> = { routes: Route<Principals>[]; params: Reco
 /**
  * Finds the route of a request: static paths by map lookup, the others by
  * URLPattern in table order. A path that exists with other methods is a 405.
+ * HEAD is answered by the GET route of the path (the app drops the body).
  */
 export class Router<Principals> {
   readonly routes: readonly Route<Principals>[];
@@ -108,13 +109,20 @@ export class Router<Principals> {
   /** The route for `method` among a path's candidates; throws a 404 or 405 problem. */
   select(found: Candidates<Principals>, method: string, pathname: string): Match<Principals> {
     if (!found) throw new AppError("route_not_found", `Cannot ${method} ${pathname}: no such endpoint`);
-    const route = found.routes.find((r) => r.method === method);
+    const route = found.routes.find((r) => r.method === (method === "HEAD" ? "GET" : method));
     if (!route) {
-      const allow = found.routes.map((r) => r.method).join(", ");
+      const allow = allowedMethods(found.routes).join(", ");
       throw new AppError("method_not_allowed", `Cannot ${method} ${pathname}: the endpoint allows ${allow}`, {
         headers: { allow },
       });
     }
     return { route, params: found.params };
   }
+}
+
+/** The methods a path answers: its routes', and HEAD wherever there is GET. */
+export function allowedMethods<Principals>(routes: readonly Route<Principals>[]): string[] {
+  const methods: string[] = routes.map((r) => r.method);
+  if (methods.includes("GET")) methods.splice(methods.indexOf("GET") + 1, 0, "HEAD");
+  return methods;
 }

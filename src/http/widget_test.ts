@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
+import * as jose from "jose";
 import { ConversationDetail, ConversationList, MessageList, Session, SessionCreated } from "../contract/widget.ts";
-import { body, mintFor, openWidget, testApp } from "../test_utils.ts";
+import { body, mintFor, openWidget, testApp, testServer } from "../test_utils.ts";
 
 const ids = (list: { id: string }[]) => list.map((c) => c.id).sort();
 
@@ -454,4 +455,86 @@ Deno.test("many writes at once to one conversation all get through, numbered wit
     Array.from({ length: 40 }, async () => (await openWidget(t, { visitorToken: await mintFor(t, "user-u") })).status),
   );
   assert.deepEqual([...new Set(opens)], [201], "concurrent sessions of one verified visitor");
+});
+
+Deno.test("POST /api/widget/sessions refuses an oversized visitor token with 401, whatever its size", async () => {
+  await using s = await testServer();
+  const siteApiKey = s.demo.acme.sites[0]!.apiKey;
+  // 4097 is just past the token limit; 16,385 was past a schema limit that answered 400.
+  for (const length of [4097, 16_385, 30_000]) {
+    const res = await s.call("POST", "/api/widget/sessions", {
+      body: { siteApiKey, visitorToken: "e".repeat(length) },
+    });
+    const b = await body(res);
+    assert.equal(res.status, 401, `${length}: ${JSON.stringify(b)}`);
+    assert.equal(b.code, "visitor_token_invalid");
+    assert.match(b.detail, /longer than 4096 characters/);
+  }
+});
+
+Deno.test("POST /api/widget/sessions refuses a visitor token once the server token that minted it is revoked", async () => {
+  await using s = await testServer();
+  const { acme } = s.demo;
+  const siteApiKey = acme.sites[0]!.apiKey;
+  const ops = `/api/tenants/${acme.tenant.id}/widget-identity`;
+  const mint = async (serverToken: string) => {
+    const res = await s.call("POST", "/api/widget/visitor-token", {
+      token: serverToken,
+      body: { siteApiKey, externalUserId: "user-u" },
+    });
+    assert.equal(res.status, 200);
+    return (await res.json()).token as string;
+  };
+  const exchange = (visitorToken: string) =>
+    s.call("POST", "/api/widget/sessions", { body: { siteApiKey, visitorToken } });
+
+  const old = await mint(acme.serverToken);
+  const before = await exchange(old);
+  assert.equal(before.status, 201, "a token of an active server token opens a session");
+  await before.body?.cancel();
+  const rotated = (await (await s.call("POST", `${ops}/s2s-token/rotate`, { token: acme.adminToken })).json()).token;
+  const fresh = await mint(rotated);
+  const listing = (await (await s.call("GET", `${ops}/s2s-tokens`, { token: acme.adminToken })).json()).tokens;
+  const [first, current] = listing.map((t: { id: string }) => t.id);
+  assert.equal(jose.decodeJwt(old).s2sTokenId, first, "the claim is the id the listing shows");
+  assert.equal(jose.decodeJwt(fresh).s2sTokenId, current);
+  for (const secret of [acme.serverToken, rotated]) {
+    assert.ok(!JSON.stringify(jose.decodeJwt(fresh)).includes(secret.slice(12, 40)), "a server token in a claim");
+  }
+
+  const revoked = await s.call("POST", `${ops}/s2s-token/revoke-previous`, { token: acme.adminToken });
+  assert.equal(revoked.status, 200);
+  await revoked.body?.cancel();
+  const refused = await exchange(old);
+  const problem = await refused.json();
+  assert.equal(refused.status, 401);
+  assert.equal(problem.code, "visitor_token_revoked");
+  assert.ok(problem.detail.includes(first));
+  assert.equal(problem.sessionToken, undefined);
+  const kept = await exchange(fresh);
+  assert.equal(kept.status, 201, "a token of the current server token still opens sessions");
+  await kept.body?.cancel();
+});
+
+Deno.test("POST /api/widget/sessions refuses a genuine visitor token spelled another way (padding, stray bits)", async () => {
+  await using s = await testServer();
+  const { acme } = s.demo;
+  const siteApiKey = acme.sites[0]!.apiKey;
+  const minted = await s.call("POST", "/api/widget/visitor-token", {
+    token: acme.serverToken,
+    body: { siteApiKey, externalUserId: "user-u" },
+  });
+  const token: string = (await minted.json()).token;
+  const last = token.at(-1)!;
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  // The last of 86 characters carries 2 bits of the signature and 4 unused ones.
+  const stray = alphabet[(alphabet.indexOf(last) & ~15) + ((alphabet.indexOf(last) + 1) & 15)]!;
+  for (const spelling of [`${token}==`, token.slice(0, -1) + stray]) {
+    const res = await s.call("POST", "/api/widget/sessions", { body: { siteApiKey, visitorToken: spelling } });
+    assert.equal(res.status, 401, spelling.slice(-4));
+    assert.equal((await res.json()).code, "visitor_token_invalid");
+  }
+  const genuine = await s.call("POST", "/api/widget/sessions", { body: { siteApiKey, visitorToken: token } });
+  assert.equal(genuine.status, 201);
+  await genuine.body?.cancel();
 });

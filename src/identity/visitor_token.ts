@@ -18,11 +18,13 @@ export interface VisitorProfile {
   workspace?: string | undefined;
 }
 
-/** Where and when a visitor token is minted. */
+/** Where, when and by whom a visitor token is minted. */
 export interface MintOptions {
   issuer: string;
   siteApiKey: string;
   tenantId: string;
+  /** The public id of the server-to-server token that asked for it (never the token itself). */
+  s2sTokenId: string;
   lifetimeSeconds: number;
   nowMs: number;
 }
@@ -38,6 +40,21 @@ export interface VerifyOptions {
 /** Header parameters that would let a token choose its own key: always refused. */
 const KEY_CHOOSING_HEADERS = ["jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256"] as const;
 
+/**
+ * Whether a segment is the one canonical encoding of its bytes: base64url
+ * with no padding and no stray bits in its last character. Decoders accept
+ * `==` and ignore those bits, so without this check one signature could be
+ * written sixteen ways, and a token's text would not name it uniquely.
+ */
+function canonicalSegment(segment: string): boolean {
+  if (!/^[\w-]+$/.test(segment)) return false;
+  try {
+    return jose.base64url.encode(jose.base64url.decode(segment)) === segment;
+  } catch {
+    return false;
+  }
+}
+
 /** Signs a visitor token with the current key. */
 export function mintVisitorToken(
   keys: SigningKeys,
@@ -45,7 +62,7 @@ export function mintVisitorToken(
   options: MintOptions,
 ): Promise<string> {
   const iat = Math.floor(options.nowMs / 1000);
-  const claims: Record<string, unknown> = { tenant: options.tenantId };
+  const claims: Record<string, unknown> = { tenant: options.tenantId, s2sTokenId: options.s2sTokenId };
   if (profile.email !== undefined) claims.email = profile.email;
   if (profile.name !== undefined) claims.name = profile.name;
   if (profile.provider !== undefined) claims.provider = profile.provider;
@@ -79,6 +96,10 @@ export async function verifyVisitorToken(
 ): Promise<VisitorTokenClaims> {
   if (token.length > LIMITS.visitorTokenChars) {
     throw invalid(`it is longer than ${LIMITS.visitorTokenChars} characters`);
+  }
+  const segments = token.split(".");
+  if (segments.length !== 3 || !segments.every(canonicalSegment)) {
+    throw invalid("it is not three segments of canonical base64url (no padding, no stray bits)");
   }
   let payload: jose.JWTPayload;
   try {

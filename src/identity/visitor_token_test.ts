@@ -8,12 +8,14 @@ import { mintVisitorToken, verifyVisitorToken, VISITOR_TOKEN_TYP } from "./visit
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 const keys = await importSigningKeys([await generateSigningKey(NOW)]);
 const site = { issuer: "setchat-test", siteApiKey: "site_a", tenantId: "ten_a" };
+const minter = { s2sTokenId: "s2s_a" };
 const mint = (nowMs = NOW, lifetimeSeconds = 300) =>
   mintVisitorToken(
     keys,
     { externalUserId: "u-1", email: "u@example.com", metadata: { plan: "pro" }, workspace: "w1" },
     {
       ...site,
+      ...minter,
       lifetimeSeconds,
       nowMs,
     },
@@ -39,6 +41,7 @@ Deno.test("mintVisitorToken() signs an EdDSA token with an explicit typ, our kid
   assert.equal(claims.aud, "site_a");
   assert.equal(claims.iss, "setchat-test");
   assert.equal(claims.tenant, "ten_a");
+  assert.equal(claims.s2sTokenId, "s2s_a");
   assert.equal(claims.exp! - claims.iat!, 300);
   assert.equal(claims.iat, NOW / 1000);
   assert.match(String(claims.jti), /^[0-9a-f-]{36}$/);
@@ -70,6 +73,7 @@ Deno.test("verifyVisitorToken() refuses a token signed by a key that is not ours
   const other = await importSigningKeys([await generateSigningKey(NOW)]);
   const foreign = await mintVisitorToken(other, { externalUserId: "u-1" }, {
     ...site,
+    ...minter,
     lifetimeSeconds: 300,
     nowMs: NOW,
   });
@@ -82,6 +86,7 @@ Deno.test("verifyVisitorToken() accepts tokens of an older key still published",
   const before = await importSigningKeys([older]);
   const token = await mintVisitorToken(before, { externalUserId: "u-1" }, {
     ...site,
+    ...minter,
     lifetimeSeconds: 300,
     nowMs: NOW,
   });
@@ -119,4 +124,47 @@ Deno.test("verifyVisitorToken() holds when the re-signing attacks keep the genui
     .setProtectedHeader(decodeProtectedHeader(token) as jose.JWTHeaderParameters)
     .sign(keys.current.privateKey);
   assert.equal((await verify(copy)).sub, "u-1");
+});
+
+/** Every other spelling of `segment`'s last character that decodes to the same bytes. */
+function sameBytesSpellings(segment: string): string[] {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const bytes = jose.base64url.decode(segment).join();
+  return [...alphabet].map((c) => segment.slice(0, -1) + c).filter((s) => {
+    if (s === segment) return false;
+    try {
+      return jose.base64url.decode(s).join() === bytes;
+    } catch {
+      return false;
+    }
+  });
+}
+
+Deno.test("verifyVisitorToken() refuses every non-canonical spelling of a genuine token", async (t) => {
+  const token = await mint();
+  const [header, payload, signature] = token.split(".") as [string, string, string];
+  const variants = sameBytesSpellings(signature);
+  // An Ed25519 signature is 64 bytes: 86 characters whose last carries 4 unused bits.
+  assert.equal(variants.length, 15);
+  for (const sig of variants) {
+    await t.step(`signature ending in "${sig.at(-1)}" instead of "${signature.at(-1)}"`, async () => {
+      await refused(verify(`${header}.${payload}.${sig}`), "visitor_token_invalid");
+    });
+  }
+  for (const pad of ["=", "=="]) {
+    await t.step(`"${pad}" after each segment`, async () => {
+      await refused(verify(`${header}.${payload}.${signature}${pad}`), "visitor_token_invalid");
+      await refused(verify(`${header}.${payload}${pad}.${signature}`), "visitor_token_invalid");
+      await refused(verify(`${header}${pad}.${payload}.${signature}`), "visitor_token_invalid");
+    });
+  }
+  await t.step("standard base64 characters, spaces and a fourth segment", async () => {
+    await refused(
+      verify(`${header}.${payload}.${signature.replaceAll("_", "/").replaceAll("-", "+")}/+`),
+      "visitor_token_invalid",
+    );
+    await refused(verify(`${header}.${payload}. ${signature}`), "visitor_token_invalid");
+    await refused(verify(`${token}.${signature}`), "visitor_token_invalid");
+  });
+  assert.equal((await verify(token)).sub, "u-1", "the canonical spelling verifies");
 });

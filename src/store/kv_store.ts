@@ -198,6 +198,8 @@ export class KvStore implements Store {
    */
   readonly #credentials = new Lru<string, CredentialRecord>(CACHE_ENTRIES);
   readonly #sites = new Lru<string, SiteRecord>(CACHE_ENTRIES);
+  /** Credential ids to hashes: a pair never changes once written. */
+  readonly #credentialHashes = new Lru<string, string>(CACHE_ENTRIES);
   #generation = 0;
 
   constructor(kv: Deno.Kv, lock?: Deno.FsFile) {
@@ -257,6 +259,19 @@ export class KvStore implements Store {
     const record = (await this.#kv.get<CredentialRecord>(K.credential(hash))).value;
     if (record && generation === this.#generation) this.#credentials.set(hash, record);
     return record;
+  }
+
+  async findS2sToken(tenantId: string, id: string): Promise<CredentialRecord | null> {
+    if (!usable(tenantId) || !usable(id)) return null;
+    const name = `${tenantId}/${id}`;
+    let hash = this.#credentialHashes.get(name);
+    if (hash === undefined) {
+      hash = (await this.#kv.get<string>(K.tenantCredential({ tenantId, kind: "s2s", id }))).value ?? undefined;
+      if (hash === undefined) return null;
+      this.#credentialHashes.set(name, hash);
+    }
+    const record = await this.findCredential(hash);
+    return record && record.tenantId === tenantId && record.id === id ? record : null;
   }
 
   /** Forgets cached credentials around a write to them. */

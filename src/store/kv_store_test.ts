@@ -59,6 +59,23 @@ Deno.test("KvStore.revokePreviousS2sTokens() revokes all but the current, never 
   assert.equal((await store.listS2sTokens(tenant.id)).filter((t) => t.status === "active").length, 1);
 });
 
+Deno.test("KvStore.findS2sToken() finds a tenant's server token by id in any state, never another tenant's", async () => {
+  await using store = await openKvStore({ path: ":memory:" });
+  const a = await provisionTenant(store, { name: "A", siteNames: ["s"], nowMs: NOW });
+  const b = await provisionTenant(store, { name: "B", siteNames: ["s"], nowMs: NOW });
+  const first = a.tenant.currentS2sTokenId;
+  // Read first, so that the revocation below must get past a cached answer.
+  assert.equal((await store.findS2sToken(a.tenant.id, first))?.status, "active");
+  await store.rotateS2sToken(a.tenant.id, newToken(a.tenant.id));
+  await store.revokePreviousS2sTokens(a.tenant.id, NOW + 1);
+  const revoked = await store.findS2sToken(a.tenant.id, first);
+  assert.equal(revoked?.status, "revoked");
+  assert.equal(revoked?.id, first);
+  assert.equal(await store.findS2sToken(b.tenant.id, first), null, "another tenant's id");
+  assert.equal(await store.findS2sToken(a.tenant.id, "s2s_unknown"), null);
+  assert.equal(await store.findS2sToken(a.tenant.id, "x".repeat(5000)), null);
+});
+
 Deno.test("KvStore.rotateS2sToken() can rotate again once the previous token is revoked", async () => {
   await using store = await openKvStore({ path: ":memory:" });
   const { tenant } = await provisionTenant(store, { name: "A", siteNames: ["s"], nowMs: NOW });

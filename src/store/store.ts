@@ -145,6 +145,8 @@ export interface Store extends AsyncDisposable {
 
   /** The credential whose plaintext hashes to `hash`, in any state. */
   findCredential(hash: string): Promise<CredentialRecord | null>;
+  /** A tenant's server-to-server token by its public id, in any state, or `null`. */
+  findS2sToken(tenantId: string, id: string): Promise<CredentialRecord | null>;
   /** Notes a use of a credential; written to storage coalesced, not per call. */
   recordCredentialUse(credential: CredentialRecord, atMs: number): void;
   listS2sTokens(tenantId: string): Promise<CredentialListing[]>;

@@ -26,6 +26,7 @@ export const SESSION_ERRORS: readonly ErrorCode[] = [
 export const BODY_ERRORS: readonly ErrorCode[] = [
   "unsupported_media_type",
   "body_too_large",
+  "request_timeout",
   "malformed_json",
   "invalid_request",
   "unknown_field",

@@ -45,6 +45,7 @@ export function s2sRoutes(deps: AppDeps): AppRoute[] {
           issuer: deps.config.issuer,
           siteApiKey: site.apiKey,
           tenantId: site.tenantId,
+          s2sTokenId: principal.id,
           lifetimeSeconds: ttl,
           nowMs: deps.now(),
         });

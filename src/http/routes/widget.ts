@@ -14,6 +14,7 @@ import {
   Session,
   SessionCreated,
 } from "../../contract/widget.ts";
+import type { VisitorTokenClaims } from "../../contract/s2s.ts";
 import { AppError } from "../../domain/app_error.ts";
 import { identityMethod, sessionWorkspace } from "../../domain/identity.ts";
 import { CLOCK_SKEW_SECONDS, NON_VERIFIED_SESSION_SECONDS } from "../../domain/lifetime.ts";
@@ -60,6 +61,27 @@ export function widgetRoutes(deps: AppDeps): AppRoute[] {
     return c;
   }
 
+  /**
+   * A visitor token opens sessions only while the server token that minted
+   * it is active: revoke-previous ends what a leaked server token minted at
+   * once, not when those visitor tokens expire. A read, from the store's cache.
+   */
+  async function checkMinter(claims: VisitorTokenClaims, site: SiteRecord): Promise<void> {
+    const minter = await store.findS2sToken(site.tenantId, claims.s2sTokenId);
+    if (!minter) {
+      throw new AppError(
+        "visitor_token_invalid",
+        `Cannot verify visitor token: "s2sTokenId" names no server token of the site's tenant`,
+      );
+    }
+    if (minter.status !== "active") {
+      throw new AppError(
+        "visitor_token_revoked",
+        `Cannot verify visitor token: the server token that minted it (${minter.id}) was revoked`,
+      );
+    }
+  }
+
   async function device(site: SiteRecord, credential: string | undefined, now: number) {
     const parsed = credential === undefined ? undefined : parseSecret(credential);
     if (credential !== undefined && parsed?.kind === "dev") {
@@ -93,6 +115,7 @@ export function widgetRoutes(deps: AppDeps): AppRoute[] {
       tenantId: site.tenantId,
       nowMs: now,
     });
+    if (claims) await checkMinter(claims, site);
     const workspace = sessionWorkspace(body.workspace?.externalId ?? null, claims?.workspace);
     const dev = await device(site, body.deviceCredential, now);
     const viewer: Viewer = {
@@ -199,6 +222,7 @@ export function widgetRoutes(deps: AppDeps): AppRoute[] {
         "visitor_token_invalid",
         "visitor_token_expired",
         "visitor_token_not_yet_valid",
+        "visitor_token_revoked",
         "workspace_mismatch",
       ],
       async handle({ body }) {

@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import * as jose from "jose";
+import { testServer } from "../test_utils.ts";
+
+Deno.test("a __proto__ key in metadata or customData is refused with a 400 naming its path, not dropped", async () => {
+  await using s = await testServer();
+  const { acme } = s.demo;
+  const siteApiKey = acme.sites[0]!.apiKey;
+  // Written by hand: JSON.stringify of an object literal would not keep a __proto__ key.
+  const cases: [string, string, string | undefined, string[]][] = [
+    [
+      "/api/widget/visitor-token",
+      `{"siteApiKey":"${siteApiKey}","externalUserId":"u","metadata":{"plan":"pro","__proto__":{"admin":true}}}`,
+      acme.serverToken,
+      ["metadata.__proto__"],
+    ],
+    [
+      "/api/widget/visitor-token",
+      `{"siteApiKey":"${siteApiKey}","externalUserId":"u","metadata":{"a":[{"\\u005f_proto__":1}],"__proto__":2}}`,
+      acme.serverToken,
+      ["metadata.__proto__", "metadata.a.0.__proto__"],
+    ],
+    [
+      "/api/widget/sessions",
+      `{"siteApiKey":"${siteApiKey}","user":{"name":"Ada","customData":{"x":{"__proto__":{"y":1}}}}}`,
+      undefined,
+      ["user.customData.x.__proto__"],
+    ],
+    ["/api/widget/sessions", `{"siteApiKey":"${siteApiKey}","__proto__":{}}`, undefined, ["__proto__"]],
+  ];
+  for (const [path, text, token, paths] of cases) {
+    const res = await s.call("POST", path, { ...(token ? { token } : {}), body: text });
+    const problem = await res.json();
+    assert.equal(res.status, 400, text);
+    assert.equal(problem.code, "invalid_request");
+    assert.deepEqual(problem.errors.map((e: { path: string }) => e.path), paths);
+    assert.ok(problem.detail.includes(`"${paths[0]}"`), problem.detail);
+  }
+  // Other keys that mean something to JavaScript are kept as sent.
+  const kept = await s.call("POST", "/api/widget/visitor-token", {
+    token: acme.serverToken,
+    body:
+      `{"siteApiKey":"${siteApiKey}","externalUserId":"u","metadata":{"constructor":{"prototype":1},"toString":"x"}}`,
+  });
+  assert.equal(kept.status, 200);
+  assert.deepEqual(jose.decodeJwt((await kept.json()).token).metadata, {
+    constructor: { prototype: 1 },
+    toString: "x",
+  });
+});
+
+/** Sends `head` and `parts` (each after `pauseMs`) on a raw socket, and reads what comes back until `waitMs`. */
+async function rawExchange(
+  port: number,
+  head: string,
+  parts: string[],
+  { pauseMs = 0, waitMs = 5000 }: { pauseMs?: number; waitMs?: number } = {},
+): Promise<{ text: string; ms: number }> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const start = performance.now();
+  const encoder = new TextEncoder();
+  await conn.write(encoder.encode(head));
+  for (const part of parts) {
+    if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
+    await conn.write(encoder.encode(part));
+  }
+  // The test never hangs: whatever happens, the socket is closed after waitMs.
+  const stop = setTimeout(() => conn.close(), waitMs);
+  let text = "";
+  const buffer = new Uint8Array(4096);
+  try {
+    while (!/\r\n\r\n[\s\S]*\}/.test(text)) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      text += new TextDecoder().decode(buffer.subarray(0, n));
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted)) throw error;
+  } finally {
+    clearTimeout(stop);
+    try {
+      conn.close();
+    } catch { /* closed by the timer */ }
+  }
+  return { text, ms: performance.now() - start };
+}
+
+Deno.test("a body that stalls half-way gets a 408 request_timeout once the bound has passed", async () => {
+  const bound = 300;
+  const statuses: number[] = [];
+  await using s = await testServer({
+    mutate: (deps) => ({ ...deps, config: { ...deps.config, bodyReadTimeoutMs: bound } }),
+    wrap: (next) => async (request, info) => {
+      const response = await next(request, info);
+      statuses.push(response.status);
+      return response;
+    },
+  });
+  const port = Number(new URL(s.url).port);
+  const siteApiKey = s.demo.acme.sites[0]!.apiKey;
+  const body = JSON.stringify({ siteApiKey });
+  const heads = {
+    "Content-Length": `POST /api/widget/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${body.length}\r\n\r\n`,
+    chunked: `POST /api/widget/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+      `Transfer-Encoding: chunked\r\n\r\n`,
+  };
+  const chunk = (text: string) => `${text.length.toString(16)}\r\n${text}\r\n`;
+  for (const [framing, head] of Object.entries(heads)) {
+    const half = body.slice(0, 10);
+    const stalled = await rawExchange(port, head, [framing === "chunked" ? chunk(half) : half]);
+    assert.match(stalled.text, /^HTTP\/1\.1 408 /, `${framing}: ${stalled.text}`);
+    assert.match(stalled.text, /connection: close/i);
+    assert.match(stalled.text, /"code":"request_timeout"/);
+    assert.ok(stalled.ms >= bound - 20, `${framing}: answered after ${stalled.ms} ms, before the bound`);
+  }
+  // A client that hangs up half-way is answered as a truncated body, never a 5xx.
+  statuses.length = 0;
+  await rawExchange(port, heads["Content-Length"], [body.slice(0, 10)], { waitMs: 50 });
+  for (let i = 0; i < 100 && statuses.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(statuses, [400]);
+  // A slow body that still arrives within the bound is read as usual.
+  const parts = [body.slice(0, 10), body.slice(10)];
+  const slow = await rawExchange(port, heads.chunked, [...parts.map(chunk), "0\r\n\r\n"], { pauseMs: 50 });
+  assert.match(slow.text, /^HTTP\/1\.1 201 /, slow.text);
+  const whole = await rawExchange(port, heads["Content-Length"], parts, { pauseMs: 50 });
+  assert.match(whole.text, /^HTTP\/1\.1 201 /, whole.text);
+});
