@@ -32,6 +32,8 @@ export const CLAUSES = {
     "Rotation returns the new server token once (`Cache-Control: no-store`); the previous token keeps working until revoked.",
   "ROT-REVOKE":
     "revoke-previous revokes every token but the current one, which it never revokes; a revoked token gets 401 from the next request on; it is idempotent.",
+  "ROT-MINTED":
+    "A visitor token minted by a server token since revoked opens no session (recommended): revocation also ends what the token minted.",
   "ROT-LIST": "No endpoint returns a server token's plaintext again, the listing included.",
   "ROT-ADMIN":
     "Rotation and revocation need the tenant's own operations credential: none, a made-up one, or another tenant's is refused (the server token too, recommended).",

@@ -9,16 +9,10 @@ import { Redactor } from "./redact.ts";
 import { toHtml, toJson, toJUnit } from "./reporters.ts";
 import { exitCodeOf, needsOf, runSuite } from "./runner.ts";
 import { startInProcessTarget } from "./target.ts";
-import { formatMarkdown, formatText } from "../tools/docs.ts";
+import { formatMarkdown, formatText, readmeSection } from "../tools/docs.ts";
 import { fixtureSchemaText } from "../tools/fixture_schema.ts";
 
 const cases = await loadFixtures("fixtures");
-
-/** The text between a README section's generated markers. */
-export function readmeSection(text: string, name: string): string {
-  const open = `<!-- generated:${name} -->`;
-  return text.slice(text.indexOf(open) + open.length, text.indexOf(`<!-- /generated:${name} -->`)).trim();
-}
 
 Deno.test("the fixtures load, cover every clause, and their JSON Schema file is up to date", async () => {
   assert.ok(cases.length >= 150, `${cases.length} cases`);
@@ -167,7 +161,7 @@ Deno.test("reports of a failing run hold a reproduction and no secret", async ()
     const run = await runSuite({ target, cases: cases.filter((c) => c.tags.includes("no-merge")), redactor });
     assert.equal(exitCodeOf(run), 1);
     const failed = run.results.find((r) => r.status === "failed")!;
-    assert.match(failed.curl!, /curl -sS -X POST "\$SETCHAT_API_URL"'\/api\/widget\/visitor-token'/);
+    assert.match(failed.curl!, /curl -sS -w '\\n' -X POST "\$SETCHAT_API_URL"'\/api\/widget\/visitor-token'/);
     assert.match(failed.curl!, /Bearer '"\$SETCHAT_SERVER_TOKEN"/);
     assert.match(failed.curl!, /jq -r '\.sessionToken'/);
     const reports = { json: toJson(run, redactor), junit: toJUnit(run, redactor), html: toHtml(run, redactor) };

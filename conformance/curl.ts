@@ -33,27 +33,39 @@ function single(text: string): string {
 
 /** A template as one shell word: literal parts single-quoted, variables expanded in double quotes. */
 function word(template: string, o: ReproductionOptions): string {
-  const parts: string[] = [];
+  // Literal runs (the `{{unique}}` of the run and values that are not strings included) are quoted as one.
+  const parts: { literal?: string; expansion?: string }[] = [];
+  const literal = (text: string) => {
+    const last = parts.at(-1);
+    if (last?.literal !== undefined) last.literal += text;
+    else parts.push({ literal: text });
+  };
   let last = 0;
   for (const m of template.matchAll(/\{\{\s*([^}]+?)\s*\}\}/g)) {
-    if (m.index > last) parts.push(single(template.slice(last, m.index)));
-    parts.push(expansion(m[1]!, o));
+    literal(template.slice(last, m.index));
+    const value = literalValue(m[1]!, o);
+    if (value !== undefined) literal(value);
+    else parts.push({ expansion: expansion(m[1]!) });
     last = m.index + m[0].length;
   }
-  if (last < template.length || parts.length === 0) parts.push(single(template.slice(last)));
-  return parts.join("");
+  literal(template.slice(last));
+  return parts.filter((p) => p.expansion !== undefined || p.literal !== "" || parts.length === 1)
+    .map((p) => p.expansion ?? single(p.literal!)).join("");
 }
 
-function expansion(expression: string, o: ReproductionOptions): string {
+/** The text a variable stands for when it is no shell variable: the run's `unique`, or a value that is not a string. */
+function literalValue(expression: string, o: ReproductionOptions): string | undefined {
+  if (expression === "unique") return o.unique;
+  if (expression in ENV_NAMES || expression.startsWith("repeat:")) return undefined;
+  const value = o.vars[expression];
+  return value !== undefined && typeof value !== "string" ? JSON.stringify(value) : undefined;
+}
+
+function expansion(expression: string): string {
   const repeat = /^repeat:(.+):(\d+)$/.exec(expression);
   if (repeat) {
     const unit = repeat[1]!.replaceAll("\\", "\\\\").replaceAll("%", "%%");
     return `"$(printf ${single(`%.0s${unit}`)} $(seq 1 ${repeat[2]}))"`;
-  }
-  if (expression === "unique") return single(o.unique);
-  const value = o.vars[expression];
-  if (value !== undefined && typeof value !== "string" && !(expression in ENV_NAMES)) {
-    return single(JSON.stringify(value));
   }
   return `"$${shellName(expression)}"`;
 }

@@ -8,8 +8,7 @@ import { join } from "node:path";
 import { BUG_NAMES, startIndependentServer } from "../independent/server.ts";
 import { main } from "./cli.ts";
 import { PLANTED, plantedKillTable, plantedKillTableMarkdown, runAgainstIndependent } from "./kill_table.ts";
-import { formatMarkdown } from "../tools/docs.ts";
-import { readmeSection } from "./conformance_test.ts";
+import { formatMarkdown, readmeSection } from "../tools/docs.ts";
 
 Deno.test("--profile s2s passes the independent implementation: no must failure, its own choices at most warnings", async () => {
   const server = await startIndependentServer();

@@ -66,6 +66,12 @@ export async function generatedSections(options: { kills?: boolean } = {}): Prom
   };
 }
 
+/** The text between a README section's generated markers. */
+export function readmeSection(text: string, name: string): string {
+  const open = `<!-- generated:${name} -->`;
+  return text.slice(text.indexOf(open) + open.length, text.indexOf(`<!-- /generated:${name} -->`)).trim();
+}
+
 /** Formats Markdown as `deno fmt` does, so generated text is stable under the format check. */
 export function formatMarkdown(text: string): Promise<string> {
   return formatText(text, "md");
