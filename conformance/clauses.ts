@@ -22,11 +22,11 @@ export const CLAUSES = {
   "TOKEN-UNIQUE": "Every visitor token has its own `jti` (recommended).",
   "TOKEN-SIGNATURE": "A visitor token verifies against the target's published keys (JWKS).",
   "TOKEN-ATTACK":
-    "`alg: none`, forged or tampered signatures, key confusion, embedded `jwk`, `jku`, and unknown or hostile `kid`s are refused with 401 `visitor_token_invalid`.",
+    "`alg: none`, forged, tampered or re-spelled signatures, key confusion, embedded `jwk`, `jku`, and unknown or hostile `kid`s are refused with 401 (the reference: `visitor_token_invalid`).",
   "TOKEN-CLAIMS":
     "A token with the wrong `typ`, `aud`, `iss` or tenant, without required claims, or living too long is refused with 401.",
   "TOKEN-TIME":
-    "An expired token is refused with 401 `visitor_token_expired`, a token not yet valid with 401 `visitor_token_not_yet_valid`.",
+    "An expired token, or one not yet valid, is refused with 401 (the reference: `visitor_token_expired`, `visitor_token_not_yet_valid`).",
   "TOKEN-SIZE": "An oversized visitor token is refused with 401, never a 5xx.",
   "ROT-ROTATE":
     "Rotation returns the new server token once (`Cache-Control: no-store`); the previous token keeps working until revoked.",
@@ -64,7 +64,8 @@ export const CLAUSES = {
     "Bad input gets a 4xx, never a 5xx: malformed JSON a 400; recommended, 413 for a body too large and 415 for one that is not JSON.",
   "ERRORS":
     "Errors are `application/problem+json` naming their error (recommended); the reference's each have a stable `code`.",
-  "META": "The target publishes its keys (JWKS), its OpenAPI document, its version and a health check.",
+  "META":
+    "The target's JWKS holds public keys only; the reference also publishes its OpenAPI document, its version, a health check and a discovery document.",
   "CORS": "The widget API answers browsers on any origin.",
   "WIDGET-RENEW":
     "Before a verified session expires, the widget gets a new token from `getVisitorToken()` and keeps the open conversation.",
