@@ -364,7 +364,9 @@ export async function main(
   try {
     const checked = await preflight(target, options.timeoutMs);
     if (checked.problem) {
-      print(checked.problem);
+      const recovery = join(options.out, "recovery.env");
+      const earlier = /does not mint/.test(checked.problem) && await Deno.stat(recovery).then(() => true, () => false);
+      print(earlier ? `${checked.problem} (an earlier run rotated tokens: see ${recovery})` : checked.problem);
       return { exitCode: 2 };
     }
     const profile: Profile = options.profile

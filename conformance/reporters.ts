@@ -199,7 +199,19 @@ function checkLine(o: CheckResult): string {
 /** The run as one self-contained HTML page. */
 export function toHtml(run: RunResult, redactor: Redactor = new Redactor()): string {
   const c = run.counts;
-  const rows = run.results.map((r) => {
+  // What needs attention first; cases that did not run last.
+  const order: CaseStatus[] = [
+    "failed",
+    "unexpected-pass",
+    "warning",
+    "deviation",
+    "expected-failure",
+    "passed",
+    "skipped",
+    "not-in-profile",
+  ];
+  const sorted = [...run.results].sort((a, b) => order.indexOf(a.status) - order.indexOf(b.status));
+  const rows = sorted.map((r) => {
     const steps = r.steps.map((s) =>
       `<div class="step ${s.ok ? "ok" : "ko"}"><b>${html(s.name)}</b> <span class="lvl ${s.level}">${s.level}</span> ${
         s.notRun ? `<i>not run: ${html(s.notRun)}</i>` : ""
