@@ -16,7 +16,7 @@
  * in between loses acknowledged writes, which the crash test must catch.
  */
 import { parseArgs } from "node:util";
-import { parseServerConfig } from "./config.ts";
+import { parseCommandLine } from "./config.ts";
 import type { AppDeps } from "./http/context.ts";
 import { startServer } from "./server.ts";
 import type { ConversationRecord, MessageRecord, Store } from "./store/store.ts";
@@ -180,7 +180,8 @@ if (import.meta.main) {
   });
   const serverArgs = Object.entries({ port: values.port ?? "0", host: values.host, data: values.data })
     .flatMap(([name, value]) => (value === undefined ? [] : [`--${name}`, value]));
-  const config = parseServerConfig(serverArgs, () => undefined);
+  // No access log: stdout carries this script's JSON lines.
+  const { config } = parseCommandLine([...serverArgs, "--log", "off"], () => undefined);
   const deferMs = values["defer-writes"] === undefined ? undefined : Number(values["defer-writes"]);
   const server = await startServer(config, {
     ...(deferMs === undefined
