@@ -243,15 +243,16 @@ export async function runSoakLoad(spec: SoakSpec, onWarm: () => void = () => {})
     }));
   } else {
     const interval = 1000 / spec.rate;
+    // Requests are counted by index, not by comparing times: the window holds exactly rate × seconds of them.
+    const warmCount = Math.round(spec.warmupSeconds * spec.rate);
+    const total = warmCount + Math.round(spec.seconds * spec.rate);
     const inFlight = new Set<Promise<void>>();
-    while (true) {
+    while (i < total) {
       const now = performance.now();
       if (!warmed && now >= warmAt) (warmed = true, onWarm());
-      let due = start + i * interval;
-      if (due >= end) break;
-      for (; due <= now && due < end; due = start + ++i * interval) {
+      for (let due = start + i * interval; due <= now && i < total; due = start + ++i * interval) {
         maxSendLagMs = Math.max(maxSendLagMs, now - due);
-        const p = fire(cycle[i % cycle.length]!, due, due >= warmEnd);
+        const p = fire(cycle[i % cycle.length]!, due, i >= warmCount);
         inFlight.add(p);
         p.finally(() => inFlight.delete(p));
       }
