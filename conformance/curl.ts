@@ -124,8 +124,15 @@ function curl(r: HttpStep["request"], o: ReproductionOptions, showStatus: boolea
 export function reproduction(c: FixtureCase, o: ReproductionOptions): string {
   const lines = [
     `# ${c.id}: ${c.title}`,
-    "# Needs bash, curl, jq and the SETCHAT_* variables of the target (set -a; . your.env; set +a);",
-    "# an attack token is rebuilt by the suite's own command, run from its checkout.",
+    "# Needs bash, curl, jq and the SETCHAT_* variables of the target (set -a; . your.env; set +a), and after a",
+    "# run that rotated tokens its recovery.env too; an attack token is rebuilt by the suite's own command, run",
+    "# from its checkout.",
+    ...(c.destructive
+      ? [
+        "# DESTRUCTIVE: this rotates and revokes the tenant's server tokens for real. Every token a rotation",
+        "# returns is appended to ./recovery.env (mode 0600) as the runner does: deploy the newest.",
+      ]
+      : []),
   ];
   c.steps.slice(0, o.upTo + 1).forEach((step, i) => {
     const level = stepLevel(c, step);
@@ -149,18 +156,32 @@ export function reproduction(c: FixtureCase, o: ReproductionOptions): string {
     } else if ("waitMs" in step) {
       body.push(`sleep ${step.waitMs / 1000}`);
     } else if ("verify" in step) {
-      body.push(`# (the runner checks ${JSON.stringify(step.verify.map((a) => a.value ?? a.path))} here)`);
+      body.push(`: # the runner checks ${JSON.stringify(step.verify.map((a) => a.value ?? a.path))} here`);
     } else {
       const last = i === o.upTo;
       const captures = Object.entries(step.capture ?? {});
       const command = curl(step.request, o, last);
-      if (captures.length === 0 || last) {
+      const rotation = step.request.method === "POST" && /\/s2s-token\/rotate$/.test(step.request.path);
+      if ((captures.length === 0 && !rotation) || last) {
         body.push(command);
       } else {
-        body.push(`R${i + 1}=$(${command})`);
+        const answer = `R${i + 1}`;
+        body.push(`${answer}=$(${command})`);
+        // `// empty`: a field the answer lacks (a refused rotation) leaves the variable empty, not "null".
         for (const [name, spec] of captures) {
           const { path, claim } = typeof spec === "string" ? { path: spec, claim: undefined } : spec;
-          body.push(`${shellName(name)}=$(printf '%s' "$R${i + 1}" | jq -r ${single(jqFilter(path, claim))})`);
+          body.push(
+            `${shellName(name)}=$(printf '%s' "$${answer}" | jq -r ${single(`${jqFilter(path, claim)} // empty`)})`,
+          );
+        }
+        if (rotation) {
+          const variable = step.request.path.includes("{{foreignTenantId}}")
+            ? "SETCHAT_FOREIGN_SERVER_TOKEN"
+            : "SETCHAT_SERVER_TOKEN";
+          body.push(
+            `(umask 077; printf '%s' "$${answer}" | jq -r '"${variable}=" + (.token // empty)' | ` +
+              `grep -v '=$' >> recovery.env || true)`,
+          );
         }
       }
     }

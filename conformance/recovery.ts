@@ -28,6 +28,8 @@ export interface RotationLogOptions {
 /** The rotations of one run. */
 export class RotationLog {
   readonly rotations: Rotation[] = [];
+  /** Tenants whose revoke-previous the target accepted. */
+  readonly revokedTenants = new Set<string>();
   readonly #options: RotationLogOptions;
   #writing: Promise<void> = Promise.resolve();
 
@@ -81,13 +83,19 @@ export class RotationLog {
   }
 }
 
-/** The tenant id in a rotation path, or `undefined` when `path` is not a rotation. */
-export function rotatedTenant(path: string): string | undefined {
-  const m = /^\/api\/tenants\/([^/?]+)\/widget-identity\/s2s-token\/rotate(?:\?.*)?$/.exec(path);
+/** The operation and tenant id of a rotation or revocation path, or `undefined` for any other path. */
+export function tokenOperation(
+  path: string,
+): { operation: "rotate" | "revoke-previous"; tenantId: string } | undefined {
+  const m = /^\/api\/tenants\/([^/?]+)\/widget-identity\/s2s-token\/(rotate|revoke-previous)(?:\?.*)?$/.exec(path);
   if (!m) return undefined;
+  return { operation: m[2] as "rotate" | "revoke-previous", tenantId: decodedId(m[1]!) };
+}
+
+function decodedId(raw: string): string {
   try {
-    return decodeURIComponent(m[1]!);
+    return decodeURIComponent(raw);
   } catch {
-    return m[1]!; // a malformed escape: the id as sent
+    return raw; // a malformed escape: the id as sent
   }
 }

@@ -16,10 +16,11 @@ function printedReproduction(lines: string[], id: string): string {
   return text.slice(start, end).join("\n");
 }
 
-async function bash(script: string, env: Record<string, string>): Promise<string> {
+async function bash(script: string, env: Record<string, string>, cwd = Deno.cwd()): Promise<string> {
   const out = await new Deno.Command("bash", {
     args: ["-c", `set -u\n${script}`],
     env,
+    cwd,
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -64,11 +65,40 @@ Deno.test("a rotation's reproduction replays the flow to the failing step, as pr
     const env = { ...server.env } as unknown as Record<string, string>;
     const lines = await runPretty(env, ["--filter", "rot-rotate-revoke", "--profile", "s2s", "--allow-destructive"]);
     const script = printedReproduction(lines, "rot-rotate-revoke");
-    assert.match(script, /jq -r '\.token'/);
+    assert.match(script, /jq -r '\.token \/\/ empty'/);
+    assert.match(script, /DESTRUCTIVE/);
     for (const secret of [env.SETCHAT_SERVER_TOKEN!, env.SETCHAT_ADMIN_TOKEN!]) assert.ok(!script.includes(secret));
-    const output = await bash(script, { ...env, PATH: Deno.env.get("PATH") ?? "" });
+    const dir = await Deno.makeTempDir();
+    const output = await bash(script, { ...env, PATH: Deno.env.get("PATH") ?? "" }, dir);
+    const recovery = `${dir}/recovery.env`;
+    assert.equal((await Deno.stat(recovery)).mode! & 0o777, 0o600);
+    assert.match(
+      await Deno.readTextFile(recovery),
+      /^SETCHAT_SERVER_TOKEN=sk_[0-9a-f]{64}$/m,
+      "the rotated token is kept",
+    );
+    await Deno.remove(dir, { recursive: true });
     assert.match(output, /^HTTP\/1\.1 403/m, `the revoked token gets 403 again, not 401:\n${script}\n---\n${output}`);
   } finally {
     await server.close();
   }
+});
+
+Deno.test("every case's reproduction, to its last step, is valid bash", async () => {
+  const { loadFixtures } = await import("./fixtures.ts");
+  const { reproduction } = await import("./curl.ts");
+  const cases = await loadFixtures("fixtures");
+  const scripts = cases.map((c) =>
+    `${
+      reproduction(c, { upTo: c.steps.length - 1, unique: "u1", vars: {}, levels: ["must", "should", "reference"] })
+    }\n`
+  );
+  // One bash process checks them all: each script as the body of its own function.
+  const all = scripts.map((s, i) => `f${i}() {\n${s}\n}`).join("\n");
+  const out = await new Deno.Command("bash", { args: ["-n"], stdin: "piped", stderr: "piped" }).spawn();
+  const writer = out.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(all));
+  await writer.close();
+  const { success, stderr } = await out.output();
+  assert.ok(success, new TextDecoder().decode(stderr));
 });

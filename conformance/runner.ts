@@ -15,7 +15,7 @@ import { type LoadedCase, stepLevel } from "./fixtures.ts";
 import { reproduction } from "./curl.ts";
 import { type Level, LEVELS, namedProfile, outsideProfile, type Profile, type Surface } from "./levels.ts";
 import { isCredentialField, Redactor, shellName } from "./redact.ts";
-import { rotatedTenant, RotationLog } from "./recovery.ts";
+import { RotationLog, tokenOperation } from "./recovery.ts";
 import { MissingVariable, render, renderString, select, type Vars } from "./template.ts";
 import type { Target } from "./target.ts";
 import { ENV_NAMES, SECRET_VARIABLES, TARGET_VARIABLES, type TargetVariable } from "./variables.ts";
@@ -200,17 +200,17 @@ function notRun(c: LoadedCase, status: "skipped" | "not-in-profile", reason: str
 }
 
 /**
- * The credentials a request carries: its bearer token, and any credential of
- * the target (given to the run, or returned by a rotation) anywhere in it.
- * None may come back in the answer.
+ * The credentials no answer may contain: the bearer token the request
+ * carried, and every credential of the run (given to it, or returned by an
+ * earlier rotation). A rotation's answer shows its new token, which is not
+ * known yet when this is asked.
  */
-function carried(request: HttpStep["request"], secrets: Redactor): string[] {
+function forbidden(request: HttpStep["request"], secrets: Redactor): string[] {
   const out = new Set<string>();
   const auth = request.auth ?? Object.entries(request.headers ?? {}).find(([k]) => k.toLowerCase() === "authorization")
     ?.[1]?.replace(/^\S+\s+/, "");
   if (auth && auth.length >= 8) out.add(auth);
-  const text = JSON.stringify(request);
-  for (const [value] of secrets.entries()) if (text.includes(JSON.stringify(value).slice(1, -1))) out.add(value);
+  for (const [value] of secrets.entries()) out.add(value);
   return [...out];
 }
 
@@ -227,10 +227,10 @@ function universalChecks(received: Received, sent: string[]): Outcome[] {
     return received.text.includes(s) || received.text.includes(escaped) || headerText.includes(s);
   });
   out.push(
-    echoed.length === 0 ? { check: "no credential echoed", ok: true } : {
-      check: "no credential echoed",
+    echoed.length === 0 ? { check: "no credential shown", ok: true } : {
+      check: "no credential shown",
       ok: false,
-      detail: `the answer contains the credential the request carried (${echoed.join(", ")})`,
+      detail: `the answer contains a credential (${echoed.join(", ")}): no answer may show one`,
     },
   );
   return out;
@@ -263,6 +263,14 @@ function byLevel(expect: HttpStep["expect"], level: Level, profile: Profile): [L
 
 class StopCase extends Error {
   override name = "StopCase";
+}
+
+/** A transform left its input as it was (a case swap of a token without letters). */
+class Unchanged extends Error {
+  override name = "Unchanged";
+  constructor(readonly transform: string) {
+    super(`the ${transform} transform leaves this target's value unchanged, so there is nothing to try`);
+  }
 }
 
 async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean, vars: Vars = {}): Promise<CaseResult> {
@@ -342,6 +350,8 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
           jwks: (await shared.jwks()) ?? undefined,
           nowSeconds: Math.floor(Date.now() / 1000),
         });
+        // An attack that changes nothing would send the genuine token: the case cannot be made against this target.
+        if (out === input) throw new Unchanged(step.transform);
         vars[step.capture] = out;
         redactor.add(out, shellName(step.capture));
         record(i, step, level, [], {}, stepStart);
@@ -359,6 +369,9 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
       }
     } catch (error) {
       if (error instanceof StopCase) break;
+      if (error instanceof Unchanged) {
+        return { ...notRun(c, "skipped", `not applicable: ${error.message}`), steps };
+      }
       const message = error instanceof MissingVariable
         ? `needs {{${error.variable}}}, which no earlier step could capture`
         : error instanceof DOMException && error.name === "TimeoutError"
@@ -380,7 +393,7 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
       ? await Promise.all(Array.from({ length: step.parallel }, () => send(shared, request)))
       : [await send(shared, request)];
     const outcomes: CheckResult[] = [];
-    const sent = carried(request, shared.secrets);
+    const sent = forbidden(request, shared.secrets);
     const many = received.length > 1;
     for (const [k, r] of received.entries()) {
       for (const o of universalChecks(r, sent)) {
@@ -435,8 +448,13 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
 
   /** Any token a rotation returns, expected or not, goes to the recovery file and is kept secret. */
   async function noteRotations(c: LoadedCase, request: HttpStep["request"], received: Received[], o: CheckResult[]) {
-    const tenantId = request.method === "POST" ? rotatedTenant(request.path) : undefined;
-    if (tenantId === undefined) return;
+    const op = request.method === "POST" ? tokenOperation(request.path) : undefined;
+    if (op === undefined) return;
+    const { tenantId } = op;
+    if (op.operation === "revoke-previous") {
+      if (received.some((r) => r.status >= 200 && r.status < 300)) shared.rotations.revokedTenants.add(tenantId);
+      return;
+    }
     const expected = !o.some((x) => x.check.startsWith("status") && x.ok === false);
     for (const r of received) {
       const token = select(r.json, "token");
@@ -597,50 +615,73 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   };
 }
 
-/** After rotations: where the new tokens are, and how many of the tokens this run knows still work. */
+/** After rotations: where the new tokens are, and which of the tokens this run knows still work, tenant by tenant. */
 async function recoveryNotes(shared: Shared, original: string | undefined): Promise<string[]> {
   const { rotations, target } = shared;
-  if (rotations.rotations.length === 0) return [];
+  if (rotations.rotations.length === 0 && rotations.revokedTenants.size === 0) return [];
   const notes: string[] = [];
   const unexpected = rotations.rotations.filter((r) => !r.expected);
-  notes.push(
-    rotations.file
-      ? `Rotations returned ${rotations.rotations.length} server token(s); every one is in ${rotations.file} ` +
-        "(mode 0600): deploy each tenant's newest where its old token was."
-      : `Rotations returned ${rotations.rotations.length} server token(s), written nowhere (no --out): rotate again ` +
-        "with the admin token to get a token you can deploy.",
-  );
+  if (rotations.rotations.length) {
+    notes.push(
+      rotations.file
+        ? `Rotations returned ${rotations.rotations.length} server token(s); every one is in ${rotations.file} ` +
+          "(mode 0600). Deploy an active one (below) where the old token was."
+        : `Rotations returned ${rotations.rotations.length} server token(s), written nowhere (no --out): rotate ` +
+          "again with the admin token to get a token you can deploy.",
+    );
+  }
   if (unexpected.length) {
     notes.push(
       `${unexpected.length} of them came from rotations the target should have refused ` +
         `(${[...new Set(unexpected.map((r) => r.caseId))].join(", ")}).`,
     );
   }
-  const { tenantId, siteApiKey } = target.vars;
-  if (tenantId && siteApiKey) {
-    const known = [...new Set([...(original ? [original] : []), ...rotations.tokensOf(tenantId)])];
-    let active = 0;
-    let unknown = 0;
-    for (const token of known) {
+  const { tenantId, siteApiKey, foreignTenantId, foreignSiteApiKey } = target.vars;
+  const tenants = new Set([...rotations.rotations.map((r) => r.tenantId), ...rotations.revokedTenants]);
+  for (const tenant of tenants) {
+    const ours = tenant === tenantId;
+    const site = ours ? siteApiKey : tenant === foreignTenantId ? foreignSiteApiKey : undefined;
+    const known: { token: string; what: string }[] = [
+      ...(ours && original ? [{ token: original, what: "the token the run was given" }] : []),
+      ...rotations.rotations.filter((r) => r.tenantId === tenant).map((r) => ({
+        token: r.token,
+        what: `the one ${r.caseId} rotated in at ${r.at.slice(11, 19)}`,
+      })),
+    ];
+    const who = ours ? `tenant ${tenant}` : `the other tenant ${tenant}`;
+    const unseen = rotations.revokedTenants.has(tenant)
+      ? ` revoke-previous ran for it, so any older token it held, seen by the run or not${
+        ours ? "" : " (the one deployed, say)"
+      }, is revoked.`
+      : " Tokens the run never saw cannot be counted (the contract has no listing).";
+    if (!site || known.length === 0) {
+      notes.push(
+        `Cannot tell which server tokens of ${who} are active: the run has no site of it to try them on.${unseen}`,
+      );
+      continue;
+    }
+    const active: string[] = [];
+    let unclear = 0;
+    for (const k of known) {
       try {
         const res = await fetch(`${target.apiUrl}/api/widget/visitor-token`, {
           method: "POST",
-          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-          body: JSON.stringify({ siteApiKey, externalUserId: `conformance-after-run-${crypto.randomUUID()}` }),
+          headers: { authorization: `Bearer ${k.token}`, "content-type": "application/json" },
+          body: JSON.stringify({ siteApiKey: site, externalUserId: `conformance-after-run-${crypto.randomUUID()}` }),
           signal: AbortSignal.timeout(shared.timeoutMs),
         });
         await res.body?.cancel();
-        if (res.ok) active++;
-        else if (res.status !== 401) unknown++;
+        if (res.ok) active.push(k.what);
+        else if (res.status !== 401) unclear++;
       } catch {
-        unknown++;
+        unclear++;
       }
     }
     notes.push(
-      unknown
-        ? `Cannot tell how many server tokens of tenant ${tenantId} are active: ${unknown} of the ${known.length} this run knows gave no clear answer.`
-        : `After the run, ${active} of the ${known.length} server tokens this run knows for tenant ${tenantId} ` +
-          `${active === 1 ? "is" : "are"} active; tokens it never saw cannot be counted (the contract has no listing).`,
+      unclear
+        ? `Cannot tell which server tokens of ${who} are active: ${unclear} of the ${known.length} this run knows gave no clear answer.${unseen}`
+        : `After the run, ${active.length} of the ${known.length} server tokens this run knows for ${who} ` +
+          `${active.length === 1 ? "is" : "are"} active${active.length ? `: ${active.join("; ")}` : ""}.${unseen}`,
     );
   }
   return notes;
