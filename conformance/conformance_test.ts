@@ -163,7 +163,7 @@ Deno.test("reports of a failing run hold a reproduction and no secret", async ()
     const failed = run.results.find((r) => r.status === "failed")!;
     assert.match(failed.curl!, /curl -sS -w '\\n' -X POST "\$SETCHAT_API_URL"'\/api\/widget\/visitor-token'/);
     assert.match(failed.curl!, /Bearer '"\$SETCHAT_SERVER_TOKEN"/);
-    assert.match(failed.curl!, /jq -r '\.sessionToken'/);
+    assert.match(failed.curl!, /jq -r '\.sessionToken \/\/ empty'/);
     const reports = { json: toJson(run, redactor), junit: toJUnit(run, redactor), html: toHtml(run, redactor) };
     for (const [name, text] of Object.entries(reports)) {
       for (const secret of [target.vars.serverToken!, target.vars.adminToken!]) {
