@@ -1,4 +1,5 @@
 /** Helpers shared by the server's tests: an in-memory app with two tenants. */
+import type { ServerConfig } from "./config.ts";
 import { createApp } from "./http/app.ts";
 import type { AppDeps } from "./http/context.ts";
 import { generateSigningKey, importSigningKeys } from "./identity/signing_keys.ts";
@@ -130,16 +131,19 @@ export interface TestServer extends RunningServer {
   call(method: string, path: string, options?: { token?: string; body?: unknown }): Promise<Response>;
 }
 
+/** A server for tests: loopback, a free port, a store in memory. */
+export const TEST_SERVER_CONFIG: ServerConfig = {
+  hostname: "127.0.0.1",
+  port: 0,
+  dataDir: ":memory:",
+  issuer: "setchat-test",
+  visitorTokenLifetime: 300,
+  publicUrl: undefined,
+};
+
 /** Starts a {@linkcode TestServer}; dispose it with `await using`. */
 export async function testServer(options: StartOptions = {}): Promise<TestServer> {
-  const server = await startServer({
-    hostname: "127.0.0.1",
-    port: 0,
-    dataDir: ":memory:",
-    issuer: "setchat-test",
-    visitorTokenLifetime: 300,
-    publicUrl: undefined,
-  }, options);
+  const server = await startServer(TEST_SERVER_CONFIG, options);
   const demo = server.demo;
   if (!demo) {
     await server.close();

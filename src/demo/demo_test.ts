@@ -3,20 +3,13 @@ import * as jose from "jose";
 import { launchChromium } from "../../conformance/browser/chromium.ts";
 import { TESTID } from "../contract/testids.ts";
 import { type RunningServer, startServer } from "../server.ts";
-import { rawRequest } from "../test_utils.ts";
+import { rawRequest, TEST_SERVER_CONFIG } from "../test_utils.ts";
 
 /** How long the browser test waits for any one thing on screen. */
 const WAIT = 8000;
 
 async function server(): Promise<RunningServer> {
-  const s = await startServer({
-    hostname: "127.0.0.1",
-    port: 0,
-    dataDir: ":memory:",
-    issuer: "setchat-test",
-    visitorTokenLifetime: 300,
-    publicUrl: undefined,
-  });
+  const s = await startServer(TEST_SERVER_CONFIG);
   if (!s.deps.widgetScript) {
     await s.close();
     throw new Error("Cannot test the demo: dist/ is not built; run `deno task build` (the test task does)");

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { compileErrors, validate } from "@readme/openapi-parser";
 import { z } from "zod";
 import { type RunningServer, startServer } from "../server.ts";
-import { body } from "../test_utils.ts";
+import { body, TEST_SERVER_CONFIG } from "../test_utils.ts";
 import { openApiDocument } from "./openapi.ts";
 import type { Route } from "./router.ts";
 
@@ -10,14 +10,7 @@ import type { Route } from "./router.ts";
 type Json = any;
 
 async function server(): Promise<RunningServer> {
-  return await startServer({
-    hostname: "127.0.0.1",
-    port: 0,
-    dataDir: ":memory:",
-    issuer: "setchat-test",
-    visitorTokenLifetime: 300,
-    publicUrl: undefined,
-  });
+  return await startServer(TEST_SERVER_CONFIG);
 }
 
 async function served(s: RunningServer): Promise<Json> {
