@@ -129,6 +129,8 @@ export interface CliOptions {
 
 /** Reads the command line; throws a `TypeError` naming a bad flag. */
 export function parseCli(args: string[]): CliOptions {
+  // `npx -y deno@2.9 task conformance -- --env-file F`: the `--` keeps Node.js from reading --env-file itself.
+  if (args[0] === "--") args = args.slice(1);
   const { values } = parseArgs({
     args,
     strict: true,

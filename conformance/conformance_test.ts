@@ -372,3 +372,9 @@ Deno.test("the suite passes against a separate `deno task serve`, destructive ca
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("parseCli() skips a leading --, which keeps Node.js from reading --env-file when run through npx", async () => {
+  const { parseCli } = await import("./cli.ts");
+  assert.equal(parseCli(["--", "--env-file", "x.env", "--profile", "s2s"]).envFile, "x.env");
+  assert.throws(() => parseCli(["--env-file", "x.env", "--", "--profile", "s2s"]), TypeError);
+});
