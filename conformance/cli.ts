@@ -1,7 +1,6 @@
 /** `deno task conformance`: flags, target, preflight, profile, run, reports, exit code. */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import * as jose from "jose";
 import { FixtureError, type LoadedCase, loadFixtures } from "./fixtures.ts";
 import {
   declaredProfile,
@@ -38,7 +37,7 @@ import {
   type RunResult,
   runSuite,
 } from "./runner.ts";
-import { parseEnvFile, remoteTarget, startInProcessTarget, type Target } from "./target.ts";
+import { fetchJwks, parseEnvFile, remoteTarget, startInProcessTarget, type Target } from "./target.ts";
 import { TOKEN_TRANSFORMS, TRANSFORM_NAMES, type TransformName } from "./token_transforms.ts";
 import { runBrowserScenarios } from "./browser/run.ts";
 import { SCENARIOS } from "./browser/scenarios.ts";
@@ -267,16 +266,11 @@ async function readStdin(): Promise<string> {
 
 /** `--transform`: the named attack on the token read from standard input. */
 async function transform(options: CliOptions, target: Target | undefined, input: string): Promise<string> {
-  let jwks: jose.JSONWebKeySet | undefined;
-  if (target && TOKEN_TRANSFORMS[options.transform!].needs.includes("jwks" as never)) {
-    const res = await fetch(`${target.apiUrl}/.well-known/jwks.json`, {
-      signal: AbortSignal.timeout(options.timeoutMs),
-    });
-    jwks = res.ok ? await res.json() : undefined;
-  }
+  const needs: readonly string[] = TOKEN_TRANSFORMS[options.transform!].needs;
+  const jwks = target && needs.includes("jwks") ? await fetchJwks(target.apiUrl, options.timeoutMs) : null;
   return await TOKEN_TRANSFORMS[options.transform!].apply(input.trim(), {
     signingKey: target?.signingKey,
-    jwks,
+    jwks: jwks ?? undefined,
     nowSeconds: Math.floor(Date.now() / 1000),
   });
 }

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { main } from "./cli.ts";
 import { FixtureError, loadFixtures } from "./fixtures.ts";
 import { killTable, killTableMarkdown } from "./kill_table.ts";
-import { namedProfile } from "./levels.ts";
+import { declaredProfile, namedProfile } from "./levels.ts";
 import { MUTANTS } from "./mutants.ts";
 import { Redactor } from "./redact.ts";
 import { toHtml, toJson, toJUnit } from "./reporters.ts";
@@ -377,4 +377,17 @@ Deno.test("parseCli() skips a leading --, which keeps Node.js from reading --env
   const { parseCli } = await import("./cli.ts");
   assert.equal(parseCli(["--", "--env-file", "x.env", "--profile", "s2s"]).envFile, "x.env");
   assert.throws(() => parseCli(["--env-file", "x.env", "--", "--profile", "s2s"]), TypeError);
+});
+
+Deno.test("declaredProfile() follows what a discovery document declares", () => {
+  const of = (surfaces: ("s2s" | "widget" | "agent" | "browser")[], referenceChoices = false) =>
+    declaredProfile({ surfaces, referenceChoices }, "test");
+  assert.equal(of(["s2s"]).name, "s2s");
+  assert.equal(of(["s2s", "widget", "agent", "browser"]).name, "full");
+  assert.equal(of(["s2s", "widget", "agent", "browser"], true).name, "reference");
+  const partial = of(["widget"], true);
+  assert.deepEqual([partial.name, partial.surfaces, partial.levels], ["declared", ["s2s", "widget"], [
+    "must",
+    "should",
+  ]]);
 });

@@ -44,6 +44,14 @@ Deno.test("--profile s2s passes the independent implementation: no must failure,
       assert.ok(["passed", "warning"].includes(r.status), `${id}: ${r.status} ${r.reason ?? ""}`);
       assert.ok(r.steps.every((s) => s.ok), `${id} stopped early`);
     }
+    // The closing notes say, tenant by tenant, which tokens the run knows are active.
+    const notes = run!.notes.join("\n");
+    assert.match(
+      notes,
+      new RegExp(`1 of the \\d+ server tokens this run knows for tenant ${server.env.SETCHAT_TENANT_ID} is active`),
+    );
+    assert.match(notes, new RegExp(`for the other tenant ${server.env.SETCHAT_FOREIGN_TENANT_ID} is active`));
+    assert.match(notes, /\(the one deployed, say\), is revoked/);
     // Its credentials have their own shape: none may reach a report.
     const recovery = await Deno.readTextFile(join(out, "recovery.env"));
     const secrets = [

@@ -76,11 +76,6 @@ export class RotationLog {
     }
     return lines.join("\n") + "\n";
   }
-
-  /** The tokens rotated for one tenant, oldest first. */
-  tokensOf(tenantId: string): string[] {
-    return this.rotations.filter((r) => r.tenantId === tenantId).map((r) => r.token);
-  }
 }
 
 /** The operation and tenant id of a rotation or revocation path, or `undefined` for any other path. */

@@ -17,7 +17,7 @@ import { type Level, LEVELS, namedProfile, outsideProfile, type Profile, type Su
 import { isCredentialField, Redactor, shellName } from "./redact.ts";
 import { RotationLog, tokenOperation } from "./recovery.ts";
 import { MissingVariable, render, renderString, select, type Vars } from "./template.ts";
-import type { Target } from "./target.ts";
+import { fetchJwks, type Target } from "./target.ts";
 import { ENV_NAMES, SECRET_VARIABLES, TARGET_VARIABLES, type TargetVariable } from "./variables.ts";
 import { TOKEN_TRANSFORMS } from "./token_transforms.ts";
 
@@ -195,6 +195,11 @@ export function describe(
   };
 }
 
+/** Whether an answer succeeded (any 2xx). */
+function succeeded(r: Received): boolean {
+  return r.status >= 200 && r.status < 300;
+}
+
 function notRun(c: LoadedCase, status: "skipped" | "not-in-profile", reason: string): CaseResult {
   return { ...describe(c), status, reason, durationMs: 0, steps: [] };
 }
@@ -248,7 +253,7 @@ function capturedValue(received: Received[], spec: CaptureSpec): unknown {
       return undefined;
     }
   };
-  const ok = received.filter((r) => r.status >= 200 && r.status < 300);
+  const ok = received.filter(succeeded);
   if (all) return ok.map(pick);
   return pick(ok[0] ?? received[0]!);
 }
@@ -426,7 +431,7 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
         }
       }
     }
-    const first = received.find((r) => r.status >= 200 && r.status < 300) ?? received[0]!;
+    const first = received.find(succeeded) ?? received[0]!;
     // Captures of credentials become variables of the reproduction, never values in the report.
     for (const [name, spec] of Object.entries(step.capture ?? {})) {
       const value = capturedValue(received, spec);
@@ -452,13 +457,13 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
     if (op === undefined) return;
     const { tenantId } = op;
     if (op.operation === "revoke-previous") {
-      if (received.some((r) => r.status >= 200 && r.status < 300)) shared.rotations.revokedTenants.add(tenantId);
+      if (received.some(succeeded)) shared.rotations.revokedTenants.add(tenantId);
       return;
     }
     const expected = !o.some((x) => x.check.startsWith("status") && x.ok === false);
     for (const r of received) {
       const token = select(r.json, "token");
-      if (r.status < 200 || r.status >= 300 || typeof token !== "string") continue;
+      if (!succeeded(r) || typeof token !== "string") continue;
       shared.secrets.add(token, shared.rotations.variableFor(tenantId));
       await shared.rotations.record({ caseId: c.id, tenantId, token, expected });
     }
@@ -557,16 +562,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     timeoutMs: options.timeoutMs ?? 10_000,
     secrets,
     rotations,
-    jwks: () =>
-      jwks ??= (async () => {
-        try {
-          const res = await fetch(`${target.apiUrl}/.well-known/jwks.json`, { signal: AbortSignal.timeout(5000) });
-          const body = res.ok ? await res.json() : null;
-          return body && Array.isArray(body.keys) && body.keys.length ? body as jose.JSONWebKeySet : null;
-        } catch {
-          return null;
-        }
-      })(),
+    jwks: () => jwks ??= fetchJwks(target.apiUrl),
   };
   const allowDestructive = options.allowDestructive ?? target.inProcess;
   const originalServerToken = target.vars.serverToken;

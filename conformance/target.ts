@@ -4,7 +4,7 @@
  * reference started in process on a free port with a store in memory.
  */
 import * as jose from "jose";
-import { type StartOptions, startServer } from "../src/server.ts";
+import { devEnv, type StartOptions, startServer } from "../src/server.ts";
 import { ENV_NAMES, type TargetVariable } from "./variables.ts";
 
 export { ENV_NAMES };
@@ -36,26 +36,31 @@ export async function startInProcessTarget(options: StartOptions = {}): Promise<
     visitorTokenLifetime: 300,
     publicUrl: undefined,
   }, options);
-  const { acme, globex } = server.demo!;
   const keys = server.deps.keys;
+  // The same values `serve` writes to dev.env, by the names fixtures use.
+  const env = devEnv(server.url, server.demo!);
+  const vars: TargetVars = {};
+  for (const [name, variable] of Object.entries(ENV_NAMES) as [TargetVariable, string][]) vars[name] = env[variable];
   return {
     apiUrl: server.url,
-    vars: {
-      serverToken: acme.serverToken,
-      adminToken: acme.adminToken,
-      tenantId: acme.tenant.id,
-      siteApiKey: acme.sites[0]!.apiKey,
-      otherSiteApiKey: acme.sites[1]!.apiKey,
-      foreignSiteApiKey: globex.sites[0]!.apiKey,
-      foreignTenantId: globex.tenant.id,
-      foreignAdminToken: globex.adminToken,
-    },
+    vars,
     signingKey: { kid: keys.current.kid, privateKey: keys.current.privateKey, alg: "EdDSA" },
     widgetUrl: `${server.url}/widget.js`,
     inProcess: true,
     description: `the reference, in process (${server.url})`,
     close: () => server.close(),
   };
+}
+
+/** The target's published keys, or `null` when it publishes none (or nothing usable). */
+export async function fetchJwks(apiUrl: string, timeoutMs = 5000): Promise<jose.JSONWebKeySet | null> {
+  try {
+    const res = await fetch(`${apiUrl}/.well-known/jwks.json`, { signal: AbortSignal.timeout(timeoutMs) });
+    const body = res.ok ? await res.json() : null;
+    return body && Array.isArray(body.keys) && body.keys.length ? body as jose.JSONWebKeySet : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Reads `KEY=value` lines; `export` prefixes, quotes and comments are allowed. */
