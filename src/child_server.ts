@@ -17,6 +17,7 @@
  */
 import { parseArgs } from "node:util";
 import { parseCommandLine } from "./config.ts";
+import { messageId } from "./contract/widget.ts";
 import type { AppDeps } from "./http/context.ts";
 import { startServer } from "./server.ts";
 import type { ConversationRecord, MessageRecord, Store } from "./store/store.ts";
@@ -147,7 +148,7 @@ function writeBehind(store: Store, delayMs: number): Store {
       const c = await getConversation(conversationId);
       if (!c) return await store.addMessage(conversationId, message);
       const seq = c.messageCount + 1;
-      const record: MessageRecord = { ...message, seq, id: `msg_${String(seq).padStart(8, "0")}` };
+      const record: MessageRecord = { ...message, seq, id: messageId(seq) };
       unwritten.set(conversationId, { ...c, messageCount: seq, updatedAt: message.createdAt, lastMessage: record });
       later(() => store.addMessage(conversationId, message));
       return record;

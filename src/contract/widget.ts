@@ -100,6 +100,13 @@ export const Message = z
   .meta({ id: "Message" });
 export type Message = z.infer<typeof Message>;
 
+/** Message ids number a conversation's messages in order, from `msg_00000001`, so `after` cursors never skip one. */
+export function messageId(seq: number): string {
+  return `msg_${String(seq).padStart(8, "0")}`;
+}
+
+const MESSAGE_ID = /^msg_\d{8}$/;
+
 /** A conversation as the widget sees it. */
 export const Conversation = z
   .object({
@@ -169,10 +176,12 @@ export const PostMessageRequest = z
   .meta({ id: "PostMessageRequest" });
 export type PostMessageRequest = z.infer<typeof PostMessageRequest>;
 
-/** Query of `GET …/messages`: the messages after `after` (a message id), oldest first. */
+/** Query of `GET …/messages`: the messages after `after` (a message id, read as its number), oldest first. */
 export const MessagesQuery = z
   .strictObject({
-    after: z.string().max(64).optional().meta({ description: "A message id: only the messages after it are listed." }),
+    after: z.string().max(64).regex(MESSAGE_ID, "must be a message id such as msg_00000001")
+      .transform((id) => Number(id.slice("msg_".length))).optional()
+      .meta({ description: "A message id: only the messages after it are listed." }),
   })
   .meta({ id: "MessagesQuery" });
 

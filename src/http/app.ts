@@ -10,7 +10,8 @@ import { agentRoutes } from "./routes/agent.ts";
 import { metaRoutes } from "./routes/meta.ts";
 import { s2sRoutes } from "./routes/s2s.ts";
 import { tenantOpsRoutes } from "./routes/tenant_ops.ts";
-import { widgetRoutes } from "./routes/widget.ts";
+import { widgetConversationRoutes } from "./routes/widget_conversations.ts";
+import { widgetSessionRoutes } from "./routes/widget_sessions.ts";
 
 /** The application: a fetch handler and the route table it serves. */
 export interface App {
@@ -58,7 +59,8 @@ export function createApp(deps: AppDeps): App {
   const routes: AppRoute[] = [
     ...s2sRoutes(deps),
     ...tenantOpsRoutes(deps),
-    ...widgetRoutes(deps),
+    ...widgetSessionRoutes(deps),
+    ...widgetConversationRoutes(deps),
     ...agentRoutes(deps),
     ...metaRoutes(deps),
   ];

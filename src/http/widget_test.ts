@@ -275,6 +275,9 @@ Deno.test("conversation and message bodies are validated field by field", async 
   assert.equal((await body(long)).errors[0].path, "text");
   const cursor = await w.call("GET", `/api/widget/conversations/${c.id}/messages?after=garbage`);
   assert.equal(cursor.status, 400);
+  const cursorError = (await body(cursor)).errors[0];
+  assert.equal(cursorError.path, "after");
+  assert.match(cursorError.message, /msg_00000001/);
   const unknownParam = await w.call("GET", `/api/widget/conversations/${c.id}/messages?since=1`);
   assert.equal((await body(unknownParam)).code, "unknown_field");
 });

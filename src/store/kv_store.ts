@@ -1,3 +1,4 @@
+import { messageId } from "../contract/widget.ts";
 import { AppError } from "../domain/app_error.ts";
 import { StartupError } from "../domain/startup_error.ts";
 import { checkRotation, tokensToRevoke } from "../domain/s2s_rotation.ts";
@@ -73,16 +74,6 @@ function historyParts(h: HistoryIndex): string[] {
   return h.kind === "verified"
     ? ["verified", h.siteId, h.workspace ?? "", h.externalUserId]
     : ["device", h.siteId, h.workspace ?? "", h.deviceId];
-}
-
-/** Message ids: ordered within their conversation, so `after` cursors never skip one. */
-function messageId(seq: number): string {
-  return `msg_${String(seq).padStart(8, "0")}`;
-}
-
-function seqOf(id: string): number | undefined {
-  const m = /^msg_(\d{8})$/.exec(id);
-  return m ? Number(m[1]) : undefined;
 }
 
 /** Credentials and sites kept in memory; a few per tenant, so this bounds many tenants. */
@@ -465,14 +456,9 @@ export class KvStore implements Store {
     });
   }
 
-  async listMessages(conversationId: string, afterId?: string): Promise<MessageRecord[]> {
+  async listMessages(conversationId: string, afterSeq = 0): Promise<MessageRecord[]> {
     if (!usable(conversationId)) return [];
-    const after = afterId === undefined ? 0 : seqOf(afterId);
-    if (after === undefined) {
-      throw new AppError("invalid_request", `Cannot list messages: "after" is not a message id`, {
-        errors: [{ path: "after", code: "invalid_format", message: "must be a message id such as msg_00000001" }],
-      });
-    }
+    const after = afterSeq;
     const out: MessageRecord[] = [];
     const prefix = ["message", conversationId];
     for await (const e of this.#kv.list<MessageRecord>({ prefix, start: [...prefix, after + 1] })) out.push(e.value);

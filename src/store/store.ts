@@ -175,8 +175,8 @@ export interface Store extends AsyncDisposable {
   ): Promise<{ conversations: ConversationRecord[]; nextCursor: string | null }>;
   /** Appends a message, numbering it after the conversation's last. */
   addMessage(conversationId: string, message: Omit<MessageRecord, "id" | "seq">): Promise<MessageRecord>;
-  /** Messages in order, after the message `afterId` when given. */
-  listMessages(conversationId: string, afterId?: string): Promise<MessageRecord[]>;
+  /** Messages in order, after the message numbered `afterSeq` when given. */
+  listMessages(conversationId: string, afterSeq?: number): Promise<MessageRecord[]>;
 
   /** The signing keys, creating the first with `create` if there is none. */
   signingKeys(create: () => Promise<SigningKeyRecord>): Promise<SigningKeyRecord[]>;

@@ -1,16 +1,7 @@
 import {
   type ClientUser,
-  ConversationDetail,
-  ConversationList,
-  type CreateConversationRequest,
-  CreateConversationRequest as CreateConversationSchema,
   type CreateSessionRequest,
   CreateSessionRequest as CreateSessionSchema,
-  FLOWS,
-  Message,
-  MessageList,
-  MessagesQuery,
-  PostMessageRequest,
   Session,
   SessionCreated,
 } from "../../contract/widget.ts";
@@ -24,42 +15,22 @@ import { NEW_VISITOR, withClientUser, withVerifiedProfile } from "../../domain/v
 import { newId } from "../../identity/encoding.ts";
 import { generateSecret, parseSecret } from "../../identity/secret_token.ts";
 import { verifyVisitorToken } from "../../identity/visitor_token.ts";
-import type { ConversationRecord, DeviceRecord, MessageRecord, SessionRecord, SiteRecord } from "../../store/store.ts";
+import type { DeviceRecord, SiteRecord } from "../../store/store.ts";
 import type { AppDeps, AppRoute, Principals } from "../context.ts";
 import { json } from "../problem.ts";
 import { defineRoute } from "../router.ts";
-import { BODY_ERRORS, QUERY_ERRORS, SESSION_ERRORS } from "./_errors.ts";
-import { conversationView, messageView, sessionView } from "../views.ts";
+import { BODY_ERRORS, SESSION_ERRORS } from "./_errors.ts";
+import { sessionView } from "../views.ts";
 
-/** How many conversations a history listing returns, newest first. */
-const HISTORY_LIMIT = 50;
-
-/** What visibility knows of a session. */
-export function viewerOf(s: SessionRecord): Viewer {
-  return {
-    siteId: s.siteId,
-    workspace: s.workspace,
-    verified: s.verified,
-    externalUserId: s.externalUserId,
-    deviceId: s.deviceId,
-  };
-}
-
-/** The widget API: sessions, history, conversations and messages, for browsers on any origin. */
-export function widgetRoutes(deps: AppDeps): AppRoute[] {
+/**
+ * The widget's sessions: opened anonymously, with client user data or with a
+ * visitor token; read; and ended by a logout that retires the device.
+ */
+export function widgetSessionRoutes(deps: AppDeps): AppRoute[] {
   const tag = "Widget";
   const { store } = deps;
-  const { canSee, historyOf } = deps.visibility ?? visibilityRules;
+  const { historyOf } = deps.visibility ?? visibilityRules;
   const verify = deps.verifyVisitorToken ?? ((token, options) => verifyVisitorToken(deps.keys, token, options));
-
-  /** The conversation `id` if this session may see it; otherwise exactly as if it did not exist. */
-  async function visibleConversation(session: SessionRecord, id: string): Promise<ConversationRecord> {
-    const c = await store.getConversation(id);
-    if (!c || !canSee(viewerOf(session), c)) {
-      throw new AppError("conversation_not_found", `Cannot find conversation ${id}`);
-    }
-    return c;
-  }
 
   /**
    * A visitor token opens sessions only while the server token that minted
@@ -185,24 +156,6 @@ export function widgetRoutes(deps: AppDeps): AppRoute[] {
     };
   }
 
-  function firstMessages(conversationId: string, body: CreateConversationRequest, session: SessionRecord, now: number) {
-    const messages: Omit<MessageRecord, "id" | "seq">[] = [];
-    if (body.kind === "flow") {
-      const flow = FLOWS[body.flowId ?? "welcome"];
-      messages.push({ conversationId, author: "bot", authorName: flow.title, text: flow.firstMessage, createdAt: now });
-    }
-    if (body.text !== undefined) {
-      messages.push({
-        conversationId,
-        author: "visitor",
-        authorName: session.displayName,
-        text: body.text,
-        createdAt: now,
-      });
-    }
-    return messages.map((m, i): MessageRecord => ({ ...m, seq: i + 1, id: `msg_${String(i + 1).padStart(8, "0")}` }));
-  }
-
   return [
     defineRoute<Principals, "none", CreateSessionRequest>({
       method: "POST",
@@ -257,111 +210,6 @@ export function widgetRoutes(deps: AppDeps): AppRoute[] {
       async handle({ principal }) {
         await store.endSession(principal, deps.now());
         return new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
-      },
-    }),
-    defineRoute<Principals, "session">({
-      method: "GET",
-      path: "/api/widget/conversations",
-      operationId: "listWidgetConversations",
-      summary: "The conversations this session may see, newest first",
-      tag,
-      security: "session",
-      cors: true,
-      responses: { 200: { description: "The session's history", schema: ConversationList } },
-      errors: SESSION_ERRORS,
-      async handle({ principal }) {
-        const viewer = viewerOf(principal);
-        const found = await store.listHistory(historyOf(viewer), HISTORY_LIMIT);
-        return json(200, { conversations: found.filter((c) => canSee(viewer, c)).map(conversationView) });
-      },
-    }),
-    defineRoute<Principals, "session", CreateConversationRequest>({
-      method: "POST",
-      path: "/api/widget/conversations",
-      operationId: "createWidgetConversation",
-      summary: "Start a chat, a ticket (with a subject) or a flow (the bot speaks first)",
-      tag,
-      security: "session",
-      cors: true,
-      body: CreateConversationSchema,
-      responses: { 201: { description: "The conversation and its first messages", schema: ConversationDetail } },
-      errors: [...SESSION_ERRORS, ...BODY_ERRORS],
-      async handle({ principal, body }) {
-        const now = deps.now();
-        const id = newId("cnv", now);
-        const messages = firstMessages(id, body, principal, now);
-        const conversation: ConversationRecord = {
-          ...viewerOf(principal),
-          id,
-          tenantId: principal.tenantId,
-          siteApiKey: principal.siteApiKey,
-          visitorId: principal.visitorId,
-          identityMethod: principal.method,
-          kind: body.kind,
-          subject: body.subject ?? null,
-          flowId: body.kind === "flow" ? body.flowId ?? "welcome" : null,
-          createdAt: now,
-          updatedAt: now,
-          messageCount: messages.length,
-          lastMessage: messages.at(-1) ?? null,
-        };
-        await store.createConversation(conversation, messages);
-        return json(201, { conversation: conversationView(conversation), messages: messages.map(messageView) });
-      },
-    }),
-    defineRoute<Principals, "session">({
-      method: "GET",
-      path: "/api/widget/conversations/:conversationId",
-      operationId: "getWidgetConversation",
-      summary: "A conversation and its messages; 404 unless this session may see it",
-      tag,
-      security: "session",
-      cors: true,
-      responses: { 200: { description: "The conversation", schema: ConversationDetail } },
-      errors: [...SESSION_ERRORS, "conversation_not_found"],
-      async handle({ principal, params }) {
-        const c = await visibleConversation(principal, params.conversationId!);
-        const messages = await store.listMessages(c.id);
-        return json(200, { conversation: conversationView(c), messages: messages.map(messageView) });
-      },
-    }),
-    defineRoute<Principals, "session", undefined, { after?: string | undefined }>({
-      method: "GET",
-      path: "/api/widget/conversations/:conversationId/messages",
-      operationId: "listWidgetMessages",
-      summary: "Messages in order, after the message `after` when given (for polling)",
-      tag,
-      security: "session",
-      cors: true,
-      query: MessagesQuery,
-      responses: { 200: { description: "The messages", schema: MessageList } },
-      errors: [...SESSION_ERRORS, "conversation_not_found", ...QUERY_ERRORS],
-      async handle({ principal, params, query }) {
-        const c = await visibleConversation(principal, params.conversationId!);
-        return json(200, { messages: (await store.listMessages(c.id, query.after)).map(messageView) });
-      },
-    }),
-    defineRoute<Principals, "session", { text: string }>({
-      method: "POST",
-      path: "/api/widget/conversations/:conversationId/messages",
-      operationId: "postWidgetMessage",
-      summary: "Send a message as the visitor",
-      tag,
-      security: "session",
-      cors: true,
-      body: PostMessageRequest,
-      responses: { 201: { description: "The message", schema: Message } },
-      errors: [...SESSION_ERRORS, ...BODY_ERRORS, "conversation_not_found"],
-      async handle({ principal, params, body }) {
-        const c = await visibleConversation(principal, params.conversationId!);
-        const m = await store.addMessage(c.id, {
-          conversationId: c.id,
-          author: "visitor",
-          authorName: principal.displayName,
-          text: body.text,
-          createdAt: deps.now(),
-        });
-        return json(201, messageView(m));
       },
     }),
   ];
