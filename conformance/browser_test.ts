@@ -6,7 +6,7 @@ import { runBrowserScenarios } from "./browser/run.ts";
 import { SCENARIOS } from "./browser/scenarios.ts";
 import { applyPatches, buildWidgetMutant, WIDGET_MUTANTS } from "./browser/widget_mutants.ts";
 import { startInProcessTarget } from "./target.ts";
-import { formatMarkdown } from "../tools/docs.ts";
+import { docSection, formatMarkdown } from "../tools/docs.ts";
 import { widgetKillTableMarkdown } from "./kill_table.ts";
 
 Deno.test("every browser scenario passes against the reference widget, through the command line", async () => {
@@ -49,14 +49,10 @@ Deno.test("every broken widget is caught by a scenario, with a screenshot and a 
     }
     const files = [...Deno.readDirSync(join(out, "browser"))].map((e) => e.name);
     assert.ok(files.some((f) => f.endsWith(".png")) && files.some((f) => f.endsWith(".log")), files.join(", "));
-    const readme = await Deno.readTextFile("README.md");
-    const open = "<!-- generated:widget-kills -->";
-    const section = readme.slice(readme.indexOf(open) + open.length, readme.indexOf("<!-- /generated:widget-kills -->"))
-      .trim();
     assert.equal(
-      section,
+      await docSection("widget-kills"),
       (await formatMarkdown(widgetKillTableMarkdown(kills))).trim(),
-      "README's widget kill table is stale: run `deno task docs`",
+      "the widget kill table of docs/conformance.md is stale: run `deno task docs`",
     );
   } finally {
     await browser.close();

@@ -1,6 +1,6 @@
 /**
  * The contract's clauses: every conformance case names the one it checks,
- * and the README lists them. Ids are stable; the text is the rule.
+ * and docs/conformance.md lists them. Ids are stable; the text is the rule.
  */
 export const CLAUSES = {
   "S2S-MINT":

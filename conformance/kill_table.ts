@@ -51,7 +51,7 @@ export async function killTable(fixtures = "fixtures"): Promise<Kill[]> {
   return kills;
 }
 
-/** The kill table as README Markdown. */
+/** The kill table as Markdown for docs/conformance.md. */
 export function killTableMarkdown(kills: Kill[]): string {
   const rows = kills.map((k) => {
     const shown = k.caughtBy.slice(0, 3).map((id) => `\`${id}\``).join(", ");
@@ -90,7 +90,7 @@ export async function widgetKillTable(): Promise<Kill[]> {
   }
 }
 
-/** The broken widgets' kill table as README Markdown. */
+/** The broken widgets' kill table as Markdown for docs/conformance.md. */
 export function widgetKillTableMarkdown(kills: Kill[]): string {
   return [
     "| broken widget | its bug | breaks | caught by |",
@@ -227,7 +227,7 @@ export async function plantedKillTable(concurrency = 3): Promise<PlantedKill[]> 
   return (Object.keys(PLANTED) as BugName[]).map((b) => kills.get(b)!);
 }
 
-/** The planted bugs' kill table as README Markdown. */
+/** The planted bugs' kill table as Markdown for docs/conformance.md. */
 export function plantedKillTableMarkdown(kills: PlantedKill[]): string {
   const rows = kills.map((k) =>
     `| \`${k.bug}\` | ${k.description} | ${k.level} | \`${k.named}\` | ${

@@ -16,7 +16,7 @@ export const LEVELS = ["must", "should", "reference"] as const;
 /** How much a check weighs. */
 export type Level = (typeof LEVELS)[number];
 
-/** What each level means, for `--help`, `--list` and the README. */
+/** What each level means, for `--help`, `--list` and docs/conformance.md. */
 export const LEVEL_DOCS: Record<Level, string> = {
   must: "the vendor docs' contract, the identity rules and universal security: a failure fails the run",
   should: "recommended practice: a failure is a warning (fails the run only with --strict)",

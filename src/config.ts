@@ -36,14 +36,14 @@ export interface Setting {
   flag?: string;
   env?: string;
   default: string;
-  /** What it sets, for `--help` and the README. */
+  /** What it sets, for `--help` and docs/running.md. */
   what: string;
 }
 
 /** The issuer used when `SETCHAT_ISSUER` is not set. */
 export const DEFAULT_ISSUER = "setchat-reference";
 
-/** Every setting, in the order `--help` and the README list them. */
+/** Every setting, in the order `--help` and docs/running.md list them. */
 export const SETTINGS: readonly Setting[] = [
   { flag: "--port", env: "PORT", default: "8787", what: "port to listen on; 0 picks a free one" },
   { flag: "--host", env: "HOST", default: "127.0.0.1", what: "address to listen on" },

@@ -1,5 +1,5 @@
 /**
- * Keeps the generated parts of README.md in step with the code: the error
+ * Keeps the generated parts of the docs in step with the code: the error
  * tables come from their catalogues, the settings from the command line's. `deno task docs` rewrites them; the
  * test suite fails when they are out of date.
  */
@@ -18,8 +18,16 @@ import {
 } from "../conformance/kill_table.ts";
 import { SCENARIOS } from "../conformance/browser/scenarios.ts";
 
+/** The files with generated sections, and the sections each holds, by marker name. */
+export const DOC_SECTIONS: Readonly<Record<string, readonly string[]>> = {
+  "docs/running.md": ["settings", "startup-errors"],
+  "docs/contract.md": ["errors"],
+  "docs/widget.md": ["widget-size", "testids"],
+  "docs/conformance.md": ["clauses", "kills", "planted-kills", "scenarios", "widget-kills"],
+};
+
 /**
- * The sections of README.md that are generated, by marker name. The kill
+ * The generated sections of the docs, by marker name. The kill
  * table takes a run of the suite against every broken build, so it is only
  * made when asked for (`deno task docs`); the conformance tests check it.
  */
@@ -66,10 +74,17 @@ export async function generatedSections(options: { kills?: boolean } = {}): Prom
   };
 }
 
-/** The text between a README section's generated markers. */
-export function readmeSection(text: string, name: string): string {
+/** The text between a section's generated markers. */
+export function sectionOf(text: string, name: string): string {
   const open = `<!-- generated:${name} -->`;
   return text.slice(text.indexOf(open) + open.length, text.indexOf(`<!-- /generated:${name} -->`)).trim();
+}
+
+/** A generated section as the docs hold it now, read from the file it lives in. */
+export async function docSection(name: string): Promise<string> {
+  const file = Object.keys(DOC_SECTIONS).find((f) => DOC_SECTIONS[f]!.includes(name));
+  if (!file) throw new Error(`Cannot read section "${name}": no doc holds it`);
+  return sectionOf(await Deno.readTextFile(new URL(`../${file}`, import.meta.url)), name);
 }
 
 /** Formats Markdown as `deno fmt` does, so generated text is stable under the format check. */
@@ -105,19 +120,29 @@ async function widgetSize(): Promise<string> {
   }
 }
 
-/** `text` with each `<!-- generated:NAME -->…<!-- /generated:NAME -->` block replaced, then formatted. */
-export async function renderReadme(text: string, options: { kills?: boolean } = {}): Promise<string> {
-  return await formatMarkdown(spliceSections(text, await generatedSections(options)));
+/** Each doc with generated sections: its text now, and as it should be (sections replaced, then formatted). */
+export async function renderDocs(
+  options: { kills?: boolean } = {},
+): Promise<{ file: URL; text: string; rendered: string }[]> {
+  const sections = await generatedSections(options);
+  return await Promise.all(
+    Object.entries(DOC_SECTIONS).map(async ([path, names]) => {
+      const file = new URL(`../${path}`, import.meta.url);
+      const text = await Deno.readTextFile(file);
+      const mine = Object.fromEntries(Object.entries(sections).filter(([name]) => names.includes(name)));
+      return { file, text, rendered: await formatMarkdown(spliceSections(path, text, mine)) };
+    }),
+  );
 }
 
-function spliceSections(text: string, sections: Record<string, string>): string {
+function spliceSections(path: string, text: string, sections: Record<string, string>): string {
   let out = text;
   for (const [name, body] of Object.entries(sections)) {
     const open = `<!-- generated:${name} -->`;
     const close = `<!-- /generated:${name} -->`;
     const start = out.indexOf(open);
     const end = out.indexOf(close);
-    if (start < 0 || end < start) throw new Error(`Cannot render README.md: the "${name}" markers are missing`);
+    if (start < 0 || end < start) throw new Error(`Cannot render ${path}: the "${name}" markers are missing`);
     out = `${out.slice(0, start + open.length)}\n${body}\n${out.slice(end)}`;
   }
   return out;
@@ -127,9 +152,8 @@ if (import.meta.main) {
   const { fixtureSchemaText } = await import("./fixture_schema.ts");
   const schema = new URL("../fixtures/fixture.schema.json", import.meta.url);
   await Deno.writeTextFile(schema, await formatText(fixtureSchemaText(), "json"));
-  const path = new URL("../README.md", import.meta.url);
-  const text = await Deno.readTextFile(path);
-  const rendered = await renderReadme(text, { kills: true });
-  if (rendered !== text) await Deno.writeTextFile(path, rendered);
-  console.log(rendered === text ? "README.md is up to date" : "README.md updated");
+  for (const { file, text, rendered } of await renderDocs({ kills: true })) {
+    if (rendered !== text) await Deno.writeTextFile(file, rendered);
+    console.log(`${file.pathname.split("/").slice(-2).join("/")}: ${rendered === text ? "up to date" : "updated"}`);
+  }
 }

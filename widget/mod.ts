@@ -1,7 +1,7 @@
 /**
  * The SetChat widget script. Load it with `<script src=".../widget.js">`,
  * then call `SetChat.init({ siteApiKey, … })`. Its public API is the
- * `SetChat` global below; see the README for every option and event.
+ * `SetChat` global below; see docs/widget.md for every option and event.
  */
 import { ChatWidget, type SetChatConfig, type SetChatEvents } from "./widget.ts";
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ERROR_CODES } from "./errors.ts";
 
-/** Bounds the API enforces, published in the README and the OpenAPI document. */
+/** Bounds the API enforces, published in docs/contract.md and the OpenAPI document. */
 export const LIMITS = {
   /** Serialised JSON bytes of `metadata` and of client `customData`. */
   customDataBytes: 4096,

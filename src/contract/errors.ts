@@ -1,7 +1,7 @@
 /**
  * Every error the API can answer, with its HTTP status and the words a user
- * needs to fix it. The problem responses, the OpenAPI document and the README
- * troubleshooting table are all generated from this one catalogue.
+ * needs to fix it. The problem responses, the OpenAPI document and the
+ * troubleshooting table of docs/contract.md are all generated from this one catalogue.
  */
 
 /** What the catalogue says of one error code. */

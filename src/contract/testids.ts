@@ -34,7 +34,7 @@ export const TESTID = {
   composerSend: "setchat-composer-send",
 } as const;
 
-/** What each hook is, for the README. */
+/** What each hook is, for docs/widget.md. */
 export const TESTID_DOCS: Record<keyof typeof TESTID, string> = {
   launcher: "the button that opens and closes the panel (`aria-expanded`)",
   panel: "the chat panel (`role=dialog`, hidden when closed)",

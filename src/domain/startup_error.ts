@@ -1,7 +1,7 @@
 /**
  * Why the server can refuse to start, with the words a user needs to fix it.
- * `main.ts` prints the message as one line and exits with status 2; the
- * README's start-up table is generated from this catalogue.
+ * `main.ts` prints the message as one line and exits with status 2;
+ * the start-up table of docs/running.md is generated from this catalogue.
  */
 
 /** What the catalogue says of one start-up failure. */
