@@ -123,6 +123,11 @@ export class KvStore implements Store {
     return true;
   }
 
+  /** A KV file is locked to one process, so checking emptiness first is enough. */
+  async initialiseOnce<T>(create: () => Promise<T>): Promise<T | undefined> {
+    return (await this.isEmpty()) ? await create() : undefined;
+  }
+
   async createTenant({ tenant, sites, credentials }: NewTenant): Promise<void> {
     const op = this.#kv.atomic().check({ key: K.tenant(tenant.id), versionstamp: null }).set(
       K.tenant(tenant.id),
