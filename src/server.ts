@@ -8,7 +8,7 @@ import type { AppDeps } from "./http/context.ts";
 import { generateSigningKey, importSigningKeys } from "./identity/signing_keys.ts";
 import { type ProvisionedTenant, provisionTenant } from "./provisioning.ts";
 import { openKvStore } from "./store/kv_store.ts";
-import { openPostgresStore, redactUrl } from "./store/pg_store.ts";
+import { redactUrl } from "./store/database_url.ts";
 import type { Store } from "./store/store.ts";
 
 /** What the first start of an empty store created: shown once. */
@@ -87,6 +87,8 @@ export async function loadAssets(root: URL = PROJECT): Promise<{ widgetScript: s
 export async function openStore(config: Pick<ServerConfig, "dataDir" | "databaseUrl">): Promise<Store> {
   if (config.databaseUrl === undefined) return await openDataDirectory(config.dataDir);
   if (config.dataDir !== ":memory:") await prepareDataDirectory(config.dataDir);
+  // The driver is loaded only when a database is asked for: Deno KV needs nothing more.
+  const { openPostgresStore } = await import("./store/pg_store.ts");
   return await openPostgresStore({ url: config.databaseUrl });
 }
 

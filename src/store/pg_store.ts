@@ -7,6 +7,7 @@ import { newId } from "../identity/encoding.ts";
 import type { SigningKeyRecord } from "../identity/signing_keys.ts";
 import { historyParts, messageId, seqOf } from "./kv_keys.ts";
 import { Lru } from "./lru.ts";
+import { redactUrl } from "./database_url.ts";
 import { MIGRATIONS } from "./pg_migrations.ts";
 import type {
   ConversationRecord,
@@ -81,17 +82,6 @@ export interface PostgresStoreOptions {
   url: string;
   /** Connections in the pool (10 by default). */
   max?: number;
-}
-
-/** A database URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return "the database URL";
-  }
 }
 
 /**

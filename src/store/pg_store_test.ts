@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { StartupError } from "../domain/startup_error.ts";
 import { provisionTenant } from "../provisioning.ts";
 import { MIGRATIONS } from "./pg_migrations.ts";
-import { LISTINGS, openPostgresStore, redactUrl } from "./pg_store.ts";
+import { redactUrl } from "./database_url.ts";
+import { LISTINGS, openPostgresStore } from "./pg_store.ts";
 import { testPostgres } from "./pg_test_utils.ts";
 import { runStoreContract } from "./store_contract.ts";
 
