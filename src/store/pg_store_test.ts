@@ -100,3 +100,15 @@ Deno.test("PostgresStore answers every listing from an index, never a sequential
     assert.match(plan, /Index/, `${name} uses no index:\n${plan}`);
   }
 });
+
+Deno.test("PostgresStore.findSession() no longer answers a session past its grace, as KV lets it expire", async () => {
+  await using pg = await testPostgres();
+  await using db = await pg.database();
+  await using store = await openPostgresStore({ url: db.url, max: 1 });
+  const session = { hash: "h_kept", deviceHash: "d" };
+  await store.sql`insert into sessions (hash, data, purge_at) values
+    ('h_kept', ${JSON.stringify(session)}, ${Date.now() + 60_000}),
+    ('h_gone', ${JSON.stringify({ ...session, hash: "h_gone" })}, ${Date.now() - 1})`;
+  assert.equal((await store.findSession("h_kept"))?.hash, "h_kept");
+  assert.equal(await store.findSession("h_gone"), null);
+});
