@@ -6,7 +6,7 @@
  */
 import { parseCommandLine, usage } from "./src/config.ts";
 import { StartupError } from "./src/domain/startup_error.ts";
-import { openDataDirectory, sourceCommand, startServer } from "./src/server.ts";
+import { openStore, sourceCommand, startServer, storeLocation } from "./src/server.ts";
 import { buildAll } from "./tools/build.ts";
 
 async function main(args: string[]): Promise<void> {
@@ -16,8 +16,9 @@ async function main(args: string[]): Promise<void> {
     return;
   }
   // The lock is taken before the build, so that a second server on the same
-  // data directory stops before it rewrites the first one's dist/.
-  const store = await openDataDirectory(config.dataDir);
+  // data directory stops before it rewrites the first one's dist/. A database
+  // is reached and migrated before the build too: a wrong URL stops at once.
+  const store = await openStore(config);
   if (build) {
     try {
       await buildAll();
@@ -34,7 +35,7 @@ async function main(args: string[]): Promise<void> {
       Deno.exit(0);
     });
   }
-  const where = config.dataDir === ":memory:" ? "in memory" : `in ${config.dataDir}/`;
+  const where = storeLocation(config);
 
   console.log(`SetChat reference server on ${server.publicUrl} (store ${where})`);
   console.log(
@@ -55,6 +56,8 @@ ${server.devEnvPath ? `They are in ${server.devEnvPath} (mode 0600): ${sourceCom
 `);
   } else if (server.devEnvPath) {
     console.log(`  demo credentials in ${server.devEnvPath}: ${sourceCommand(server.devEnvPath)}`);
+  } else if (config.databaseUrl !== undefined) {
+    console.log("  the demo tenants were created by the first instance on this database: its dev.env has their tokens");
   } else if (config.dataDir !== ":memory:") {
     console.log(
       `  the demo credentials were shown once at first start and their dev.env is gone: delete ${config.dataDir}/ to start over`,

@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import { benchConformance, formatConformanceBench } from "./conformance_bench.ts";
 import { benchHistory, formatHistoryBench } from "./history_bench.ts";
 import { benchMint, formatMintBench } from "./mint_bench.ts";
+import { benchPostgres, formatPostgresBench } from "./postgres_bench.ts";
 import { benchSoak, formatSoakBench, soakErrors, soakSecondsFrom } from "./soak_bench.ts";
 
 const { values } = parseArgs({ args: Deno.args, options: { "soak-seconds": { type: "string" } }, strict: true });
@@ -13,6 +14,9 @@ const soakSeconds = soakSecondsFrom(values["soak-seconds"]);
 
 const mintOptions = { seconds: 3, rounds: 3, concurrency: 32 };
 for (const line of formatMintBench(await benchMint(mintOptions), mintOptions)) console.log(line);
+console.log();
+const postgresOptions = { seconds: 3, rounds: 3, concurrency: 32 };
+for (const line of formatPostgresBench(await benchPostgres(postgresOptions), postgresOptions)) console.log(line);
 console.log();
 const soak = await benchSoak({ seconds: soakSeconds });
 for (const line of formatSoakBench(soak)) console.log(line);

@@ -1,7 +1,7 @@
 /**
  * The reference server as a child process, for tests and benchmarks that
  * need it in a process of its own (to kill it, or to keep it apart from the
- * load). Takes the server's flags (`--port`, `--host`, `--data`) and prints one
+ * load). Takes the server's flags (`--port`, `--host`, `--data`, `--database`) and prints one
  * JSON line on stdout: `{ "url", "demo" }`, where `demo` holds the first
  * start's Acme credentials (`tenantId`, `siteApiKey`, `serverToken`,
  * `adminToken`) or is `null` on a restart of an existing store.
@@ -176,10 +176,16 @@ if (import.meta.main) {
       port: { type: "string" },
       host: { type: "string" },
       data: { type: "string" },
+      database: { type: "string" },
     },
     strict: true,
   });
-  const serverArgs = Object.entries({ port: values.port ?? "0", host: values.host, data: values.data })
+  const serverArgs = Object.entries({
+    port: values.port ?? "0",
+    host: values.host,
+    data: values.data,
+    database: values.database,
+  })
     .flatMap(([name, value]) => (value === undefined ? [] : [`--${name}`, value]));
   // No access log: stdout carries this script's JSON lines.
   const { config } = parseCommandLine([...serverArgs, "--log", "off"], () => undefined);

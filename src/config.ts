@@ -20,6 +20,8 @@ export interface ServerConfig {
   publicUrl: string | undefined;
   /** The access log's format; none when absent (the command line's default is `pretty`). */
   log?: LogFormat;
+  /** A PostgreSQL URL: the store is that database instead of Deno KV in the data directory. */
+  databaseUrl?: string | undefined;
 }
 
 /** What the command line asks for. */
@@ -53,6 +55,12 @@ export const SETTINGS: readonly Setting[] = [
     default: ".setchat",
     what: "data directory (store and dev.env), mode 0700; :memory: keeps nothing",
   },
+  {
+    flag: "--database",
+    env: "SETCHAT_DATABASE_URL",
+    default: "none: Deno KV in the data directory",
+    what: "a postgres:// URL: the store is that PostgreSQL database, shared by every instance started with it",
+  },
   { flag: "--log", env: "SETCHAT_LOG", default: "pretty", what: "access log on standard output: pretty, json or off" },
   {
     flag: "--build",
@@ -77,7 +85,10 @@ export const SETTINGS: readonly Setting[] = [
 export const EXIT_CODES = [
   [0, "stopped by Ctrl-C or SIGTERM, or --help"],
   [1, "the build or the server failed unexpectedly (a stack trace follows)"],
-  [2, "could not start: a wrong flag or setting, a busy port, a data directory in use or open to other users"],
+  [
+    2,
+    "could not start: a wrong flag or setting, a busy port, a data directory in use or open to other users, a database that cannot be used",
+  ],
 ] as const;
 
 /** The text of `--help`. */
@@ -117,6 +128,7 @@ interface Flags {
   port?: string | undefined;
   host?: string | undefined;
   data?: string | undefined;
+  database?: string | undefined;
   log?: string | undefined;
   build?: boolean | undefined;
   help?: boolean | undefined;
@@ -136,6 +148,7 @@ export function parseCommandLine(args: string[], env: (name: string) => string |
         port: { type: "string" },
         host: { type: "string" },
         data: { type: "string" },
+        database: { type: "string" },
         log: { type: "string" },
         build: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -175,6 +188,14 @@ function configOf(flags: Flags, env: (name: string) => string | undefined): Serv
       cause: error,
     });
   }
+  const databaseUrl = flags.database ?? env("SETCHAT_DATABASE_URL");
+  if (databaseUrl !== undefined && !isDatabaseUrl(databaseUrl)) {
+    const source = flags.database === undefined ? "SETCHAT_DATABASE_URL" : "--database";
+    throw new StartupError(
+      "invalid_setting",
+      `Cannot use ${source}: a database URL starts with postgres:// or postgresql://, such as postgres://setchat@127.0.0.1:5432/setchat`,
+    );
+  }
   return {
     hostname: flags.host ?? env("HOST") ?? "127.0.0.1",
     port,
@@ -183,7 +204,17 @@ function configOf(flags: Flags, env: (name: string) => string | undefined): Serv
     visitorTokenLifetime: ttl,
     publicUrl: env("SETCHAT_PUBLIC_URL"),
     log,
+    ...(databaseUrl === undefined ? {} : { databaseUrl }),
   };
+}
+
+function isDatabaseUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === "postgres:" || url.protocol === "postgresql:") && url.host !== "";
+  } catch {
+    return false;
+  }
 }
 
 function isLogFormat(text: string): text is LogFormat {

@@ -7,7 +7,8 @@ import { withAccessLog } from "./http/access_log.ts";
 import type { AppDeps } from "./http/context.ts";
 import { generateSigningKey, importSigningKeys } from "./identity/signing_keys.ts";
 import { type ProvisionedTenant, provisionTenant } from "./provisioning.ts";
-import { type KvStore, openKvStore } from "./store/kv_store.ts";
+import { openKvStore } from "./store/kv_store.ts";
+import { redactUrl } from "./store/database_url.ts";
 import type { Store } from "./store/store.ts";
 
 /** What the first start of an empty store created: shown once. */
@@ -46,8 +47,8 @@ export interface StartOptions {
   wrap?: (handler: Handler) => Handler;
   /** Where the built browser code and the demo's pages are; defaults to this project's. */
   assetRoot?: URL;
-  /** The store, already opened by {@linkcode openDataDirectory}; the server closes it. */
-  store?: KvStore;
+  /** The store, already opened by {@linkcode openStore}; the server closes it. */
+  store?: Store;
 }
 
 const PROJECT = new URL("..", import.meta.url);
@@ -79,13 +80,40 @@ export async function loadAssets(root: URL = PROJECT): Promise<{ widgetScript: s
 }
 
 /**
- * Creates the data directory (mode 0700) or checks the one that exists, and
- * opens its store, locked for this process. It refuses a directory that other
- * users can open rather than changing its mode: it may be a home or a shared
- * directory, whose mode is its owner's choice.
+ * Opens the store `config` names: its PostgreSQL database when it has a
+ * database URL (the data directory then keeps only `dev.env`), else Deno KV
+ * in the data directory, locked for this process.
  */
-export async function openDataDirectory(dataDir: string): Promise<KvStore> {
+export async function openStore(config: Pick<ServerConfig, "dataDir" | "databaseUrl">): Promise<Store> {
+  if (config.databaseUrl === undefined) return await openDataDirectory(config.dataDir);
+  if (config.dataDir !== ":memory:") await prepareDataDirectory(config.dataDir);
+  // The driver is loaded only when a database is asked for: Deno KV needs nothing more.
+  const { openPostgresStore } = await import("./store/pg_store.ts");
+  return await openPostgresStore({ url: config.databaseUrl });
+}
+
+/** Where the store is, for people: a directory, "memory", or a database URL without its password. */
+export function storeLocation(config: Pick<ServerConfig, "dataDir" | "databaseUrl">): string {
+  if (config.databaseUrl !== undefined) return `in ${redactUrl(config.databaseUrl)}`;
+  return config.dataDir === ":memory:" ? "in memory" : `in ${config.dataDir}/`;
+}
+
+/**
+ * Creates the data directory (mode 0700) or checks the one that exists, and
+ * opens its store, locked for this process.
+ */
+export async function openDataDirectory(dataDir: string): Promise<Store> {
   if (dataDir === ":memory:") return await openKvStore({ path: ":memory:" });
+  await prepareDataDirectory(dataDir);
+  return await openKvStore({ path: join(dataDir, "store.kv") });
+}
+
+/**
+ * Creates the data directory (mode 0700) or checks the one that exists. It
+ * refuses a directory that other users can open rather than changing its
+ * mode: it may be a home or a shared directory, whose mode is its owner's choice.
+ */
+async function prepareDataDirectory(dataDir: string): Promise<void> {
   let info: Deno.FileInfo;
   try {
     await Deno.mkdir(dataDir, { recursive: true, mode: 0o700 });
@@ -113,7 +141,6 @@ export async function openDataDirectory(dataDir: string): Promise<KvStore> {
       }); run chmod 700 ${shellQuote(dataDir)} or choose another directory with --data`,
     );
   }
-  return await openKvStore({ path: join(dataDir, "store.kv") });
 }
 
 /** A system error's text without its "(os error N)" suffix. */
@@ -151,11 +178,10 @@ function listen(config: ServerConfig, handler: Handler): Deno.HttpServer<Deno.Ne
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
   const now = options.now ?? Date.now;
   const inMemory = config.dataDir === ":memory:";
-  const store = options.store ?? await openDataDirectory(config.dataDir);
+  const store = options.store ?? await openStore(config);
   let server: Deno.HttpServer<Deno.NetAddr> | undefined;
   try {
     const keys = await importSigningKeys(await store.signingKeys(() => generateSigningKey(now())));
-    const firstStart = await store.isEmpty();
     const assets = await loadAssets(options.assetRoot);
     const deps: AppDeps = {
       store,
@@ -195,7 +221,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     const loopback = ["127.0.0.1", "0.0.0.0", "localhost"].includes(config.hostname);
     url = `http://${loopback ? "127.0.0.1" : config.hostname}:${port}`;
     const publicUrl = config.publicUrl ?? (loopback ? `http://localhost:${port}` : url);
-    const demo = firstStart ? await provisionDemo(store, now()) : undefined;
+    // Instances sharing a database start together: exactly one creates the demo.
+    const demo = await store.initialiseOnce(() => provisionDemo(store, now()));
     if (demo) {
       fromFirstStart = {
         tenantId: demo.acme.tenant.id,
@@ -268,8 +295,7 @@ async function writeDevEnv(
     const lines = Object.entries(devEnv(publicUrl, demo)).map(([k, v]) => `${k}=${v}`);
     const text = "# SetChat reference server: demo tenant credentials. Keep this file private.\n" +
       `# Use it with: ${sourceCommand(join(dataDir, "dev.env"))}\n` + lines.join("\n") + "\n";
-    await Deno.writeTextFile(path, text, { mode: 0o600 });
-    await Deno.chmod(path, 0o600);
+    await replaceFile(path, text);
     return true;
   }
   let text: string;
@@ -280,8 +306,25 @@ async function writeDevEnv(
     throw error;
   }
   const updated = text.replace(/^SETCHAT_API_URL=.*$/m, `SETCHAT_API_URL=${publicUrl}`);
-  if (updated !== text) await Deno.writeTextFile(path, updated, { mode: 0o600 });
+  if (updated !== text) await replaceFile(path, updated);
   return true;
+}
+
+/**
+ * Writes `path` (mode 0600) through a file renamed over it, so that a reader,
+ * such as another instance starting on the same directory, sees the old text
+ * or the new, never half of it.
+ */
+async function replaceFile(path: string, text: string): Promise<void> {
+  const temporary = `${path}.${Deno.pid}.${crypto.randomUUID()}.tmp`;
+  try {
+    await Deno.writeTextFile(temporary, text, { mode: 0o600 });
+    await Deno.chmod(temporary, 0o600);
+    await Deno.rename(temporary, path);
+  } catch (error) {
+    await Deno.remove(temporary).catch(() => {});
+    throw error;
+  }
 }
 
 /** The shell command that loads `dev.env` into the environment. */

@@ -6,6 +6,7 @@ import { generateSigningKey, importSigningKeys } from "./identity/signing_keys.t
 import { type ProvisionedTenant, provisionTenant } from "./provisioning.ts";
 import { type DemoTenants, type RunningServer, type StartOptions, startServer } from "./server.ts";
 import { openKvStore } from "./store/kv_store.ts";
+import { testPostgres } from "./store/pg_test_utils.ts";
 
 /** A test clock that only moves when told to. */
 export interface TestClock {
@@ -149,8 +150,13 @@ export async function testServer(options: StartOptions = {}): Promise<TestServer
     await server.close();
     throw new Error("Cannot start a test server: a store in memory should start empty");
   }
-  const call = (method: string, path: string, { token, body }: { token?: string; body?: unknown } = {}) =>
-    fetch(`${server.url}${path}`, {
+  return { ...server, demo, call: callerOf(server.url) };
+}
+
+/** Calls the server at `url` over HTTP; `body` is sent as JSON. */
+function callerOf(url: string): TestServer["call"] {
+  return (method, path, { token, body } = {}) =>
+    fetch(`${url}${path}`, {
       method,
       headers: {
         ...(token ? { authorization: `Bearer ${token}` } : {}),
@@ -158,7 +164,67 @@ export async function testServer(options: StartOptions = {}): Promise<TestServer
       },
       ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
     });
-  return { ...server, demo, call };
+}
+
+/** Several reference instances sharing one PostgreSQL database, as behind a load balancer. */
+export interface TestCluster extends AsyncDisposable {
+  /** The instances, each on its own free port; `demo` is the same on all of them. */
+  servers: TestServer[];
+  /** The demo tenants, created once by whichever instance started first. */
+  demo: DemoTenants;
+  /** The database the instances share. */
+  databaseUrl: string;
+  close(): Promise<void>;
+}
+
+/** Options of {@linkcode testCluster}. */
+export interface ClusterOptions {
+  /** How many instances (2 by default). */
+  instances?: number;
+  /** A database to use as it is; by default, a new database on a PostgreSQL of the tests' own. */
+  databaseUrl?: string;
+  /** The servers' configuration, less the database (loopback, a free port, no data directory by default). */
+  config?: Partial<ServerConfig>;
+  /** Options of every instance's {@linkcode startServer}. */
+  start?: StartOptions;
+}
+
+/**
+ * Starts N reference instances at once on one PostgreSQL database (its own,
+ * unless given one); dispose it with `await using`. The instances share
+ * nothing but the database, so a case whose steps alternate between them
+ * finds any state kept per instance.
+ */
+export async function testCluster(options: ClusterOptions = {}): Promise<TestCluster> {
+  const cleanup: (() => PromiseLike<void>)[] = [];
+  const close = async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  };
+  try {
+    let databaseUrl = options.databaseUrl;
+    if (databaseUrl === undefined) {
+      const pg = await testPostgres();
+      cleanup.push(() => pg.stop());
+      const db = await pg.database();
+      cleanup.push(() => db[Symbol.asyncDispose]());
+      databaseUrl = db.url;
+    }
+    const config: ServerConfig = { ...TEST_SERVER_CONFIG, ...options.config, databaseUrl };
+    const started = await Promise.allSettled(
+      Array.from({ length: options.instances ?? 2 }, () => startServer(config, options.start)),
+    );
+    for (const s of started) if (s.status === "fulfilled") cleanup.push(() => s.value.close());
+    const failed = started.find((s) => s.status === "rejected");
+    if (failed) throw failed.reason;
+    const running = started.map((s) => (s as PromiseFulfilledResult<RunningServer>).value);
+    const demo = running.find((s) => s.demo)?.demo;
+    if (!demo) throw new Error("Cannot start a test cluster: no instance created the demo tenants (a used database?)");
+    const servers = running.map((s): TestServer => ({ ...s, demo, call: callerOf(s.url) }));
+    return { servers, demo, databaseUrl, close, [Symbol.asyncDispose]: close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }
 
 /** A request written byte for byte, as curl sends it: unlike `fetch`, it may carry any `Host`. */

@@ -54,6 +54,13 @@ export const STARTUP_ERRORS = catalogue({
     cause: "Another server runs on the same data directory: the store is locked for one process.",
     fix: "Stop the other server (the first line it printed names its URL), or start this one with another `--data`.",
   },
+  database_unusable: {
+    message:
+      "Cannot use the database postgres://setchat@db:5432/setchat: connection refused; start PostgreSQL or correct --database (SETCHAT_DATABASE_URL)",
+    cause:
+      "`--database` or `SETCHAT_DATABASE_URL` names a PostgreSQL that is not running, cannot be reached, refuses the login, or whose schema is newer than this server.",
+    fix: "Start PostgreSQL, or correct the URL (user, password, host, port, database); see docs/postgres.md.",
+  },
 });
 
 /** A stable code of {@linkcode STARTUP_ERRORS}. */

@@ -19,62 +19,8 @@ import type {
   TenantRecord,
   VisitorRecord,
 } from "./store.ts";
-
-/**
- * Key layout. Every read is a point lookup or a prefix listing under one
- * tenant, site or visitor: no request walks all records.
- *
- *   ["tenant", tenantId]                          TenantRecord
- *   ["site_by_key", apiKey]                       SiteRecord
- *   ["tenant_site", tenantId, siteId]             apiKey
- *   ["credential", sha256]                        CredentialRecord
- *   ["tenant_credential", tenantId, kind, id]     sha256
- *   ["credential_last_used", id]                  Deno.KvU64 (ms)
- *   ["signing_key", kid]                          SigningKeyRecord
- *   ["device", sha256]                            DeviceRecord
- *   ["session", sha256]                           SessionRecord (expires with the session)
- *   ["visitor", visitorId]                        VisitorRecord
- *   ["visitor_of", ...history]                    visitorId
- *   ["conversation", id]                          ConversationRecord
- *   ["history", ...history, conversationId]       conversationId
- *   ["tenant_conversation", tenantId, id]         conversationId
- *   ["site_conversation", siteId, id]             conversationId
- *   ["message", conversationId, seq]              MessageRecord
- *
- * `history` is where a viewer's conversations live (see domain/visibility.ts):
- * ["verified", siteId, workspace, externalUserId] or ["device", siteId,
- * workspace, deviceId], with "" for no workspace. Listing a visitor's history
- * is one prefix listing, whatever else the site holds.
- */
-const K = {
-  tenant: (id: string) => ["tenant", id],
-  siteByKey: (apiKey: string) => ["site_by_key", apiKey],
-  tenantSite: (tenantId: string, siteId: string) => ["tenant_site", tenantId, siteId],
-  credential: (hash: string) => ["credential", hash],
-  tenantCredential: (c: Pick<CredentialRecord, "tenantId" | "kind" | "id">) => [
-    "tenant_credential",
-    c.tenantId,
-    c.kind,
-    c.id,
-  ],
-  lastUsed: (id: string) => ["credential_last_used", id],
-  signingKey: (kid: string) => ["signing_key", kid],
-  device: (hash: string) => ["device", hash],
-  session: (hash: string) => ["session", hash],
-  visitor: (id: string) => ["visitor", id],
-  visitorOf: (h: HistoryIndex) => ["visitor_of", ...historyParts(h)],
-  conversation: (id: string) => ["conversation", id],
-  history: (h: HistoryIndex, id: string) => ["history", ...historyParts(h), id],
-  tenantConversation: (tenantId: string, id: string) => ["tenant_conversation", tenantId, id],
-  siteConversation: (siteId: string, id: string) => ["site_conversation", siteId, id],
-  message: (conversationId: string, seq: number) => ["message", conversationId, seq],
-};
-
-function historyParts(h: HistoryIndex): string[] {
-  return h.kind === "verified"
-    ? ["verified", h.siteId, h.workspace ?? "", h.externalUserId]
-    : ["device", h.siteId, h.workspace ?? "", h.deviceId];
-}
+import { historyParts, K } from "./kv_keys.ts";
+import { Lru } from "./lru.ts";
 
 /** Credentials and sites kept in memory; a few per tenant, so this bounds many tenants. */
 const CACHE_ENTRIES = 10_000;
@@ -148,31 +94,6 @@ async function restrictFiles(path: string): Promise<void> {
   }
 }
 
-/** A small least-recently-used map. */
-class Lru<K, V> {
-  readonly #map = new Map<K, V>();
-  readonly #max: number;
-  constructor(max: number) {
-    this.#max = max;
-  }
-  get(key: K): V | undefined {
-    const v = this.#map.get(key);
-    if (v !== undefined) {
-      this.#map.delete(key);
-      this.#map.set(key, v);
-    }
-    return v;
-  }
-  set(key: K, value: V): void {
-    this.#map.delete(key);
-    this.#map.set(key, value);
-    if (this.#map.size > this.#max) this.#map.delete(this.#map.keys().next().value!);
-  }
-  delete(key: K): void {
-    this.#map.delete(key);
-  }
-}
-
 /** The embedded {@linkcode Store} on Deno KV. */
 export class KvStore implements Store {
   readonly #kv: Deno.Kv;
@@ -201,6 +122,11 @@ export class KvStore implements Store {
   async isEmpty(): Promise<boolean> {
     for await (const _ of this.#kv.list({ prefix: ["tenant"] }, { limit: 1 })) return false;
     return true;
+  }
+
+  /** A KV file is locked to one process, so checking emptiness first is enough. */
+  async initialiseOnce<T>(create: () => Promise<T>): Promise<T | undefined> {
+    return (await this.isEmpty()) ? await create() : undefined;
   }
 
   async createTenant({ tenant, sites, credentials }: NewTenant): Promise<void> {

@@ -138,6 +138,12 @@ export interface OpenSession {
 export interface Store extends AsyncDisposable {
   /** Whether the store holds no tenant yet. */
   isEmpty(): Promise<boolean>;
+  /**
+   * Runs `create` if the store holds no tenant yet, with every other process
+   * of the same store held off meanwhile; answers its result, or `undefined`
+   * when the store was not empty (the demo tenants are created once).
+   */
+  initialiseOnce<T>(create: () => Promise<T>): Promise<T | undefined>;
   createTenant(input: NewTenant): Promise<void>;
   getTenant(id: string): Promise<TenantRecord | null>;
   findSiteByApiKey(apiKey: string): Promise<SiteRecord | null>;
