@@ -41,6 +41,7 @@ import { fetchJwks, parseEnvFile, remoteTarget, startInProcessTarget, type Targe
 import { TOKEN_TRANSFORMS, TRANSFORM_NAMES, type TransformName } from "./token_transforms.ts";
 import { runBrowserScenarios } from "./browser/run.ts";
 import { SCENARIOS } from "./browser/scenarios.ts";
+import { exploreCommand } from "./explore/command.ts";
 
 const HELP = `Usage: deno task conformance [options]
 
@@ -96,6 +97,14 @@ Output:
   --concurrency N            cases at once (default 8)
   --timeout MS               per request (default 10000)
 
+Explore (model-based testing of the widget and agent surfaces):
+  --explore                  random action sequences checked against the identity model instead of
+                             the fixtures; a disagreement is shrunk and written as a fixture to --out
+  --seed S                   the generator's seed (default 1): the same seed, the same sequences
+  --runs N                   sequences (default 200)
+  --steps K                  actions per sequence (default 30)
+  --sweep                    every observation after every step (slower; for nightly runs)
+
 Tools:
   --transform NAME           reads a visitor token on stdin and prints the named attack on it
                              (reproductions use it); with --target and --signing-key when it needs them
@@ -122,6 +131,11 @@ export interface CliOptions {
   profile?: ProfileName | undefined;
   strict: boolean;
   transform?: TransformName | undefined;
+  explore: boolean;
+  seed: number;
+  runs: number;
+  steps: number;
+  sweep: boolean;
   target: Record<string, string | undefined>;
   envFile?: string | undefined;
 }
@@ -161,6 +175,11 @@ export function parseCli(args: string[]): CliOptions {
       profile: { type: "string" },
       strict: { type: "boolean", default: false },
       transform: { type: "string" },
+      explore: { type: "boolean", default: false },
+      seed: { type: "string", default: "1" },
+      runs: { type: "string", default: "200" },
+      steps: { type: "string", default: "30" },
+      sweep: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -200,6 +219,11 @@ export function parseCli(args: string[]): CliOptions {
     profile: values.profile as ProfileName | undefined,
     strict: values.strict,
     transform: values.transform as TransformName | undefined,
+    explore: values.explore,
+    seed: seedOf(values.seed),
+    runs: number("runs", values.runs),
+    steps: number("steps", values.steps),
+    sweep: values.sweep,
     envFile: values["env-file"],
     target: {
       target: values.target,
@@ -215,6 +239,14 @@ export function parseCli(args: string[]): CliOptions {
       widgetUrl: values["widget-url"],
     },
   };
+}
+
+function seedOf(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) {
+    throw new TypeError(`Cannot use --seed ${text}: it must be a whole number from 0 to 4294967295`);
+  }
+  return n;
 }
 
 /** The cases (or scenarios) the options select. */
@@ -320,6 +352,11 @@ export async function main(
       print(`Cannot make the ${options.transform} attack: ${(error as Error).message}`);
       return { exitCode: 2 };
     }
+  }
+
+  if (options.explore) {
+    const exitCode = await exploreCommand(options, { env, envFile, print });
+    return { exitCode };
   }
 
   let cases: LoadedCase[];

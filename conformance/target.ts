@@ -22,6 +22,8 @@ export interface Target {
   widgetUrl: string;
   /** The reference, started here: destructive cases are safe. */
   inProcess: boolean;
+  /** The in-process server's handler: explore mode calls it without a socket. */
+  handler?: ((request: Request) => Promise<Response>) | undefined;
   description: string;
   close(): Promise<void>;
 }
@@ -47,6 +49,7 @@ export async function startInProcessTarget(options: StartOptions = {}): Promise<
     signingKey: { kid: keys.current.kid, privateKey: keys.current.privateKey, alg: "EdDSA" },
     widgetUrl: `${server.url}/widget.js`,
     inProcess: true,
+    handler: (request) => server.handler(request),
     description: `the reference, in process (${server.url})`,
     close: () => server.close(),
   };
