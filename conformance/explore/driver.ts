@@ -62,12 +62,6 @@ export interface DriveOptions {
   unique: string;
   /** Every observation after every step, not only those whose expected answer changed. */
   sweep?: boolean;
-  /**
-   * Judge only what this sequence made: a history may not be checked for
-   * conversations the sequence did not create (they may come from elsewhere
-   * on a shared target), so that a failure found stays one on its own.
-   */
-  selfContained?: boolean;
 }
 
 interface Tab {
@@ -382,9 +376,25 @@ export class Explorer {
             name: `step ${index + 1}: that session sees nothing`,
             if: probe,
             request: { method: "GET", path: "/api/widget/conversations", auth: `{{${probe}}}` },
-            expect: { status: 200, assert: [{ path: "conversations", length: 0 }] },
+            expect: {
+              status: 200,
+              assert: [
+                ...[...this.#conversations.values()].filter((c) => !c.spaced).map((c) => ({
+                  path: "conversations[*].id",
+                  notContains: `{{${c.var}}}`,
+                })),
+              ],
+            },
           },
-          () => ({ clause: "LOGOUT", rule: "retired-device" }),
+          (r) => {
+            // The retired device's history is a logout failure; any other conversation, a device leak.
+            const listed = new Set((select(r.json, "conversations[*].id") as unknown[] | undefined) ?? []);
+            const retired = String(this.#vars[browser.retired!]);
+            const kept = [...this.#conversations.values()].some((c) =>
+              c.model.device === retired && listed.has(this.#vars[c.var])
+            );
+            return { clause: kept ? "LOGOUT" : "VIS-DEVICE", rule: "retired-device" };
+          },
           undefined,
         );
         return true;
@@ -507,11 +517,10 @@ export class Explorer {
     const conversations = [...this.#conversations.values()];
     for (const tab of this.#tabs.values()) {
       const s = tab.model;
-      const visible = conversations.filter((c) => canSee(s, c.model));
       // A listing can change only with a new conversation (or a new session): checked again then.
       const guard = tab.spaced || conversations.some((c) => c.spaced) ? this.#spacedGuard : undefined;
       if (this.#due(`list|${tab.ses}`, conversations.length, all)) {
-        await this.#list(tab, conversations, visible, guard);
+        await this.#list(tab, conversations, guard);
       }
       for (const c of conversations) {
         if (!this.#due(`open|${tab.ses}|${c.var}`, tab.version * 1000 + c.version, all)) continue;
@@ -600,8 +609,12 @@ export class Explorer {
     }
   }
 
-  /** A session's history: every conversation it may see, none it may not. */
-  async #list(tab: Tab, conversations: Conversation[], visible: Conversation[], guard: string | undefined) {
+  /**
+   * A session's history: every conversation of this sequence it may see, none
+   * it may not. Only this sequence's conversations are judged: a shared target
+   * holds others too, and a failure must come back when the sequence is replayed alone.
+   */
+  async #list(tab: Tab, conversations: Conversation[], guard: string | undefined) {
     const s = tab.model;
     await this.#observation({
       name: `${tab.ses} lists its history`,
@@ -615,7 +628,6 @@ export class Explorer {
               ? { path: "conversations[*].id", contains: `{{${c.var}}}` }
               : { path: "conversations[*].id", notContains: `{{${c.var}}}` }
           ),
-          ...(this.#o.selfContained ? [] : [{ path: "conversations", length: visible.length }]),
         ],
       },
     }, (r) => {

@@ -228,8 +228,7 @@ async function shrinkFailure(
   found: { run: number; sequence: Action[]; first: Disagreement },
 ): Promise<ExploreFailure> {
   const same = (d: Disagreement | undefined) => d?.rule === found.first.rule && d.clause === found.first.clause;
-  const replay = (actions: Action[]) =>
-    drive(actions, { ...base, unique: freshUnique(), sweep: true, selfContained: true });
+  const replay = (actions: Action[]) => drive(actions, { ...base, unique: freshUnique(), sweep: true });
   // Shrink only if the failure comes back when the sequence is replayed with every observation.
   let sequence = found.sequence;
   let shrinkTries = 0;
