@@ -60,6 +60,9 @@ Target (flags win over environment, which wins over the env file):
   --foreign-site-api-key K   SETCHAT_FOREIGN_SITE_API_KEY (a site of another tenant)
   --foreign-tenant-id ID     SETCHAT_FOREIGN_TENANT_ID (another tenant)
   --foreign-admin-token T    SETCHAT_FOREIGN_ADMIN_TOKEN (that tenant's admin credential)
+  --foreign-server-token T   SETCHAT_FOREIGN_SERVER_TOKEN (that tenant's server token; explore mode)
+  --foreign-other-site-api-key K
+                             SETCHAT_FOREIGN_OTHER_SITE_API_KEY (its second site; explore mode)
   --signing-key FILE         the target's private signing key as a JWK (SETCHAT_SIGNING_KEY_FILE):
                              enables the attacks that need a validly signed token
   --widget-url URL           the widget script to test in the browser (SETCHAT_WIDGET_URL;
@@ -158,6 +161,8 @@ export function parseCli(args: string[]): CliOptions {
       "foreign-site-api-key": { type: "string" },
       "foreign-tenant-id": { type: "string" },
       "foreign-admin-token": { type: "string" },
+      "foreign-server-token": { type: "string" },
+      "foreign-other-site-api-key": { type: "string" },
       "signing-key": { type: "string" },
       "widget-url": { type: "string" },
       fixtures: { type: "string", default: "fixtures" },
@@ -235,6 +240,8 @@ export function parseCli(args: string[]): CliOptions {
       foreignSiteApiKey: values["foreign-site-api-key"],
       foreignTenantId: values["foreign-tenant-id"],
       foreignAdminToken: values["foreign-admin-token"],
+      foreignServerToken: values["foreign-server-token"],
+      foreignOtherSiteApiKey: values["foreign-other-site-api-key"],
       signingKey: values["signing-key"],
       widgetUrl: values["widget-url"],
     },
