@@ -146,12 +146,15 @@ export function fixtureOf(
     $schema: "./fixture.schema.json",
     suite: `Explore: seed ${f.seed}, run ${f.run + 1}`,
     description:
-      `Found by explore mode (deno task conformance --explore --seed ${f.seed}) and shrunk to ${f.shrunk.length} actions: ${
+      `Found by explore mode (deno task conformance --explore --seed ${f.seed}), shrunk to ${f.shrunk.length} actions: ${
         f.shrunk.map((a) => describeAction(a, world)).join("; ")
-      }.`,
+      }. Then: ${d.message}`,
     cases: [{
       id,
-      title: `${d.rule} after ${f.shrunk.length} actions: ${d.message.slice(0, 160)}`,
+      title:
+        `A ${d.rule} observation breaks ${d.clause} after ${f.shrunk.length} actions (explore seed ${f.seed}, run ${
+          f.run + 1
+        })`,
       clause: d.clause,
       tags: ["explore", KIND_TAGS[d.clause] ?? "identity"],
       level: "must",
