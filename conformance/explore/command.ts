@@ -1,7 +1,9 @@
 /** `deno task conformance --explore`: the target, its profile, the exploration, the shrunk fixture. */
 import { declaredProfile, namedProfile, type Profile, type ProfileName } from "../levels.ts";
 import { preflight } from "../preflight.ts";
+import { Redactor } from "../redact.ts";
 import { remoteTarget, startInProcessTarget, type Target } from "../target.ts";
+import { ENV_NAMES, SECRET_VARIABLES } from "../variables.ts";
 import { cannotExplore, explore, fixturePasses } from "./explore.ts";
 import { worldOf } from "./world.ts";
 
@@ -26,15 +28,18 @@ export async function exploreCommand(
     print: (line: string) => void;
   },
 ): Promise<0 | 1 | 2> {
-  const { print } = settings;
   let target: Target;
   try {
     target = (await remoteTarget({ flags: o.target, env: settings.env, envFile: settings.envFile })) ??
       await startInProcessTarget();
   } catch (error) {
-    print((error as Error).message);
+    settings.print((error as Error).message);
     return 2;
   }
+  // Answers are quoted in what explore prints: the target's credentials never show, should one come back.
+  const redactor = new Redactor();
+  for (const name of SECRET_VARIABLES) redactor.add(target.vars[name], ENV_NAMES[name]);
+  const print = (line: string) => settings.print(redactor.apply(line));
   try {
     const checked = await preflight(target, o.timeoutMs);
     if (checked.problem) {

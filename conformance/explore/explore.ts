@@ -7,7 +7,9 @@ import { join } from "node:path";
 import type { FixtureFile } from "../fixture_schema.ts";
 import { loadFixtures } from "../fixtures.ts";
 import { namedProfile } from "../levels.ts";
+import { Redactor } from "../redact.ts";
 import { runSuite } from "../runner.ts";
+import { ENV_NAMES, SECRET_VARIABLES } from "../variables.ts";
 import type { Target } from "../target.ts";
 import { type Disagreement, drive, type DriveOptions, Explorer, type ExploreStep, type Send } from "./driver.ts";
 import { shrink } from "./shrink.ts";
@@ -258,7 +260,11 @@ async function shrinkFailure(
       last = again;
     }
   }
-  const disagreement = last.disagreement ?? found.first;
+  const seen = last.disagreement ?? found.first;
+  // The message quotes answers: the target's credentials never reach the fixture file, should one come back.
+  const redactor = new Redactor();
+  for (const name of SECRET_VARIABLES) redactor.add(base.vars[name], ENV_NAMES[name]);
+  const disagreement = { ...seen, message: redactor.apply(seen.message) };
   const fixture = fixtureOf({
     seed: options.seed,
     run: found.run,

@@ -120,3 +120,43 @@ Deno.test("--explore refuses a profile without the widget and agent surfaces, an
   assert.match(lines.join("\n"), /leaves out widget and agent/);
   assert.equal((await main(["--explore", "--seed", "x"], { print: () => {}, env: () => undefined })).exitCode, 2);
 });
+
+Deno.test("--explore never prints nor writes the target's credentials, even when an answer echoes one", async () => {
+  // A build that shows the server token of the last mint as the session's user id.
+  let bearer = "";
+  await using echoing = {
+    ...await startInProcessTarget({
+      wrap: (next) => async (request, info) => {
+        const path = new URL(request.url).pathname;
+        if (path === "/api/widget/visitor-token") bearer = request.headers.get("authorization")!.slice(7);
+        const response = await next(request, info);
+        if (path !== "/api/widget/sessions" || response.status !== 201) return response;
+        const body = await response.json();
+        if (body.identity.verified) body.identity.externalUserId = bearer;
+        return Response.json(body, { status: 201 });
+      },
+    }),
+    [Symbol.asyncDispose]() {
+      return this.close();
+    },
+  };
+  const out = await Deno.makeTempDir();
+  try {
+    const lines: string[] = [];
+    const { exitCode } = await main(["--explore", "--runs", "3", "--out", out], {
+      print: (l) => lines.push(l),
+      env: envOf(echoing),
+    });
+    const text = lines.join("\n");
+    assert.equal(exitCode, 1, text);
+    assert.match(text, /identity\.externalUserId/);
+    assert.ok(!text.includes(echoing.vars.serverToken!), text);
+    assert.ok(!text.includes(echoing.vars.foreignServerToken!), text);
+    for (const file of Deno.readDirSync(join(out, "explore"))) {
+      const written = await Deno.readTextFile(join(out, "explore", file.name));
+      assert.ok(!written.includes(echoing.vars.serverToken!), written);
+    }
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
