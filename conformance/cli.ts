@@ -41,6 +41,7 @@ import { fetchJwks, parseEnvFile, remoteTarget, startInProcessTarget, type Targe
 import { TOKEN_TRANSFORMS, TRANSFORM_NAMES, type TransformName } from "./token_transforms.ts";
 import { runBrowserScenarios } from "./browser/run.ts";
 import { SCENARIOS } from "./browser/scenarios.ts";
+import { exploreCommand } from "./explore/command.ts";
 
 const HELP = `Usage: deno task conformance [options]
 
@@ -59,6 +60,9 @@ Target (flags win over environment, which wins over the env file):
   --foreign-site-api-key K   SETCHAT_FOREIGN_SITE_API_KEY (a site of another tenant)
   --foreign-tenant-id ID     SETCHAT_FOREIGN_TENANT_ID (another tenant)
   --foreign-admin-token T    SETCHAT_FOREIGN_ADMIN_TOKEN (that tenant's admin credential)
+  --foreign-server-token T   SETCHAT_FOREIGN_SERVER_TOKEN (that tenant's server token; explore mode)
+  --foreign-other-site-api-key K
+                             SETCHAT_FOREIGN_OTHER_SITE_API_KEY (its second site; explore mode)
   --signing-key FILE         the target's private signing key as a JWK (SETCHAT_SIGNING_KEY_FILE):
                              enables the attacks that need a validly signed token
   --widget-url URL           the widget script to test in the browser (SETCHAT_WIDGET_URL;
@@ -96,6 +100,14 @@ Output:
   --concurrency N            cases at once (default 8)
   --timeout MS               per request (default 10000)
 
+Explore (model-based testing of the widget and agent surfaces):
+  --explore                  random action sequences checked against the identity model instead of
+                             the fixtures; a disagreement is shrunk and written as a fixture to --out
+  --seed S                   the generator's seed (default 1): the same seed, the same sequences
+  --runs N                   sequences (default 200)
+  --steps K                  actions per sequence (default 30)
+  --sweep                    every observation after every step (slower; for nightly runs)
+
 Tools:
   --transform NAME           reads a visitor token on stdin and prints the named attack on it
                              (reproductions use it); with --target and --signing-key when it needs them
@@ -122,6 +134,11 @@ export interface CliOptions {
   profile?: ProfileName | undefined;
   strict: boolean;
   transform?: TransformName | undefined;
+  explore: boolean;
+  seed: number;
+  runs: number;
+  steps: number;
+  sweep: boolean;
   target: Record<string, string | undefined>;
   envFile?: string | undefined;
 }
@@ -144,6 +161,8 @@ export function parseCli(args: string[]): CliOptions {
       "foreign-site-api-key": { type: "string" },
       "foreign-tenant-id": { type: "string" },
       "foreign-admin-token": { type: "string" },
+      "foreign-server-token": { type: "string" },
+      "foreign-other-site-api-key": { type: "string" },
       "signing-key": { type: "string" },
       "widget-url": { type: "string" },
       fixtures: { type: "string", default: "fixtures" },
@@ -161,6 +180,11 @@ export function parseCli(args: string[]): CliOptions {
       profile: { type: "string" },
       strict: { type: "boolean", default: false },
       transform: { type: "string" },
+      explore: { type: "boolean", default: false },
+      seed: { type: "string", default: "1" },
+      runs: { type: "string", default: "200" },
+      steps: { type: "string", default: "30" },
+      sweep: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -200,6 +224,11 @@ export function parseCli(args: string[]): CliOptions {
     profile: values.profile as ProfileName | undefined,
     strict: values.strict,
     transform: values.transform as TransformName | undefined,
+    explore: values.explore,
+    seed: seedOf(values.seed),
+    runs: number("runs", values.runs),
+    steps: number("steps", values.steps),
+    sweep: values.sweep,
     envFile: values["env-file"],
     target: {
       target: values.target,
@@ -211,10 +240,20 @@ export function parseCli(args: string[]): CliOptions {
       foreignSiteApiKey: values["foreign-site-api-key"],
       foreignTenantId: values["foreign-tenant-id"],
       foreignAdminToken: values["foreign-admin-token"],
+      foreignServerToken: values["foreign-server-token"],
+      foreignOtherSiteApiKey: values["foreign-other-site-api-key"],
       signingKey: values["signing-key"],
       widgetUrl: values["widget-url"],
     },
   };
+}
+
+function seedOf(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) {
+    throw new TypeError(`Cannot use --seed ${text}: it must be a whole number from 0 to 4294967295`);
+  }
+  return n;
 }
 
 /** The cases (or scenarios) the options select. */
@@ -320,6 +359,11 @@ export async function main(
       print(`Cannot make the ${options.transform} attack: ${(error as Error).message}`);
       return { exitCode: 2 };
     }
+  }
+
+  if (options.explore) {
+    const exitCode = await exploreCommand(options, { env, envFile, print });
+    return { exitCode };
   }
 
   let cases: LoadedCase[];

@@ -18,9 +18,30 @@ import type { StartOptions } from "../src/server.ts";
 import type { ConversationRecord, CredentialRecord, SessionRecord, SiteRecord, Store } from "../src/store/store.ts";
 import type { ClauseId } from "./clauses.ts";
 
+/**
+ * What part of the contract a broken build breaks: `visibility` (who sees
+ * which history), `isolation` (sites, tenants and user ids kept apart),
+ * `logout`, `custom-data`, `token` (visitor token checks), `rotation`,
+ * `s2s` (minting) and `input`. Explore mode must catch the first three
+ * kinds on its own.
+ */
+export const MUTANT_KINDS = [
+  "visibility",
+  "isolation",
+  "logout",
+  "custom-data",
+  "token",
+  "rotation",
+  "s2s",
+  "input",
+] as const;
+/** A broken build's kind. */
+export type MutantKind = (typeof MUTANT_KINDS)[number];
+
 /** One broken build. */
 export interface Mutant {
   name: string;
+  kind: MutantKind;
   /** The bug, as a reviewer would describe it. */
   bug: string;
   /** The contract clause it breaks. */
@@ -146,6 +167,7 @@ function withVisibility(
 export const MUTANTS: Mutant[] = [
   {
     name: "accepts-alg-none",
+    kind: "token",
     bug: "Trusts unsigned tokens whose header says `alg: none`",
     breaks: "TOKEN-ATTACK",
     options: withVerifier((_, real) => (token, options) => {
@@ -156,6 +178,7 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "skips-signature",
+    kind: "token",
     bug: "Decodes the visitor token without checking its signature",
     breaks: "TOKEN-ATTACK",
     options: withVerifier((_, real) => (token, options) => {
@@ -165,6 +188,7 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "trusts-embedded-jwk",
+    kind: "token",
     bug: "Verifies with the key the token embeds in its `jwk` header",
     breaks: "TOKEN-ATTACK",
     options: withVerifier((_, real) => async (token, options) => {
@@ -175,6 +199,7 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "hmac-key-confusion",
+    kind: "token",
     bug: "Accepts HS256 tokens keyed with its own public key (algorithm confusion)",
     breaks: "TOKEN-ATTACK",
     options: withVerifier((deps, real) => async (token, options) => {
@@ -190,6 +215,7 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "accepts-expired",
+    kind: "token",
     bug: "Checks expiry against the token's own issue time",
     breaks: "TOKEN-TIME",
     options: withVerifier((_, real) => (token, options) => {
@@ -199,6 +225,7 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "ignores-audience",
+    kind: "token",
     bug: "Does not check that the token was minted for this site",
     breaks: "TOKEN-CLAIMS",
     options: withVerifier((_, real) => (token, options) => {
@@ -208,6 +235,7 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "ignores-workspace-binding",
+    kind: "token",
     bug: "Drops the token's workspace, so a token bound to one workspace opens any other",
     breaks: "WS-BIND",
     options: withVerifier((_, real) => async (token, options) => {
@@ -217,6 +245,7 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "revoked-token-alive",
+    kind: "rotation",
     bug: "Authenticates server tokens without looking at their revocation",
     breaks: "ROT-REVOKE",
     options: withStore((store) => ({
@@ -228,6 +257,7 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "revoke-previous-kills-current",
+    kind: "rotation",
     bug: "revoke-previous revokes every token, the current one included",
     breaks: "ROT-REVOKE",
     options: withStore((store) => {
@@ -248,6 +278,7 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "plaintext-in-listing",
+    kind: "rotation",
     bug: "Keeps the rotated token's plaintext and shows it in the token listing",
     breaks: "ROT-LIST",
     options: () => {
@@ -272,6 +303,7 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "merges-by-email",
+    kind: "visibility",
     bug: "Makes a session verified when its typed email matches a verified user's",
     breaks: "VIS-NO-MERGE",
     options: withStore((store) => {
@@ -301,6 +333,7 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "trusts-client-user-id",
+    kind: "visibility",
     bug: "Treats the `externalUserId` a page passes in `user` as the verified user",
     breaks: "VIS-NO-MERGE",
     options: wrapJson(async (request, body, deps, next) => {
@@ -318,6 +351,7 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "device-history-leak",
+    kind: "visibility",
     bug: "Lists every non-verified conversation of the site, whatever the device",
     breaks: "VIS-DEVICE",
     options: withVisibility(
@@ -333,6 +367,7 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "device-sees-verified-history",
+    kind: "visibility",
     bug: "Shows a non-verified session everything created on its device, verified conversations included",
     breaks: "VIS-SEPARATE",
     options: withVisibility(
@@ -351,6 +386,7 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "ignores-workspace",
+    kind: "visibility",
     bug: "Leaves the workspace out of histories: one history for all workspaces",
     breaks: "WS-SCOPE",
     options: () => {
@@ -371,6 +407,7 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "logout-keeps-device",
+    kind: "logout",
     bug: "Logout ends the session but the retired device credential keeps working",
     breaks: "LOGOUT",
     options: withStore((store) => ({
@@ -382,12 +419,14 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "logout-keeps-session",
+    kind: "logout",
     bug: "Logout answers 204 but leaves the session alive",
     breaks: "LOGOUT",
     options: withStore(() => ({ endSession: () => Promise.resolve() })),
   },
   {
     name: "client-data-overwrites-verified",
+    kind: "custom-data",
     bug: "Merges the page's customData into the verified custom data",
     breaks: "CUSTOM-DATA",
     options: withStore((store) => ({
@@ -409,6 +448,7 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "existence-leak-403",
+    kind: "visibility",
     bug: "Answers 403 for a conversation that exists but is out of sight, 404 only for missing ones",
     breaks: "VIS-404",
     options: () => {
@@ -430,6 +470,7 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "malformed-json-500",
+    kind: "input",
     bug: "Lets a JSON parse error escape as a 500",
     breaks: "INPUT",
     options: () => ({
@@ -449,6 +490,7 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "mints-for-foreign-site",
+    kind: "s2s",
     bug: "Checks that the site exists, not that it belongs to the server token's tenant",
     breaks: "S2S-SITE",
     options: wrapJson(async (request, body, deps, next) => {
@@ -467,6 +509,7 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "drops-unknown-fields",
+    kind: "s2s",
     bug: "Silently drops unknown fields (`custom_data`) instead of refusing them",
     breaks: "S2S-BODY",
     options: wrapJson((request, body, _, next) => {
@@ -480,6 +523,7 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "cacheable-tokens",
+    kind: "s2s",
     bug: "Sends minted and rotated tokens without `Cache-Control: no-store`",
     breaks: "S2S-MINT",
     options: () => ({
@@ -493,6 +537,7 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "cors-everywhere",
+    kind: "s2s",
     bug: "Lets browsers call the server-to-server endpoints (CORS on every path)",
     breaks: "S2S-SERVER-ONLY",
     options: () => ({
@@ -506,6 +551,7 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "reaches-across-sites",
+    kind: "isolation",
     bug: "Opens a verified user's conversation by id from any site of the tenant, checking the user but not the site",
     breaks: "VIS-SITE",
     options: withVisibility(
@@ -518,6 +564,7 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "agent-reads-any-tenant",
+    kind: "isolation",
     bug: "The agent API finds a conversation by id alone, so one tenant reads and answers another's",
     breaks: "AGENT",
     options: () => {
@@ -549,6 +596,7 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "user-ids-case-insensitive",
+    kind: "isolation",
     bug: 'Compares verified user ids without case, so "Ada" and "ada" share one history',
     breaks: "TOKEN-SUBJECT",
     options: withVerifier((_, real) => async (token, options) => {
@@ -558,6 +606,7 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "same-jti",
+    kind: "token",
     bug: "Gives every visitor token the same `jti`",
     breaks: "TOKEN-UNIQUE",
     options: () => {

@@ -22,6 +22,8 @@ export interface Target {
   widgetUrl: string;
   /** The reference, started here: destructive cases are safe. */
   inProcess: boolean;
+  /** The in-process server's handler: explore mode calls it without a socket. */
+  handler?: ((request: Request) => Promise<Response>) | undefined;
   description: string;
   close(): Promise<void>;
 }
@@ -41,12 +43,16 @@ export async function startInProcessTarget(options: StartOptions = {}): Promise<
   const env = devEnv(server.url, server.demo!);
   const vars: TargetVars = {};
   for (const [name, variable] of Object.entries(ENV_NAMES) as [TargetVariable, string][]) vars[name] = env[variable];
+  // The second tenant's server token and second site: not in dev.env, but explore mode drives both tenants.
+  vars.foreignServerToken = server.demo!.globex.serverToken;
+  vars.foreignOtherSiteApiKey = server.demo!.globex.sites[1]?.apiKey;
   return {
     apiUrl: server.url,
     vars,
     signingKey: { kid: keys.current.kid, privateKey: keys.current.privateKey, alg: "EdDSA" },
     widgetUrl: `${server.url}/widget.js`,
     inProcess: true,
+    handler: (request) => server.handler(request),
     description: `the reference, in process (${server.url})`,
     close: () => server.close(),
   };

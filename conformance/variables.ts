@@ -11,6 +11,8 @@ export const ENV_NAMES = {
   foreignSiteApiKey: "SETCHAT_FOREIGN_SITE_API_KEY",
   foreignTenantId: "SETCHAT_FOREIGN_TENANT_ID",
   foreignAdminToken: "SETCHAT_FOREIGN_ADMIN_TOKEN",
+  foreignServerToken: "SETCHAT_FOREIGN_SERVER_TOKEN",
+  foreignOtherSiteApiKey: "SETCHAT_FOREIGN_OTHER_SITE_API_KEY",
 } as const;
 
 /** A variable the target provides. */
@@ -20,4 +22,9 @@ export type TargetVariable = keyof typeof ENV_NAMES;
 export const TARGET_VARIABLES = Object.keys(ENV_NAMES) as TargetVariable[];
 
 /** Which target variables are secrets (never shown in reports). */
-export const SECRET_VARIABLES: readonly TargetVariable[] = ["serverToken", "adminToken", "foreignAdminToken"];
+export const SECRET_VARIABLES: readonly TargetVariable[] = [
+  "serverToken",
+  "adminToken",
+  "foreignAdminToken",
+  "foreignServerToken",
+];

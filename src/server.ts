@@ -263,7 +263,11 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 
 async function provisionDemo(store: Store, nowMs: number): Promise<DemoTenants> {
   const acme = await provisionTenant(store, { name: "Acme (demo)", siteNames: ["Acme app", "Acme docs"], nowMs });
-  const globex = await provisionTenant(store, { name: "Globex (demo)", siteNames: ["Globex portal"], nowMs });
+  const globex = await provisionTenant(store, {
+    name: "Globex (demo)",
+    siteNames: ["Globex portal", "Globex shop"],
+    nowMs,
+  });
   return { acme, globex };
 }
 
