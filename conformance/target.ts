@@ -43,9 +43,6 @@ export async function startInProcessTarget(options: StartOptions = {}): Promise<
   const env = devEnv(server.url, server.demo!);
   const vars: TargetVars = {};
   for (const [name, variable] of Object.entries(ENV_NAMES) as [TargetVariable, string][]) vars[name] = env[variable];
-  // The second tenant's server token and second site: not in dev.env, but explore mode drives both tenants.
-  vars.foreignServerToken = server.demo!.globex.serverToken;
-  vars.foreignOtherSiteApiKey = server.demo!.globex.sites[1]?.apiKey;
   return {
     apiUrl: server.url,
     vars,

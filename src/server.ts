@@ -283,6 +283,8 @@ export function devEnv(publicUrl: string, demo: DemoTenants): Record<string, str
     SETCHAT_FOREIGN_SITE_API_KEY: demo.globex.sites[0]!.apiKey,
     SETCHAT_FOREIGN_TENANT_ID: demo.globex.tenant.id,
     SETCHAT_FOREIGN_ADMIN_TOKEN: demo.globex.adminToken,
+    SETCHAT_FOREIGN_SERVER_TOKEN: demo.globex.serverToken,
+    SETCHAT_FOREIGN_OTHER_SITE_API_KEY: demo.globex.sites[1]!.apiKey,
   };
 }
 

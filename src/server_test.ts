@@ -29,6 +29,8 @@ Deno.test("startServer() creates the demo tenant once, writes dev.env 0600, and 
         "SETCHAT_ADMIN_TOKEN",
         "SETCHAT_API_URL",
         "SETCHAT_FOREIGN_ADMIN_TOKEN",
+        "SETCHAT_FOREIGN_OTHER_SITE_API_KEY",
+        "SETCHAT_FOREIGN_SERVER_TOKEN",
         "SETCHAT_FOREIGN_SITE_API_KEY",
         "SETCHAT_FOREIGN_TENANT_ID",
         "SETCHAT_OTHER_SITE_API_KEY",
