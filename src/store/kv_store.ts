@@ -113,6 +113,17 @@ export class KvStore implements Store {
   /** Credential ids to hashes: a pair never changes once written. */
   readonly #credentialHashes = new Lru<string, string>(CACHE_ENTRIES);
   #generation = 0;
+  /**
+   * Widget sessions and devices, read on every widget request: cached the same
+   * way. They change only through this process (a logout deletes the session
+   * and retires the device), which bumps `#sessionGeneration` around it.
+   */
+  readonly #sessions = new Lru<string, SessionRecord>(CACHE_ENTRIES);
+  readonly #devices = new Lru<string, DeviceRecord>(CACHE_ENTRIES);
+  #sessionGeneration = 0;
+  /** Conversations by id, read by every open and every message: a new message bumps `#conversationGeneration`. */
+  readonly #conversations = new Lru<string, ConversationRecord>(CACHE_ENTRIES);
+  #conversationGeneration = 0;
 
   constructor(kv: Deno.Kv, lock?: Deno.FsFile) {
     this.#kv = kv;
@@ -275,7 +286,12 @@ export class KvStore implements Store {
   }
 
   async findDevice(hash: string): Promise<DeviceRecord | null> {
-    return (await this.#kv.get<DeviceRecord>(K.device(hash))).value;
+    const cached = this.#devices.get(hash);
+    if (cached) return cached;
+    const generation = this.#sessionGeneration;
+    const record = (await this.#kv.get<DeviceRecord>(K.device(hash))).value;
+    if (record && generation === this.#sessionGeneration) this.#devices.set(hash, record);
+    return record;
   }
 
   async openSession(input: OpenSession): Promise<{ session: SessionRecord; visitor: VisitorRecord }> {
@@ -302,7 +318,14 @@ export class KvStore implements Store {
   }
 
   async findSession(hash: string): Promise<SessionRecord | null> {
-    return (await this.#kv.get<SessionRecord>(K.session(hash))).value;
+    const cached = this.#sessions.get(hash);
+    // KV drops a session record its grace period after expiry; a cached copy goes at the same time.
+    if (cached && Date.now() < cached.expiresAt + SESSION_GRACE_MS) return cached;
+    const generation = this.#sessionGeneration;
+    const record = (await this.#kv.get<SessionRecord>(K.session(hash))).value;
+    if (record && generation === this.#sessionGeneration) this.#sessions.set(hash, record);
+    else this.#sessions.delete(hash);
+    return record;
   }
 
   async endSession(session: SessionRecord, atMs: number): Promise<void> {
@@ -312,8 +335,24 @@ export class KvStore implements Store {
       if (device.value && device.value.retiredAt === null) {
         op.set(device.key, { ...device.value, retiredAt: atMs });
       }
-      return (await op.commit()).ok ? { value: undefined } : undefined;
+      this.#forgetSession(session);
+      const ok = (await op.commit()).ok;
+      this.#forgetSession(session);
+      return ok ? { value: undefined } : undefined;
     });
+  }
+
+  /** Forgets a conversation around a write to it, so no read that raced the write is cached. */
+  #forgetConversation(id: string): void {
+    this.#conversationGeneration++;
+    this.#conversations.delete(id);
+  }
+
+  /** Forgets a session and its device around a logout, so no read that raced it is cached. */
+  #forgetSession(session: SessionRecord): void {
+    this.#sessionGeneration++;
+    this.#sessions.delete(session.hash);
+    this.#devices.delete(session.deviceHash);
   }
 
   async getVisitor(id: string): Promise<VisitorRecord | null> {
@@ -335,7 +374,12 @@ export class KvStore implements Store {
 
   async getConversation(id: string): Promise<ConversationRecord | null> {
     if (!usable(id)) return null;
-    return (await this.#kv.get<ConversationRecord>(K.conversation(id))).value;
+    const cached = this.#conversations.get(id);
+    if (cached) return cached;
+    const generation = this.#conversationGeneration;
+    const record = (await this.#kv.get<ConversationRecord>(K.conversation(id))).value;
+    if (record && generation === this.#conversationGeneration) this.#conversations.set(id, record);
+    return record;
   }
 
   async listHistory(history: HistoryIndex, limit: number): Promise<ConversationRecord[]> {
@@ -378,7 +422,10 @@ export class KvStore implements Store {
       };
       const op = this.#kv.atomic().check(entry).set(K.conversation(conversationId), updated)
         .set(K.message(conversationId, seq), record);
-      return (await op.commit()).ok ? { value: record } : undefined;
+      this.#forgetConversation(conversationId);
+      const ok = (await op.commit()).ok;
+      this.#forgetConversation(conversationId);
+      return ok ? { value: record } : undefined;
     });
   }
 

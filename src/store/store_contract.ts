@@ -302,6 +302,7 @@ export async function runStoreContract(t: Deno.TestContext, under: StoreUnderTes
     assert.deepEqual(foreign.conversations, [], "another tenant's site lists nothing");
 
     const c = made[0]!;
+    assert.equal((await store.getConversation(c.id))?.messageCount, 0, "read once before the messages arrive");
     const messages = await Promise.all(
       Array.from(
         { length: 4 },
@@ -316,7 +317,7 @@ export async function runStoreContract(t: Deno.TestContext, under: StoreUnderTes
       ),
     );
     assert.deepEqual(messages.map((m) => m.seq).sort(), [1, 2, 3, 4], "concurrent messages get distinct numbers");
-    assert.equal((await store.getConversation(c.id))?.messageCount, 4);
+    assert.equal((await store.getConversation(c.id))?.messageCount, 4, "a conversation read earlier is read anew");
     const listed = await store.listMessages(c.id);
     assert.deepEqual(listed.map((m) => m.seq), [1, 2, 3, 4]);
     assert.deepEqual((await store.listMessages(c.id, listed[1]!.seq)).map((m) => m.seq), [3, 4]);
