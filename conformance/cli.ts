@@ -1,6 +1,8 @@
 /** `deno task conformance`: flags, target, preflight, profile, run, reports, exit code. */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { CONTRACT_VERSION } from "../src/contract/meta.ts";
 import { FixtureError, type LoadedCase, loadFixtures } from "./fixtures.ts";
 import {
   declaredProfile,
@@ -37,11 +39,26 @@ import {
   type RunResult,
   runSuite,
 } from "./runner.ts";
-import { fetchJwks, parseEnvFile, remoteTarget, startInProcessTarget, type Target } from "./target.ts";
+import {
+  fetchJwks,
+  parseEnvFile,
+  type RemoteSettings,
+  remoteTarget,
+  startInProcessTarget,
+  type Target,
+} from "./target.ts";
 import { TOKEN_TRANSFORMS, TRANSFORM_NAMES, type TransformName } from "./token_transforms.ts";
 import { runBrowserScenarios } from "./browser/run.ts";
 import { SCENARIOS } from "./browser/scenarios.ts";
 import { exploreCommand } from "./explore/command.ts";
+import { findReports, MergeError, mergeReports, readReports } from "./merge.ts";
+import { annotations } from "./annotations.ts";
+
+/** The suite's version: raised with every change to its fixtures, checks or reports. */
+export const SUITE_VERSION = "1.1.0";
+
+/** The fixtures beside this module, wherever the command runs from. */
+const DEFAULT_FIXTURES = fileURLToPath(new URL("../fixtures", import.meta.url));
 
 const HELP = `Usage: deno task conformance [options]
 
@@ -49,7 +66,9 @@ Runs the conformance fixtures against a SetChat-compatible API. With no target,
 starts the reference in process (on a free port, with a store in memory).
 
 Target (flags win over environment, which wins over the env file):
-  --target URL               base URL (SETCHAT_API_URL)
+  --target URL               base URL (SETCHAT_API_URL); give it once per node of a deployment
+                             (or SETCHAT_API_URLS, comma-separated): the requests of each case
+                             alternate between the nodes, so state kept by one node only fails
   --env-file FILE            KEY=value file; default .setchat/dev.env when present
                              (the default file gives credentials, not the target)
   --server-token T           SETCHAT_SERVER_TOKEN
@@ -84,13 +103,15 @@ Browser:
                              SETCHAT_CHROMIUM when it is not at /usr/bin/chromium)
 
 Selection:
-  --fixtures DIR             default fixtures/
+  --fixtures DIR             default the suite's own fixtures/
   --filter TEXT              cases whose id or title contains TEXT
   --tag T                    cases with tag T (repeatable)
   --exclude-tag T            cases without tag T (repeatable)
   --allow-destructive        run the cases that can change the tenant's server tokens
                              (always on for the in-process reference)
   --expected-failures FILE   JSON { "case-id": "why" }: known failures, checked both ways
+  --shard I/N                run the I-th of N parts of the selected cases (1/4 … 4/4), the same
+                             split on every machine: one part per CI job, then --merge
   --list                     list the selected cases, their level, surfaces and tags, and exit
 
 Output:
@@ -99,6 +120,15 @@ Output:
   --out DIR                  default reports/
   --concurrency N            cases at once (default 8)
   --timeout MS               per request (default 10000)
+  Every run ends with its summary and the paths of the reports it wrote. Colours only on a
+  terminal, never with NO_COLOR set; under GitHub Actions (GITHUB_ACTIONS=true), failures
+  and warnings are also written as ::error and ::warning annotations.
+
+Merge:
+  --merge PATH...            read the conformance.json files at or under each PATH (the JSON
+                             reports of shards or jobs), write them as one run with --reporter
+                             to --out, and exit as that run would; refuses reports that are not
+                             one run (other profiles, a case twice, a shard missing)
 
 Explore (model-based testing of the widget and agent surfaces):
   --explore                  random action sequences checked against the identity model instead of
@@ -109,6 +139,7 @@ Explore (model-based testing of the widget and agent surfaces):
   --sweep                    every observation after every step (slower; for nightly runs)
 
 Tools:
+  --version                  print the suite's version and the contract version it checks
   --transform NAME           reads a visitor token on stdin and prints the named attack on it
                              (reproductions use it); with --target and --signing-key when it needs them
 
@@ -130,6 +161,10 @@ export interface CliOptions {
   timeoutMs: number;
   list: boolean;
   help: boolean;
+  version: boolean;
+  shard?: { index: number; count: number } | undefined;
+  /** `--merge`: the reports to merge. */
+  merge?: string[] | undefined;
   browser: boolean;
   profile?: ProfileName | undefined;
   strict: boolean;
@@ -139,7 +174,7 @@ export interface CliOptions {
   runs: number;
   steps: number;
   sweep: boolean;
-  target: Record<string, string | undefined>;
+  target: RemoteSettings["flags"];
   envFile?: string | undefined;
 }
 
@@ -147,11 +182,12 @@ export interface CliOptions {
 export function parseCli(args: string[]): CliOptions {
   // `npx -y deno@2.9 task conformance -- --env-file F`: the `--` keeps Node.js from reading --env-file itself.
   if (args[0] === "--") args = args.slice(1);
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args,
     strict: true,
+    allowPositionals: true,
     options: {
-      target: { type: "string" },
+      target: { type: "string", multiple: true, default: [] },
       "env-file": { type: "string" },
       "server-token": { type: "string" },
       "admin-token": { type: "string" },
@@ -165,7 +201,10 @@ export function parseCli(args: string[]): CliOptions {
       "foreign-other-site-api-key": { type: "string" },
       "signing-key": { type: "string" },
       "widget-url": { type: "string" },
-      fixtures: { type: "string", default: "fixtures" },
+      fixtures: { type: "string", default: DEFAULT_FIXTURES },
+      shard: { type: "string" },
+      merge: { type: "boolean", default: false },
+      version: { type: "boolean", default: false },
       filter: { type: "string" },
       tag: { type: "string", multiple: true, default: [] },
       "exclude-tag": { type: "string", multiple: true, default: [] },
@@ -207,8 +246,17 @@ export function parseCli(args: string[]): CliOptions {
     }
     return n;
   };
+  if (positionals.length && !values.merge) {
+    throw new TypeError(`Cannot use "${positionals[0]}": only --merge takes arguments that are not flags`);
+  }
+  if (values.merge && positionals.length === 0) {
+    throw new TypeError("Cannot merge: give the reports (or the folders holding them) after --merge");
+  }
   return {
     fixtures: values.fixtures,
+    version: values.version,
+    shard: values.shard === undefined ? undefined : shardOf(values.shard),
+    merge: values.merge ? positionals : undefined,
     filter: values.filter,
     tags: values.tag,
     excludeTags: values["exclude-tag"],
@@ -231,7 +279,8 @@ export function parseCli(args: string[]): CliOptions {
     sweep: values.sweep,
     envFile: values["env-file"],
     target: {
-      target: values.target,
+      target: values.target[0],
+      targets: values.target,
       serverToken: values["server-token"],
       adminToken: values["admin-token"],
       tenantId: values["tenant-id"],
@@ -246,6 +295,27 @@ export function parseCli(args: string[]): CliOptions {
       widgetUrl: values["widget-url"],
     },
   };
+}
+
+function shardOf(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || count < 1 || index < 1 || index > count) {
+    throw new TypeError(`Cannot use --shard ${text}: write I/N, a part I from 1 to N (--shard 2/4)`);
+  }
+  return { index, count };
+}
+
+/**
+ * The `shard.index`-th of `shard.count` parts of `cases`: every case in
+ * exactly one part, and the same parts on every machine for the same
+ * selection (round robin over the cases sorted by id).
+ */
+export function shardCases<T extends { id: string }>(cases: T[], shard: { index: number; count: number }): T[] {
+  const ids = cases.map((c) => c.id).sort();
+  const mine = new Set(ids.filter((_, i) => i % shard.count === shard.index - 1));
+  return cases.filter((c) => mine.has(c.id));
 }
 
 function seedOf(text: string): number {
@@ -297,6 +367,8 @@ export interface MainOptions {
   env?: (name: string) => string | undefined;
   /** Standard input, for `--transform`. */
   stdin?: () => Promise<string>;
+  /** Whether the output is a terminal (colours); default whether standard output is one. */
+  terminal?: boolean;
 }
 
 async function readStdin(): Promise<string> {
@@ -333,6 +405,12 @@ export async function main(
     print(HELP);
     return { exitCode: 0 };
   }
+  if (options.version) {
+    print(`SetChat conformance suite ${SUITE_VERSION}, checking contract ${CONTRACT_VERSION}`);
+    return { exitCode: 0 };
+  }
+  const output = outputOf(options, env, print, o.terminal ?? Deno.stdout.isTerminal());
+  if (options.merge) return await merge(options.merge, options, output);
 
   let envFile: Record<string, string> = {};
   const explicitFile = options.envFile;
@@ -367,15 +445,20 @@ export async function main(
   }
 
   let cases: LoadedCase[];
+  let scenarios = options.browser ? selectCases(SCENARIOS, options) : [];
   try {
     cases = selectCases(await loadFixtures(options.fixtures), options);
   } catch (error) {
     print(error instanceof FixtureError ? error.message : `Cannot load the fixtures: ${(error as Error).message}`);
     return { exitCode: 2 };
   }
-  if (cases.length === 0 && !(options.browser && selectCases(SCENARIOS, options).length)) {
+  if (cases.length === 0 && scenarios.length === 0) {
     print("No case matches the selection: nothing to run.");
     return { exitCode: 2 };
+  }
+  if (options.shard) {
+    cases = shardCases(cases, options.shard);
+    scenarios = shardCases(scenarios, options.shard);
   }
   if (options.list) {
     const profile = options.profile ? namedProfile(options.profile, "--profile") : undefined;
@@ -388,7 +471,8 @@ export async function main(
           })${outside ? `  — not in profile: ${outside}` : ""}`,
       );
     }
-    print(`${cases.length} cases. Levels: ${LEVELS.join(", ")}. Profiles: ${PROFILE_NAMES.join(", ")}.`);
+    const part = options.shard ? ` in shard ${options.shard.index}/${options.shard.count}` : "";
+    print(`${cases.length} cases${part}. Levels: ${LEVELS.join(", ")}. Profiles: ${PROFILE_NAMES.join(", ")}.`);
     print(`Tags: ${[...new Set(cases.flatMap((c) => c.tags))].sort().join(", ")}.`);
     return { exitCode: 0 };
   }
@@ -402,6 +486,14 @@ export async function main(
   }
 
   try {
+    if (options.shard && options.allowDestructive && !target.inProcess && cases.some((c) => c.destructive)) {
+      print(
+        "Cannot run destructive cases in shards against one target: they rotate and revoke the server token " +
+          "that the other shards use at the same time. Shard with --exclude-tag destructive, and run " +
+          "--tag destructive --allow-destructive in one job of its own",
+      );
+      return { exitCode: 2 };
+    }
     const checked = await preflight(target, options.timeoutMs);
     if (checked.problem) {
       const recovery = join(options.out, "recovery.env");
@@ -426,13 +518,12 @@ export async function main(
         }
       }
     }
-    const color = options.reporters.includes("pretty") && Deno.stdout.isTerminal();
-    const pretty = options.reporters.includes("pretty");
-    if (pretty) print(prettyProfile(cases.length, target.description, profile, options.strict));
-    const files = options.reporters.some((r) => r !== "pretty");
-    if (files || !target.inProcess) await Deno.mkdir(options.out, { recursive: true });
+    const part = options.shard ? ` (shard ${options.shard.index}/${options.shard.count})` : "";
+    print(prettyProfile(cases.length, `${target.description}${part}`, profile, options.strict));
+    if (output.files.length || !target.inProcess) await Deno.mkdir(options.out, { recursive: true });
     // One redactor for the whole run: every report is masked with every secret the run met.
     const redactor = new Redactor();
+    const live = output.live ? { onResult: (r: CaseResult) => print(prettyLine(r, output.color)) } : {};
     let run = await runSuite({
       target,
       cases,
@@ -444,22 +535,15 @@ export async function main(
       redactor,
       ...(expectedFailures ? { expectedFailures } : {}),
       ...(target.inProcess ? {} : { recoveryFile: join(options.out, "recovery.env") }),
-      ...(pretty ? { onResult: (r: CaseResult) => print(prettyLine(r, color)) } : {}),
+      ...live,
     });
     if (options.browser) {
-      const scenarios = selectCases(SCENARIOS, options);
       const outside = profile.surfaces.includes("browser") ? undefined : "not in profile";
-      if (pretty && scenarios.length && !outside) {
+      if (output.live && scenarios.length && !outside) {
         print(`Running ${scenarios.length} browser scenarios against ${target.widgetUrl}`);
       }
       const started = performance.now();
-      const browserResults = await runBrowserScenarios({
-        target,
-        scenarios,
-        profile,
-        outDir: options.out,
-        ...(pretty ? { onResult: (r: CaseResult) => print(prettyLine(r, color)) } : {}),
-      });
+      const browserResults = await runBrowserScenarios({ target, scenarios, profile, outDir: options.out, ...live });
       const results = [...run.results, ...browserResults];
       run = {
         ...run,
@@ -469,21 +553,80 @@ export async function main(
         durationMs: run.durationMs + Math.round(performance.now() - started),
       };
     }
-    run = { ...run, notes: [...leftOut(profile), ...run.notes] };
-    if (pretty) print(prettySummary(run, color, redactor));
-    const writers: Record<Exclude<ReporterName, "pretty">, [string, (r: RunResult, x: Redactor) => string]> = {
-      json: ["conformance.json", toJson],
-      junit: ["junit.xml", toJUnit],
-      html: ["report.html", toHtml],
+    run = {
+      ...run,
+      ...(target.nodes.length > 1 ? { nodes: target.nodes } : {}),
+      ...(options.shard ? { shard: options.shard } : {}),
+      notes: [...leftOut(profile), ...run.notes],
     };
-    for (const name of options.reporters) {
-      if (name === "pretty") continue;
-      const [file, render] = writers[name];
-      await writePrivate(join(options.out, file), render(run, redactor));
-      if (pretty) print(`Wrote ${join(options.out, file)}`);
-    }
+    await finish(run, options, output, redactor);
     return { exitCode: exitCodeOf(run), run };
   } finally {
     await target.close();
   }
+}
+
+/** How a run talks: live lines, colours, annotations, and the report files. */
+interface Output {
+  print: (line: string) => void;
+  /** A line per case as it ends (the pretty reporter). */
+  live: boolean;
+  color: boolean;
+  /** GitHub Actions annotations. */
+  annotate: boolean;
+  files: Exclude<ReporterName, "pretty">[];
+}
+
+function outputOf(
+  options: CliOptions,
+  env: (name: string) => string | undefined,
+  print: Output["print"],
+  terminal: boolean,
+): Output {
+  const live = options.reporters.includes("pretty");
+  return {
+    print,
+    live,
+    // https://no-color.org: any non-empty NO_COLOR turns colours off.
+    color: live && !env("NO_COLOR") && terminal,
+    annotate: env("GITHUB_ACTIONS") === "true",
+    files: options.reporters.filter((r): r is Exclude<ReporterName, "pretty"> => r !== "pretty"),
+  };
+}
+
+const WRITERS: Record<Exclude<ReporterName, "pretty">, [string, (r: RunResult, x: Redactor) => string]> = {
+  json: ["conformance.json", toJson],
+  junit: ["junit.xml", toJUnit],
+  html: ["report.html", toHtml],
+};
+
+/** Every run ends here: the reports, the summary, the annotations and the paths, whatever the reporters. */
+async function finish(run: RunResult, options: CliOptions, output: Output, redactor: Redactor): Promise<void> {
+  const written: string[] = [];
+  if (output.files.length) await Deno.mkdir(options.out, { recursive: true });
+  for (const name of output.files) {
+    const [file, render] = WRITERS[name];
+    await writePrivate(join(options.out, file), render(run, redactor));
+    written.push(join(options.out, file));
+  }
+  if (output.annotate) { for (const line of annotations(run)) output.print(redactor.apply(line)); }
+  output.print(prettySummary(run, output.color, redactor));
+  for (const path of written) output.print(`Wrote ${path}`);
+}
+
+/** `--merge`: reads the reports, writes them as one, exits as the merged run. */
+async function merge(paths: string[], options: CliOptions, output: Output): Promise<CliRun> {
+  let run: RunResult;
+  try {
+    const files = await findReports(paths);
+    run = mergeReports(await readReports(files));
+    output.print(`Merging ${files.length} reports: ${files.join(", ")}`);
+  } catch (error) {
+    if (!(error instanceof MergeError)) throw error;
+    output.print(error.message);
+    return { exitCode: 2 };
+  }
+  // The reports were redacted when written; the redactor masks anything shaped like a credential once more.
+  await finish(run, options, output, new Redactor());
+  return { exitCode: exitCodeOf(run), run };
 }

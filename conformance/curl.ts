@@ -24,6 +24,13 @@ export interface ReproductionOptions {
   vars: Vars;
   /** The levels the run held: steps of other levels were not sent. */
   levels: readonly Level[];
+  /** A target of several nodes: their URLs, and the node (an index) each step's request went to. */
+  nodes?: { urls: readonly string[]; of: (step: number) => number };
+}
+
+/** The shell variable holding the base URL of node `k` (from 0) of a run over several nodes. */
+function nodeVariable(k: number): string {
+  return `SETCHAT_API_URL_${k + 1}`;
 }
 
 /** `text` as one single-quoted shell word. */
@@ -104,9 +111,11 @@ export function jqFilter(path: string, claim?: string): string {
   return mapped ? `[${decoded}]` : decoded;
 }
 
-function curl(r: HttpStep["request"], o: ReproductionOptions, showStatus: boolean): string {
+function curl(r: HttpStep["request"], o: ReproductionOptions, showStatus: boolean, node: number): string {
+  const base = o.nodes ? `"$${nodeVariable(node)}"` : "";
+  const url = o.nodes ? `${base}${word(r.path, o)}` : word(`{{apiUrl}}${r.path}`, o);
   // -w adds a line break after each answer, so that the next one starts its own line.
-  const parts = [`curl -sS${showStatus ? " -i" : ""} -w '\\n' -X ${r.method} ${word(`{{apiUrl}}${r.path}`, o)}`];
+  const parts = [`curl -sS${showStatus ? " -i" : ""} -w '\\n' -X ${r.method} ${url}`];
   if (r.auth !== undefined) parts.push(`-H ${word(`Authorization: Bearer ${r.auth}`, o)}`);
   for (const [k, v] of Object.entries(r.headers ?? {})) parts.push(`-H ${word(`${k}: ${v}`, o)}`);
   if (r.json !== undefined) {
@@ -133,6 +142,12 @@ export function reproduction(c: FixtureCase, o: ReproductionOptions): string {
         "# returns is appended to ./recovery.env (mode 0600) as the runner does: deploy the newest.",
       ]
       : []),
+    ...(o.nodes
+      ? [
+        `# The run spread the requests over ${o.nodes.urls.length} nodes, as below; point these at the same nodes.`,
+        ...o.nodes.urls.map((url, k) => `${nodeVariable(k)}=\${${nodeVariable(k)}:-${single(url)}}`),
+      ]
+      : []),
   ];
   c.steps.slice(0, o.upTo + 1).forEach((step, i) => {
     const level = stepLevel(c, step);
@@ -144,7 +159,7 @@ export function reproduction(c: FixtureCase, o: ReproductionOptions): string {
     if ("transform" in step) {
       const needs = TOKEN_TRANSFORMS[step.transform].needs as readonly string[];
       const flags = [
-        ...(needs.includes("jwks") ? [`--target "$SETCHAT_API_URL"`] : []),
+        ...(needs.includes("jwks") ? [`--target "$${o.nodes ? nodeVariable(0) : "SETCHAT_API_URL"}"`] : []),
         ...(needs.includes("signingKey") ? [`--signing-key "$SETCHAT_SIGNING_KEY_FILE"`] : []),
       ];
       body.push(
@@ -160,7 +175,7 @@ export function reproduction(c: FixtureCase, o: ReproductionOptions): string {
     } else {
       const last = i === o.upTo;
       const captures = Object.entries(step.capture ?? {});
-      const command = curl(step.request, o, last);
+      const command = curl(step.request, o, last, o.nodes?.of(i) ?? 0);
       const rotation = step.request.method === "POST" && /\/s2s-token\/rotate$/.test(step.request.path);
       if ((captures.length === 0 && !rotation) || last) {
         body.push(command);
@@ -186,7 +201,10 @@ export function reproduction(c: FixtureCase, o: ReproductionOptions): string {
       }
     }
     const sent = "parallel" in step && step.parallel ? ` (the runner sent it ${step.parallel} times at once)` : "";
-    lines.push(`# step ${i + 1}: ${step.name}${sent}`);
+    const where = o.nodes && !("transform" in step || "set" in step || "waitMs" in step || "verify" in step)
+      ? ` (node ${o.nodes.of(i) + 1})`
+      : "";
+    lines.push(`# step ${i + 1}: ${step.name}${where}${sent}`);
     const condition = step.if
       ? `[ -n "\${${shellName(step.if)}:-}" ]`
       : step.unless

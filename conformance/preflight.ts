@@ -2,7 +2,8 @@
  * Before any case runs: the target answers, the server token mints, and the
  * credentials are not mixed up. A run that cannot start stops with one
  * sentence (exit 2) instead of a report full of failures, and before a
- * swapped credential can rotate anything.
+ * swapped credential can rotate anything. Against several nodes, each one
+ * is checked, and all must serve the same discovery document.
  */
 import { Discovery } from "../src/contract/meta.ts";
 import type { Target } from "./target.ts";
@@ -18,8 +19,8 @@ export interface Preflight {
   discoveryNote?: string;
 }
 
-async function discover(target: Target, timeoutMs: number): Promise<Pick<Preflight, "discovery" | "discoveryNote">> {
-  const res = await fetch(`${target.apiUrl}/.well-known/setchat.json`, { signal: AbortSignal.timeout(timeoutMs) });
+async function discover(node: string, timeoutMs: number): Promise<Pick<Preflight, "discovery" | "discoveryNote">> {
+  const res = await fetch(`${node}/.well-known/setchat.json`, { signal: AbortSignal.timeout(timeoutMs) });
   const text = await res.text();
   if (res.status === 404) return { discoveryNote: "the target serves no /.well-known/setchat.json" };
   if (!res.ok) return { discoveryNote: `/.well-known/setchat.json answered ${res.status}` };
@@ -53,15 +54,44 @@ export async function preflight(target: Target, timeoutMs: number): Promise<Pref
     same("foreignTenantId", "tenantId", "give the id of a second tenant") ??
     same("foreignSiteApiKey", "siteApiKey", "give a site of a second tenant");
   if (mixup) return { problem: mixup };
+  // Every node must answer and mint: a node left out of the deployment fails here, not in half the cases.
+  let first: Pick<Preflight, "discovery" | "discoveryNote"> | undefined;
+  for (const [k, node] of target.nodes.entries()) {
+    const named = target.nodes.length > 1 ? ` (node ${k + 1} of ${target.nodes.length})` : "";
+    const checked = await checkNode(node, v, timeoutMs, named);
+    if ("problem" in checked) return checked;
+    if (!first) {
+      first = checked;
+    } else if (declared(checked.discovery) !== declared(first.discovery)) {
+      return {
+        problem: `Cannot run: ${node}${named} declares other surfaces or another version in ` +
+          `/.well-known/setchat.json than ${target.apiUrl}: the nodes must be one deployment of one version`,
+      };
+    }
+  }
+  return first ?? {};
+}
+
+/** What a discovery document declares, less the URLs that name the node itself. */
+function declared(d: Discovery | undefined): string {
+  return JSON.stringify(d ? [d.implementation, d.contractVersion, [...d.surfaces].sort(), d.referenceChoices] : null);
+}
+
+async function checkNode(
+  node: string,
+  v: Target["vars"],
+  timeoutMs: number,
+  named: string,
+): Promise<Pick<Preflight, "discovery" | "discoveryNote"> | { problem: string }> {
   let found: Pick<Preflight, "discovery" | "discoveryNote">;
   try {
-    found = await discover(target, timeoutMs);
+    found = await discover(node, timeoutMs);
   } catch (error) {
-    return { problem: `Cannot reach ${target.apiUrl}: ${(error as Error).message}` };
+    return { problem: `Cannot reach ${node}${named}: ${(error as Error).message}` };
   }
   let res: Response;
   try {
-    res = await fetch(`${target.apiUrl}/api/widget/visitor-token`, {
+    res = await fetch(`${node}/api/widget/visitor-token`, {
       method: "POST",
       headers: { authorization: `Bearer ${v.serverToken}`, "content-type": "application/json" },
       body: JSON.stringify({
@@ -71,7 +101,7 @@ export async function preflight(target: Target, timeoutMs: number): Promise<Pref
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
-    return { problem: `Cannot reach ${target.apiUrl}: ${(error as Error).message}` };
+    return { problem: `Cannot reach ${node}${named}: ${(error as Error).message}` };
   }
   const text = await res.text();
   let token: unknown;
@@ -80,7 +110,7 @@ export async function preflight(target: Target, timeoutMs: number): Promise<Pref
   } catch { /* not JSON: reported below */ }
   if (!res.ok || typeof token !== "string") {
     return {
-      problem: `Cannot run: the server token does not mint a visitor token at ${target.apiUrl} ` +
+      problem: `Cannot run: the server token does not mint a visitor token at ${node}${named} ` +
         `(POST /api/widget/visitor-token answered ${res.status}${res.ok ? " without a token" : ""}): ` +
         "check SETCHAT_API_URL, SETCHAT_SERVER_TOKEN and SETCHAT_SITE_API_KEY",
     };

@@ -5,10 +5,10 @@
  * every secret the run met, whatever its shape.
  */
 import type { Level, Profile } from "./levels.ts";
-import { LEVELS } from "./levels.ts";
+import { LEVEL_DOCS, LEVELS } from "./levels.ts";
 import { Redactor } from "./redact.ts";
 import type { CaseResult, CaseStatus, CheckResult, RunResult } from "./runner.ts";
-import { exitCodeOf } from "./runner.ts";
+import { countStatuses, exitCodeOf } from "./runner.ts";
 
 /** The reporters `--reporter` accepts. */
 export const REPORTERS = ["pretty", "json", "junit", "html"] as const;
@@ -196,72 +196,147 @@ function checkLine(o: CheckResult): string {
   }</li>`;
 }
 
-/** The run as one self-contained HTML page. */
+/** What needs attention first; cases that did not run last. */
+const ATTENTION: CaseStatus[] = [
+  "failed",
+  "unexpected-pass",
+  "warning",
+  "deviation",
+  "expected-failure",
+  "passed",
+  "skipped",
+  "not-in-profile",
+];
+
+/** A response body as the report shows it: JSON indented, anything else as it came. */
+function prettyBody(body: string): string {
+  try {
+    return JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    return body;
+  }
+}
+
+/** Results grouped as `[group, results]`, the group holding the worst status first, each group worst first. */
+function grouped(results: CaseResult[], key: (r: CaseResult) => string): [string, CaseResult[]][] {
+  const groups = new Map<string, CaseResult[]>();
+  for (const r of results) groups.set(key(r), [...(groups.get(key(r)) ?? []), r]);
+  const rank = (r: CaseResult) => ATTENTION.indexOf(r.status);
+  const worst = (rs: CaseResult[]) => Math.min(...rs.map(rank));
+  return [...groups].map(([k, rs]) => [k, [...rs].sort((a, b) => rank(a) - rank(b))] as [string, CaseResult[]])
+    .sort((a, b) => worst(a[1]) - worst(b[1]) || a[0].localeCompare(b[0]));
+}
+
+function caseRow(r: CaseResult): string {
+  const steps = r.steps.map((s) =>
+    `<div class="step ${s.ok ? "ok" : "ko"}"><b>${html(s.name)}</b> <span class="lvl ${s.level}">${s.level}</span> ${
+      s.notRun ? `<i>not run: ${html(s.notRun)}</i>` : ""
+    }${s.request ? `<code>${html(`${s.request.method} ${s.request.path} → ${s.response?.status}`)}</code>` : ""}${
+      s.node ? ` <span class="node">on ${html(s.node)}</span>` : ""
+    }<ul>${(s.checks ?? []).map(checkLine).join("")}${
+      s.checks ? "" : s.problems.map((p) => `<li class="ko">${html(p)}</li>`).join("")
+    }</ul>${!s.ok && s.response ? `<pre>${html(prettyBody(s.response.body))}</pre>` : ""}</div>`
+  ).join("");
+  const summary = r.status === "passed" ? `${r.steps.length} steps` : html(`${LABEL[r.status]}: ${r.reason ?? ""}`);
+  const detail = `<details${worthShowing(r) ? " open" : ""}><summary>${summary}</summary>${steps}${
+    r.curl ? `<p>Reproduce:</p><pre>${html(r.curl)}</pre>` : ""
+  }</details>`;
+  const text = [r.id, r.title, r.clause, r.suite, r.level, r.status, ...r.tags, ...r.surfaces, r.reason ?? ""]
+    .join(" ").toLowerCase();
+  return `<tr class="${r.status}" data-status="${r.status}" data-text="${html(text)}"><td class="s" title="${
+    LABEL[r.status]
+  }">${SYMBOL[r.status]}</td><td><code>${html(r.id)}</code><div class="t">${
+    html(r.title)
+  }</div>${detail}</td><td><span class="lvl ${r.level}">${r.level}</span></td><td>${
+    html(r.surfaces.join(", "))
+  }<div class="t">${html(r.tags.join(", "))}</div></td><td class="n">${r.durationMs} ms</td></tr>`;
+}
+
+function tally(rs: CaseResult[]): string {
+  const c = countStatuses(rs);
+  const bad = c.failed + c["unexpected-pass"];
+  return [
+    bad ? `<span class="bad">${bad} failed</span>` : "",
+    c.warning ? `<span class="warn">${c.warning} warnings</span>` : "",
+    c.deviation ? `<span class="dev">${c.deviation} deviations</span>` : "",
+    `${c.passed}/${rs.length} passed`,
+  ].filter(Boolean).join(" · ");
+}
+
+/** The run as one self-contained HTML page: suites and clauses, what needs attention first. */
 export function toHtml(run: RunResult, redactor: Redactor = new Redactor()): string {
   const c = run.counts;
-  // What needs attention first; cases that did not run last.
-  const order: CaseStatus[] = [
-    "failed",
-    "unexpected-pass",
-    "warning",
-    "deviation",
-    "expected-failure",
-    "passed",
-    "skipped",
-    "not-in-profile",
-  ];
-  const sorted = [...run.results].sort((a, b) => order.indexOf(a.status) - order.indexOf(b.status));
-  const rows = sorted.map((r) => {
-    const steps = r.steps.map((s) =>
-      `<div class="step ${s.ok ? "ok" : "ko"}"><b>${html(s.name)}</b> <span class="lvl ${s.level}">${s.level}</span> ${
-        s.notRun ? `<i>not run: ${html(s.notRun)}</i>` : ""
-      }${s.request ? html(`${s.request.method} ${s.request.path} → ${s.response?.status}`) : ""}<ul>${
-        (s.checks ?? []).map(checkLine).join("")
-      }${s.checks ? "" : s.problems.map((p) => `<li class="ko">${html(p)}</li>`).join("")}</ul>${
-        !s.ok && s.response ? `<pre>${html(s.response.body)}</pre>` : ""
-      }</div>`
-    ).join("");
-    const summary = r.status === "passed" ? `${r.steps.length} steps` : html(`${LABEL[r.status]}: ${r.reason ?? ""}`);
-    const detail = `<details${worthShowing(r) ? " open" : ""}><summary>${summary}</summary>${steps}${
-      r.curl ? `<p>Reproduce:</p><pre>${html(r.curl)}</pre>` : ""
-    }</details>`;
-    return `<tr class="${r.status}" data-status="${r.status}"><td class="s">${SYMBOL[r.status]}</td><td><code>${
-      html(r.id)
-    }</code><div class="t">${
-      html(r.title)
-    }</div>${detail}</td><td><span class="lvl ${r.level}">${r.level}</span></td><td>${html(r.clause)}</td><td>${
-      html(r.surfaces.join(", "))
-    }<div class="t">${html(r.tags.join(", "))}</div></td><td class="n">${r.durationMs} ms</td></tr>`;
+  const code = exitCodeOf(run);
+  const sections = grouped(run.results, (r) => r.suite).map(([suite, inSuite]) => {
+    const clauses = grouped(inSuite, (r) => r.clause).map(([clause, rs]) =>
+      `<tbody class="clause"><tr class="head"><th colspan="5">${html(clause)} <span class="tally">${
+        tally(rs)
+      }</span></th></tr>\n${rs.map(caseRow).join("\n")}</tbody>`
+    ).join("\n");
+    return `<section class="suite"><h2>${html(suite)} <span class="tally">${tally(inSuite)}</span></h2>
+<table><colgroup><col class="c-s"><col><col class="c-l"><col class="c-t"><col class="c-n"></colgroup>
+<thead><tr><th></th><th>case</th><th>level</th><th>surfaces, tags</th><th>time</th></tr></thead>
+${clauses}</table></section>`;
   }).join("\n");
-  const levelCounts = LEVELS.filter((l: Level) => run.profile.levels.includes(l)).map((l) =>
-    `<span><span class="lvl ${l}">${l}</span> ${run.checks[l].passed}/${
-      run.checks[l].passed + run.checks[l].failed
-    } checks</span>`
-  ).join("");
-  const bad = exitCodeOf(run) !== 0;
+  const levels = LEVELS.map((l: Level) => {
+    const held = run.profile.levels.includes(l);
+    const k = run.checks[l];
+    return `<li><span class="lvl ${l}">${l}</span> ${
+      held
+        ? `${k.passed}/${k.passed + k.failed} checks passed${
+          k.notApplicable ? `, ${k.notApplicable} not applicable` : ""
+        }`
+        : "not held in this profile"
+    }<div class="t">${html(LEVEL_DOCS[l])}${
+      l === "should" && run.strict ? "; this run is strict, so it fails" : ""
+    }</div></li>`;
+  }).join("");
+  const verdict = code === 0
+    ? `Passed: no must failure${c.warning ? `, ${c.warning} warnings` : ""}`
+    : code === 1
+    ? `Failed: ${c.failed + c["unexpected-pass"]} case(s) failed${run.strict ? " (strict)" : ""}`
+    : "Did not run";
+  const facts: [string, string][] = [
+    ["Target", run.target],
+    ...(run.nodes
+      ? [
+        ["Nodes", `${run.nodes.length}, the requests of each case alternating: ${run.nodes.join(", ")}`] as [
+          string,
+          string,
+        ],
+      ]
+      : []),
+    ...(run.shard ? [["Shard", `${run.shard.index} of ${run.shard.count}`] as [string, string]] : []),
+    ["Profile", `${run.profile.name} (${run.profile.source}): surfaces ${run.profile.surfaces.join(", ")}`],
+    ["Started", `${run.startedAt}, ${(run.durationMs / 1000).toFixed(1)} s`],
+    ["Exit code", String(code)],
+  ];
   const page = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>SetChat conformance: ${bad ? "failed" : "passed"}</title>
+<title>SetChat conformance: ${code === 0 ? "passed" : "failed"}</title>
 <style>
-body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#1c2430;background:#f6f8fc}
-h1{font-size:20px;margin:0 0 4px}.meta{color:#5a6578;margin:0 0 16px}
+body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1200px;padding:0 16px;color:#1c2430;background:#f6f8fc}
+h1{font-size:22px;margin:0 0 8px}h2{font-size:16px;margin:24px 0 8px}
+.verdict{font-size:16px;font-weight:600;padding:10px 14px;border-radius:8px;margin:0 0 12px}.verdict.ok{background:#e7f6ec;color:#16803c}.verdict.ko{background:#fdecea;color:#b42318}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:0 0 14px}dl.facts dt{color:#5a6578}dl.facts dd{margin:0;overflow-wrap:anywhere}
 .counts{display:flex;flex-wrap:wrap;gap:10px;margin-bottom:12px}.counts>span{background:#fff;border-radius:8px;padding:6px 12px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
+ul.levels{list-style:none;padding:0;display:grid;grid-template-columns:repeat(auto-fit,minmax(260px,1fr));gap:10px;margin:0 0 14px}ul.levels li{background:#fff;border-radius:8px;padding:8px 12px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
 table{width:100%;border-collapse:collapse;background:#fff;border-radius:10px;overflow:hidden;table-layout:fixed}
 td,th{padding:8px 10px;border-bottom:1px solid #eef1f6;vertical-align:top;text-align:left;overflow-wrap:anywhere}
-th{font-size:12px;text-transform:uppercase;color:#5a6578}.s{font-size:16px}.n{white-space:nowrap;color:#5a6578}
-th:nth-child(1){width:28px}th:nth-child(3){width:84px}th:nth-child(4){width:130px}th:nth-child(5){width:160px}th:nth-child(6){width:70px}
-.t{color:#3c4658}.passed .s{color:#16803c}.failed .s,.unexpected-pass .s{color:#b42318}.warning .s,.expected-failure .s{color:#b54708}.deviation .s{color:#7a2e8e}.skipped,.not-in-profile{color:#7a8497}
+thead th{font-size:12px;text-transform:uppercase;color:#5a6578}tr.head th{background:#f0f3f9;font-size:13px}.s{font-size:16px}.n{white-space:nowrap;color:#5a6578}
+col.c-s{width:32px}col.c-l{width:90px}col.c-t{width:190px}col.c-n{width:80px}
+.t{color:#3c4658}.tally{font-weight:400;font-size:12px;color:#5a6578;margin-left:8px}.bad{color:#b42318;font-weight:600}.warn{color:#b54708}.dev{color:#7a2e8e}
+.passed .s{color:#16803c}.failed .s,.unexpected-pass .s{color:#b42318}.warning .s,.expected-failure .s{color:#b54708}.deviation .s{color:#7a2e8e}.skipped,.not-in-profile{color:#7a8497}
 .lvl{display:inline-block;font-size:11px;border-radius:4px;padding:0 5px;color:#fff;background:#5a6578}.lvl.must{background:#b42318}.lvl.should{background:#b54708}.lvl.reference{background:#7a2e8e}
-pre{background:#101828;color:#e6edf7;padding:10px;border-radius:8px;font-size:12px;white-space:pre-wrap;word-break:break-all}
+.node{font-size:12px;color:#5a6578}
+pre{background:#101828;color:#e6edf7;padding:10px;border-radius:8px;font-size:12px;white-space:pre-wrap;overflow-wrap:anywhere;max-height:420px;overflow:auto}
 ul{margin:4px 0 4px 0;padding-left:18px}li.ko{color:#b42318}li.na{color:#7a8497}.step{margin:6px 0}
-.notes{background:#fffaeb;border-radius:8px;padding:10px;margin-bottom:16px}label{margin-right:12px}
+.notes{background:#fffaeb;border-radius:8px;padding:10px;margin-bottom:16px}
+.tools{display:flex;flex-wrap:wrap;gap:16px;align-items:center;margin:16px 0 4px}#q{flex:1;min-width:220px;font:inherit;padding:7px 10px;border:1px solid #cfd6e2;border-radius:8px}
 </style></head><body>
-<h1>SetChat conformance</h1>
-<p class="meta">Target ${html(run.target)} · profile ${html(run.profile.name)} (${
-    html(run.profile.source)
-  }): surfaces ${html(run.profile.surfaces.join(", "))}, levels ${html(run.profile.levels.join(", "))}${
-    run.strict ? ", strict" : ""
-  } · started ${html(run.startedAt)} · ${(run.durationMs / 1000).toFixed(1)} s · exit code ${exitCodeOf(run)}</p>
+<h1>SetChat conformance report</h1>
+<p class="verdict ${code === 0 ? "ok" : "ko"}">${html(verdict)}</p>
+<dl class="facts">${facts.map(([k, v]) => `<dt>${k}</dt><dd>${html(v)}</dd>`).join("")}</dl>
 <div class="counts"><span>✓ ${c.passed} passed</span><span>✗ ${c.failed} failed</span><span>⚠ ${c.warning} warnings</span>${
     c.deviation ? `<span>≠ ${c.deviation} deviations</span>` : ""
   }<span>- ${c.skipped} skipped</span>${
@@ -269,13 +344,21 @@ ul{margin:4px 0 4px 0;padding-left:18px}li.ko{color:#b42318}li.na{color:#7a8497}
   }${c["expected-failure"] ? `<span>○ ${c["expected-failure"]} known failures</span>` : ""}${
     c["unexpected-pass"] ? `<span>! ${c["unexpected-pass"]} known failures that passed</span>` : ""
   }</div>
-<div class="counts">${levelCounts}</div>
+<ul class="levels">${levels}</ul>
 ${run.notes.length ? `<div class="notes">${run.notes.map(html).join("<br>")}</div>` : ""}
-<p><label><input type="checkbox" id="only"> only failures and warnings</label></p>
-<table><thead><tr><th></th><th>case</th><th>level</th><th>clause</th><th>surfaces, tags</th><th>time</th></tr></thead><tbody>
-${rows}
-</tbody></table>
-<script>document.getElementById("only").onchange=(e)=>{for(const tr of document.querySelectorAll("tbody tr"))tr.hidden=e.target.checked&&!["failed","unexpected-pass","warning","deviation"].includes(tr.dataset.status)}</script>
+<div class="tools"><input id="q" type="search" placeholder="Search cases: id, title, clause, tag, reason" aria-label="Search cases">
+<label><input type="checkbox" id="only"> only failures and warnings</label><span id="shown"></span></div>
+${sections}
+<script>
+const q=document.getElementById("q"),only=document.getElementById("only"),shown=document.getElementById("shown");
+const attention=["failed","unexpected-pass","warning","deviation"];
+function filter(){const words=q.value.toLowerCase().split(/\\s+/).filter(Boolean);let n=0;
+for(const tr of document.querySelectorAll("tr[data-status]")){const hit=words.every((w)=>tr.dataset.text.includes(w))&&(!only.checked||attention.includes(tr.dataset.status));tr.hidden=!hit;if(hit)n++}
+for(const tb of document.querySelectorAll("tbody.clause"))tb.hidden=!tb.querySelector("tr[data-status]:not([hidden])");
+for(const s of document.querySelectorAll("section.suite"))s.hidden=!s.querySelector("tr[data-status]:not([hidden])");
+shown.textContent=n+" of ${run.results.length} cases shown"}
+q.oninput=filter;only.onchange=filter;filter();
+</script>
 </body></html>
 `;
   return redactor.apply(page);

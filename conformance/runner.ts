@@ -65,6 +65,8 @@ export interface StepResult {
   notRun?: string;
   request?: { method: string; path: string };
   response?: { status: number; body: string };
+  /** The node the request went to, when the target has several (a parallel step's first answer). */
+  node?: string;
   durationMs: number;
 }
 
@@ -97,6 +99,10 @@ export interface CaseResult {
 /** A whole run. */
 export interface RunResult {
   target: string;
+  /** The nodes the requests alternated between, when there were several. */
+  nodes?: string[];
+  /** The part of the selected cases this run ran (`--shard`). */
+  shard?: { index: number; count: number };
   startedAt: string;
   durationMs: number;
   profile: Profile;
@@ -151,7 +157,19 @@ interface Shared {
   rotations: RotationLog;
 }
 
-async function send(shared: Shared, request: HttpStep["request"]): Promise<Received> {
+/**
+ * Which node the `k`-th request of case `id` goes to: consecutive requests
+ * of a case alternate between the nodes, from a node that depends on the
+ * case's id only, so that a case meets the same nodes in every run, shard
+ * and selection.
+ */
+export function nodeIndex(id: string, k: number, nodes: number): number {
+  let hash = 0x811c9dc5; // FNV-1a
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193) >>> 0;
+  return (hash + k) % nodes;
+}
+
+async function send(shared: Shared, request: HttpStep["request"], node: string): Promise<Received> {
   const headers = new Headers(request.headers);
   if (request.auth !== undefined) headers.set("authorization", `Bearer ${request.auth}`);
   let body: string | undefined;
@@ -162,7 +180,7 @@ async function send(shared: Shared, request: HttpStep["request"]): Promise<Recei
     body = request.body;
   }
   const sentAt = Date.now();
-  const res = await fetch(shared.target.apiUrl + request.path, {
+  const res = await fetch(node + request.path, {
     method: request.method,
     headers,
     ...(body === undefined ? {} : { body }),
@@ -307,6 +325,11 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
   const steps: StepResult[] = [];
   const started = performance.now();
   let lastStep = -1;
+  // Requests sent so far: the next one goes to the next node.
+  let sentCount = 0;
+  const nodes = target.nodes;
+  const nodeFor = (k: number) => nodes[nodeIndex(c.id, k, nodes.length)]!;
+  const stepNodes: number[] = [];
 
   const record = (
     i: number,
@@ -394,9 +417,14 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
   async function runHttpStep(i: number, step: HttpStep, level: Level, stepStart: number): Promise<void> {
     const request = render(step.request, vars) as HttpStep["request"];
     if (request.auth !== undefined) redactor.add(request.auth, authVariable(step.request.auth ?? ""));
-    const received = step.parallel
-      ? await Promise.all(Array.from({ length: step.parallel }, () => send(shared, request)))
-      : [await send(shared, request)];
+    // Copies of a parallel step go to successive nodes too: a race is run across nodes.
+    const first = sentCount;
+    const copies = step.parallel ?? 1;
+    sentCount += copies;
+    stepNodes[i] = nodeIndex(c.id, first, nodes.length);
+    const received = await Promise.all(
+      Array.from({ length: copies }, (_, j) => send(shared, request, nodeFor(first + j))),
+    );
     const outcomes: CheckResult[] = [];
     const sent = forbidden(request, shared.secrets);
     const many = received.length > 1;
@@ -431,7 +459,7 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
         }
       }
     }
-    const first = received.find(succeeded) ?? received[0]!;
+    const shown = received.find(succeeded) ?? received[0]!;
     // Captures of credentials become variables of the reproduction, never values in the report.
     for (const [name, spec] of Object.entries(step.capture ?? {})) {
       const value = capturedValue(received, spec);
@@ -447,7 +475,8 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
     await noteRotations(c, request, received, outcomes);
     record(i, step, level, outcomes, {
       request: { method: request.method, path: redactor.apply(request.path) },
-      response: { status: first.status, body: redactor.apply(first.text.slice(0, 2000)) },
+      response: { status: shown.status, body: redactor.apply(shown.text.slice(0, 2000)) },
+      ...(nodes.length > 1 ? { node: nodeFor(first + received.indexOf(shown)) } : {}),
     }, stepStart);
   }
 
@@ -494,7 +523,13 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
     steps,
     ...(worst === undefined ? {} : {
       curl: redactor.apply(
-        reproduction(c, { upTo: status === "failed" ? lastStep : firstProblem, unique, vars, levels: profile.levels }),
+        reproduction(c, {
+          upTo: status === "failed" ? lastStep : firstProblem,
+          unique,
+          vars,
+          levels: profile.levels,
+          ...(nodes.length > 1 ? { nodes: { urls: nodes, of: (i: number) => stepNodes[i] ?? 0 } } : {}),
+        }),
       ),
     }),
   };

@@ -14,7 +14,10 @@ export type TargetVars = { [K in TargetVariable]?: string | undefined };
 
 /** A target of the suite. */
 export interface Target {
+  /** The first node's base URL: discovery, keys and anything sent once go there. */
   apiUrl: string;
+  /** Every node's base URL, the first being `apiUrl`: the steps of a case alternate between them. */
+  nodes: string[];
   vars: TargetVars;
   /** The target's private signing key, when known: enables the re-signing attacks. */
   signingKey?: { kid: string; privateKey: CryptoKey; alg: string } | undefined;
@@ -45,6 +48,7 @@ export async function startInProcessTarget(options: StartOptions = {}): Promise<
   for (const [name, variable] of Object.entries(ENV_NAMES) as [TargetVariable, string][]) vars[name] = env[variable];
   return {
     apiUrl: server.url,
+    nodes: [server.url],
     vars,
     signingKey: { kid: keys.current.kid, privateKey: keys.current.privateKey, alg: "EdDSA" },
     widgetUrl: `${server.url}/widget.js`,
@@ -83,8 +87,10 @@ export function parseEnvFile(text: string): Record<string, string> {
 
 /** Where a remote target's settings come from. */
 export interface RemoteSettings {
-  /** Flags, by variable name (`target` for the URL). */
-  flags: Partial<Record<keyof TargetVars | "target" | "widgetUrl" | "signingKey", string>>;
+  /** Flags, by variable name (`target` for the URL; `targets` for every `--target` given). */
+  flags: Partial<Record<keyof TargetVars | "target" | "widgetUrl" | "signingKey", string | undefined>> & {
+    targets?: string[] | undefined;
+  };
   env: (name: string) => string | undefined;
   /** The env file's variables, if any. */
   envFile: Record<string, string>;
@@ -95,11 +101,11 @@ export interface RemoteSettings {
  * runs in process). Flags win over the environment, which wins over the file.
  */
 export async function remoteTarget(settings: RemoteSettings): Promise<Target | undefined> {
-  const get = (flag: keyof RemoteSettings["flags"], env: string) =>
+  const get = (flag: Exclude<keyof RemoteSettings["flags"], "targets">, env: string) =>
     settings.flags[flag] ?? settings.env(env) ?? settings.envFile[env];
-  const apiUrl = get("target", "SETCHAT_API_URL");
-  if (!apiUrl) return undefined;
-  const base = apiUrl.replace(/\/+$/, "");
+  const nodes = nodesOf(settings);
+  if (nodes.length === 0) return undefined;
+  const base = nodes[0]!;
   const vars: TargetVars = {};
   for (const [name, env] of Object.entries(ENV_NAMES) as [keyof TargetVars, string][]) vars[name] = get(name, env);
   const keyFile = get("signingKey", "SETCHAT_SIGNING_KEY_FILE");
@@ -114,11 +120,47 @@ export async function remoteTarget(settings: RemoteSettings): Promise<Target | u
   }
   return {
     apiUrl: base,
+    nodes,
     vars,
     signingKey,
     widgetUrl: get("widgetUrl", "SETCHAT_WIDGET_URL") ?? `${base}/widget.js`,
     inProcess: false,
-    description: base,
+    description: nodes.length > 1 ? `${nodes.length} nodes (${nodes.join(", ")})` : base,
     close: () => Promise.resolve(),
   };
+}
+
+/**
+ * The nodes named: every `--target`, else `SETCHAT_API_URLS` (separated by
+ * commas or spaces), else `SETCHAT_API_URL`, else the env file's; without
+ * trailing slashes and each once. Throws on a value that is no http(s) URL.
+ */
+export function nodesOf(settings: RemoteSettings): string[] {
+  const flags = settings.flags.targets?.length
+    ? settings.flags.targets
+    : settings.flags.target
+    ? [settings.flags.target]
+    : undefined;
+  const fromEnv = (name: string) => {
+    const value = settings.env(name) ?? settings.envFile[name];
+    return value?.trim() ? value.split(/[\s,]+/).filter(Boolean) : undefined;
+  };
+  const given = flags ?? fromEnv("SETCHAT_API_URLS") ?? fromEnv("SETCHAT_API_URL") ?? [];
+  const nodes: string[] = [];
+  for (const text of given) {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new Error(
+        `Cannot use the target "${text}": it is not a URL (give a base URL such as https://staging.example.com)`,
+      );
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw new Error(`Cannot use the target "${text}": only http and https base URLs are supported`);
+    }
+    const base = text.replace(/\/+$/, "");
+    if (!nodes.includes(base)) nodes.push(base);
+  }
+  return nodes;
 }

@@ -2,7 +2,7 @@
 import { declaredProfile, namedProfile, type Profile, type ProfileName } from "../levels.ts";
 import { preflight } from "../preflight.ts";
 import { Redactor } from "../redact.ts";
-import { remoteTarget, startInProcessTarget, type Target } from "../target.ts";
+import { type RemoteSettings, remoteTarget, startInProcessTarget, type Target } from "../target.ts";
 import { ENV_NAMES, SECRET_VARIABLES } from "../variables.ts";
 import { cannotExplore, explore, fixturePasses } from "./explore.ts";
 import { worldOf } from "./world.ts";
@@ -16,7 +16,7 @@ export interface ExploreCommand {
   out: string;
   timeoutMs: number;
   profile?: ProfileName | undefined;
-  target: Record<string, string | undefined>;
+  target: RemoteSettings["flags"];
 }
 
 /** Runs explore mode: exit 0 when every run agreed with the model, 1 on a disagreement, 2 when it cannot run. */

@@ -56,6 +56,8 @@ export interface DriveOptions {
   world: World;
   send: Send;
   apiUrl: string;
+  /** A target of several nodes: requests go to each in turn (default `apiUrl` only). */
+  nodes?: readonly string[];
   /** The target's variables (credentials, site keys). */
   vars: Record<string, string | undefined>;
   /** The run's unique part, standing for `{{unique}}`. */
@@ -157,10 +159,10 @@ export class Explorer {
       body = JSON.stringify(render(r.json, this.#vars));
     }
     const sentAt = Date.now();
+    const nodes = this.#o.nodes?.length ? this.#o.nodes : [this.#o.apiUrl];
+    const node = nodes[this.requests % nodes.length]!;
     this.requests++;
-    const response = await this.#o.send(
-      new Request(this.#o.apiUrl + path, { method: r.method, headers, body: body ?? null }),
-    );
+    const response = await this.#o.send(new Request(node + path, { method: r.method, headers, body: body ?? null }));
     const responseText = await response.text();
     let json: unknown = undefined;
     try {

@@ -180,7 +180,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
   const print = options.print ?? (() => {});
   const world = worldOf(target.vars);
   const send = sendOf(target);
-  const base = { world, send, apiUrl: target.apiUrl, vars: target.vars };
+  const base = { world, send, apiUrl: target.apiUrl, nodes: target.nodes, vars: target.vars };
   const started = performance.now();
   let requests = 0;
   let actions = 0;
