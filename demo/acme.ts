@@ -215,6 +215,9 @@ async function main() {
   SetChat.on("identity-lost", ({ reason }) => log(`identity-lost: ${reason}`, "lost"));
   SetChat.on("reset", () => log("reset: session ended, device forgotten"));
   SetChat.on("message", ({ message }) => log(`message from ${message.authorName ?? message.author}`));
+  // The page keeps its controls out of the open panel's column (demo.css).
+  SetChat.on("open", () => document.body.classList.add("chat-open"));
+  SetChat.on("close", () => document.body.classList.remove("chat-open"));
   SetChat.on("error", ({ code }) => log(`error: ${code}`, "lost"));
   ($("workspace") as HTMLSelectElement).addEventListener("change", (e) => {
     workspace = (e.target as HTMLSelectElement).value;

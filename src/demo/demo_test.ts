@@ -240,3 +240,40 @@ Deno.test("the demo works in a real browser: sign in, a verified chat, the agent
     await browser.close();
   }
 });
+
+type Box = { x: number; y: number; width: number; height: number };
+
+function overlaps(a: Box, b: Box): boolean {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+}
+
+Deno.test("the demo keeps its controls clear of the open widget panel at 1280 and 1600 px", async () => {
+  await using s = await server();
+  const browser = await launchChromium();
+  try {
+    for (const viewport of [{ width: 1280, height: 800 }, { width: 1600, height: 900 }]) {
+      const context = await browser.newContext({ viewport });
+      const page = await context.newPage();
+      await page.goto(`${s.publicUrl}/`);
+      await page.getByTestId("demo-mode-verified").waitFor({ timeout: WAIT });
+      await page.getByTestId(TESTID.launcher).click();
+      const panel = (await page.getByTestId(TESTID.panel).boundingBox({ timeout: WAIT }))!;
+      assert.ok(panel, "the panel has no box");
+      const controls = ["demo-modes", "demo-explain", "demo-events", "demo-workspace", "demo-account"];
+      for (const testid of controls) {
+        const box = await page.getByTestId(testid).boundingBox({ timeout: WAIT });
+        assert.ok(box, `${testid} has no box`);
+        assert.ok(!overlaps(panel, box), `${viewport.width} px: the panel covers ${testid}`);
+      }
+      // A real click, which Playwright refuses while another element would receive it.
+      await page.getByTestId("demo-mode-anonymous").click({ timeout: WAIT });
+      assert.equal(await page.getByTestId("demo-mode-anonymous").isChecked(), true);
+      await page.locator(`[data-testid="${TESTID.identity}"][data-state="anonymous"]`)
+        .waitFor({ state: "attached", timeout: WAIT });
+      assert.equal(await page.getByTestId(TESTID.panel).isVisible(), true, "the panel closed");
+      await context.close();
+    }
+  } finally {
+    await browser.close();
+  }
+});
