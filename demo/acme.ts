@@ -149,7 +149,9 @@ function renderModes() {
         `The widget is verified as ${who} in ${ws}.`,
         `It shows ${who}'s conversations started through a verified session in ${ws}, on any device.`,
       ]
-      : ["Nobody is signed in to Acme: getVisitorToken() returns null and the widget shows the visitor signed out."],
+      : [
+        "Nobody is signed in to Acme: getVisitorToken() returns null, so the widget asks the visitor to sign in and shows no conversation.",
+      ],
     client: [
       me.user ? `The page tells the widget it is ${who}, but a page can say anything.` : "Nobody is signed in.",
       `The widget is not verified: it shows only conversations started on this device in ${ws}, and none of the verified ones.`,
@@ -176,6 +178,8 @@ async function applyWidget() {
     return;
   }
   await SetChat.init(widgetConfig());
+  // Nobody signed in yet is not a loss of identity: say so plainly.
+  if (SetChat.state().phase === "awaiting-sign-in") log("widget: waiting for an Acme sign-in (no visitor token yet)");
 }
 
 async function signIn(userId: string) {

@@ -277,3 +277,60 @@ Deno.test("the demo keeps its controls clear of the open widget panel at 1280 an
     await browser.close();
   }
 });
+
+Deno.test("the demo's first visit logs no error and the widget says nothing of signing out", async () => {
+  await using s = await server();
+  const browser = await launchChromium();
+  try {
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    await page.goto(`${s.publicUrl}/`);
+    await page.getByTestId(TESTID.launcher).click();
+    await page.getByTestId(TESTID.panel).getByText("Sign in to chat with us.").waitFor({ timeout: WAIT });
+    await page.getByTestId("demo-events").locator("li").first().waitFor({ timeout: WAIT });
+    assert.equal(await page.locator("[data-testid=demo-events] li.lost").count(), 0, "the log shows an error");
+    assert.doesNotMatch(await page.getByTestId("demo-events").innerText(), /identity-lost|error/);
+    assert.doesNotMatch(await page.getByTestId(TESTID.panel).innerText(), /signed out/i);
+    assert.equal(await page.getByTestId(TESTID.signedOut).count(), 0);
+    assert.equal(await page.getByTestId(TESTID.identity).getAttribute("data-state"), "none");
+  } finally {
+    await browser.close();
+  }
+});
+
+Deno.test("the widget offers no sign-out of its own to a verified visitor, and 'Forget me on this browser' to others", async () => {
+  await using s = await server();
+  const browser = await launchChromium();
+  try {
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    await page.goto(`${s.publicUrl}/`);
+    await page.getByTestId(TESTID.launcher).click();
+    await page.getByTestId(TESTID.panel).getByText("Sign in to chat with us.").waitFor({ timeout: WAIT });
+    assert.equal(await page.getByTestId(TESTID.reset).count(), 0, "a sign-out is offered to nobody signed in");
+    await page.getByTestId("demo-sign-in-user-ada").click();
+    await page.getByTestId(TESTID.newChat).waitFor({ timeout: WAIT });
+    assert.equal(await page.getByTestId(TESTID.identity).getAttribute("data-state"), "verified");
+    assert.equal(await page.getByTestId(TESTID.reset).count(), 0, "the widget offers a sign-out the page would undo");
+
+    await page.getByTestId("demo-mode-anonymous").click();
+    await page.locator(`[data-testid="${TESTID.identity}"][data-state="anonymous"]`)
+      .waitFor({ state: "attached", timeout: WAIT });
+    const forget = page.getByTestId(TESTID.reset);
+    await forget.waitFor({ timeout: WAIT });
+    assert.equal(await forget.innerText(), "Forget me on this browser");
+    await page.getByTestId(TESTID.newChat).click();
+    await page.getByTestId(TESTID.composerInput).fill("Asked on this browser");
+    await page.getByTestId(TESTID.composerSend).click();
+    await page.getByTestId(TESTID.message).filter({ hasText: "Asked on this browser" }).waitFor({ timeout: WAIT });
+    await page.getByTestId(TESTID.back).click();
+    await page.getByTestId(TESTID.conversationItem).first().waitFor({ timeout: WAIT });
+    await page.getByTestId(TESTID.reset).click();
+    await page.getByTestId(TESTID.empty).waitFor({ timeout: WAIT });
+    assert.equal(await page.getByTestId(TESTID.conversationItem).count(), 0, "this browser's history is still shown");
+    await page.reload();
+    await page.getByTestId(TESTID.launcher).click();
+    await page.getByTestId(TESTID.empty).waitFor({ timeout: WAIT });
+    assert.equal(await page.getByTestId(TESTID.conversationItem).count(), 0, "the device came back after a reload");
+  } finally {
+    await browser.close();
+  }
+});
