@@ -334,3 +334,73 @@ Deno.test("the widget offers no sign-out of its own to a verified visitor, and '
     await browser.close();
   }
 });
+
+Deno.test("the widget marks verified conversations with a time and tells a visitor who is not verified why none show", async () => {
+  await using s = await server();
+  const browser = await launchChromium();
+  try {
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "en-GB" }))
+      .newPage();
+    await page.goto(`${s.publicUrl}/`);
+    await page.getByTestId("demo-sign-in-user-ada").click();
+    await page.locator(`[data-testid="${TESTID.identity}"][data-state="verified"]`)
+      .waitFor({ state: "attached", timeout: WAIT });
+    await page.getByTestId(TESTID.launcher).click();
+    await page.getByTestId(TESTID.newChat).click();
+    await page.getByTestId(TESTID.composerInput).fill("Where is my invoice?");
+    await page.getByTestId(TESTID.composerSend).click();
+    await page.getByTestId(TESTID.message).filter({ hasText: "Where is my invoice?" }).waitFor({ timeout: WAIT });
+    await page.getByTestId(TESTID.back).click();
+    const item = page.getByTestId(TESTID.conversationItem).first();
+    await item.waitFor({ timeout: WAIT });
+    const text = await item.innerText();
+    assert.match(text, /Verified/);
+    assert.match(text, /You: Where is my invoice\?/);
+    assert.match(text, /\d{2}:\d{2}/, "no time on the conversation");
+    assert.equal(await item.locator("time").count(), 1);
+    await page.getByTestId(TESTID.newFlow).click();
+    await page.getByTestId(TESTID.message).first().waitFor({ timeout: WAIT });
+    assert.match(await page.getByTestId(TESTID.messageList).innerText(), /Getting started/);
+
+    await page.getByTestId("demo-mode-anonymous").click();
+    await page.locator(`[data-testid="${TESTID.identity}"][data-state="anonymous"]`)
+      .waitFor({ state: "attached", timeout: WAIT });
+    const empty = page.getByTestId(TESTID.empty);
+    await empty.waitFor({ timeout: WAIT });
+    assert.match(await empty.innerText(), /only the conversations started on this browser/);
+    assert.match(await page.getByTestId(TESTID.identity).innerText(), /Not verified/);
+  } finally {
+    await browser.close();
+  }
+});
+
+Deno.test("on a phone the open widget fills the screen and its launcher covers none of the page", async () => {
+  await using s = await server();
+  const browser = await launchChromium();
+  try {
+    const viewport = { width: 390, height: 844 };
+    const page = await (await browser.newContext({ viewport, isMobile: true, hasTouch: true })).newPage();
+    await page.goto(`${s.publicUrl}/`);
+    await page.getByTestId("demo-sign-in-user-ada").click();
+    await page.getByTestId("demo-user").waitFor({ timeout: WAIT });
+    await page.locator(".links").scrollIntoViewIfNeeded();
+    await page.mouse.wheel(0, 2000);
+    await page.waitForFunction("innerHeight + scrollY >= document.body.scrollHeight - 1");
+    const launcher = (await page.getByTestId(TESTID.launcher).boundingBox())!;
+    const last = (await page.locator(".links").boundingBox())!;
+    assert.ok(!overlaps(launcher, last), "the launcher covers the end of the page");
+    await page.getByTestId(TESTID.launcher).click();
+    await page.getByTestId(TESTID.newChat).waitFor({ timeout: WAIT });
+    const panel = (await page.getByTestId(TESTID.panel).boundingBox())!;
+    assert.deepEqual(
+      [panel.x, panel.y, panel.width, panel.height].map(Math.round),
+      [0, 0, viewport.width, viewport.height],
+      "the open panel does not fill the screen",
+    );
+    assert.equal(await page.getByTestId(TESTID.launcher).isVisible(), false, "the launcher shows over the panel");
+    await page.getByTestId(TESTID.close).click();
+    await page.getByTestId(TESTID.launcher).waitFor({ timeout: WAIT });
+  } finally {
+    await browser.close();
+  }
+});
