@@ -4,6 +4,7 @@
  * (`/demo/api/*`): it signs people in and mints their visitor tokens.
  */
 import type { SetChatApi, SetChatConfig } from "../widget/mod.ts";
+import { byId as $, demoApi as api, el } from "./dom.ts";
 
 declare const SetChat: SetChatApi;
 
@@ -39,28 +40,9 @@ const MODES: { id: Mode; title: string; detail: string; verified: boolean }[] = 
   { id: "anonymous", title: "Anonymous", detail: "No identity: a device credential only.", verified: false },
 ];
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 let me: Me;
 let mode: Mode = (localStorage.getItem("acme-demo-mode") as Mode | null) ?? "verified";
 let workspace = localStorage.getItem("acme-demo-workspace") ?? "acme-eu";
-
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`/demo/api${path}`, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const data = await res.json();
-  if (!res.ok) throw new Error(data.error ?? data.detail ?? res.statusText);
-  return data as T;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, attrs: Record<string, string> = {}) {
-  const node = document.createElement(tag);
-  if (text !== undefined) node.textContent = text;
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  return node;
-}
 
 function log(text: string, className = "") {
   const item = el("li", `${new Date().toLocaleTimeString()} ${text}`, className ? { class: className } : {});

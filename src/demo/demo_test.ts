@@ -404,3 +404,39 @@ Deno.test("on a phone the open widget fills the screen and its launcher covers n
     await browser.close();
   }
 });
+
+Deno.test("the agent console names each visitor with a time, shows custom data as JSON, and keeps the reply box at the bottom", async () => {
+  await using s = await server();
+  const browser = await launchChromium();
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const acme = await context.newPage();
+    await acme.goto(`${s.publicUrl}/`);
+    await acme.getByTestId("demo-sign-in-user-ada").click();
+    await acme.getByTestId(TESTID.launcher).click();
+    await acme.getByTestId(TESTID.newChat).click();
+    await acme.getByTestId(TESTID.composerInput).fill("Where is my invoice?");
+    await acme.getByTestId(TESTID.composerSend).click();
+    await acme.getByTestId(TESTID.message).filter({ hasText: "Where is my invoice?" }).waitFor({ timeout: WAIT });
+
+    const agent = await context.newPage();
+    await agent.goto(`${s.publicUrl}/demo/agent`);
+    const row = agent.getByTestId("agent-conversation").filter({ hasText: "Ada Lovelace" });
+    await row.waitFor({ timeout: WAIT });
+    const text = await row.innerText();
+    assert.match(text, /ada@acme\.test/);
+    assert.match(text, /\d{1,2}:\d{2}/, "no time on the row");
+    await row.click();
+    const title = agent.getByTestId("agent-thread-title");
+    await title.waitFor({ timeout: WAIT });
+    assert.match(await title.innerText(), /^Ada Lovelace/);
+    const json = agent.getByTestId("agent-verified").locator("pre");
+    assert.match(await json.innerText(), /\{\n\s+"plan": "enterprise",\n\s+"role": "Admin"\n\}/);
+    const box = (await agent.locator(".conversation").boundingBox())!;
+    const reply = (await agent.locator("form.reply").boundingBox())!;
+    assert.ok(box.y + box.height - (reply.y + reply.height) < 2, "the reply box is not at the bottom");
+    assert.ok(reply.y > box.y + box.height / 2, "the reply box sits under the first messages");
+  } finally {
+    await browser.close();
+  }
+});
