@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import * as jose from "jose";
 import { launchChromium } from "../../conformance/browser/chromium.ts";
-import { TESTID } from "../contract/testids.ts";
-import { type RunningServer, startServer } from "../server.ts";
-import { rawRequest, TEST_SERVER_CONFIG } from "../test_utils.ts";
+import { TESTID } from "../../src/contract/testids.ts";
+import { type RunningServer, startServer } from "../../src/server.ts";
+import { rawRequest, TEST_SERVER_CONFIG } from "../../src/test_utils.ts";
 
 /** How long the browser test waits for any one thing on screen. */
 const WAIT = 8000;
