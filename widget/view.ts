@@ -54,15 +54,15 @@ function h<K extends keyof HTMLElementTagNameMap>(
   return el;
 }
 
-/** A short time for a list: the hour today, the day otherwise. */
+/** A short time for a list: the hour today, the day otherwise; in the browser's format if it speaks the widget's language. */
 function when(iso: string, locale: Locale): string {
   const date = new Date(iso);
   const today = new Date().toDateString() === date.toDateString();
-  return new Intl.DateTimeFormat(
-    locale,
-    today ? { hour: "2-digit", minute: "2-digit" } : { day: "numeric", month: "short" },
-  )
-    .format(date);
+  const browser = navigator.language ?? "";
+  const options: Intl.DateTimeFormatOptions = today
+    ? { hour: "2-digit", minute: "2-digit" }
+    : { day: "numeric", month: "short" };
+  return new Intl.DateTimeFormat(browser.toLowerCase().startsWith(locale) ? browser : locale, options).format(date);
 }
 
 /** The widget's DOM in one shadow root. */
