@@ -4,6 +4,7 @@
  * (`/demo/api/*`): it signs people in and mints their visitor tokens.
  */
 import type { SetChatApi, SetChatConfig } from "../widget/mod.ts";
+import { byId as $, demoApi as api, el } from "./dom.ts";
 
 declare const SetChat: SetChatApi;
 
@@ -39,28 +40,9 @@ const MODES: { id: Mode; title: string; detail: string; verified: boolean }[] = 
   { id: "anonymous", title: "Anonymous", detail: "No identity: a device credential only.", verified: false },
 ];
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 let me: Me;
 let mode: Mode = (localStorage.getItem("acme-demo-mode") as Mode | null) ?? "verified";
 let workspace = localStorage.getItem("acme-demo-workspace") ?? "acme-eu";
-
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`/demo/api${path}`, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const data = await res.json();
-  if (!res.ok) throw new Error(data.error ?? data.detail ?? res.statusText);
-  return data as T;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, attrs: Record<string, string> = {}) {
-  const node = document.createElement(tag);
-  if (text !== undefined) node.textContent = text;
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  return node;
-}
 
 function log(text: string, className = "") {
   const item = el("li", `${new Date().toLocaleTimeString()} ${text}`, className ? { class: className } : {});
@@ -149,7 +131,9 @@ function renderModes() {
         `The widget is verified as ${who} in ${ws}.`,
         `It shows ${who}'s conversations started through a verified session in ${ws}, on any device.`,
       ]
-      : ["Nobody is signed in to Acme: getVisitorToken() returns null and the widget shows the visitor signed out."],
+      : [
+        "Nobody is signed in to Acme: getVisitorToken() returns null, so the widget asks the visitor to sign in and shows no conversation.",
+      ],
     client: [
       me.user ? `The page tells the widget it is ${who}, but a page can say anything.` : "Nobody is signed in.",
       `The widget is not verified: it shows only conversations started on this device in ${ws}, and none of the verified ones.`,
@@ -176,6 +160,8 @@ async function applyWidget() {
     return;
   }
   await SetChat.init(widgetConfig());
+  // Nobody signed in yet is not a loss of identity: say so plainly.
+  if (SetChat.state().phase === "awaiting-sign-in") log("widget: waiting for an Acme sign-in (no visitor token yet)");
 }
 
 async function signIn(userId: string) {
@@ -215,6 +201,9 @@ async function main() {
   SetChat.on("identity-lost", ({ reason }) => log(`identity-lost: ${reason}`, "lost"));
   SetChat.on("reset", () => log("reset: session ended, device forgotten"));
   SetChat.on("message", ({ message }) => log(`message from ${message.authorName ?? message.author}`));
+  // The page keeps its controls out of the open panel's column (demo.css).
+  SetChat.on("open", () => document.body.classList.add("chat-open"));
+  SetChat.on("close", () => document.body.classList.remove("chat-open"));
   SetChat.on("error", ({ code }) => log(`error: ${code}`, "lost"));
   ($("workspace") as HTMLSelectElement).addEventListener("change", (e) => {
     workspace = (e.target as HTMLSelectElement).value;

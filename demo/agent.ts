@@ -5,27 +5,17 @@
  */
 import type { AgentConversation, Visitor } from "../src/contract/agent.ts";
 import type { Message } from "../src/contract/widget.ts";
+import { byId as $, demoApi, el, shortTime } from "./dom.ts";
 
-const $ = (id: string) => document.getElementById(id)!;
+type Detail = { conversation: AgentConversation; messages: Message[]; visitor: Visitor };
+
 let selected: string | null = null;
 let lastRendered = "";
+/** Each conversation's visitor, fetched once: the listing does not carry it. */
+const visitors = new Map<string, Visitor>();
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, attrs: Record<string, string> = {}) {
-  const node = document.createElement(tag);
-  if (text !== undefined) node.textContent = text;
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  return node;
-}
-
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`/demo/api/agent${path}`, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const data = await res.json();
-  if (!res.ok) throw new Error(data.detail ?? data.error ?? res.statusText);
-  return data as T;
+function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return demoApi<T>(method, `/agent${path}`, body);
 }
 
 const METHOD_NAMES: Record<string, string> = {
@@ -35,8 +25,24 @@ const METHOD_NAMES: Record<string, string> = {
   anonymous: "anonymous",
 };
 
+/** Who the visitor is, as an agent would name them, and whether that is proven. */
+function who(v: Visitor | undefined): { name: string; email: string | null; verified: boolean } {
+  if (!v) return { name: "…", email: null, verified: false };
+  if (v.verified) return { name: v.name ?? v.email ?? v.externalUserId ?? v.id, email: v.email, verified: true };
+  const said = v.non_verified;
+  if (said?.name || said?.email) {
+    return { name: `${said.name ?? said.email} (not verified)`, email: said.name ? said.email : null, verified: false };
+  }
+  return { name: "Anonymous visitor", email: null, verified: false };
+}
+
 async function loadInbox() {
   const { conversations } = await api<{ conversations: AgentConversation[] }>("GET", "/conversations");
+  const unknown = conversations.filter((c) => !visitors.has(c.id)).slice(0, 20);
+  await Promise.all(unknown.map(async (c) => {
+    const detail = await api<Detail>("GET", `/conversations/${c.id}`).catch(() => null);
+    if (detail) visitors.set(c.id, detail.visitor);
+  }));
   const list = $("inbox");
   list.replaceChildren();
   if (conversations.length === 0) list.append(el("li", "No conversations yet: write one from the Acme page."));
@@ -46,10 +52,16 @@ async function loadInbox() {
       "data-testid": "agent-conversation",
       "aria-current": String(c.id === selected),
     });
-    const title = `${c.subject ?? c.kind} · ${METHOD_NAMES[c.identityMethod]}${
-      c.workspace ? ` · ${c.workspace.externalId}` : ""
-    }`;
-    b.append(el("strong", title), el("span", c.lastMessage?.text ?? "(no message yet)"));
+    const person = who(visitors.get(c.id));
+    const head = el("span", undefined, { class: "row" });
+    head.append(el("strong", person.name), el("time", shortTime(c.lastMessage?.createdAt ?? c.updatedAt)));
+    const meta = [c.subject ?? c.kind, METHOD_NAMES[c.identityMethod], c.workspace?.externalId]
+      .filter(Boolean).join(" · ");
+    b.append(
+      head,
+      el("small", person.email ? `${person.email} · ${meta}` : meta),
+      el("span", c.lastMessage?.text ?? "(no message yet)"),
+    );
     b.addEventListener("click", () => {
       selected = c.id;
       lastRendered = "";
@@ -61,13 +73,19 @@ async function loadInbox() {
   }
 }
 
+/** A value of custom data: text as it is, anything else as indented JSON. */
+function value(v: unknown): HTMLElement {
+  if (v === null || v === undefined) return el("span", "—");
+  if (typeof v === "string") return el("span", v);
+  return el("pre", JSON.stringify(v, null, 2));
+}
+
 function dataList(entries: [string, unknown][]): HTMLDListElement {
   const dl = el("dl");
   for (const [k, v] of entries) {
-    dl.append(
-      el("dt", k),
-      el("dd", v === null || v === undefined ? "—" : typeof v === "string" ? v : JSON.stringify(v)),
-    );
+    const dd = el("dd");
+    dd.append(value(v));
+    dl.append(el("dt", k), dd);
   }
   return dl;
 }
@@ -78,10 +96,13 @@ function visitorCard(v: Visitor): HTMLElement {
   const verified = el("div", undefined, { class: "box verified", "data-testid": "agent-verified" });
   verified.append(
     v.verified
-      ? dataList([["user id", v.externalUserId], ["name", v.name], ["email", v.email], ["provider", v.provider], [
-        "custom_data",
-        v.custom_data,
-      ]])
+      ? dataList([
+        ["user id", v.externalUserId],
+        ["name", v.name],
+        ["email", v.email],
+        ["provider", v.provider],
+        ["custom_data", v.custom_data],
+      ])
       : el("p", "Not verified: nothing here is proven."),
   );
   card.append(verified, el("h3", "Not verified (from the browser)"));
@@ -100,17 +121,15 @@ function visitorCard(v: Visitor): HTMLElement {
 async function loadThread() {
   const thread = $("thread");
   if (!selected) return;
-  const detail = await api<{ conversation: AgentConversation; messages: Message[]; visitor: Visitor }>(
-    "GET",
-    `/conversations/${selected}`,
-  );
+  const detail = await api<Detail>("GET", `/conversations/${selected}`);
+  visitors.set(detail.conversation.id, detail.visitor);
   const signature = JSON.stringify([detail.messages.length, detail.visitor.updatedAt]);
   if (signature === lastRendered) return;
   lastRendered = signature;
   const msgs = el("ol", undefined, { class: "msgs", "data-testid": "agent-messages" });
   for (const m of detail.messages) {
     const li = el("li", undefined, { "data-author": m.author });
-    li.append(el("small", `${m.authorName ?? m.author} · ${new Date(m.createdAt).toLocaleTimeString()}`), m.text);
+    li.append(el("small", `${m.authorName ?? m.author} · ${shortTime(m.createdAt)}`), m.text);
     msgs.append(li);
   }
   const typed = (thread.querySelector("textarea") as HTMLTextAreaElement | null)?.value ?? "";
@@ -118,7 +137,7 @@ async function loadThread() {
     "aria-label": "Reply",
     placeholder: "Reply as Acme support",
     "data-testid": "agent-reply-input",
-  }) as HTMLTextAreaElement;
+  });
   text.value = typed;
   const form = el("form", undefined, { class: "reply" });
   form.append(text, el("button", "Send", { class: "primary", type: "submit", "data-testid": "agent-reply-send" }));
@@ -130,12 +149,20 @@ async function loadThread() {
     lastRendered = "";
     await refresh();
   });
-  const left = el("div");
-  left.append(
-    el("h2", detail.conversation.subject ?? `${detail.conversation.kind} ${detail.conversation.id}`),
-    msgs,
-    form,
+  const c = detail.conversation;
+  const person = who(detail.visitor);
+  const heading = el("header", undefined, { class: "thread-head" });
+  heading.append(
+    el("h2", person.email && person.verified ? `${person.name} · ${person.email}` : person.name, {
+      "data-testid": "agent-thread-title",
+    }),
+    el(
+      "small",
+      [c.subject ?? c.kind, METHOD_NAMES[c.identityMethod], c.workspace?.externalId, c.id].filter(Boolean).join(" · "),
+    ),
   );
+  const left = el("div", undefined, { class: "conversation" });
+  left.append(heading, msgs, form);
   const grid = el("div", undefined, { class: "thread-grid" });
   grid.append(left, visitorCard(detail.visitor));
   thread.replaceChildren(grid);

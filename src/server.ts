@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { ServerConfig } from "./config.ts";
 import { StartupError } from "./domain/startup_error.ts";
-import { credentialsFromDevEnv, type DemoAssets, type DemoCredentials, demoHandler } from "./demo/demo.ts";
+import { credentialsFromDevEnv, type DemoAssets, type DemoCredentials, demoHandler } from "../demo/server/backend.ts";
 import { type App, createApp } from "./http/app.ts";
 import { withAccessLog } from "./http/access_log.ts";
 import type { AppDeps } from "./http/context.ts";

@@ -7,7 +7,7 @@ button { font: inherit; cursor: pointer; }
 button:focus-visible, input:focus-visible, textarea:focus-visible { outline: 3px solid #7aa7ff; outline-offset: 2px; }
 .launcher { width: 56px; height: 56px; border-radius: 50%; border: 0; background: #2f5bea; color: #fff; box-shadow: 0 6px 20px rgba(20,40,120,.3); display: grid; place-items: center; margin-left: auto; }
 .launcher svg { width: 26px; height: 26px; }
-.panel { position: absolute; right: 0; bottom: 72px; width: min(370px, calc(100vw - 40px)); height: min(560px, calc(100vh - 110px)); background: #fff; border-radius: 16px; box-shadow: 0 12px 40px rgba(20,30,60,.25); display: flex; flex-direction: column; overflow: hidden; }
+.panel { position: absolute; right: 0; bottom: 72px; width: min(370px, calc(100vw - 40px)); height: min(560px, calc(100vh - 110px)); height: min(560px, calc(100dvh - 110px)); background: #fff; border-radius: 16px; box-shadow: 0 12px 40px rgba(20,30,60,.25); display: flex; flex-direction: column; overflow: hidden; }
 .panel[hidden] { display: none; }
 header { background: #2f5bea; color: #fff; padding: 14px 16px; display: flex; align-items: center; gap: 8px; }
 header .titles { flex: 1; min-width: 0; }
@@ -25,9 +25,14 @@ h3 { font-size: 13px; text-transform: uppercase; letter-spacing: .04em; color: #
 .list { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 8px; }
 .item { width: 100%; text-align: left; background: #fff; border: 1px solid #e1e6f0; border-radius: 12px; padding: 10px 12px; color: inherit; }
 .item:hover { border-color: #2f5bea; }
-.item strong { display: block; font-size: 13px; }
-.item span { display: block; color: #5a6578; font-size: 12px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.item .row { display: flex; align-items: baseline; gap: 6px; }
+.item strong { font-size: 13px; flex: 1; min-width: 0; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.item .mark { font-size: 11px; color: #085d3a; background: #dcfae6; border-radius: 6px; padding: 0 5px; }
+.item time { font-size: 11px; color: #5a6578; }
+.item .last { display: block; color: #5a6578; font-size: 12px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .empty, .note { color: #5a6578; margin: 0; }
+.empty p { margin: 0 0 6px; }
+.link { align-self: flex-start; background: none; border: 0; padding: 0; color: #2f5bea; text-decoration: underline; font-size: 12px; }
 form.stack { display: flex; flex-direction: column; gap: 10px; background: #fff; border: 1px solid #e1e6f0; border-radius: 12px; padding: 14px; }
 label { display: flex; flex-direction: column; gap: 4px; font-size: 12px; color: #3c4658; }
 input, textarea { font: inherit; border: 1px solid #c9d1e0; border-radius: 8px; padding: 8px 10px; }
@@ -39,6 +44,11 @@ input, textarea { font: inherit; border: 1px solid #c9d1e0; border-radius: 8px; 
 .composer { display: flex; gap: 8px; padding: 10px 12px; border-top: 1px solid #e1e6f0; background: #fff; }
 .composer textarea { flex: 1; resize: none; height: 40px; }
 .composer button { border: 0; border-radius: 10px; background: #2f5bea; color: #fff; padding: 0 14px; }
-.signed-out { text-align: center; margin: auto 0; color: #3c4658; }
+.centered { text-align: center; margin: auto 0; color: #3c4658; }
+/* Phones: the open panel is the whole screen, and its close button replaces the launcher. */
+@media (max-width: 480px) {
+  .panel { position: fixed; inset: 0; width: auto; height: auto; border-radius: 0; }
+  .root.open .launcher { display: none; }
+}
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;

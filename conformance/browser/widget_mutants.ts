@@ -12,7 +12,9 @@ export interface WidgetMutant {
   name: string;
   bug: string;
   breaks: ClauseId;
-  /** Exact text of `widget/widget.ts` and what replaces it. */
+  /** The file of `widget/` the patches change. */
+  file: string;
+  /** Exact text of that file and what replaces it. */
   patches: [find: string, replace: string][];
 }
 
@@ -22,6 +24,7 @@ export const WIDGET_MUTANTS: WidgetMutant[] = [
     name: "reset-keeps-device",
     bug: "`reset()` clears the panel but neither ends the session nor forgets the device credential",
     breaks: "LOGOUT",
+    file: "session.ts",
     patches: [
       ["    this.#storage?.forget();\n", ""],
       ["    if (api && toEnd) await api.endSession(toEnd).catch(() => {});\n", ""],
@@ -31,18 +34,20 @@ export const WIDGET_MUTANTS: WidgetMutant[] = [
     name: "keeps-history-after-identity-loss",
     bug: "Keeps showing the history it had when the visitor's identity is lost",
     breaks: "WIDGET-IDENTITY-LOST",
+    file: "session.ts",
     patches: [[
-      '    this.#session = null;\n    this.#clearData();\n    this.#phase = "signed-out";\n',
-      '    this.#session = null;\n    this.#phase = "ready";\n',
+      "    this.#effects.clearData();\n    this.#state = transition(this.#state, event);\n",
+      "",
     ]],
   },
   {
     name: "falls-back-to-anonymous",
     bug: "Starts an anonymous session when the visitor's identity is lost",
     breaks: "WIDGET-IDENTITY-LOST",
+    file: "session.ts",
     patches: [[
-      '    this.#phase = "signed-out";\n    this.#render();\n',
-      '    this.#phase = "starting";\n    void this.#openSession(undefined, false);\n',
+      '    this.#effects.changed();\n    if (this.#state.name === "identity-lost") this.#effects.emit("identity-lost", { reason });\n',
+      "    void this.open(undefined, false);\n",
     ]],
   },
 ];
@@ -77,7 +82,7 @@ export async function buildWidgetMutant(mutant: WidgetMutant): Promise<string> {
   try {
     await copyTree(new URL("widget/", ROOT), join(dir, "widget"));
     await copyTree(new URL("src/contract/", ROOT), join(dir, "src", "contract"));
-    const file = join(dir, "widget", "widget.ts");
+    const file = join(dir, "widget", mutant.file);
     await Deno.writeTextFile(file, applyPatches(await Deno.readTextFile(file), mutant));
     await bundle({ entry: join(dir, "widget", "mod.ts"), output: join(dir, "widget.js") });
     return await Deno.readTextFile(join(dir, "widget.js"));
