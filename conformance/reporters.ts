@@ -7,7 +7,7 @@
 import type { Level, Profile } from "./levels.ts";
 import { LEVEL_DOCS, LEVELS } from "./levels.ts";
 import { Redactor } from "./redact.ts";
-import type { CaseResult, CaseStatus, CheckResult, RunResult } from "./runner.ts";
+import type { CaseResult, CaseStatus, CheckResult, RunResult, StepResult } from "./runner.ts";
 import { countStatuses, exitCodeOf } from "./runner.ts";
 
 /** The reporters `--reporter` accepts. */
@@ -227,15 +227,26 @@ function grouped(results: CaseResult[], key: (r: CaseResult) => string): [string
     .sort((a, b) => worst(a[1]) - worst(b[1]) || a[0].localeCompare(b[0]));
 }
 
+/** A step's checks: those that failed or could not be made in full, those that passed as a count. */
+function stepChecks(s: StepResult): string {
+  if (!s.checks) return `<ul>${s.problems.map((p) => `<li class="ko">${html(p)}</li>`).join("")}</ul>`;
+  const passed = s.checks.filter((o) => o.ok === true);
+  const rest = s.checks.filter((o) => o.ok !== true);
+  const summary = passed.length
+    ? `<li class="ok" title="${html(passed.map((o) => `${o.level}: ${o.check}`).join("\n"))}">✓ ${passed.length} check${
+      passed.length > 1 ? "s" : ""
+    } passed: ${html(passed.map((o) => o.check).join(", "))}</li>`
+    : "";
+  return `<ul>${rest.map(checkLine).join("")}${summary}</ul>`;
+}
+
 function caseRow(r: CaseResult): string {
   const steps = r.steps.map((s) =>
     `<div class="step ${s.ok ? "ok" : "ko"}"><b>${html(s.name)}</b> <span class="lvl ${s.level}">${s.level}</span> ${
       s.notRun ? `<i>not run: ${html(s.notRun)}</i>` : ""
     }${s.request ? `<code>${html(`${s.request.method} ${s.request.path} → ${s.response?.status}`)}</code>` : ""}${
       s.node ? ` <span class="node">on ${html(s.node)}</span>` : ""
-    }<ul>${(s.checks ?? []).map(checkLine).join("")}${
-      s.checks ? "" : s.problems.map((p) => `<li class="ko">${html(p)}</li>`).join("")
-    }</ul>${!s.ok && s.response ? `<pre>${html(prettyBody(s.response.body))}</pre>` : ""}</div>`
+    }${stepChecks(s)}${!s.ok && s.response ? `<pre>${html(prettyBody(s.response.body))}</pre>` : ""}</div>`
   ).join("");
   const summary = r.status === "passed" ? `${r.steps.length} steps` : html(`${LABEL[r.status]}: ${r.reason ?? ""}`);
   const detail = `<details${worthShowing(r) ? " open" : ""}><summary>${summary}</summary>${steps}${
@@ -330,7 +341,7 @@ col.c-s{width:32px}col.c-l{width:90px}col.c-t{width:190px}col.c-n{width:80px}
 .lvl{display:inline-block;font-size:11px;border-radius:4px;padding:0 5px;color:#fff;background:#5a6578}.lvl.must{background:#b42318}.lvl.should{background:#b54708}.lvl.reference{background:#7a2e8e}
 .node{font-size:12px;color:#5a6578}
 pre{background:#101828;color:#e6edf7;padding:10px;border-radius:8px;font-size:12px;white-space:pre-wrap;overflow-wrap:anywhere;max-height:420px;overflow:auto}
-ul{margin:4px 0 4px 0;padding-left:18px}li.ko{color:#b42318}li.na{color:#7a8497}.step{margin:6px 0}
+ul{margin:4px 0 4px 0;padding-left:18px}li.ok{color:#5a6578;list-style:none;margin-left:-18px}li.ko{color:#b42318}li.na{color:#7a8497}.step{margin:6px 0}
 .notes{background:#fffaeb;border-radius:8px;padding:10px;margin-bottom:16px}
 .tools{display:flex;flex-wrap:wrap;gap:16px;align-items:center;margin:16px 0 4px}#q{flex:1;min-width:220px;font:inherit;padding:7px 10px;border:1px solid #cfd6e2;border-radius:8px}
 </style></head><body>

@@ -9,6 +9,12 @@ import type { Browser, Locator, Page } from "playwright-core";
 import { launchChromium } from "../conformance/browser/chromium.ts";
 import { TESTID } from "../src/contract/testids.ts";
 import { startServer } from "../src/server.ts";
+import { loadFixtures } from "../conformance/fixtures.ts";
+import { namedProfile } from "../conformance/levels.ts";
+import { MUTANTS } from "../conformance/mutants.ts";
+import { toHtml } from "../conformance/reporters.ts";
+import { runSuite } from "../conformance/runner.ts";
+import { startInProcessTarget } from "../conformance/target.ts";
 
 const WAIT = 10_000;
 
@@ -119,12 +125,45 @@ async function phone(browser: Browser, url: string, outDir: string): Promise<str
   return written;
 }
 
+/**
+ * The HTML report of a run that fails: the suite against a broken build of
+ * the reference (one that merges contacts by a typed-in email), in process.
+ */
+async function report(browser: Browser, outDir: string): Promise<string[]> {
+  const written: string[] = [];
+  const mutant = MUTANTS.find((m) => m.name === "merges-by-email")!;
+  const target = await startInProcessTarget(mutant.options());
+  const dir = await Deno.makeTempDir({ prefix: "setchat-report-" });
+  const context = await browser.newContext({ viewport: VIEWPORTS.desktop, deviceScaleFactor: 1, locale: "en-GB" });
+  try {
+    const run = await runSuite({
+      target,
+      cases: await loadFixtures(new URL("../fixtures", import.meta.url).pathname),
+      profile: namedProfile("reference", "the default for the reference in process"),
+    });
+    const file = join(dir, "report.html");
+    await Deno.writeTextFile(file, toHtml(run));
+    const page = await context.newPage();
+    await page.goto(`file://${file}`);
+    await shot(page, outDir, "report-failure", written);
+  } finally {
+    await context.close();
+    await target.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+  return written;
+}
+
 /** Takes every screenshot against a running demo at `url`; returns the files written. */
 export async function takeScreenshots(url: string, outDir: string): Promise<string[]> {
   await Deno.mkdir(outDir, { recursive: true });
   const browser = await launchChromium();
   try {
-    return [...await desktop(browser, url, outDir), ...await phone(browser, url, outDir)];
+    return [
+      ...await desktop(browser, url, outDir),
+      ...await phone(browser, url, outDir),
+      ...await report(browser, outDir),
+    ];
   } finally {
     await browser.close();
   }
