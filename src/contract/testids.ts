@@ -40,7 +40,7 @@ export const TESTID_DOCS: Record<keyof typeof TESTID, string> = {
   panel: "the chat panel (`role=dialog`, hidden when closed)",
   identity:
     "who the widget shows: `data-state` is `verified`, `guest`, `anonymous`, `signed-out` or `none`; `data-verified` is `true` or `false`",
-  reset: "the \"Forget me on this browser\" button (visitors who are not verified): same as `SetChat.reset()`",
+  reset: 'the "Forget me on this browser" button (visitors who are not verified): same as `SetChat.reset()`',
   close: "closes the panel",
   loading: "shown while a session starts",
   error: "an error message",
