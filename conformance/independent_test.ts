@@ -122,3 +122,34 @@ Deno.test("two bugs at once are both caught", async () => {
     await close();
   }
 });
+
+Deno.test("named node by node, the independent implementation passes, and its node-local bugs fail every time", async () => {
+  const run = async (bugs: ("stale-node-cache" | "node-local-signing-key")[]) => {
+    await using server = await startIndependentServer({ bugs });
+    const env = (name: string) => (server.env as unknown as Record<string, string>)[name];
+    const targets = server.nodeUrls.flatMap((url) => ["--target", url]);
+    const dir = await Deno.makeTempDir();
+    try {
+      const lines: string[] = [];
+      const args = [...targets, "--profile", "s2s", "--allow-destructive", "--out", dir];
+      const result = await main(args, { print: (l) => lines.push(l), env });
+      return { ...result, text: lines.join("\n") };
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  };
+  const correct = await run([]);
+  assert.equal(correct.exitCode, 0, correct.text);
+  assert.equal(correct.run!.nodes?.length, 2);
+  // The dispatcher's round robin spreads requests as they come; naming the nodes fixes which node answers which step.
+  for (
+    const [bug, id] of [["stale-node-cache", "rot-rotate-revoke"], [
+      "node-local-signing-key",
+      "s2s-mint-signature",
+    ]] as const
+  ) {
+    const broken = await run([bug]);
+    assert.equal(broken.exitCode, 1, `${bug}: ${broken.text}`);
+    assert.equal(broken.run!.results.find((r) => r.id === id)?.status, "failed", `${bug}: ${id}`);
+  }
+});

@@ -8,7 +8,8 @@ import { type IndependentEnv, startIndependentServer } from "./server.ts";
 const USAGE = `Usage: deno task independent [options]
 
 Starts a second, independent implementation of the SetChat server-to-server contract
-(two nodes behind a round-robin dispatcher, one in-memory store, two seeded tenants).
+(two nodes behind a round-robin dispatcher, one in-memory store, two seeded tenants;
+each node also listens on a port of its own, printed at start).
 
 Options:
   --port N         Port to listen on (default: a free port)
@@ -113,6 +114,7 @@ async function main(args: readonly string[]): Promise<number> {
   const server = await startIndependentServer({ port: options.port, bugs: options.bugs });
   const bugs = options.bugs.length === 0 ? "correct build" : `bugs: ${options.bugs.join(", ")}`;
   console.log(`SetChat independent S2S server listening on ${server.url} (${bugs})`);
+  console.log(`Its nodes one by one: ${server.nodeUrls.join(" ")} (give each to the suite with --target)`);
   if (options.envFile === undefined) {
     console.log(envLines(server.env).trimEnd());
   } else {

@@ -10,7 +10,8 @@
  * answer `{ token, id, created_at }` and a revoke-previous answer `{ revoked }`; several rotations allowed before
  * revoke-previous; a 1 MiB body limit (413), JSON only (415), unknown fields refused by name; a 600 s lifetime. It
  * runs as two nodes behind a round-robin dispatcher in one process, sharing one in-memory store, each node caching
- * server token lookups and the store clearing every node's cache on rotation and revocation.
+ * server token lookups and the store clearing every node's cache on rotation and revocation; each node also listens on
+ * a port of its own, so that a client can name the nodes one by one.
  */
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from "jose";
 import { type BugName, isBugName } from "./bugs.ts";
@@ -45,7 +46,10 @@ export interface IndependentEnv {
 
 /** A running server. */
 export interface IndependentServer {
+  /** The round-robin dispatcher, as a load balancer. */
   readonly url: string;
+  /** Each node on a port of its own, as a deployment whose instances can be named one by one. */
+  readonly nodeUrls: readonly string[];
   readonly env: IndependentEnv;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -83,6 +87,8 @@ export async function startIndependentServer(options: StartOptions = {}): Promis
   });
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   const url = `http://${host}:${server.addr.port}`;
+  const direct = nodes.map((node) => Deno.serve({ hostname, port: 0, onListen() {} }, (r) => node.handle(r)));
+  const nodeUrls = direct.map((d) => `http://${host}:${d.addr.port}`);
   const env: IndependentEnv = {
     SETCHAT_API_URL: url,
     SETCHAT_SERVER_TOKEN: first.serverToken,
@@ -96,8 +102,9 @@ export async function startIndependentServer(options: StartOptions = {}): Promis
     SETCHAT_FOREIGN_SERVER_TOKEN: second.serverToken,
   };
   let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => closing ??= server.shutdown();
-  return { url, env, close, [Symbol.asyncDispose]: close };
+  const close = (): Promise<void> =>
+    closing ??= Promise.all([server, ...direct].map((s) => s.shutdown())).then(() => {});
+  return { url, nodeUrls, env, close, [Symbol.asyncDispose]: close };
 }
 
 /** A fresh ES256 key pair, its kid (the JWK thumbprint) and the JWKs to publish. */
