@@ -18,6 +18,7 @@ function property(text: string): string {
 function kind(run: RunResult, r: CaseResult): "error" | "warning" | undefined {
   if (r.status === "failed" || r.status === "unexpected-pass") return "error";
   if (r.status === "warning" || r.status === "deviation") return run.strict ? "error" : "warning";
+  if (r.status === "skipped" && run.noSkips) return "error";
   return undefined;
 }
 

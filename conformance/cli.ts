@@ -1,6 +1,6 @@
 /** `deno task conformance`: flags, target, preflight, profile, run, reports, exit code. */
 import { parseArgs } from "node:util";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CONTRACT_VERSION } from "../src/contract/meta.ts";
 import { FixtureError, type LoadedCase, loadFixtures } from "./fixtures.ts";
@@ -38,6 +38,7 @@ import {
   needsOf,
   type RunResult,
   runSuite,
+  writtenIn,
 } from "./runner.ts";
 import {
   fetchJwks,
@@ -56,6 +57,14 @@ import { annotations } from "./annotations.ts";
 
 /** The suite's version: raised with every change to its fixtures, checks or reports. */
 export const SUITE_VERSION = "1.1.0";
+
+/** What a run selected, before any shard: `--merge` checks that every shard had the same. */
+async function selectionOf(selected: { id: string }[]): Promise<NonNullable<RunResult["selection"]>> {
+  const ids = selected.map((c) => c.id).sort().join("\n");
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(ids)));
+  const fingerprint = [...digest.slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return { suiteVersion: SUITE_VERSION, cases: selected.length, fingerprint };
+}
 
 /** The fixtures beside this module, wherever the command runs from. */
 const DEFAULT_FIXTURES = fileURLToPath(new URL("../fixtures", import.meta.url));
@@ -93,6 +102,8 @@ Profile and levels:
 ${PROFILE_NAMES.map((p) => `                               ${p}: ${PROFILES[p].doc}`).join("\n")}
   --strict                   warnings (should) fail the run too, and deviations in the
                              reference profile
+  --no-skips                 a case skipped for want of a credential, a key or --allow-destructive
+                             fails the run too: CI cannot pass on what it never checked
   Every check has a level:
 ${LEVELS.map((l) => `    ${l.padEnd(10)} ${LEVEL_DOCS[l]}`).join("\n")}
   Surfaces:
@@ -143,7 +154,8 @@ Tools:
   --transform NAME           reads a visitor token on stdin and prints the named attack on it
                              (reproductions use it); with --target and --signing-key when it needs them
 
-Exit code: 0 no must failure, 1 a must failure (or, with --strict, a warning),
+Exit code: 0 no must failure, 1 a must failure (or, with --strict, a warning; with
+--no-skips, a skipped case),
 2 could not run (bad flag, broken fixture, failed preflight) or ran nothing.
 `;
 
@@ -168,6 +180,7 @@ export interface CliOptions {
   browser: boolean;
   profile?: ProfileName | undefined;
   strict: boolean;
+  noSkips: boolean;
   transform?: TransformName | undefined;
   explore: boolean;
   seed: number;
@@ -218,6 +231,7 @@ export function parseCli(args: string[]): CliOptions {
       browser: { type: "boolean", default: false },
       profile: { type: "string" },
       strict: { type: "boolean", default: false },
+      "no-skips": { type: "boolean", default: false },
       transform: { type: "string" },
       explore: { type: "boolean", default: false },
       seed: { type: "string", default: "1" },
@@ -252,6 +266,20 @@ export function parseCli(args: string[]): CliOptions {
   if (values.merge && positionals.length === 0) {
     throw new TypeError("Cannot merge: give the reports (or the folders holding them) after --merge");
   }
+  if (values.merge) {
+    const ignored = ["target", "filter", "tag", "exclude-tag", "shard", "profile", "browser", "explore", "list"]
+      .filter((name) => {
+        const v = (values as Record<string, unknown>)[name];
+        return Array.isArray(v) ? v.length > 0 : v !== undefined && v !== false;
+      });
+    if (ignored.length) {
+      throw new TypeError(
+        `Cannot use --${
+          ignored[0]
+        } with --merge: a merge reads its reports only (it takes --reporter, --out, --strict and --no-skips)`,
+      );
+    }
+  }
   return {
     fixtures: values.fixtures,
     version: values.version,
@@ -271,6 +299,7 @@ export function parseCli(args: string[]): CliOptions {
     browser: values.browser,
     profile: values.profile as ProfileName | undefined,
     strict: values.strict,
+    noSkips: values["no-skips"],
     transform: values.transform as TransformName | undefined,
     explore: values.explore,
     seed: seedOf(values.seed),
@@ -347,6 +376,26 @@ async function readExpectedFailures(path: string): Promise<Map<string, string>> 
   return new Map(Object.entries(data).map(([id, why]) => [id, String(why)]));
 }
 
+/**
+ * `deno task` runs its command from the project's folder and says where it
+ * was called from in `INIT_CWD`: relative paths of the command line are
+ * read from there, as the person typing them means.
+ */
+function fromInvocationFolder(options: CliOptions, initCwd: string | undefined): CliOptions {
+  if (!initCwd) return options;
+  const at = (path: string) => resolve(initCwd, path);
+  const maybe = (path: string | undefined) => (path === undefined ? undefined : at(path));
+  return {
+    ...options,
+    fixtures: at(options.fixtures),
+    out: at(options.out),
+    envFile: maybe(options.envFile),
+    expectedFailures: maybe(options.expectedFailures),
+    merge: options.merge?.map(at),
+    target: { ...options.target, signingKey: maybe(options.target.signingKey) },
+  };
+}
+
 /** Writes a report file readable by its owner only, even when it already existed. */
 async function writePrivate(path: string, text: string): Promise<void> {
   await Deno.writeTextFile(path, text, { mode: 0o600 });
@@ -409,6 +458,7 @@ export async function main(
     print(`SetChat conformance suite ${SUITE_VERSION}, checking contract ${CONTRACT_VERSION}`);
     return { exitCode: 0 };
   }
+  options = fromInvocationFolder(options, env("INIT_CWD"));
   const output = outputOf(options, env, print, o.terminal ?? Deno.stdout.isTerminal());
   if (options.merge) return await merge(options.merge, options, output);
 
@@ -456,6 +506,7 @@ export async function main(
     print("No case matches the selection: nothing to run.");
     return { exitCode: 2 };
   }
+  const selection = await selectionOf([...cases, ...scenarios]);
   if (options.shard) {
     cases = shardCases(cases, options.shard);
     scenarios = shardCases(scenarios, options.shard);
@@ -488,7 +539,7 @@ export async function main(
   try {
     if (options.shard && options.allowDestructive && !target.inProcess && cases.some((c) => c.destructive)) {
       print(
-        "Cannot run destructive cases in shards against one target: they rotate and revoke the server token " +
+        "Cannot run destructive cases in shards against a named target: they rotate and revoke the server token " +
           "that the other shards use at the same time. Shard with --exclude-tag destructive, and run " +
           "--tag destructive --allow-destructive in one job of its own",
       );
@@ -557,6 +608,8 @@ export async function main(
       ...run,
       ...(target.nodes.length > 1 ? { nodes: target.nodes } : {}),
       ...(options.shard ? { shard: options.shard } : {}),
+      selection,
+      ...(options.noSkips ? { noSkips: true } : {}),
       notes: [...leftOut(profile), ...run.notes],
     };
     await finish(run, options, output, redactor);
@@ -619,14 +672,19 @@ async function merge(paths: string[], options: CliOptions, output: Output): Prom
   let run: RunResult;
   try {
     const files = await findReports(paths);
-    run = mergeReports(await readReports(files));
+    run = mergeReports(await readReports(files), { strict: options.strict, noSkips: options.noSkips });
     output.print(`Merging ${files.length} reports: ${files.join(", ")}`);
   } catch (error) {
     if (!(error instanceof MergeError)) throw error;
     output.print(error.message);
     return { exitCode: 2 };
   }
-  // The reports were redacted when written; the redactor masks anything shaped like a credential once more.
-  await finish(run, options, output, new Redactor());
+  // The reports were redacted when written; the redactor masks anything shaped like a credential once more, but what
+  // the fixtures write out themselves. The shards annotated their own failures: the merge does not repeat them.
+  const redactor = new Redactor();
+  try {
+    for (const c of await loadFixtures(options.fixtures)) redactor.allowWrittenIn(writtenIn(c));
+  } catch { /* reports of other fixtures: masked by shape only */ }
+  await finish(run, options, { ...output, annotate: false }, redactor);
   return { exitCode: exitCodeOf(run), run };
 }

@@ -12,8 +12,9 @@ const FIXTURES = new URL("../fixtures", import.meta.url).pathname;
 
 /** The target's settings as the environment a CI job would give. */
 function envOf(target: Target, extra: Record<string, string> = {}): (name: string) => string | undefined {
-  const env: Record<string, string | undefined> = { SETCHAT_API_URL: target.apiUrl, ...extra };
+  const env: Record<string, string | undefined> = { SETCHAT_API_URL: target.apiUrl };
   for (const [name, variable] of Object.entries(ENV_NAMES)) env[variable] = target.vars[name as keyof typeof ENV_NAMES];
+  Object.assign(env, extra);
   return (name) => env[name];
 }
 
@@ -133,4 +134,52 @@ Deno.test("annotations() escapes line breaks and percent signs, and strict runs 
     "::warning title=case-warning (should%2C X-Y)::A title: 100%25 wrong%0Asecond line",
   ]);
   assert.ok(annotations({ ...run, strict: true }).every((l) => l.startsWith("::error")));
+});
+
+Deno.test("--no-skips fails a run that skipped a case for want of a credential, in every report", async () => {
+  const target = await startInProcessTarget();
+  const out = await Deno.makeTempDir();
+  try {
+    // The staging's env without the second site: the cases that need it are skipped.
+    const env = envOf(target, { SETCHAT_OTHER_SITE_API_KEY: "" });
+    const args = ["--tag", "s2s", "--exclude-tag", "destructive", "--out", out, "--reporter", "junit"];
+    const lenient = await cli(args, env);
+    assert.equal(lenient.exitCode, 0);
+    assert.ok(lenient.run!.counts.skipped > 0, "some case needs SETCHAT_OTHER_SITE_API_KEY");
+    const strict = await cli([...args, "--no-skips"], env);
+    assert.equal(strict.exitCode, 1, strict.text);
+    assert.match(strict.lines.at(-2)!, /no skips\): exit 1$/);
+    assert.match(
+      await Deno.readTextFile(join(out, "junit.xml")),
+      /<failure message="needs SETCHAT_OTHER_SITE_API_KEY"/,
+    );
+  } finally {
+    await target.close();
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("a node named twice is refused, and the environment's URL wins over the env file's list", async () => {
+  const dup = await cli(["--target", "http://127.0.0.1:9", "--target", "http://127.0.0.1:9/"]);
+  assert.equal(dup.exitCode, 2);
+  assert.match(dup.text, /^Cannot use the target http:\/\/127\.0\.0\.1:9 twice/);
+  const { nodesOf } = await import("./target.ts");
+  const nodes = nodesOf({
+    flags: {},
+    env: (n) => (n === "SETCHAT_API_URL" ? "http://env.example" : undefined),
+    envFile: { SETCHAT_API_URLS: "http://a.example,http://b.example" },
+  });
+  assert.deepEqual(nodes, ["http://env.example"]);
+});
+
+Deno.test("under deno task, relative paths are read from the folder the command was typed in", async () => {
+  const typedIn = await Deno.makeTempDir();
+  try {
+    const env = (n: string) => (n === "INIT_CWD" ? typedIn : undefined);
+    const { exitCode } = await cli(["--tag", "smoke", "--reporter", "json", "--out", "reports-here"], env);
+    assert.equal(exitCode, 0);
+    assert.ok((await Deno.stat(join(typedIn, "reports-here", "conformance.json"))).isFile);
+  } finally {
+    await Deno.remove(typedIn, { recursive: true });
+  }
 });

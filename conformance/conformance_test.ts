@@ -8,7 +8,7 @@ import { MUTANTS } from "./mutants.ts";
 import { Redactor } from "./redact.ts";
 import { toHtml, toJson, toJUnit } from "./reporters.ts";
 import { exitCodeOf, needsOf, runSuite } from "./runner.ts";
-import { startInProcessTarget } from "./target.ts";
+import { parseEnvFile, startInProcessTarget } from "./target.ts";
 import { docSection, formatMarkdown, formatText } from "../tools/docs.ts";
 import { fixtureSchemaText } from "../tools/fixture_schema.ts";
 
@@ -354,6 +354,13 @@ Deno.test("the suite passes against a separate `deno task serve`, destructive ca
       l.slice(l.indexOf("=") + 1)
     );
     assert.ok(rotated.length >= 4, `${rotated.length} rotated tokens in recovery.env`);
+    // Sourcing the file leaves each tenant's active token in effect: the run can go on with it.
+    const sourced = parseEnvFile(await Deno.readTextFile(recovery));
+    const again = await main(
+      ["--env-file", envFile, "--server-token", sourced.SETCHAT_SERVER_TOKEN!, "--tag", "smoke", "--out", out],
+      () => {},
+    );
+    assert.equal(again.exitCode, 0, "the last token of recovery.env mints");
     assert.match(run!.notes.join("\n"), /recovery\.env/);
     assert.match(
       run!.notes.join("\n"),

@@ -68,12 +68,25 @@ export async function readReports(paths: string[]): Promise<ReadReport[]> {
   return out;
 }
 
+/** What a report ran against: its nodes, or any reference in process (each job starts its own, on its own port). */
+function targetKey(r: RunReport): string {
+  if (r.target.startsWith("the reference, in process")) return "the reference, in process";
+  return JSON.stringify([...(r.nodes ?? [r.target])].sort());
+}
+
 function profileKey(r: RunReport): string {
   return JSON.stringify([r.profile.name, [...r.profile.surfaces].sort(), [...r.profile.levels].sort()]);
 }
 
-/** The reports as one run; throws a {@linkcode MergeError} when they cannot be one. */
-export function mergeReports(reports: ReadReport[]): RunResult {
+/**
+ * The reports as one run; throws a {@linkcode MergeError} when they cannot
+ * be one. `strict` and `noSkips` hold warnings and skipped cases against the
+ * merged run even when the shards ran without them.
+ */
+export function mergeReports(
+  reports: ReadReport[],
+  options: { strict?: boolean; noSkips?: boolean } = {},
+): RunResult {
   if (reports.length === 0) {
     throw new MergeError("Cannot merge: no conformance.json found (write them with --reporter json)");
   }
@@ -88,6 +101,66 @@ export function mergeReports(reports: ReadReport[]): RunResult {
     if (report.strict !== first.report.strict) {
       throw new MergeError(`Cannot merge ${path}: one report ran with --strict and another without`);
     }
+    if ((report.noSkips ?? false) !== (first.report.noSkips ?? false)) {
+      throw new MergeError(`Cannot merge ${path}: one report ran with --no-skips and another without`);
+    }
+  }
+  for (const { path, report } of reports) {
+    if (targetKey(report) !== targetKey(first.report)) {
+      throw new MergeError(
+        `Cannot merge ${path}: it ran against ${report.target}, and ${first.path} against ${first.report.target}`,
+      );
+    }
+  }
+  // Shards must be the whole of one selection; other reports (a job of the destructive cases, say) join as they are.
+  const shards = reports.filter((r) => r.report.shard);
+  let shardNote: string | undefined;
+  if (shards.length) {
+    const [one] = shards as [ReadReport];
+    const count = one.report.shard!.count;
+    const selection = (r: RunReport) =>
+      r.selection ? `${r.selection.cases} cases of suite ${r.selection.suiteVersion}` : "no recorded selection";
+    for (const { path, report } of shards) {
+      if (report.shard!.count !== count) {
+        throw new MergeError(
+          `Cannot merge ${path}: it is shard ${report.shard!.index}/${report.shard!.count}, and ${one.path} is ` +
+            `shard ${one.report.shard!.index}/${count}`,
+        );
+      }
+      if (report.selection?.fingerprint !== one.report.selection?.fingerprint) {
+        throw new MergeError(
+          `Cannot merge ${path}: it was made from another selection (${selection(report)}) than ${one.path} ` +
+            `(${selection(one.report)}): run every shard with the same suite, fixtures and selection flags`,
+        );
+      }
+    }
+    const byIndex = new Map<number, string>();
+    for (const { path, report } of shards) {
+      const twice = byIndex.get(report.shard!.index);
+      if (twice) {
+        throw new MergeError(
+          `Cannot merge: shard ${report.shard!.index}/${count} is given twice (${twice} and ${path})`,
+        );
+      }
+      byIndex.set(report.shard!.index, path);
+    }
+    const indices = [...byIndex.keys()];
+    const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !indices.includes(i));
+    if (missing.length) {
+      throw new MergeError(
+        `Cannot merge: shard${missing.length > 1 ? "s" : ""} ${missing.map((i) => `${i}/${count}`).join(", ")} ` +
+          `missing, so ${missing.length > 1 ? "their" : "its"} cases did not run (a job that failed to start?)`,
+      );
+    }
+    const ran = shards.reduce((n, r) => n + r.report.results.length, 0);
+    const selected = one.report.selection?.cases;
+    if (selected !== undefined && ran !== selected) {
+      throw new MergeError(
+        `Cannot merge: the shards hold ${ran} of the ${selected} cases selected, so some did not run`,
+      );
+    }
+    const others = reports.length - shards.length;
+    shardNote = `Merged the ${count} shards of one run${others ? ` and ${others} other report(s)` : ""}.`;
   }
   const seen = new Map<string, string>();
   for (const { path, report } of reports) {
@@ -99,44 +172,19 @@ export function mergeReports(reports: ReadReport[]): RunResult {
       seen.set(r.id, path);
     }
   }
-  const shards = reports.filter((r) => r.report.shard);
-  let shardNote: string | undefined;
-  if (shards.length) {
-    if (shards.length !== reports.length) {
-      throw new MergeError("Cannot merge: some reports are shards (--shard) and others are not");
-    }
-    const count = shards[0]!.report.shard!.count;
-    const other = shards.find((r) => r.report.shard!.count !== count);
-    if (other) {
-      throw new MergeError(
-        `Cannot merge ${other.path}: it is shard ${other.report.shard!.index}/${
-          other.report.shard!.count
-        }, the others are of ${count}`,
-      );
-    }
-    const indices = shards.map((r) => r.report.shard!.index);
-    const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !indices.includes(i));
-    if (missing.length) {
-      throw new MergeError(
-        `Cannot merge: shard${missing.length > 1 ? "s" : ""} ${missing.map((i) => `${i}/${count}`).join(", ")} ` +
-          `missing, so ${missing.length > 1 ? "their" : "its"} cases did not run (a job that failed to start?)`,
-      );
-    }
-    shardNote = `Merged the ${count} shards of one run.`;
-  }
   const ordered = [...reports].sort((a, b) => (a.report.shard?.index ?? 0) - (b.report.shard?.index ?? 0));
   const results = ordered.flatMap((r) => r.report.results);
   const starts = reports.map((r) => Date.parse(r.report.startedAt));
   const ends = reports.map((r, i) => starts[i]! + r.report.durationMs);
-  const targets = [...new Set(reports.map((r) => r.report.target))];
   const nodes = [...new Set(reports.flatMap((r) => r.report.nodes ?? []))];
   return {
-    target: targets.length === 1 ? targets[0]! : `${targets.length} targets (${targets.join("; ")})`,
+    target: first.report.target,
     ...(nodes.length ? { nodes } : {}),
     startedAt: new Date(Math.min(...starts)).toISOString(),
     durationMs: Math.max(...ends) - Math.min(...starts),
     profile: first.report.profile,
-    strict: first.report.strict,
+    strict: first.report.strict || (options.strict ?? false),
+    ...(first.report.noSkips || options.noSkips ? { noSkips: true } : {}),
     results,
     counts: countStatuses(results),
     checks: countChecks(results),

@@ -2,7 +2,8 @@
  * Every server token a rotation returned during a run, expected or not, so
  * that a tenant is never left without a token it can deploy. The file is
  * rewritten (mode 0600) at each rotation, so it survives a run that stops
- * half-way; sourcing it leaves each tenant's newest token in effect.
+ * half-way. At the end of the run, the one token of each tenant found
+ * active is written last, so that sourcing the file leaves it in effect.
  */
 
 /** One rotation the target answered with a token. */
@@ -30,6 +31,8 @@ export class RotationLog {
   readonly rotations: Rotation[] = [];
   /** Tenants whose revoke-previous the target accepted. */
   readonly revokedTenants = new Set<string>();
+  /** The token found active after the run, by tenant, when exactly one was. */
+  readonly active = new Map<string, string>();
   readonly #options: RotationLogOptions;
   #writing: Promise<void> = Promise.resolve();
 
@@ -52,6 +55,16 @@ export class RotationLog {
   /** Records a rotation and rewrites the file. */
   record(rotation: Omit<Rotation, "at">): Promise<void> {
     this.rotations.push({ ...rotation, at: new Date().toISOString() });
+    return this.#write();
+  }
+
+  /** Records the one token of `tenantId` found active after the run, and rewrites the file. */
+  settle(tenantId: string, token: string): Promise<void> {
+    this.active.set(tenantId, token);
+    return this.#write();
+  }
+
+  #write(): Promise<void> {
     const file = this.#options.file;
     if (!file) return Promise.resolve();
     const text = this.text();
@@ -66,13 +79,17 @@ export class RotationLog {
   text(): string {
     const lines = [
       `# Server tokens returned by rotations during a conformance run against ${this.#options.target}.`,
-      "# Keep this file private. Each tenant's last line is its newest token: deploy it where the old one was.",
+      "# Keep this file private, never in a CI artifact. Each tenant's last line is the token to deploy where the old",
+      "# one was: the one found active after the run, or else the newest.",
     ];
     for (const r of this.rotations) {
       lines.push(
         `# ${r.at} ${r.caseId}, tenant ${r.tenantId}${r.expected ? "" : " (unexpected: the target accepted it)"}`,
         `${this.variableFor(r.tenantId)}=${r.token}`,
       );
+    }
+    for (const [tenantId, token] of this.active) {
+      lines.push(`# after the run, the active token of tenant ${tenantId}`, `${this.variableFor(tenantId)}=${token}`);
     }
     return lines.join("\n") + "\n";
   }

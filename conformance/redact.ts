@@ -32,6 +32,8 @@ export function shellName(name: string): string {
 export class Redactor {
   readonly #known = new Map<string, string>();
   readonly #parent: Redactor | undefined;
+  /** Values shaped like credentials that are public (written in a fixture): never masked. */
+  readonly #public = new Set<string>();
 
   constructor(parent?: Redactor) {
     this.#parent = parent;
@@ -40,6 +42,16 @@ export class Redactor {
   /** Registers `value` as a secret shown as `$name`. */
   add(value: unknown, name: string): void {
     if (typeof value === "string" && value.length >= 8 && !this.knows(value)) this.#known.set(value, `$${name}`);
+  }
+
+  /** Marks the credential-shaped values written in `text` (a fixture's own, public) as never to be masked. */
+  allowWrittenIn(text: string): void {
+    for (const re of SECRET_SHAPES) for (const m of text.matchAll(new RegExp(re.source, "g"))) this.#public.add(m[0]);
+  }
+
+  /** Every public value, the parent's included. */
+  publicValues(): Set<string> {
+    return new Set([...(this.#parent?.publicValues() ?? []), ...this.#public]);
   }
 
   /** Whether `value` is a registered secret. */
@@ -59,12 +71,14 @@ export class Redactor {
 
   /** `text` with every secret replaced. */
   apply(text: string): string {
-    let out = text;
+    // Public values step aside while secrets are masked, then come back as they were.
+    const kept = [...this.publicValues()].filter((v) => !this.knows(v)).sort((a, b) => b.length - a.length);
+    let out = kept.reduce((t, value, i) => t.split(value).join(`\u0000${i}\u0000`), text);
     // Longest first, so that a token is not half-replaced by a shorter one it contains.
     for (const [value, name] of this.entries().sort((a, b) => b[0].length - a[0].length)) {
       out = out.split(value).join(name);
     }
     for (const re of SECRET_SHAPES) out = out.replace(re, "<redacted>");
-    return out;
+    return kept.reduce((t, value, i) => t.split(`\u0000${i}\u0000`).join(value), out);
   }
 }

@@ -112,7 +112,7 @@ export function prettySummary(run: RunResult, color: boolean, redactor: Redactor
     `Checks: ${checkSummary(run)}`,
     paint(
       `${countPhrase(run)} against ${run.target} in ${(run.durationMs / 1000).toFixed(1)} s ` +
-        `(profile ${run.profile.name}${run.strict ? ", strict" : ""}): exit ${code}`,
+        `(profile ${run.profile.name}${run.strict ? ", strict" : ""}${run.noSkips ? ", no skips" : ""}): exit ${code}`,
     ),
   );
   return redactor.apply(lines.join("\n"));
@@ -132,14 +132,16 @@ function xml(text: string): string {
 
 function failing(run: RunResult, r: CaseResult): boolean {
   return r.status === "failed" || r.status === "unexpected-pass" ||
-    (run.strict && (r.status === "warning" || r.status === "deviation"));
+    (run.strict && (r.status === "warning" || r.status === "deviation")) ||
+    (run.noSkips === true && r.status === "skipped");
 }
 
 /** The run as JUnit XML: a testsuite per fixture suite, a testcase per case. */
 export function toJUnit(run: RunResult, redactor: Redactor = new Redactor()): string {
   const suites = new Map<string, CaseResult[]>();
   for (const r of run.results) suites.set(r.suite, [...(suites.get(r.suite) ?? []), r]);
-  const isSkipped = (r: CaseResult) => ["skipped", "not-in-profile", "expected-failure"].includes(r.status);
+  const isSkipped = (r: CaseResult) =>
+    !failing(run, r) && ["skipped", "not-in-profile", "expected-failure"].includes(r.status);
   const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
   out.push(
     `<testsuites name="SetChat conformance (profile ${xml(run.profile.name)})" tests="${run.results.length}" ` +
@@ -266,11 +268,14 @@ function caseRow(r: CaseResult): string {
 function tally(rs: CaseResult[]): string {
   const c = countStatuses(rs);
   const bad = c.failed + c["unexpected-pass"];
+  const ran = rs.length - c.skipped - c["not-in-profile"];
   return [
     bad ? `<span class="bad">${bad} failed</span>` : "",
     c.warning ? `<span class="warn">${c.warning} warnings</span>` : "",
     c.deviation ? `<span class="dev">${c.deviation} deviations</span>` : "",
-    `${c.passed}/${rs.length} passed`,
+    ran ? `${c.passed}/${ran} passed` : "",
+    c.skipped ? `${c.skipped} skipped` : "",
+    c["not-in-profile"] ? `${c["not-in-profile"]} not in profile` : "",
   ].filter(Boolean).join(" · ");
 }
 
@@ -305,7 +310,9 @@ ${clauses}</table></section>`;
   const verdict = code === 0
     ? `Passed: no must failure${c.warning ? `, ${c.warning} warnings` : ""}`
     : code === 1
-    ? `Failed: ${c.failed + c["unexpected-pass"]} case(s) failed${run.strict ? " (strict)" : ""}`
+    ? `Failed: ${run.results.filter((r) => failing(run, r)).length} case(s) failed${run.strict ? " (strict)" : ""}${
+      run.noSkips && c.skipped ? `, ${c.skipped} of them skipped (--no-skips)` : ""
+    }`
     : "Did not run";
   const facts: [string, string][] = [
     ["Target", run.target],
@@ -360,6 +367,7 @@ ${run.notes.length ? `<div class="notes">${run.notes.map(html).join("<br>")}</di
 <div class="tools"><input id="q" type="search" placeholder="Search cases: id, title, clause, tag, reason" aria-label="Search cases">
 <label><input type="checkbox" id="only"> only failures and warnings</label><span id="shown"></span></div>
 ${sections}
+<p id="none" hidden>No case matches the search.</p>
 <script>
 const q=document.getElementById("q"),only=document.getElementById("only"),shown=document.getElementById("shown");
 const attention=["failed","unexpected-pass","warning","deviation"];
@@ -367,7 +375,7 @@ function filter(){const words=q.value.toLowerCase().split(/\\s+/).filter(Boolean
 for(const tr of document.querySelectorAll("tr[data-status]")){const hit=words.every((w)=>tr.dataset.text.includes(w))&&(!only.checked||attention.includes(tr.dataset.status));tr.hidden=!hit;if(hit)n++}
 for(const tb of document.querySelectorAll("tbody.clause"))tb.hidden=!tb.querySelector("tr[data-status]:not([hidden])");
 for(const s of document.querySelectorAll("section.suite"))s.hidden=!s.querySelector("tr[data-status]:not([hidden])");
-shown.textContent=n+" of ${run.results.length} cases shown"}
+shown.textContent=n+" of ${run.results.length} cases shown";document.getElementById("none").hidden=n>0}
 q.oninput=filter;only.onchange=filter;filter();
 </script>
 </body></html>

@@ -102,3 +102,31 @@ Deno.test("every case's reproduction, to its last step, is valid bash", async ()
   const { success, stderr } = await out.output();
   assert.ok(success, new TextDecoder().decode(stderr));
 });
+
+Deno.test("a credential the fixture writes out is sent as written in its reproduction, never masked", async () => {
+  // A broken build that takes any well-formed server token it does not know.
+  const target = await startInProcessTarget({
+    wrap: (next) => async (request, info) => {
+      const auth = request.headers.get("authorization") ?? "";
+      if (new URL(request.url).pathname === "/api/widget/visitor-token" && auth.startsWith("Bearer setchat_s2s_6Nf9")) {
+        return Response.json({ token: "not-checked", expiresIn: 300 });
+      }
+      return await next(request, info);
+    },
+  });
+  try {
+    const env: Record<string, string> = { SETCHAT_API_URL: target.apiUrl };
+    for (const [name, variable] of Object.entries(ENV_NAMES)) {
+      const value = target.vars[name as keyof typeof ENV_NAMES];
+      if (value) env[variable] = value;
+    }
+    const lines = await runPretty(env, ["--filter", "s2s-auth-unknown"]);
+    const script = printedReproduction(lines, "s2s-auth-unknown");
+    assert.match(script, /'Authorization: Bearer setchat_s2s_6Nf9\w+'/);
+    assert.ok(!lines.join("\n").includes(env.SETCHAT_SERVER_TOKEN!), "the real server token stays masked");
+    const output = await bash(script, { ...env, PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "" });
+    assert.match(output, /^HTTP\/1\.1 200/m, "the broken build takes the fixture's unknown token again");
+  } finally {
+    await target.close();
+  }
+});

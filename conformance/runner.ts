@@ -103,11 +103,15 @@ export interface RunResult {
   nodes?: string[];
   /** The part of the selected cases this run ran (`--shard`). */
   shard?: { index: number; count: number };
+  /** What was selected before any shard: the suite's version, how many cases, and a fingerprint of their ids. */
+  selection?: { suiteVersion: string; cases: number; fingerprint: string };
   startedAt: string;
   durationMs: number;
   profile: Profile;
   /** `should` failures (and `reference` ones in the reference profile) fail the run too. */
   strict: boolean;
+  /** `--no-skips`: a case skipped for want of a credential or key fails the run too. */
+  noSkips?: boolean;
   results: CaseResult[];
   counts: Record<CaseStatus, number>;
   /** Checks made, by level. */
@@ -416,7 +420,10 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
 
   async function runHttpStep(i: number, step: HttpStep, level: Level, stepStart: number): Promise<void> {
     const request = render(step.request, vars) as HttpStep["request"];
-    if (request.auth !== undefined) redactor.add(request.auth, authVariable(step.request.auth ?? ""));
+    // A bearer the fixture writes out is public; one it takes from a variable is a secret.
+    if (request.auth !== undefined && step.request.auth?.includes("{{")) {
+      redactor.add(request.auth, authVariable(step.request.auth));
+    }
     // Copies of a parallel step go to successive nodes too: a race is run across nodes.
     const first = sentCount;
     const copies = step.parallel ?? 1;
@@ -568,12 +575,18 @@ export function countChecks(results: CaseResult[]): Record<Level, CheckCounts> {
 }
 
 /** The exit code of a run: 0 all passed, 1 a failure, 2 nothing ran. */
-export function exitCodeOf(run: Pick<RunResult, "counts" | "strict">): 0 | 1 | 2 {
+export function exitCodeOf(run: Pick<RunResult, "counts" | "strict" | "noSkips">): 0 | 1 | 2 {
   const c = run.counts;
   if (c.failed + c["unexpected-pass"] > 0) return 1;
   if (run.strict && c.warning + c.deviation > 0) return 1;
+  if (run.noSkips && c.skipped > 0) return 1;
   if (c.passed + c.warning + c.deviation + c["expected-failure"] === 0) return 2;
   return 0;
+}
+
+/** The literal text of a case's steps, its variables left out. */
+export function writtenIn(c: LoadedCase): string {
+  return JSON.stringify(c.steps).replace(/\{\{[^}]*\}\}/g, " ");
 }
 
 /** Runs the cases against the target. */
@@ -585,6 +598,8 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   let jwks: Promise<jose.JSONWebKeySet | null> | undefined;
   const secrets = options.redactor ?? new Redactor();
   for (const name of SECRET_VARIABLES) secrets.add(target.vars[name], ENV_NAMES[name]);
+  // A credential written in a fixture itself (a well-formed unknown token) is public: its reproduction sends it.
+  for (const c of options.cases) secrets.allowWrittenIn(writtenIn(c));
   const rotations = new RotationLog({
     file: options.recoveryFile,
     tenantId: target.vars.tenantId,
@@ -692,6 +707,7 @@ async function recoveryNotes(shared: Shared, original: string | undefined): Prom
       continue;
     }
     const active: string[] = [];
+    const activeTokens: string[] = [];
     let unclear = 0;
     for (const k of known) {
       try {
@@ -702,12 +718,15 @@ async function recoveryNotes(shared: Shared, original: string | undefined): Prom
           signal: AbortSignal.timeout(shared.timeoutMs),
         });
         await res.body?.cancel();
-        if (res.ok) active.push(k.what);
-        else if (res.status !== 401) unclear++;
+        if (res.ok) {
+          active.push(k.what);
+          activeTokens.push(k.token);
+        } else if (res.status !== 401) unclear++;
       } catch {
         unclear++;
       }
     }
+    if (!unclear && activeTokens.length === 1 && rotations.file) await rotations.settle(tenant, activeTokens[0]!);
     notes.push(
       unclear
         ? `Cannot tell which server tokens of ${who} are active: ${unclear} of the ${known.length} this run knows gave no clear answer.${unseen}`

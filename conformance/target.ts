@@ -5,6 +5,7 @@
  */
 import * as jose from "jose";
 import { devEnv, type StartOptions, startServer } from "../src/server.ts";
+import { buildAll } from "../tools/build.ts";
 import { ENV_NAMES, type TargetVariable } from "./variables.ts";
 
 export { ENV_NAMES };
@@ -31,8 +32,13 @@ export interface Target {
   close(): Promise<void>;
 }
 
-/** Starts the reference in process, on a free port with a store in memory. */
+/**
+ * Starts the reference in process, on a free port with a store in memory.
+ * A fresh checkout has no widget bundle yet: it is built first, so that the
+ * reference never fails its own suite for want of `deno task build`.
+ */
 export async function startInProcessTarget(options: StartOptions = {}): Promise<Target> {
+  if (!options.assetRoot && !(await exists(new URL("../dist/widget.js", import.meta.url)))) await buildAll();
   const server = await startServer({
     hostname: "127.0.0.1",
     port: 0,
@@ -57,6 +63,15 @@ export async function startInProcessTarget(options: StartOptions = {}): Promise<
     description: `the reference, in process (${server.url})`,
     close: () => server.close(),
   };
+}
+
+async function exists(url: URL): Promise<boolean> {
+  try {
+    await Deno.stat(url);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The target's published keys, or `null` when it publishes none (or nothing usable). */
@@ -132,8 +147,9 @@ export async function remoteTarget(settings: RemoteSettings): Promise<Target | u
 
 /**
  * The nodes named: every `--target`, else `SETCHAT_API_URLS` (separated by
- * commas or spaces), else `SETCHAT_API_URL`, else the env file's; without
- * trailing slashes and each once. Throws on a value that is no http(s) URL.
+ * commas or spaces), else `SETCHAT_API_URL`, from the environment before the
+ * env file; without trailing slashes. Throws on a value that is no http(s)
+ * URL, and on a node named twice (a typo that would hide the nodes' checks).
  */
 export function nodesOf(settings: RemoteSettings): string[] {
   const flags = settings.flags.targets?.length
@@ -141,11 +157,10 @@ export function nodesOf(settings: RemoteSettings): string[] {
     : settings.flags.target
     ? [settings.flags.target]
     : undefined;
-  const fromEnv = (name: string) => {
-    const value = settings.env(name) ?? settings.envFile[name];
-    return value?.trim() ? value.split(/[\s,]+/).filter(Boolean) : undefined;
-  };
-  const given = flags ?? fromEnv("SETCHAT_API_URLS") ?? fromEnv("SETCHAT_API_URL") ?? [];
+  const list = (value: string | undefined) => (value?.trim() ? value.split(/[\s,]+/).filter(Boolean) : undefined);
+  // The environment wins over the env file, whichever of the two names each uses.
+  const given = flags ?? list(settings.env("SETCHAT_API_URLS")) ?? list(settings.env("SETCHAT_API_URL")) ??
+    list(settings.envFile.SETCHAT_API_URLS) ?? list(settings.envFile.SETCHAT_API_URL) ?? [];
   const nodes: string[] = [];
   for (const text of given) {
     let url: URL;
@@ -160,7 +175,10 @@ export function nodesOf(settings: RemoteSettings): string[] {
       throw new Error(`Cannot use the target "${text}": only http and https base URLs are supported`);
     }
     const base = text.replace(/\/+$/, "");
-    if (!nodes.includes(base)) nodes.push(base);
+    if (nodes.includes(base)) {
+      throw new Error(`Cannot use the target ${base} twice: name each node of the deployment once`);
+    }
+    nodes.push(base);
   }
   return nodes;
 }
