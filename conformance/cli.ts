@@ -102,8 +102,9 @@ Profile and levels:
 ${PROFILE_NAMES.map((p) => `                               ${p}: ${PROFILES[p].doc}`).join("\n")}
   --strict                   warnings (should) fail the run too, and deviations in the
                              reference profile
-  --no-skips                 a case skipped for want of a credential, a key or --allow-destructive
-                             fails the run too: CI cannot pass on what it never checked
+  --no-skips                 a case skipped for want of a credential or --allow-destructive fails
+                             the run too: CI cannot pass on what it never checked (cases that
+                             cannot apply, such as those needing the private signing key, do not)
   Every check has a level:
 ${LEVELS.map((l) => `    ${l.padEnd(10)} ${LEVEL_DOCS[l]}`).join("\n")}
   Surfaces:

@@ -153,6 +153,13 @@ Deno.test("--no-skips fails a run that skipped a case for want of a credential, 
       await Deno.readTextFile(join(out, "junit.xml")),
       /<failure message="needs SETCHAT_OTHER_SITE_API_KEY"/,
     );
+    // Cases that cannot apply (no private signing key was given) stay skipped without failing.
+    const attacks = await cli(
+      ["--filter", "token-", "--exclude-tag", "destructive", "--no-skips", "--out", out],
+      envOf(target),
+    );
+    assert.ok(attacks.run!.counts.skipped > 0, "some attack needs the signing key");
+    assert.equal(attacks.exitCode, 0, attacks.text);
   } finally {
     await target.close();
     await Deno.remove(out, { recursive: true });

@@ -8,7 +8,7 @@ import type { Level, Profile } from "./levels.ts";
 import { LEVEL_DOCS, LEVELS } from "./levels.ts";
 import { Redactor } from "./redact.ts";
 import type { CaseResult, CaseStatus, CheckResult, RunResult, StepResult } from "./runner.ts";
-import { countStatuses, exitCodeOf } from "./runner.ts";
+import { countStatuses, exitCodeOf, skippedForWant } from "./runner.ts";
 
 /** The reporters `--reporter` accepts. */
 export const REPORTERS = ["pretty", "json", "junit", "html"] as const;
@@ -133,7 +133,7 @@ function xml(text: string): string {
 function failing(run: RunResult, r: CaseResult): boolean {
   return r.status === "failed" || r.status === "unexpected-pass" ||
     (run.strict && (r.status === "warning" || r.status === "deviation")) ||
-    (run.noSkips === true && r.status === "skipped");
+    (run.noSkips === true && skippedForWant(r));
 }
 
 /** The run as JUnit XML: a testsuite per fixture suite, a testcase per case. */

@@ -575,13 +575,24 @@ export function countChecks(results: CaseResult[]): Record<Level, CheckCounts> {
 }
 
 /** The exit code of a run: 0 all passed, 1 a failure, 2 nothing ran. */
-export function exitCodeOf(run: Pick<RunResult, "counts" | "strict" | "noSkips">): 0 | 1 | 2 {
+export function exitCodeOf(
+  run: Pick<RunResult, "counts" | "strict" | "noSkips"> & { results?: CaseResult[] },
+): 0 | 1 | 2 {
   const c = run.counts;
   if (c.failed + c["unexpected-pass"] > 0) return 1;
   if (run.strict && c.warning + c.deviation > 0) return 1;
-  if (run.noSkips && c.skipped > 0) return 1;
+  if (run.noSkips && (run.results ?? []).some(skippedForWant)) return 1;
   if (c.passed + c.warning + c.deviation + c["expected-failure"] === 0) return 2;
   return 0;
+}
+
+/**
+ * Whether a case was skipped for want of something the run could have been
+ * given (a credential, `--allow-destructive`), not because it cannot apply
+ * to this target (no JWKS, a private signing key the vendor keeps).
+ */
+export function skippedForWant(r: Pick<CaseResult, "status" | "reason">): boolean {
+  return r.status === "skipped" && !(r.reason ?? "").startsWith("not applicable");
 }
 
 /** The literal text of a case's steps, its variables left out. */
