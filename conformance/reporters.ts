@@ -351,6 +351,10 @@ pre{background:#101828;color:#e6edf7;padding:10px;border-radius:8px;font-size:12
 ul{margin:4px 0 4px 0;padding-left:18px}li.ok{color:#5a6578;list-style:none;margin-left:-18px}li.ko{color:#b42318}li.na{color:#7a8497}.step{margin:6px 0}
 .notes{background:#fffaeb;border-radius:8px;padding:10px;margin-bottom:16px}
 .tools{display:flex;flex-wrap:wrap;gap:16px;align-items:center;margin:16px 0 4px}#q{flex:1;min-width:220px;font:inherit;padding:7px 10px;border:1px solid #cfd6e2;border-radius:8px}
+[hidden]{display:none!important}
+@media (max-width:720px){body{margin:12px auto;padding:0 10px}table,tbody,tr,td,tr.head th{display:block;width:auto}colgroup,thead{display:none}
+tr[data-status]{position:relative;padding:6px 0 6px 28px;border-bottom:1px solid #eef1f6}td{border:0;padding:2px 8px}td.s{position:absolute;left:0;top:6px}
+td.n{display:inline-block}dl.facts{grid-template-columns:1fr}dl.facts dd{margin-bottom:6px}}
 </style></head><body>
 <h1>SetChat conformance report</h1>
 <p class="verdict ${code === 0 ? "ok" : "ko"}">${html(verdict)}</p>

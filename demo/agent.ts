@@ -93,7 +93,11 @@ function dataList(entries: [string, unknown][]): HTMLDListElement {
 function visitorCard(v: Visitor): HTMLElement {
   const card = el("div", undefined, { class: "visitor", "data-testid": "agent-visitor" });
   card.append(el("h3", "Verified (from the visitor token)"));
-  const verified = el("div", undefined, { class: "box verified", "data-testid": "agent-verified" });
+  // Green only for what a visitor token proved: an empty proof is no good news.
+  const verified = el("div", undefined, {
+    class: `box ${v.verified ? "verified" : "none"}`,
+    "data-testid": "agent-verified",
+  });
   verified.append(
     v.verified
       ? dataList([
@@ -101,7 +105,7 @@ function visitorCard(v: Visitor): HTMLElement {
         ["name", v.name],
         ["email", v.email],
         ["provider", v.provider],
-        ["custom_data", v.custom_data],
+        ["custom data", v.custom_data],
       ])
       : el("p", "Not verified: nothing here is proven."),
   );
@@ -112,7 +116,7 @@ function visitorCard(v: Visitor): HTMLElement {
     ["email", v.non_verified?.email],
     ["claimed user id", v.non_verified?.externalUserId],
     ["source", v.non_verified?.source],
-    ["non_verified_custom_data", v.non_verified_custom_data],
+    ["custom data", v.non_verified_custom_data],
   ]));
   card.append(unverified);
   return card;

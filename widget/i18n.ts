@@ -20,9 +20,9 @@ const en = {
   start: "Start chatting",
   history: "Your conversations",
   empty: "No conversations yet.",
-  emptyHere: "No conversations on this browser yet.",
+  emptyHere: "No conversations here yet.",
   notVerifiedWhy:
-    "You are not verified, so you see only the conversations started on this browser. Sign in to the site to see your conversations from other devices.",
+    "This chat is not verified: it shows only the conversations started on this browser without a verified sign-in, never those of a verified account. Verified by the site you use, you see your conversations from every device.",
   verified: "Verified",
   noMessage: "No message yet",
   newChat: "New chat",
@@ -64,9 +64,9 @@ const fr: typeof en = {
   start: "Commencer",
   history: "Vos conversations",
   empty: "Aucune conversation pour le moment.",
-  emptyHere: "Aucune conversation sur ce navigateur pour le moment.",
+  emptyHere: "Aucune conversation ici pour le moment.",
   notVerifiedWhy:
-    "Vous n'êtes pas vérifié : vous ne voyez que les conversations commencées sur ce navigateur. Connectez-vous au site pour retrouver celles de vos autres appareils.",
+    "Cette discussion n'est pas vérifiée : elle ne montre que les conversations commencées sur ce navigateur sans connexion vérifiée, jamais celles d'un compte vérifié. Vérifié par le site que vous utilisez, vous retrouvez vos conversations de tous vos appareils.",
   verified: "Vérifié",
   noMessage: "Pas encore de message",
   newChat: "Nouvelle discussion",

@@ -367,7 +367,7 @@ Deno.test("the widget marks verified conversations with a time and tells a visit
       .waitFor({ state: "attached", timeout: WAIT });
     const empty = page.getByTestId(TESTID.empty);
     await empty.waitFor({ timeout: WAIT });
-    assert.match(await empty.innerText(), /only the conversations started on this browser/);
+    assert.match(await empty.innerText(), /only the conversations started on this browser without a verified sign-in/);
     assert.match(await page.getByTestId(TESTID.identity).innerText(), /Not verified/);
   } finally {
     await browser.close();
