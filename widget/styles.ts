@@ -49,6 +49,10 @@ input, textarea { font: inherit; border: 1px solid #c9d1e0; border-radius: 8px; 
 @media (max-width: 480px) {
   .panel { position: fixed; inset: 0; width: auto; height: auto; border-radius: 0; }
   .root.open .launcher { display: none; }
+  /* Fingers, not pointers: targets of 44 px, and 16 px text so that a phone does not zoom into the field. */
+  header button { min-width: 44px; min-height: 44px; font-size: 16px; }
+  .back, .link { min-height: 44px; }
+  input, textarea { font-size: 16px; }
 }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;

@@ -374,7 +374,7 @@ Deno.test("the widget marks verified conversations with a time and tells a visit
   }
 });
 
-Deno.test("on a phone the open widget fills the screen and its launcher covers none of the page", async () => {
+Deno.test("on a phone the open widget fills the screen, its launcher covers none of the page, and its targets fit a finger", async () => {
   await using s = await server();
   const browser = await launchChromium();
   try {
@@ -398,6 +398,14 @@ Deno.test("on a phone the open widget fills the screen and its launcher covers n
       "the open panel does not fill the screen",
     );
     assert.equal(await page.getByTestId(TESTID.launcher).isVisible(), false, "the launcher shows over the panel");
+    const close = (await page.getByTestId(TESTID.close).boundingBox())!;
+    assert.ok(close.width >= 44 && close.height >= 44, `the close button is ${close.width}×${close.height} px`);
+    const field = page.getByTestId(TESTID.newChat);
+    await field.click();
+    type Styles = { getComputedStyle(e: unknown): { fontSize: string } };
+    const fontSize = await page.getByTestId(TESTID.composerInput)
+      .evaluate((e) => (globalThis as unknown as Styles).getComputedStyle(e).fontSize);
+    assert.equal(fontSize, "16px", `a phone zooms into a field whose text is under 16 px (${fontSize})`);
     await page.getByTestId(TESTID.close).click();
     await page.getByTestId(TESTID.launcher).waitFor({ timeout: WAIT });
   } finally {
