@@ -352,7 +352,9 @@ export class WidgetSession {
     const storage = this.#storage!;
     const api = this.#api!;
     const epoch = this.#epoch;
-    const prechat = storage.prechat();
+    // What a pre-chat form collected belongs to the browser's visitor who is not verified: a visitor token names
+    // someone else, maybe another person on a shared browser, and must not be annotated with it.
+    const prechat = token ? null : storage.prechat();
     const user = prechat
       ? { name: prechat.name, email: prechat.email, source: "prechat_form" as const }
       : config.user

@@ -155,3 +155,19 @@ Deno.test("WidgetSession drops a session that arrives after reset()", async () =
   assert.equal(h.session.state.name, "idle");
   assert.equal(h.device(), null, "the late session's device was kept");
 });
+
+Deno.test("WidgetSession.open() with a visitor token sends no pre-chat data a visitor typed on this browser before", async () => {
+  const sent: CreateSessionRequest[] = [];
+  const h = harness((body) => {
+    sent.push(body);
+    return Promise.resolve(created(body.visitorToken !== undefined));
+  });
+  h.storage.setPrechat({ name: "Mallory", email: "ada@example.com" });
+  h.session.configure({ siteApiKey: "site", collectUserData: true }, h.api, h.storage);
+  await h.session.start(true);
+  assert.equal(sent.at(-1)?.user?.name, "Mallory", "the pre-chat session carries what was typed");
+  h.session.configure({ siteApiKey: "site", getVisitorToken: () => "a.b.c" }, h.api, h.storage);
+  await h.session.start(true);
+  assert.equal(sent.at(-1)?.visitorToken, "a.b.c");
+  assert.equal(sent.at(-1)?.user, undefined, "the verified session is not annotated with another's typed data");
+});
