@@ -17,7 +17,8 @@ export interface HistoryBenchResult {
   scanMs: number;
 }
 
-function conversation(viewer: Viewer, at: number): ConversationRecord {
+/** A conversation of `viewer` created at `at`, as a store holds it. */
+export function conversation(viewer: Viewer, at: number): ConversationRecord {
   return {
     ...viewer,
     id: newId("cnv", at),
@@ -35,7 +36,8 @@ function conversation(viewer: Viewer, at: number): ConversationRecord {
   };
 }
 
-async function perListing(list: () => Promise<unknown>, rounds: number): Promise<number> {
+/** Microseconds per call of `list`, after 50 calls to warm up. */
+export async function perListing(list: () => Promise<unknown>, rounds: number): Promise<number> {
   for (let i = 0; i < 50; i++) await list();
   const start = performance.now();
   for (let i = 0; i < rounds; i++) await list();

@@ -90,7 +90,8 @@ export async function loadFromAnotherProcess(spec: LoadSpec): Promise<Measure & 
   };
 }
 
-function median(xs: number[]): number {
+/** The median of some measures. */
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;

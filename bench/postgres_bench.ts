@@ -17,11 +17,10 @@
  */
 import { type ChildServer, spawnChildServer } from "../src/child_server.ts";
 import { historyOf, type Viewer } from "../src/domain/visibility.ts";
-import { newId } from "../src/identity/encoding.ts";
 import { openPostgresStore } from "../src/store/pg_store.ts";
 import { testPostgres } from "../src/store/pg_test_utils.ts";
-import type { ConversationRecord } from "../src/store/store.ts";
-import { loadFromAnotherProcess } from "./mint_bench.ts";
+import { conversation, perListing } from "./history_bench.ts";
+import { loadFromAnotherProcess, median } from "./mint_bench.ts";
 
 /** Options of the PostgreSQL benchmark. */
 export interface PostgresBenchOptions {
@@ -36,19 +35,13 @@ export interface PostgresBenchOptions {
 export interface PostgresBenchResult {
   mint: { kv: number; pg: number };
   widget: { kv: number; pg: number };
-  /** Widget listings per second on one database: one instance, then two sharing the same load. */
-  instances: { one: number; two: number };
+  /** Widget listings per second by two instances sharing one database and the load (one instance: `widget.pg`). */
+  twoInstances: number;
   /** Microseconds per history listing on PostgreSQL. */
   history: { small: number; large: number; others: number; fillSeconds: number };
 }
 
 const PROFILE = { externalUserId: "user-42", email: "ada@example.com", metadata: { plan: "pro" } };
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 /** A widget session with three conversations, opened on `server`. */
 async function widgetSession(server: ChildServer): Promise<string> {
@@ -100,24 +93,6 @@ async function rate(spec: Parameters<typeof loadFromAnotherProcess>[0]): Promise
   return r.perSecond;
 }
 
-function conversation(viewer: Viewer, at: number): ConversationRecord {
-  return {
-    ...viewer,
-    id: newId("cnv", at),
-    tenantId: "ten_bench",
-    siteApiKey: "site_bench",
-    visitorId: "vis_bench",
-    identityMethod: "visitor_token",
-    kind: "chat",
-    subject: null,
-    flowId: null,
-    createdAt: at,
-    updatedAt: at,
-    messageCount: 0,
-    lastMessage: null,
-  };
-}
-
 /**
  * U's 10 conversations through the store, then `others` conversations of
  * 5,000 other visitors in one INSERT … SELECT generate_series, then ANALYZE.
@@ -146,12 +121,7 @@ async function historyBench(
   await b.sql`analyze`;
   const fillSeconds = (performance.now() - start) / 1000;
   const history = historyOf(u);
-  const per = async (store: typeof a, rounds: number) => {
-    for (let i = 0; i < 50; i++) await store.listHistory(history, 50);
-    const s = performance.now();
-    for (let i = 0; i < rounds; i++) await store.listHistory(history, 50);
-    return ((performance.now() - s) * 1000) / rounds;
-  };
+  const per = (store: typeof a, rounds: number) => perListing(() => store.listHistory(history, 50), rounds);
   const runs = { small: [] as number[], large: [] as number[] };
   for (let r = 0; r < 5; r++) {
     runs.small.push(await per(a, 300));
@@ -179,19 +149,18 @@ export async function benchPostgres(options: PostgresBenchOptions): Promise<Post
     const pgLoads = loads(one, pgSession, options, options.concurrency);
     const halves = [one, two].map((s) => loads(s, pgSession, options, options.concurrency / 2).widget);
     const runs = { mintKv: [] as number[], mintPg: [] as number[], widgetKv: [] as number[], widgetPg: [] as number[] };
-    const instances = { one: [] as number[], two: [] as number[] };
+    const twoInstances: number[] = [];
     for (let round = 0; round < options.rounds; round++) {
       runs.mintKv.push(await rate(kvLoads.mint));
       runs.mintPg.push(await rate(pgLoads.mint));
       runs.widgetKv.push(await rate(kvLoads.widget));
       runs.widgetPg.push(await rate(pgLoads.widget));
-      instances.one.push(runs.widgetPg.at(-1)!);
-      instances.two.push((await Promise.all(halves.map(rate))).reduce((x, y) => x + y, 0));
+      twoInstances.push((await Promise.all(halves.map(rate))).reduce((x, y) => x + y, 0));
     }
     return {
       mint: { kv: median(runs.mintKv), pg: median(runs.mintPg) },
       widget: { kv: median(runs.widgetKv), pg: median(runs.widgetPg) },
-      instances: { one: median(instances.one), two: median(instances.two) },
+      twoInstances: median(twoInstances),
       history: await historyBench(small.url, large.url, options.others ?? 100_000),
     };
   } finally {
@@ -212,9 +181,9 @@ export function formatPostgresBench(r: PostgresBenchResult, options: PostgresBen
     `  GET /api/widget/conversations    KV ${n(r.widget.kv)} /s   PostgreSQL ${n(r.widget.pg)} /s  (${
       ratio(r.widget.pg, r.widget.kv)
     })`,
-    `  widget listings on one database: one instance ${n(r.instances.one)} /s, two instances ${
-      n(r.instances.two)
-    } /s  (${ratio(r.instances.two, r.instances.one)} on this machine's ${navigator.hardwareConcurrency} cores)`,
+    `  widget listings on one database: one instance ${n(r.widget.pg)} /s, two instances ${n(r.twoInstances)} /s  (${
+      ratio(r.twoInstances, r.widget.pg)
+    } on this machine's ${navigator.hardwareConcurrency} cores)`,
     `  one visitor's history on PostgreSQL: site with 10 conversations ${h.small.toFixed(0)} µs, with ${
       (h.others + 10).toLocaleString("en-US")
     } ${h.large.toFixed(0)} µs per listing  (${ratio(h.large, h.small)}; goal within 1.2×; filled in ${

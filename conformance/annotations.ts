@@ -3,7 +3,7 @@
  * (or deviation from the reference) a `::warning`, so that they show on the
  * run's summary page without opening the log.
  */
-import { type CaseResult, type RunResult, skippedForWant } from "./runner.ts";
+import { type CaseResult, failsRun, type RunResult } from "./runner.ts";
 
 /** A workflow command's message: `%`, CR and LF escaped as the runner expects. */
 function data(text: string): string {
@@ -16,9 +16,8 @@ function property(text: string): string {
 }
 
 function kind(run: RunResult, r: CaseResult): "error" | "warning" | undefined {
-  if (r.status === "failed" || r.status === "unexpected-pass") return "error";
-  if (r.status === "warning" || r.status === "deviation") return run.strict ? "error" : "warning";
-  if (run.noSkips && skippedForWant(r)) return "error";
+  if (failsRun(run, r)) return "error";
+  if (r.status === "warning" || r.status === "deviation") return "warning";
   return undefined;
 }
 

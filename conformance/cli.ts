@@ -5,20 +5,18 @@ import { fileURLToPath } from "node:url";
 import { CONTRACT_VERSION } from "../src/contract/meta.ts";
 import { FixtureError, type LoadedCase, loadFixtures } from "./fixtures.ts";
 import {
-  declaredProfile,
   leftOut,
   LEVEL_DOCS,
   LEVELS,
   namedProfile,
   outsideProfile,
-  type Profile,
   PROFILE_NAMES,
   type ProfileName,
   PROFILES,
   SURFACE_DOCS,
   SURFACES,
 } from "./levels.ts";
-import { preflight } from "./preflight.ts";
+import { preflight, profileFor } from "./preflight.ts";
 import { Redactor } from "./redact.ts";
 import {
   prettyLine,
@@ -553,13 +551,7 @@ export async function main(
       print(earlier ? `${checked.problem} (an earlier run rotated tokens: see ${recovery})` : checked.problem);
       return { exitCode: 2 };
     }
-    const profile: Profile = options.profile
-      ? namedProfile(options.profile, "chosen with --profile")
-      : target.inProcess
-      ? namedProfile("reference", "the default for the reference in process")
-      : checked.discovery
-      ? declaredProfile(checked.discovery, `declared by ${target.apiUrl}/.well-known/setchat.json`)
-      : namedProfile("s2s", `the default: ${checked.discoveryNote ?? "no discovery document"}`);
+    const profile = profileFor(options.profile, target, checked);
     const expectedFailures = options.expectedFailures
       ? await readExpectedFailures(options.expectedFailures)
       : undefined;

@@ -13,7 +13,7 @@ import { main } from "./cli.ts";
 import { loadFixtures } from "./fixtures.ts";
 import type { Level } from "./levels.ts";
 import { MUTANTS } from "./mutants.ts";
-import { type CaseResult, countStatuses, exitCodeOf, runSuite } from "./runner.ts";
+import { type CaseResult, exitCodeOf, runSuite } from "./runner.ts";
 import { startInProcessTarget } from "./target.ts";
 
 /** One broken build and the cases that caught it. */
@@ -216,7 +216,7 @@ export async function plantedKillTable(concurrency = 3): Promise<PlantedKill[]> 
           named,
           namedStatus: results.find((r) => r.id === named)?.status ?? "missing",
           exitCode,
-          strictExitCode: exitCodeOf({ strict: true, counts: countStatuses(results) }),
+          strictExitCode: exitCodeOf({ strict: true, results }),
           caughtBy: caught(results).caughtBy,
         });
       } finally {

@@ -38,10 +38,42 @@ export const MUTANT_KINDS = [
 /** A broken build's kind. */
 export type MutantKind = (typeof MUTANT_KINDS)[number];
 
+/** The kind of a broken build that breaks each clause. */
+const CLAUSE_KINDS: Partial<Record<ClauseId, MutantKind>> = {
+  "TOKEN-ATTACK": "token",
+  "TOKEN-TIME": "token",
+  "TOKEN-CLAIMS": "token",
+  "TOKEN-UNIQUE": "token",
+  "WS-BIND": "token",
+  "ROT-REVOKE": "rotation",
+  "ROT-LIST": "rotation",
+  "VIS-NO-MERGE": "visibility",
+  "VIS-DEVICE": "visibility",
+  "VIS-SEPARATE": "visibility",
+  "VIS-404": "visibility",
+  "WS-SCOPE": "visibility",
+  "VIS-SITE": "isolation",
+  "AGENT": "isolation",
+  "TOKEN-SUBJECT": "isolation",
+  "LOGOUT": "logout",
+  "CUSTOM-DATA": "custom-data",
+  "S2S-SITE": "s2s",
+  "S2S-BODY": "s2s",
+  "S2S-MINT": "s2s",
+  "S2S-SERVER-ONLY": "s2s",
+  "INPUT": "input",
+};
+
+/** A broken build's kind, from the clause it breaks. */
+export function kindOf(m: Pick<Mutant, "breaks">): MutantKind {
+  const kind = CLAUSE_KINDS[m.breaks];
+  if (!kind) throw new Error(`no kind for a broken build of ${m.breaks}: add the clause to CLAUSE_KINDS`);
+  return kind;
+}
+
 /** One broken build. */
 export interface Mutant {
   name: string;
-  kind: MutantKind;
   /** The bug, as a reviewer would describe it. */
   bug: string;
   /** The contract clause it breaks. */
@@ -84,7 +116,8 @@ function withVerifier(make: (deps: AppDeps, real: VisitorTokenVerifier) => Visit
   return () => ({ mutate: (deps) => ({ ...deps, verifyVisitorToken: make(deps, genuine(deps)) }) });
 }
 
-function withStore(make: (store: Store, deps: AppDeps) => Partial<Store>): () => StartOptions {
+/** A broken build whose store has some methods replaced; `make` runs once per instance started. */
+export function withStore(make: (store: Store, deps: AppDeps) => Partial<Store>): () => StartOptions {
   return () => ({ mutate: (deps) => ({ ...deps, store: decorate(deps.store, make(deps.store, deps)) }) });
 }
 
@@ -167,7 +200,6 @@ function withVisibility(
 export const MUTANTS: Mutant[] = [
   {
     name: "accepts-alg-none",
-    kind: "token",
     bug: "Trusts unsigned tokens whose header says `alg: none`",
     breaks: "TOKEN-ATTACK",
     options: withVerifier((_, real) => (token, options) => {
@@ -178,7 +210,6 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "skips-signature",
-    kind: "token",
     bug: "Decodes the visitor token without checking its signature",
     breaks: "TOKEN-ATTACK",
     options: withVerifier((_, real) => (token, options) => {
@@ -188,7 +219,6 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "trusts-embedded-jwk",
-    kind: "token",
     bug: "Verifies with the key the token embeds in its `jwk` header",
     breaks: "TOKEN-ATTACK",
     options: withVerifier((_, real) => async (token, options) => {
@@ -199,7 +229,6 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "hmac-key-confusion",
-    kind: "token",
     bug: "Accepts HS256 tokens keyed with its own public key (algorithm confusion)",
     breaks: "TOKEN-ATTACK",
     options: withVerifier((deps, real) => async (token, options) => {
@@ -215,7 +244,6 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "accepts-expired",
-    kind: "token",
     bug: "Checks expiry against the token's own issue time",
     breaks: "TOKEN-TIME",
     options: withVerifier((_, real) => (token, options) => {
@@ -225,7 +253,6 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "ignores-audience",
-    kind: "token",
     bug: "Does not check that the token was minted for this site",
     breaks: "TOKEN-CLAIMS",
     options: withVerifier((_, real) => (token, options) => {
@@ -235,7 +262,6 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "ignores-workspace-binding",
-    kind: "token",
     bug: "Drops the token's workspace, so a token bound to one workspace opens any other",
     breaks: "WS-BIND",
     options: withVerifier((_, real) => async (token, options) => {
@@ -245,7 +271,6 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "revoked-token-alive",
-    kind: "rotation",
     bug: "Authenticates server tokens without looking at their revocation",
     breaks: "ROT-REVOKE",
     options: withStore((store) => ({
@@ -257,7 +282,6 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "revoke-previous-kills-current",
-    kind: "rotation",
     bug: "revoke-previous revokes every token, the current one included",
     breaks: "ROT-REVOKE",
     options: withStore((store) => {
@@ -278,7 +302,6 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "plaintext-in-listing",
-    kind: "rotation",
     bug: "Keeps the rotated token's plaintext and shows it in the token listing",
     breaks: "ROT-LIST",
     options: () => {
@@ -303,7 +326,6 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "merges-by-email",
-    kind: "visibility",
     bug: "Makes a session verified when its typed email matches a verified user's",
     breaks: "VIS-NO-MERGE",
     options: withStore((store) => {
@@ -333,7 +355,6 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "trusts-client-user-id",
-    kind: "visibility",
     bug: "Treats the `externalUserId` a page passes in `user` as the verified user",
     breaks: "VIS-NO-MERGE",
     options: wrapJson(async (request, body, deps, next) => {
@@ -351,7 +372,6 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "device-history-leak",
-    kind: "visibility",
     bug: "Lists every non-verified conversation of the site, whatever the device",
     breaks: "VIS-DEVICE",
     options: withVisibility(
@@ -367,7 +387,6 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "device-sees-verified-history",
-    kind: "visibility",
     bug: "Shows a non-verified session everything created on its device, verified conversations included",
     breaks: "VIS-SEPARATE",
     options: withVisibility(
@@ -386,7 +405,6 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "ignores-workspace",
-    kind: "visibility",
     bug: "Leaves the workspace out of histories: one history for all workspaces",
     breaks: "WS-SCOPE",
     options: () => {
@@ -407,7 +425,6 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "logout-keeps-device",
-    kind: "logout",
     bug: "Logout ends the session but the retired device credential keeps working",
     breaks: "LOGOUT",
     options: withStore((store) => ({
@@ -419,14 +436,12 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "logout-keeps-session",
-    kind: "logout",
     bug: "Logout answers 204 but leaves the session alive",
     breaks: "LOGOUT",
     options: withStore(() => ({ endSession: () => Promise.resolve() })),
   },
   {
     name: "client-data-overwrites-verified",
-    kind: "custom-data",
     bug: "Merges the page's customData into the verified custom data",
     breaks: "CUSTOM-DATA",
     options: withStore((store) => ({
@@ -448,7 +463,6 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "existence-leak-403",
-    kind: "visibility",
     bug: "Answers 403 for a conversation that exists but is out of sight, 404 only for missing ones",
     breaks: "VIS-404",
     options: () => {
@@ -470,7 +484,6 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "malformed-json-500",
-    kind: "input",
     bug: "Lets a JSON parse error escape as a 500",
     breaks: "INPUT",
     options: () => ({
@@ -490,7 +503,6 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "mints-for-foreign-site",
-    kind: "s2s",
     bug: "Checks that the site exists, not that it belongs to the server token's tenant",
     breaks: "S2S-SITE",
     options: wrapJson(async (request, body, deps, next) => {
@@ -509,7 +521,6 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "drops-unknown-fields",
-    kind: "s2s",
     bug: "Silently drops unknown fields (`custom_data`) instead of refusing them",
     breaks: "S2S-BODY",
     options: wrapJson((request, body, _, next) => {
@@ -523,7 +534,6 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "cacheable-tokens",
-    kind: "s2s",
     bug: "Sends minted and rotated tokens without `Cache-Control: no-store`",
     breaks: "S2S-MINT",
     options: () => ({
@@ -537,7 +547,6 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "cors-everywhere",
-    kind: "s2s",
     bug: "Lets browsers call the server-to-server endpoints (CORS on every path)",
     breaks: "S2S-SERVER-ONLY",
     options: () => ({
@@ -551,7 +560,6 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "reaches-across-sites",
-    kind: "isolation",
     bug: "Opens a verified user's conversation by id from any site of the tenant, checking the user but not the site",
     breaks: "VIS-SITE",
     options: withVisibility(
@@ -564,7 +572,6 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "agent-reads-any-tenant",
-    kind: "isolation",
     bug: "The agent API finds a conversation by id alone, so one tenant reads and answers another's",
     breaks: "AGENT",
     options: () => {
@@ -596,7 +603,6 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "user-ids-case-insensitive",
-    kind: "isolation",
     bug: 'Compares verified user ids without case, so "Ada" and "ada" share one history',
     breaks: "TOKEN-SUBJECT",
     options: withVerifier((_, real) => async (token, options) => {
@@ -606,7 +612,6 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "same-jti",
-    kind: "token",
     bug: "Gives every visitor token the same `jti`",
     breaks: "TOKEN-UNIQUE",
     options: () => {

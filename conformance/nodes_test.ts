@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { devEnv, type StartOptions } from "../src/server.ts";
-import type { CredentialRecord, DeviceRecord, SessionRecord, Store } from "../src/store/store.ts";
+import type { CredentialRecord, DeviceRecord, SessionRecord } from "../src/store/store.ts";
 import { testCluster } from "../src/test_utils.ts";
 import { main } from "./cli.ts";
 import { loadFixtures } from "./fixtures.ts";
+import { withStore } from "./mutants.ts";
 import { nodeIndex } from "./runner.ts";
 import { startInProcessTarget, type Target } from "./target.ts";
 import { ENV_NAMES } from "./variables.ts";
@@ -162,15 +163,14 @@ Deno.test("the whole suite passes against two reference instances on one Postgre
   }
 });
 
-/** A store with some methods replaced, delegating the rest. */
-function decorate(store: Store, overrides: Partial<Store>): Store {
-  return new Proxy(store, {
-    get(target, property, receiver) {
-      if (property in overrides) return (overrides as Record<PropertyKey, unknown>)[property];
-      const value = Reflect.get(target, property, receiver);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
+/** A lookup that keeps what it found in `cache`, never asking the store again. */
+function cachedIn<T>(cache: Map<string, T>, lookup: (key: string) => Promise<T | null>) {
+  return async (key: string): Promise<T | null> => {
+    if (cache.has(key)) return cache.get(key)!;
+    const found = await lookup(key);
+    if (found) cache.set(key, found);
+    return found;
+  };
 }
 
 /**
@@ -182,58 +182,33 @@ const NODE_LOCAL: { name: string; tag: string; start: () => StartOptions }[] = [
   {
     name: "sessions and devices cached per instance (a logout on one node only)",
     tag: "logout",
-    start: () => {
+    start: withStore((store) => {
       const sessions = new Map<string, SessionRecord>();
       const devices = new Map<string, DeviceRecord>();
       return {
-        mutate: (deps) => ({
-          ...deps,
-          store: decorate(deps.store, {
-            findSession: async (hash) => {
-              if (sessions.has(hash)) return sessions.get(hash)!;
-              const found = await deps.store.findSession(hash);
-              if (found) sessions.set(hash, found);
-              return found;
-            },
-            findDevice: async (hash) => {
-              if (devices.has(hash)) return devices.get(hash)!;
-              const found = await deps.store.findDevice(hash);
-              if (found) devices.set(hash, found);
-              return found;
-            },
-            endSession: async (session, atMs) => {
-              sessions.delete(session.hash);
-              devices.delete(session.deviceHash);
-              await deps.store.endSession(session, atMs);
-            },
-          }),
-        }),
+        findSession: cachedIn(sessions, (hash) => store.findSession(hash)),
+        findDevice: cachedIn(devices, (hash) => store.findDevice(hash)),
+        endSession: async (session, atMs) => {
+          sessions.delete(session.hash);
+          devices.delete(session.deviceHash);
+          await store.endSession(session, atMs);
+        },
       };
-    },
+    }),
   },
   {
     name: "server tokens cached per instance (a revocation on one node only)",
     tag: "rotation",
-    start: () => {
-      const cache = new Map<string, CredentialRecord>();
+    start: withStore((store) => {
+      const credentials = new Map<string, CredentialRecord>();
       return {
-        mutate: (deps) => ({
-          ...deps,
-          store: decorate(deps.store, {
-            findCredential: async (hash) => {
-              if (cache.has(hash)) return cache.get(hash)!;
-              const found = await deps.store.findCredential(hash);
-              if (found) cache.set(hash, found);
-              return found;
-            },
-            revokePreviousS2sTokens: async (tenantId, atMs) => {
-              cache.clear();
-              return await deps.store.revokePreviousS2sTokens(tenantId, atMs);
-            },
-          }),
-        }),
+        findCredential: cachedIn(credentials, (hash) => store.findCredential(hash)),
+        revokePreviousS2sTokens: async (tenantId, atMs) => {
+          credentials.clear();
+          return await store.revokePreviousS2sTokens(tenantId, atMs);
+        },
       };
-    },
+    }),
   },
 ];
 
@@ -242,7 +217,7 @@ for (const broken of NODE_LOCAL) {
     const args = ["--tag", broken.tag, "--allow-destructive", "--profile", "reference"];
     // Each instance gets its own cache (`mutate` runs once per instance), and each run a cluster of its own, since
     // the destructive cases leave the tenant another server token.
-    const cluster = () => testCluster({ start: { mutate: (deps) => broken.start().mutate!(deps) } });
+    const cluster = () => testCluster({ start: broken.start() });
     {
       await using one = await cluster();
       const env = devEnv(one.servers[0]!.url, one.demo);

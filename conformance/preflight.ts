@@ -6,6 +6,7 @@
  * is checked, and all must serve the same discovery document.
  */
 import { Discovery } from "../src/contract/meta.ts";
+import { declaredProfile, namedProfile, type Profile, type ProfileName } from "./levels.ts";
 import type { Target } from "./target.ts";
 import { ENV_NAMES } from "./variables.ts";
 
@@ -116,4 +117,18 @@ async function checkNode(
     };
   }
   return found;
+}
+
+/**
+ * The profile a run uses: the one chosen with `--profile`, else the
+ * reference's own in process, else the one the target declares, else `s2s`.
+ */
+export function profileFor(chosen: ProfileName | undefined, target: Target, checked: Preflight): Profile {
+  return chosen
+    ? namedProfile(chosen, "chosen with --profile")
+    : target.inProcess
+    ? namedProfile("reference", "the default for the reference in process")
+    : checked.discovery
+    ? declaredProfile(checked.discovery, `declared by ${target.apiUrl}/.well-known/setchat.json`)
+    : namedProfile("s2s", `the default: ${checked.discoveryNote ?? "no discovery document"}`);
 }

@@ -4,7 +4,7 @@
  * become the shell variable that holds them, whatever their shape; anything
  * else shaped like a SetChat credential or a JWT is masked.
  */
-import { ENV_NAMES } from "./variables.ts";
+import { ENV_NAMES, SECRET_VARIABLES, type TargetVariable } from "./variables.ts";
 
 const SECRET_SHAPES = [
   /setchat_(?:s2s|adm|wss|dev)_[0-9A-Za-z]{6,}/g,
@@ -42,6 +42,12 @@ export class Redactor {
   /** Registers `value` as a secret shown as `$name`. */
   add(value: unknown, name: string): void {
     if (typeof value === "string" && value.length >= 8 && !this.knows(value)) this.#known.set(value, `$${name}`);
+  }
+
+  /** Registers a target's secret settings (its tokens), each shown as its environment variable. */
+  addSettings(vars: Partial<Record<TargetVariable, string | undefined>>): this {
+    for (const name of SECRET_VARIABLES) this.add(vars[name], ENV_NAMES[name]);
+    return this;
   }
 
   /** Marks the credential-shaped values written in `text` (a fixture's own, public) as never to be masked. */

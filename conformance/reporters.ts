@@ -8,7 +8,7 @@ import type { Level, Profile } from "./levels.ts";
 import { LEVEL_DOCS, LEVELS } from "./levels.ts";
 import { Redactor } from "./redact.ts";
 import type { CaseResult, CaseStatus, CheckResult, RunResult, StepResult } from "./runner.ts";
-import { countStatuses, exitCodeOf, skippedForWant } from "./runner.ts";
+import { countStatuses, exitCodeOf, failsRun, skippedForWant } from "./runner.ts";
 
 /** The reporters `--reporter` accepts. */
 export const REPORTERS = ["pretty", "json", "junit", "html"] as const;
@@ -130,27 +130,21 @@ function xml(text: string): string {
     .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, "");
 }
 
-function failing(run: RunResult, r: CaseResult): boolean {
-  return r.status === "failed" || r.status === "unexpected-pass" ||
-    (run.strict && (r.status === "warning" || r.status === "deviation")) ||
-    (run.noSkips === true && skippedForWant(r));
-}
-
 /** The run as JUnit XML: a testsuite per fixture suite, a testcase per case. */
 export function toJUnit(run: RunResult, redactor: Redactor = new Redactor()): string {
   const suites = new Map<string, CaseResult[]>();
   for (const r of run.results) suites.set(r.suite, [...(suites.get(r.suite) ?? []), r]);
   const isSkipped = (r: CaseResult) =>
-    !failing(run, r) && ["skipped", "not-in-profile", "expected-failure"].includes(r.status);
+    !failsRun(run, r) && ["skipped", "not-in-profile", "expected-failure"].includes(r.status);
   const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
   out.push(
     `<testsuites name="SetChat conformance (profile ${xml(run.profile.name)})" tests="${run.results.length}" ` +
-      `failures="${run.results.filter((r) => failing(run, r)).length}" skipped="${
+      `failures="${run.results.filter((r) => failsRun(run, r)).length}" skipped="${
         run.results.filter(isSkipped).length
       }" time="${(run.durationMs / 1000).toFixed(3)}">`,
   );
   for (const [suite, results] of suites) {
-    const failures = results.filter((r) => failing(run, r)).length;
+    const failures = results.filter((r) => failsRun(run, r)).length;
     const skipped = results.filter(isSkipped).length;
     const time = results.reduce((t, r) => t + r.durationMs, 0) / 1000;
     out.push(
@@ -171,7 +165,7 @@ export function toJUnit(run: RunResult, redactor: Redactor = new Redactor()): st
       ].map(([k, v]) => `<property name="${k}" value="${xml(v!)}"/>`).join("");
       const details = [r.reason ?? "", ...(r.curl ? ["", "Reproduce:", r.curl] : [])].join("\n");
       out.push(`${open}>`, `      <properties>${props}</properties>`);
-      if (failing(run, r)) {
+      if (failsRun(run, r)) {
         out.push(`      <failure message="${xml(r.reason ?? "")}" type="${r.status}">${xml(details)}</failure>`);
       } else if (isSkipped(r)) {
         out.push(`      <skipped message="${xml(`${LABEL[r.status]}: ${r.reason ?? ""}`)}"/>`);
@@ -219,11 +213,18 @@ function prettyBody(body: string): string {
   }
 }
 
-/** Results grouped as `[group, results]`, the group holding the worst status first, each group worst first. */
-function grouped(results: CaseResult[], key: (r: CaseResult) => string): [string, CaseResult[]][] {
+/**
+ * Results grouped as `[group, results]`, the group holding the worst case
+ * first, each group worst first: cases that fail the run, then by status.
+ */
+function grouped(
+  run: RunResult,
+  results: CaseResult[],
+  key: (r: CaseResult) => string,
+): [string, CaseResult[]][] {
   const groups = new Map<string, CaseResult[]>();
   for (const r of results) groups.set(key(r), [...(groups.get(key(r)) ?? []), r]);
-  const rank = (r: CaseResult) => ATTENTION.indexOf(r.status);
+  const rank = (r: CaseResult) => (failsRun(run, r) ? -1 : ATTENTION.indexOf(r.status));
   const worst = (rs: CaseResult[]) => Math.min(...rs.map(rank));
   return [...groups].map(([k, rs]) => [k, [...rs].sort((a, b) => rank(a) - rank(b))] as [string, CaseResult[]])
     .sort((a, b) => worst(a[1]) - worst(b[1]) || a[0].localeCompare(b[0]));
@@ -242,7 +243,7 @@ function stepChecks(s: StepResult): string {
   return `<ul>${rest.map(checkLine).join("")}${summary}</ul>`;
 }
 
-function caseRow(r: CaseResult): string {
+function caseRow(run: RunResult, r: CaseResult): string {
   const steps = r.steps.map((s) =>
     `<div class="step ${s.ok ? "ok" : "ko"}"><b>${html(s.name)}</b> <span class="lvl ${s.level}">${s.level}</span> ${
       s.notRun ? `<i>not run: ${html(s.notRun)}</i>` : ""
@@ -256,9 +257,9 @@ function caseRow(r: CaseResult): string {
   }</details>`;
   const text = [r.id, r.title, r.clause, r.suite, r.level, r.status, ...r.tags, ...r.surfaces, r.reason ?? ""]
     .join(" ").toLowerCase();
-  return `<tr class="${r.status}" data-status="${r.status}" data-text="${html(text)}"><td class="s" title="${
-    LABEL[r.status]
-  }">${SYMBOL[r.status]}</td><td><code>${html(r.id)}</code><div class="t">${
+  return `<tr class="${r.status}" data-status="${r.status}"${failsRun(run, r) ? " data-fails" : ""} data-text="${
+    html(text)
+  }"><td class="s" title="${LABEL[r.status]}">${SYMBOL[r.status]}</td><td><code>${html(r.id)}</code><div class="t">${
     html(r.title)
   }</div>${detail}</td><td><span class="lvl ${r.level}">${r.level}</span></td><td>${
     html(r.surfaces.join(", "))
@@ -283,11 +284,11 @@ function tally(rs: CaseResult[]): string {
 export function toHtml(run: RunResult, redactor: Redactor = new Redactor()): string {
   const c = run.counts;
   const code = exitCodeOf(run);
-  const sections = grouped(run.results, (r) => r.suite).map(([suite, inSuite]) => {
-    const clauses = grouped(inSuite, (r) => r.clause).map(([clause, rs]) =>
+  const sections = grouped(run, run.results, (r) => r.suite).map(([suite, inSuite]) => {
+    const clauses = grouped(run, inSuite, (r) => r.clause).map(([clause, rs]) =>
       `<tbody class="clause"><tr class="head"><th colspan="5">${html(clause)} <span class="tally">${
         tally(rs)
-      }</span></th></tr>\n${rs.map(caseRow).join("\n")}</tbody>`
+      }</span></th></tr>\n${rs.map((r) => caseRow(run, r)).join("\n")}</tbody>`
     ).join("\n");
     return `<section class="suite"><h2>${html(suite)} <span class="tally">${tally(inSuite)}</span></h2>
 <table><colgroup><col class="c-s"><col><col class="c-l"><col class="c-t"><col class="c-n"></colgroup>
@@ -307,11 +308,12 @@ ${clauses}</table></section>`;
       l === "should" && run.strict ? "; this run is strict, so it fails" : ""
     }</div></li>`;
   }).join("");
+  const wanting = run.noSkips ? run.results.filter(skippedForWant).length : 0;
   const verdict = code === 0
     ? `Passed: no must failure${c.warning ? `, ${c.warning} warnings` : ""}`
     : code === 1
-    ? `Failed: ${run.results.filter((r) => failing(run, r)).length} case(s) failed${run.strict ? " (strict)" : ""}${
-      run.noSkips && c.skipped ? `, ${c.skipped} of them skipped (--no-skips)` : ""
+    ? `Failed: ${run.results.filter((r) => failsRun(run, r)).length} case(s) failed${run.strict ? " (strict)" : ""}${
+      wanting ? `, ${wanting} of them skipped (--no-skips)` : ""
     }`
     : "Did not run";
   const facts: [string, string][] = [
@@ -376,7 +378,7 @@ ${sections}
 const q=document.getElementById("q"),only=document.getElementById("only"),shown=document.getElementById("shown");
 const attention=["failed","unexpected-pass","warning","deviation"];
 function filter(){const words=q.value.toLowerCase().split(/\\s+/).filter(Boolean);let n=0;
-for(const tr of document.querySelectorAll("tr[data-status]")){const hit=words.every((w)=>tr.dataset.text.includes(w))&&(!only.checked||attention.includes(tr.dataset.status));tr.hidden=!hit;if(hit)n++}
+for(const tr of document.querySelectorAll("tr[data-status]")){const hit=words.every((w)=>tr.dataset.text.includes(w))&&(!only.checked||"fails" in tr.dataset||attention.includes(tr.dataset.status));tr.hidden=!hit;if(hit)n++}
 for(const tb of document.querySelectorAll("tbody.clause"))tb.hidden=!tb.querySelector("tr[data-status]:not([hidden])");
 for(const s of document.querySelectorAll("section.suite"))s.hidden=!s.querySelector("tr[data-status]:not([hidden])");
 shown.textContent=n+" of ${run.results.length} cases shown";document.getElementById("none").hidden=n>0}

@@ -18,7 +18,7 @@ import { isCredentialField, Redactor, shellName } from "./redact.ts";
 import { RotationLog, tokenOperation } from "./recovery.ts";
 import { MissingVariable, render, renderString, select, type Vars } from "./template.ts";
 import { fetchJwks, type Target } from "./target.ts";
-import { ENV_NAMES, SECRET_VARIABLES, TARGET_VARIABLES, type TargetVariable } from "./variables.ts";
+import { ENV_NAMES, TARGET_VARIABLES, type TargetVariable } from "./variables.ts";
 import { TOKEN_TRANSFORMS } from "./token_transforms.ts";
 
 /** How a case ended. */
@@ -173,7 +173,15 @@ export function nodeIndex(id: string, k: number, nodes: number): number {
   return (hash + k) % nodes;
 }
 
-async function send(shared: Shared, request: HttpStep["request"], node: string): Promise<Received> {
+/** How a request reaches a node: `fetch`, or an in-process server's handler. */
+export type Send = (request: Request) => Promise<Response>;
+
+/** Sends one rendered fixture request to a node and reads its answer. */
+export async function sendRequest(
+  request: HttpStep["request"],
+  node: string,
+  options: { timeoutMs: number; send?: Send | undefined },
+): Promise<Received> {
   const headers = new Headers(request.headers);
   if (request.auth !== undefined) headers.set("authorization", `Bearer ${request.auth}`);
   let body: string | undefined;
@@ -184,13 +192,15 @@ async function send(shared: Shared, request: HttpStep["request"], node: string):
     body = request.body;
   }
   const sentAt = Date.now();
-  const res = await fetch(node + request.path, {
-    method: request.method,
-    headers,
-    ...(body === undefined ? {} : { body }),
-    signal: AbortSignal.timeout(shared.timeoutMs),
-    redirect: "manual",
-  });
+  const res = await (options.send ?? fetch)(
+    new Request(node + request.path, {
+      method: request.method,
+      headers,
+      body: body ?? null,
+      signal: AbortSignal.timeout(options.timeoutMs),
+      redirect: "manual",
+    }),
+  );
   const text = await res.text();
   let json: unknown;
   try {
@@ -263,7 +273,8 @@ function universalChecks(received: Received, sent: string[]): Outcome[] {
   return out;
 }
 
-function capturedValue(received: Received[], spec: CaptureSpec): unknown {
+/** The value a capture takes from the answers of a step: the first successful one's, or all of them. */
+export function capturedValue(received: Received[], spec: CaptureSpec): unknown {
   const { path, claim, all } = typeof spec === "string" ? { path: spec, claim: undefined, all: undefined } : spec;
   const pick = (r: Received) => {
     const value = select(r.json, path);
@@ -430,7 +441,7 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
     sentCount += copies;
     stepNodes[i] = nodeIndex(c.id, first, nodes.length);
     const received = await Promise.all(
-      Array.from({ length: copies }, (_, j) => send(shared, request, nodeFor(first + j))),
+      Array.from({ length: copies }, (_, j) => sendRequest(request, nodeFor(first + j), shared)),
     );
     const outcomes: CheckResult[] = [];
     const sent = forbidden(request, shared.secrets);
@@ -574,16 +585,25 @@ export function countChecks(results: CaseResult[]): Record<Level, CheckCounts> {
   return out;
 }
 
-/** The exit code of a run: 0 all passed, 1 a failure, 2 nothing ran. */
-export function exitCodeOf(
-  run: Pick<RunResult, "counts" | "strict" | "noSkips"> & { results?: CaseResult[] },
-): 0 | 1 | 2 {
-  const c = run.counts;
-  if (c.failed + c["unexpected-pass"] > 0) return 1;
-  if (run.strict && c.warning + c.deviation > 0) return 1;
-  if (run.noSkips && (run.results ?? []).some(skippedForWant)) return 1;
-  if (c.passed + c.warning + c.deviation + c["expected-failure"] === 0) return 2;
-  return 0;
+/**
+ * Whether a case fails the run: a `must` failure or an unexpected pass; a
+ * warning or a deviation when strict; a case skipped for want of a setting
+ * under `--no-skips`.
+ */
+export function failsRun(
+  run: Pick<RunResult, "strict" | "noSkips">,
+  r: Pick<CaseResult, "status" | "reason">,
+): boolean {
+  return r.status === "failed" || r.status === "unexpected-pass" ||
+    (run.strict && (r.status === "warning" || r.status === "deviation")) ||
+    (run.noSkips === true && skippedForWant(r));
+}
+
+/** The exit code of a run: 0 all passed, 1 a case fails the run, 2 nothing ran. */
+export function exitCodeOf(run: Pick<RunResult, "results" | "strict" | "noSkips">): 0 | 1 | 2 {
+  if (run.results.some((r) => failsRun(run, r))) return 1;
+  const ran = run.results.some((r) => ["passed", "warning", "deviation", "expected-failure"].includes(r.status));
+  return ran ? 0 : 2;
 }
 
 /**
@@ -608,7 +628,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   const profile = options.profile ?? namedProfile("reference", "the default for the reference");
   let jwks: Promise<jose.JSONWebKeySet | null> | undefined;
   const secrets = options.redactor ?? new Redactor();
-  for (const name of SECRET_VARIABLES) secrets.add(target.vars[name], ENV_NAMES[name]);
+  secrets.addSettings(target.vars);
   // A credential written in a fixture itself (a well-formed unknown token) is public: its reproduction sends it.
   for (const c of options.cases) secrets.allowWrittenIn(writtenIn(c));
   const rotations = new RotationLog({

@@ -1,9 +1,8 @@
 /** `deno task conformance --explore`: the target, its profile, the exploration, the shrunk fixture. */
-import { declaredProfile, namedProfile, type Profile, type ProfileName } from "../levels.ts";
-import { preflight } from "../preflight.ts";
+import type { ProfileName } from "../levels.ts";
+import { preflight, profileFor } from "../preflight.ts";
 import { Redactor } from "../redact.ts";
 import { type RemoteSettings, remoteTarget, startInProcessTarget, type Target } from "../target.ts";
-import { ENV_NAMES, SECRET_VARIABLES } from "../variables.ts";
 import { cannotExplore, explore, fixturePasses } from "./explore.ts";
 import { worldOf } from "./world.ts";
 
@@ -37,8 +36,7 @@ export async function exploreCommand(
     return 2;
   }
   // Answers are quoted in what explore prints: the target's credentials never show, should one come back.
-  const redactor = new Redactor();
-  for (const name of SECRET_VARIABLES) redactor.add(target.vars[name], ENV_NAMES[name]);
+  const redactor = new Redactor().addSettings(target.vars);
   const print = (line: string) => settings.print(redactor.apply(line));
   try {
     const checked = await preflight(target, o.timeoutMs);
@@ -46,13 +44,7 @@ export async function exploreCommand(
       print(checked.problem);
       return 2;
     }
-    const profile: Profile = o.profile
-      ? namedProfile(o.profile, "chosen with --profile")
-      : target.inProcess
-      ? namedProfile("reference", "the default for the reference in process")
-      : checked.discovery
-      ? declaredProfile(checked.discovery, `declared by ${target.apiUrl}/.well-known/setchat.json`)
-      : namedProfile("s2s", `the default: ${checked.discoveryNote ?? "no discovery document"}`);
+    const profile = profileFor(o.profile, target, checked);
     const missing = (["widget", "agent"] as const).filter((s) => !profile.surfaces.includes(s));
     if (missing.length) {
       print(
@@ -81,6 +73,7 @@ export async function exploreCommand(
       steps: o.steps,
       sweep: o.sweep,
       out: o.out,
+      timeoutMs: o.timeoutMs,
       print,
     });
     const seconds = result.durationMs / 1000;

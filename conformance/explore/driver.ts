@@ -6,6 +6,7 @@
  */
 import { check, type Received } from "../expect.ts";
 import type { HttpStep } from "../fixture_schema.ts";
+import { capturedValue, type Send, sendRequest } from "../runner.ts";
 import { render, renderString, select, type Vars } from "../template.ts";
 import {
   canSee,
@@ -19,10 +20,7 @@ import {
   whyHidden,
   whyVisible,
 } from "./model.ts";
-import { type Action, type Situation, SPACED_USER, USERS, WORKSPACES, type World } from "./world.ts";
-
-/** Sends one request to the target (over HTTP, or to the in-process handler). */
-export type Send = (request: Request) => Promise<Response>;
+import { type Action, type Situation, SPACED_USER, TABS, USERS, WORKSPACES, type World } from "./world.ts";
 
 /** A fixture step as explore writes it. */
 export type ExploreStep = HttpStep;
@@ -46,8 +44,6 @@ export interface Drive {
   ran: boolean[];
   /** The fixture steps of the actions, in order. */
   steps: ExploreStep[];
-  /** Requests sent. */
-  requests: number;
   disagreement?: Disagreement | undefined;
 }
 
@@ -62,25 +58,23 @@ export interface DriveOptions {
   vars: Record<string, string | undefined>;
   /** The run's unique part, standing for `{{unique}}`. */
   unique: string;
+  /** How long an answer may take (default 10 s). */
+  timeoutMs?: number;
   /** Every observation after every step, not only those whose expected answer changed. */
   sweep?: boolean;
 }
 
 interface Tab {
   ses: string;
-  vis: string;
   model: ModelSession;
   spaced: boolean;
-  version: number;
 }
 
 interface Conversation {
-  step: number;
   var: string;
   model: ModelConversation;
   spaced: boolean;
   version: number;
-  kind: string;
 }
 
 interface Visitor {
@@ -120,7 +114,6 @@ export class Explorer {
   readonly #checked = new Map<string, number>();
   #names = 0;
   #spacedGuard: string | undefined;
-  #step = 0;
 
   constructor(options: DriveOptions) {
     this.#o = options;
@@ -146,53 +139,36 @@ export class Explorer {
   async #send(
     step: ExploreStep,
     explain: (received: Received) => { clause: RuleClause; rule: string },
-    observation: ExploreStep[] | undefined,
+    observed = false,
   ): Promise<Received | undefined> {
     if (step.if && this.#vars[step.if] === undefined) return undefined;
-    const r = step.request;
-    const path = String(renderString(r.path, this.#vars));
-    const headers = new Headers();
-    if (r.auth) headers.set("authorization", `Bearer ${String(renderString(r.auth, this.#vars))}`);
-    let body: string | undefined;
-    if (r.json !== undefined) {
-      headers.set("content-type", "application/json");
-      body = JSON.stringify(render(r.json, this.#vars));
-    }
-    const sentAt = Date.now();
     const nodes = this.#o.nodes?.length ? this.#o.nodes : [this.#o.apiUrl];
     const node = nodes[this.requests % nodes.length]!;
     this.requests++;
-    const response = await this.#o.send(new Request(node + path, { method: r.method, headers, body: body ?? null }));
-    const responseText = await response.text();
-    let json: unknown = undefined;
-    try {
-      json = responseText ? JSON.parse(responseText) : undefined;
-    } catch { /* not JSON: the checks say so */ }
-    const received: Received = {
-      status: response.status,
-      headers: response.headers,
-      text: responseText,
-      json,
-      sentAt,
-      receivedAt: Date.now(),
-    };
+    const received = await sendRequest(render(step.request, this.#vars) as ExploreStep["request"], node, {
+      timeoutMs: this.#o.timeoutMs ?? 10_000,
+      send: this.#o.send,
+    });
     const expectation = step.expect ? render(step.expect, this.#vars) as NonNullable<ExploreStep["expect"]> : {};
     const outcomes = await check(received, expectation, { jwks: () => Promise.resolve(null), values: () => undefined });
     const problems = outcomes.filter((o) => o.ok === false).map((o) => `${o.check}: ${o.detail ?? "failed"}`);
     for (const [name, spec] of Object.entries(step.capture ?? {})) {
-      const at = typeof spec === "string" ? spec : spec.path;
-      const value = select(json, at);
+      const value = capturedValue([received], spec);
       if (value === undefined) {
-        if (typeof spec === "string" || !spec.optional) problems.push(`capture ${name}: nothing at "${at}"`);
+        if (typeof spec === "string" || !spec.optional) {
+          problems.push(`capture ${name}: nothing at "${typeof spec === "string" ? spec : spec.path}"`);
+        }
       } else this.#vars[name] = value;
     }
-    if (!observation) this.steps.push(step);
+    if (!observed) this.steps.push(step);
     if (problems.length) {
       const why = explain(received);
       throw new Failure({
         ...why,
-        message: `${step.name} (${r.method} ${r.path}, answered ${received.status}): ${problems.join("; ")}`,
-        observation: observation ? [...observation, step] : [],
+        message: `${step.name} (${step.request.method} ${step.request.path}, answered ${received.status}): ${
+          problems.join("; ")
+        }`,
+        observation: observed ? [step] : [],
       });
     }
     return received;
@@ -200,24 +176,12 @@ export class Explorer {
 
   /** Runs one action, then the observations; the disagreement, if any. */
   async apply(action: Action, index: number): Promise<{ ran: boolean; disagreement?: Disagreement }> {
-    this.#step = index;
     try {
       const ran = await this.#act(action, index);
       if (ran) await this.#observe(this.#o.sweep ?? false);
       return { ran };
     } catch (error) {
       if (error instanceof Failure) return { ran: true, disagreement: { step: index, ...error.disagreement } };
-      throw error;
-    }
-  }
-
-  /** Every observation, whatever was checked before (the end of a run). */
-  async sweep(index: number): Promise<Disagreement | undefined> {
-    try {
-      await this.#observe(true);
-      return undefined;
-    } catch (error) {
-      if (error instanceof Failure) return { step: index, ...error.disagreement };
       throw error;
     }
   }
@@ -244,14 +208,11 @@ export class Explorer {
             capture: { [v]: "conversation.id" },
           },
           () => ({ clause: "CONV", rule: "create-conversation" }),
-          undefined,
         );
         this.#conversations.set(a.id, {
-          step: index,
           var: v,
           spaced: tab.spaced,
           version: 0,
-          kind: a.kind,
           model: {
             tenant: tab.model.tenant,
             site: tab.model.site,
@@ -284,7 +245,6 @@ export class Explorer {
             expect: { status: visible ? "2xx" : [...HIDDEN_STATUSES] },
           },
           () => ({ clause: visible ? whyVisible(tab.model) : whyHidden(tab.model, c.model)!, rule: "message" }),
-          undefined,
         );
         if (visible) {
           c.model.texts.push(message);
@@ -311,7 +271,6 @@ export class Explorer {
             expect: { status: own ? "2xx" : [...FOREIGN_AGENT_STATUSES] },
           },
           () => ({ clause: "AGENT", rule: "reply" }),
-          undefined,
         );
         if (own) {
           c.model.texts.push(message);
@@ -331,12 +290,11 @@ export class Explorer {
             expect: { status: "2xx" },
           },
           () => ({ clause: "LOGOUT", rule: "logout" }),
-          undefined,
         );
         tab.model.ended = true;
         this.#ended.push(tab);
         // The widget resets the whole browser for this site: every tab, and the device credential.
-        for (let t = 0; t < 10; t++) this.#tabs.delete(tabKey(a.d, a.s, t));
+        for (let t = 0; t < TABS; t++) this.#tabs.delete(tabKey(a.d, a.s, t));
         const browser = this.#browsers.get(`${a.d}.${a.s}`);
         if (browser?.dev) {
           browser.retired = browser.dev;
@@ -348,7 +306,7 @@ export class Explorer {
         const browser = this.#browsers.get(`${a.d}.${a.s}`);
         if (!browser?.dev) return false;
         browser.dev = undefined;
-        for (let t = 0; t < 10; t++) this.#tabs.delete(tabKey(a.d, a.s, t));
+        for (let t = 0; t < TABS; t++) this.#tabs.delete(tabKey(a.d, a.s, t));
         return true;
       }
       case "replay": {
@@ -371,7 +329,6 @@ export class Explorer {
             capture: { [probe]: { path: "sessionToken", optional: true } },
           },
           () => ({ clause: "LOGOUT", rule: "retired-device" }),
-          undefined,
         );
         await this.#send(
           {
@@ -397,7 +354,6 @@ export class Explorer {
             );
             return { clause: kept ? "LOGOUT" : "VIS-DEVICE", rule: "retired-device" };
           },
-          undefined,
         );
         return true;
       }
@@ -434,7 +390,6 @@ export class Explorer {
           capture: { [token]: spaced ? { path: "token", optional: true } : "token" },
         },
         () => ({ clause: "TOKEN-SUBJECT", rule: "mint" }),
-        undefined,
       );
       if (spacedFirst) this.#spacedGuard = token;
       if (this.#vars[token] === undefined) return false;
@@ -473,7 +428,7 @@ export class Explorer {
         ? "TOKEN-SUBJECT"
         : "SES-MODES",
       rule: "open-session",
-    }), undefined);
+    }));
     if (!received) return false;
     browser.dev = dev;
     const model: ModelSession = {
@@ -485,7 +440,7 @@ export class Explorer {
       device: String(this.#vars[dev]),
       ended: false,
     };
-    this.#tabs.set(tabKey(a.d, a.s, a.t), { ses, vis, model, spaced: guard !== undefined, version: 0 });
+    this.#tabs.set(tabKey(a.d, a.s, a.t), { ses, model, spaced: guard !== undefined });
     const visitorId = String(this.#vars[vis]);
     const visitor = this.#visitors.get(visitorId) ??
       {
@@ -525,7 +480,7 @@ export class Explorer {
         await this.#list(tab, conversations, guard);
       }
       for (const c of conversations) {
-        if (!this.#due(`open|${tab.ses}|${c.var}`, tab.version * 1000 + c.version, all)) continue;
+        if (!this.#due(`open|${tab.ses}|${c.var}`, c.version, all)) continue;
         const shown = canSee(s, c.model);
         await this.#observation({
           name: `${tab.ses} opens ${c.var} by id`,
@@ -643,26 +598,18 @@ export class Explorer {
     step: ExploreStep,
     explain: (received: Received) => { clause: RuleClause; rule: string },
   ): Promise<void> {
-    await this.#send(step, explain, []);
-  }
-
-  /** The index of the current step, for reports. */
-  get step(): number {
-    return this.#step;
+    await this.#send(step, explain, true);
   }
 }
 
-/** Drives `actions` in order, then sweeps every observation; stops at the first disagreement. */
-export async function drive(actions: readonly Action[], options: DriveOptions): Promise<Drive> {
-  const explorer = new Explorer(options);
+/** Drives `actions` in order, every observation after every action; stops at the first disagreement. */
+export async function drive(actions: readonly Action[], options: Omit<DriveOptions, "sweep">): Promise<Drive> {
+  const explorer = new Explorer({ ...options, sweep: true });
   const ran: boolean[] = [];
   for (const [i, action] of actions.entries()) {
     const result = await explorer.apply(action, i);
     ran.push(result.ran);
-    if (result.disagreement) {
-      return { ran, steps: explorer.steps, requests: explorer.requests, disagreement: result.disagreement };
-    }
+    if (result.disagreement) return { ran, steps: explorer.steps, disagreement: result.disagreement };
   }
-  const last = options.sweep ? undefined : await explorer.sweep(actions.length - 1);
-  return { ran, steps: explorer.steps, requests: explorer.requests, disagreement: last };
+  return { ran, steps: explorer.steps };
 }

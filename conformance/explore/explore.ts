@@ -8,10 +8,9 @@ import type { FixtureFile } from "../fixture_schema.ts";
 import { loadFixtures } from "../fixtures.ts";
 import { namedProfile } from "../levels.ts";
 import { Redactor } from "../redact.ts";
-import { runSuite } from "../runner.ts";
-import { ENV_NAMES, SECRET_VARIABLES } from "../variables.ts";
+import { runSuite, type Send } from "../runner.ts";
 import type { Target } from "../target.ts";
-import { type Disagreement, drive, type DriveOptions, Explorer, type ExploreStep, type Send } from "./driver.ts";
+import { type Disagreement, drive, type DriveOptions, Explorer, type ExploreStep } from "./driver.ts";
 import { shrink } from "./shrink.ts";
 import { type Action, type ActionBody, describeAction, nextAction, Random, type World, worldOf } from "./world.ts";
 
@@ -33,6 +32,8 @@ export interface ExploreOptions {
   concurrency?: number;
   /** Candidates the shrinker may try; default 400. */
   maxShrinkTries?: number;
+  /** How long one answer may take; default 10 s. */
+  timeoutMs?: number;
 }
 
 /** A failure, shrunk. */
@@ -93,7 +94,6 @@ export function simplerAction(a: Action): Action[] {
     if (a.browser) out.push({ ...a, browser: false });
     if (a.w !== 0) out.push({ ...a, w: 0 });
     if (a.mode !== "anonymous") out.push({ ...a, mode: "anonymous" });
-    if (a.mode === "prechat" || a.mode === "client") out.push({ ...a, mode: "anonymous" });
     if (a.u > 1) out.push({ ...a, u: 0 }, { ...a, u: 1 });
     if (a.u === 1) out.push({ ...a, u: 0 });
   }
@@ -180,7 +180,14 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
   const print = options.print ?? (() => {});
   const world = worldOf(target.vars);
   const send = sendOf(target);
-  const base = { world, send, apiUrl: target.apiUrl, nodes: target.nodes, vars: target.vars };
+  const base = {
+    world,
+    send,
+    apiUrl: target.apiUrl,
+    nodes: target.nodes,
+    vars: target.vars,
+    timeoutMs: options.timeoutMs ?? 10_000,
+  };
   const started = performance.now();
   let requests = 0;
   let actions = 0;
@@ -233,7 +240,7 @@ async function shrinkFailure(
   found: { run: number; sequence: Action[]; first: Disagreement },
 ): Promise<ExploreFailure> {
   const same = (d: Disagreement | undefined) => d?.rule === found.first.rule && d.clause === found.first.clause;
-  const replay = (actions: Action[]) => drive(actions, { ...base, unique: freshUnique(), sweep: true });
+  const replay = (actions: Action[]) => drive(actions, { ...base, unique: freshUnique() });
   // Shrink only if the failure comes back when the sequence is replayed with every observation.
   let sequence = found.sequence;
   let shrinkTries = 0;
@@ -262,8 +269,7 @@ async function shrinkFailure(
   }
   const seen = last.disagreement ?? found.first;
   // The message quotes answers: the target's credentials never reach the fixture file, should one come back.
-  const redactor = new Redactor();
-  for (const name of SECRET_VARIABLES) redactor.add(base.vars[name], ENV_NAMES[name]);
+  const redactor = new Redactor().addSettings(base.vars);
   const disagreement = { ...seen, message: redactor.apply(seen.message) };
   const fixture = fixtureOf({
     seed: options.seed,

@@ -66,11 +66,7 @@ export type RuleClause =
  * - an ended session sees nothing.
  */
 export function canSee(session: ModelSession, conversation: ModelConversation): boolean {
-  if (session.ended) return false;
-  if (session.tenant !== conversation.tenant || session.site !== conversation.site) return false;
-  if (session.workspace !== conversation.workspace) return false;
-  if (session.verified !== conversation.verified) return false;
-  return session.verified ? session.user === conversation.user : session.device === conversation.device;
+  return whyHidden(session, conversation) === undefined;
 }
 
 /** The clause that hides `conversation` from `session`, for reports; `undefined` when it is visible. */
@@ -105,11 +101,6 @@ export const HIDDEN_STATUSES: readonly number[] = [404];
 /** The statuses allowed when a tenant's agent reaches for another tenant's conversation or visitor. */
 export const FOREIGN_AGENT_STATUSES: readonly number[] = [401, 403, 404];
 
-/** Whether a status answers an ended session: any refusal (4xx). */
-export function refusesEndedSession(status: number): boolean {
-  return status >= 400 && status < 500;
-}
-
 /** What the sessions of one visitor sent as custom data: values by key. */
 export interface CustomDataSources {
   /** From visitor tokens' `metadata` (verified). */
@@ -130,10 +121,11 @@ export interface CustomDataRule {
 }
 
 /**
- * The rules for a visitor's verified custom data: what the latest token's
- * `metadata` said is there (an earlier token's data may stay or go), and a
- * value only the browser sent never is (a client value never overwrites a
- * verified one).
+ * The rules for a visitor's verified custom data: a key the latest token's
+ * `metadata` gave holds a value some visitor token gave (the contract leaves
+ * open whether a later token replaces an earlier one's data or merges with
+ * it), and a value only the browser sent never is there (a client value never
+ * overwrites a verified one).
  */
 export function verifiedCustomDataRules(sources: CustomDataSources): CustomDataRule[] {
   const keys = new Set([...sources.token.keys(), ...sources.browser.keys()]);

@@ -4,7 +4,7 @@
  * is. `deno run --allow-all conformance/explore/mutants_explored.ts` prints
  * the table; the tests hold the same numbers.
  */
-import { type Mutant, type MutantKind, MUTANTS } from "../mutants.ts";
+import { kindOf, type Mutant, type MutantKind, MUTANTS } from "../mutants.ts";
 import { startInProcessTarget, type Target } from "../target.ts";
 import { explore, fixturePasses } from "./explore.ts";
 
@@ -13,7 +13,7 @@ export const EXPLORED_KINDS: readonly MutantKind[] = ["visibility", "isolation",
 
 /** The broken builds explore mode must catch on its own. */
 export function exploredMutants(): Mutant[] {
-  return MUTANTS.filter((m) => EXPLORED_KINDS.includes(m.kind));
+  return MUTANTS.filter((m) => EXPLORED_KINDS.includes(kindOf(m)));
 }
 
 /** What explore mode made of one broken build. */
@@ -44,7 +44,7 @@ export async function exploreMutants(
       const f = result.failure;
       out.push({
         name: mutant.name,
-        kind: mutant.kind,
+        kind: kindOf(mutant),
         caught: f !== undefined,
         runs: result.runs,
         shrunk: f?.shrunk.length,
