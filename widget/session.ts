@@ -79,7 +79,8 @@ export type SessionState =
 export type SessionEvent =
   | { type: "start" }
   /** Start-up found no token; `verifiedBefore` when this widget showed a verified visitor since its last reset. */
-  | { type: "no-token"; verifiedBefore: boolean }
+  /** No token: `expired` when the page gave one that has since expired. */
+  | { type: "no-token"; verifiedBefore: boolean; reason: "no-token" | "expired" }
   | { type: "prechat-needed" }
   | { type: "opened"; session: SessionCreated }
   | { type: "renew" }
@@ -116,7 +117,7 @@ export function transition(state: SessionState, event: SessionEvent): SessionSta
       return { name: "idle" };
     case "no-token":
       // Never a fall back to anonymous; and a loss only for someone who was verified.
-      return event.verifiedBefore ? { name: "identity-lost", reason: "no-token" } : { name: "awaiting-sign-in" };
+      return event.verifiedBefore ? { name: "identity-lost", reason: event.reason } : { name: "awaiting-sign-in" };
     case "prechat-needed":
       return state.name === "starting" ? { name: "prechat" } : state;
     case "opened":
@@ -201,12 +202,16 @@ export function failureStep(
   return { step: "fail" };
 }
 
-/** Whether a new session belongs to someone else, or another device: then nothing on screen may carry over. */
+/**
+ * Whether what is on screen may belong to someone else than a new session:
+ * it follows no session (a first visit, a reset, a lost identity), or one of
+ * another identity or device. Then nothing on screen may carry over.
+ */
 export function identityChanged(previous: SessionCreated | null, next: SessionCreated): boolean {
-  return previous !== null &&
-    (previous.identity.verified !== next.identity.verified ||
-      previous.identity.externalUserId !== next.identity.externalUserId ||
-      previous.deviceCredential !== next.deviceCredential);
+  return previous === null ||
+    previous.identity.verified !== next.identity.verified ||
+    previous.identity.externalUserId !== next.identity.externalUserId ||
+    previous.deviceCredential !== next.deviceCredential;
 }
 
 /** When to renew a session, in ms from now; `undefined` for a session that is not renewed (not verified). */
@@ -319,10 +324,11 @@ export class WidgetSession {
     if (token === undefined && wantsIdentity) {
       // A token given once and now expired is a loss too: that visitor was verified.
       const verifiedBefore = this.#verifiedBefore || config.visitorToken !== undefined;
-      return this.#lose(
-        { type: "no-token", verifiedBefore },
-        config.visitorToken === undefined ? "no-token" : "expired",
-      );
+      return this.#lose({
+        type: "no-token",
+        verifiedBefore,
+        reason: config.visitorToken === undefined ? "no-token" : "expired",
+      });
     }
     if (token === undefined && config.collectUserData && !config.user && !this.#storage!.prechat()) {
       return this.#apply({ type: "prechat-needed" });
@@ -381,7 +387,7 @@ export class WidgetSession {
       if (next.step !== "fail" && error instanceof ApiError && token) {
         this.#effects.emit("error", { code: error.code, message: error.message });
         const reason = error.code === "visitor_token_expired" ? "expired" : "refused";
-        return this.#lose({ type: "token-rejected", reason }, reason);
+        return this.#lose({ type: "token-rejected", reason });
       }
       this.#effects.fail(error);
       return;
@@ -411,11 +417,11 @@ export class WidgetSession {
   /** A verified session is about to end, or has: get a new token, or show the visitor signed out. */
   async renew(): Promise<void> {
     const epoch = this.#epoch;
-    if (!this.#config?.getVisitorToken) return this.#lose({ type: "token-rejected", reason: "expired" }, "expired");
+    if (!this.#config?.getVisitorToken) return this.#lose({ type: "token-rejected", reason: "expired" });
     this.#state = transition(this.#state, { type: "renew" });
     const token = await this.#fetchToken();
     if (epoch !== this.#epoch) return;
-    if (!token) return this.#lose({ type: "token-rejected", reason: "expired" }, "expired");
+    if (!token) return this.#lose({ type: "token-rejected", reason: "expired" });
     await this.open(token, false);
   }
 
@@ -431,14 +437,14 @@ export class WidgetSession {
   }
 
   /** Drops the session and everything shown of it, then shows the state `event` leads to. */
-  #lose(event: SessionEvent, reason: LostReason): void {
+  #lose(event: SessionEvent): void {
     clearTimeout(this.#refreshTimer);
     this.#epoch++;
     if (this.#api) this.#api.sessionToken = undefined;
     this.#effects.clearData();
     this.#state = transition(this.#state, event);
     this.#effects.changed();
-    if (this.#state.name === "identity-lost") this.#effects.emit("identity-lost", { reason });
+    if (this.#state.name === "identity-lost") this.#effects.emit("identity-lost", { reason: this.#state.reason });
   }
 
   /** Logout: ends the server session, forgets the device credential; whoever comes next is anonymous. */

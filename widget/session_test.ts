@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import type { CreateSessionRequest, SessionCreated } from "../src/contract/widget.ts";
 import { ApiError } from "./api.ts";
 import {
+  identityChanged,
   offersForget,
   type SessionApi,
   type SessionEffects,
@@ -72,11 +73,13 @@ function harness(answer: (body: CreateSessionRequest) => Promise<SessionCreated>
 const STARTING: SessionState = { name: "starting" };
 
 Deno.test("transition() waits for a sign-in when a first visit has no token: nothing was lost", () => {
-  assert.deepEqual(transition(STARTING, { type: "no-token", verifiedBefore: false }), { name: "awaiting-sign-in" });
+  assert.deepEqual(transition(STARTING, { type: "no-token", verifiedBefore: false, reason: "no-token" }), {
+    name: "awaiting-sign-in",
+  });
 });
 
 Deno.test("transition() loses identity when a visitor verified before has no token any more", () => {
-  assert.deepEqual(transition(STARTING, { type: "no-token", verifiedBefore: true }), {
+  assert.deepEqual(transition(STARTING, { type: "no-token", verifiedBefore: true, reason: "no-token" }), {
     name: "identity-lost",
     reason: "no-token",
   });
@@ -116,9 +119,20 @@ Deno.test("WidgetSession.start() without a token after a verified session emits 
   await h.session.start(true);
   assert.equal(h.session.state.name, "session");
   h.session.configure({ siteApiKey: "site", getVisitorToken: () => null }, h.api, h.storage);
+  const clearedBefore = h.cleared();
   await h.session.start(true);
   assert.deepEqual(h.session.state, { name: "identity-lost", reason: "no-token" });
   assert.deepEqual(h.events.at(-1), { event: "identity-lost", detail: { reason: "no-token" } });
+  assert.ok(h.cleared() > clearedBefore, "the verified visitor's history is no longer shown");
+});
+
+Deno.test("WidgetSession.start() with a given token that expired, and none to replace it, says so in its state and its event", async () => {
+  const h = harness(() => Promise.reject(new Error("no session with an expired token")));
+  const expired = `e30.${btoa(JSON.stringify({ exp: 1 }))}.sig`;
+  h.session.configure({ siteApiKey: "site", visitorToken: expired, getVisitorToken: () => null }, h.api, h.storage);
+  await h.session.start(true);
+  assert.deepEqual(h.session.state, { name: "identity-lost", reason: "expired" });
+  assert.deepEqual(h.events.at(-1), { event: "identity-lost", detail: { reason: "expired" } });
 });
 
 Deno.test("WidgetSession.open() loses identity when the server refuses the token, and never goes anonymous", async () => {
@@ -136,7 +150,9 @@ Deno.test("WidgetSession.reset() ends the session, forgets the device and starts
   await h.session.start(true);
   const token = h.api.sessionToken;
   assert.equal(h.device(), "dev_1");
+  const clearedBefore = h.cleared();
   await h.session.reset();
+  assert.ok(h.cleared() > clearedBefore, "what the visitor saw is gone from the screen at once");
   assert.deepEqual(h.ended, [token]);
   assert.equal(h.device(), null);
   assert.equal(h.session.state.name, "idle");
@@ -170,4 +186,13 @@ Deno.test("WidgetSession.open() with a visitor token sends no pre-chat data a vi
   await h.session.start(true);
   assert.equal(sent.at(-1)?.visitorToken, "a.b.c");
   assert.equal(sent.at(-1)?.user, undefined, "the verified session is not annotated with another's typed data");
+});
+
+Deno.test("identityChanged() clears the screen for a session after none, another identity or another device", () => {
+  const ada = created(true);
+  assert.equal(identityChanged(null, ada), true, "after a reset or a lost identity, nothing carries over");
+  assert.equal(identityChanged(ada, created(true)), false, "a renewal keeps what is shown");
+  assert.equal(identityChanged(ada, created(false)), true);
+  assert.equal(identityChanged(ada, { ...ada, identity: { ...ada.identity, externalUserId: "grace" } }), true);
+  assert.equal(identityChanged(created(false), created(false, "dev_2")), true);
 });

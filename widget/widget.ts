@@ -88,7 +88,7 @@ export class ChatWidget {
     this.#clearData();
     this.#session.configure(config, this.#api, this.#storage);
     if (config.open) this.open();
-    if (this.#open) this.#startPolling();
+    else if (this.#open) this.#startPolling();
     await this.#session.start(true);
   }
 

@@ -46,7 +46,8 @@ export const WIDGET_MUTANTS: WidgetMutant[] = [
     breaks: "WIDGET-IDENTITY-LOST",
     file: "session.ts",
     patches: [[
-      '    this.#effects.changed();\n    if (this.#state.name === "identity-lost") this.#effects.emit("identity-lost", { reason });\n',
+      "    this.#effects.changed();\n" +
+      '    if (this.#state.name === "identity-lost") this.#effects.emit("identity-lost", { reason: this.#state.reason });\n',
       "    void this.open(undefined, false);\n",
     ]],
   },
