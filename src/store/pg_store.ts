@@ -77,11 +77,17 @@ function decode<T>(row: { data: string } | undefined): T | null {
 /** A lost race to create a row that another writer created first: the attempt is run again. */
 class Conflict extends Error {}
 
+/** The fewest connections the pool may have: {@linkcode PostgresStore.initialiseOnce} holds one for its lock. */
+const MIN_CONNECTIONS = 2;
+
 /** Options of {@linkcode openPostgresStore}. */
 export interface PostgresStoreOptions {
   /** A `postgres://` or `postgresql://` URL. */
   url: string;
-  /** Connections in the pool (10 by default). */
+  /**
+   * Connections in the pool: 10 by default, at least 2, since start-up holds
+   * one for its lock while another creates the demo tenants.
+   */
   max?: number;
 }
 
@@ -96,7 +102,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   let sql: Sql;
   try {
     sql = postgres(options.url, {
-      max: options.max ?? 10,
+      max: Math.max(MIN_CONNECTIONS, options.max ?? 10),
       connect_timeout: 10,
       idle_timeout: 30,
       onnotice: () => {},

@@ -41,6 +41,21 @@ Deno.test("openPostgresStore() applies each migration once when several instance
   }
 });
 
+Deno.test("initialiseOnce() creates once even when asked for a pool of one connection", async () => {
+  await using pg = await testPostgres();
+  await using db = await pg.database();
+  await using store = await openPostgresStore({ url: db.url, max: 1 });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("initialiseOnce() waits for a connection its own lock holds")), 10_000);
+  });
+  try {
+    assert.equal(await Promise.race([store.initialiseOnce(() => Promise.resolve("created")), stalled]), "created");
+  } finally {
+    clearTimeout(timer);
+  }
+});
+
 Deno.test("openPostgresStore() refuses a database migrated by a newer server", async () => {
   await using pg = await testPostgres();
   await using db = await pg.database();
