@@ -435,6 +435,28 @@ export const MUTANTS: Mutant[] = [
     })),
   },
   {
+    name: "logout-ends-one-tab",
+    bug: "Logout retires the device for new sessions but leaves another tab's session alive",
+    breaks: "LOGOUT",
+    options: () => {
+      // Whether the request opens a session: only there is a retired device refused.
+      const opening = new AsyncLocalStorage<boolean>();
+      return {
+        mutate: (deps) => ({
+          ...deps,
+          store: decorate(deps.store, {
+            async findDevice(hash) {
+              const d = await deps.store.findDevice(hash);
+              return d && !opening.getStore() ? { ...d, retiredAt: null } : d;
+            },
+          }),
+        }),
+        wrap: (next) => (request, info) =>
+          opening.run(new URL(request.url).pathname === "/api/widget/sessions", () => next(request, info)),
+      };
+    },
+  },
+  {
     name: "logout-keeps-session",
     bug: "Logout answers 204 but leaves the session alive",
     breaks: "LOGOUT",

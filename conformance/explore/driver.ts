@@ -68,6 +68,8 @@ interface Tab {
   ses: string;
   model: ModelSession;
   spaced: boolean;
+  /** When the session may have expired (a verified one lives as long as its token): left alone from then on. */
+  staleAt: number;
 }
 
 interface Conversation {
@@ -95,6 +97,14 @@ class Failure extends Error {
     super(disagreement.message);
   }
 }
+
+/** How many conversations a history listing holds at most, the newest. */
+const LISTING_LIMIT = 50;
+/**
+ * How long explore uses a verified session: under the shortest visitor token
+ * lifetime the contract allows (5 minutes), which a verified session lives as long as.
+ */
+const VERIFIED_SESSION_MS = 4 * 60_000;
 
 const tabKey = (d: number, s: number, t: number) => `${d}.${s}.${t}`;
 const text = (template: string) => template.replace(/%/g, "{{unique}}");
@@ -176,6 +186,8 @@ export class Explorer {
 
   /** Runs one action, then the observations; the disagreement, if any. */
   async apply(action: Action, index: number): Promise<{ ran: boolean; disagreement?: Disagreement }> {
+    // A session that may have expired is gone, as if its tab had closed: a long run never judges expiry.
+    for (const [key, tab] of this.#tabs) if (Date.now() >= tab.staleAt) this.#tabs.delete(key);
     try {
       const ran = await this.#act(action, index);
       if (ran) await this.#observe(this.#o.sweep ?? false);
@@ -291,10 +303,17 @@ export class Explorer {
           },
           () => ({ clause: "LOGOUT", rule: "logout" }),
         );
-        tab.model.ended = true;
-        this.#ended.push(tab);
-        // The widget resets the whole browser for this site: every tab, and the device credential.
-        for (let t = 0; t < TABS; t++) this.#tabs.delete(tabKey(a.d, a.s, t));
+        // A logout ends every session of the device on this site (the widget resets the whole browser: every tab,
+        // and the device credential), and each ended session is refused from then on.
+        for (let t = 0; t < TABS; t++) {
+          const other = this.#tabs.get(tabKey(a.d, a.s, t));
+          if (!other) continue;
+          if (other.model.device === tab.model.device) {
+            other.model.ended = true;
+            this.#ended.push(other);
+          }
+          this.#tabs.delete(tabKey(a.d, a.s, t));
+        }
         const browser = this.#browsers.get(`${a.d}.${a.s}`);
         if (browser?.dev) {
           browser.retired = browser.dev;
@@ -440,7 +459,8 @@ export class Explorer {
       device: String(this.#vars[dev]),
       ended: false,
     };
-    this.#tabs.set(tabKey(a.d, a.s, a.t), { ses, model, spaced: guard !== undefined });
+    const staleAt = verified ? Date.now() + VERIFIED_SESSION_MS : Infinity;
+    this.#tabs.set(tabKey(a.d, a.s, a.t), { ses, model, spaced: guard !== undefined, staleAt });
     const visitorId = String(this.#vars[vis]);
     const visitor = this.#visitors.get(visitorId) ??
       {
@@ -492,7 +512,8 @@ export class Explorer {
               assert: [
                 { path: "conversation.id", equals: `{{${c.var}}}` },
                 ...c.model.texts.map((t) => ({ path: "messages[*].text", contains: t })),
-                ...(c.model.botFirst ? [{ path: "messages.0.author", equals: "bot" }] : []),
+                // The contract gives no order to a conversation's messages (only to `?after=`): the bot is there.
+                ...(c.model.botFirst ? [{ path: "messages[*].author", contains: "bot" }] : []),
               ],
             }
             : { status: [...HIDDEN_STATUSES] },
@@ -573,18 +594,24 @@ export class Explorer {
    */
   async #list(tab: Tab, conversations: Conversation[], guard: string | undefined) {
     const s = tab.model;
+    const visible = conversations.filter((c) => canSee(s, c.model)).length;
+    const hidden = conversations.filter((c) => !canSee(s, c.model)).map((c) => ({
+      path: "conversations[*].id",
+      notContains: `{{${c.var}}}`,
+    }));
     await this.#observation({
       name: `${tab.ses} lists its history`,
       ...(guard ? { if: guard } : {}),
       request: { method: "GET", path: "/api/widget/conversations", auth: `{{${tab.ses}}}` },
       expect: {
         status: 200,
-        assert: [
-          ...conversations.map((c) =>
-            canSee(s, c.model)
-              ? { path: "conversations[*].id", contains: `{{${c.var}}}` }
-              : { path: "conversations[*].id", notContains: `{{${c.var}}}` }
-          ),
+        // The listing holds the newest LISTING_LIMIT: past that, which ones is the target's to order.
+        assert: visible > LISTING_LIMIT ? [{ path: "conversations", length: LISTING_LIMIT }, ...hidden] : [
+          ...conversations.filter((c) => canSee(s, c.model)).map((c) => ({
+            path: "conversations[*].id",
+            contains: `{{${c.var}}}`,
+          })),
+          ...hidden,
         ],
       },
     }, (r) => {

@@ -5,9 +5,10 @@ import { FixtureFile } from "../fixture_schema.ts";
 import { kindOf, MUTANTS } from "../mutants.ts";
 import { startInProcessTarget, type Target } from "../target.ts";
 import { ENV_NAMES } from "../variables.ts";
-import { explore, fixturePasses, mergedActors } from "./explore.ts";
+import { drive } from "./driver.ts";
+import { explore, fixturePasses, mergedActors, sendOf } from "./explore.ts";
 import { exploredMutants, exploreMutants } from "./mutants_explored.ts";
-import type { Action } from "./world.ts";
+import { type Action, worldOf } from "./world.ts";
 
 /** The environment that names `target` as a remote one. */
 function envOf(target: Target): (name: string) => string | undefined {
@@ -159,4 +160,53 @@ Deno.test("--explore never prints nor writes the target's credentials, even when
   } finally {
     await Deno.remove(out, { recursive: true });
   }
+});
+
+Deno.test("explore() agrees with a correct target that lists a conversation's messages newest first", async () => {
+  // The contract gives no order to a conversation's messages (only to `?after=`): another order is no failure.
+  await using target = {
+    ...await startInProcessTarget({
+      wrap: (next) => async (request, info) => {
+        const response = await next(request, info);
+        if (request.method !== "GET" || !/\/conversations\/[^/]+$/.test(new URL(request.url).pathname)) {
+          return response;
+        }
+        const body = await response.json();
+        if (Array.isArray(body.messages)) body.messages.reverse();
+        return Response.json(body, { status: response.status, headers: response.headers });
+      },
+    }),
+    [Symbol.asyncDispose]() {
+      return this.close();
+    },
+  };
+  const result = await explore({ target, seed: 1, runs: 20, steps: 30 });
+  assert.equal(result.failure, undefined, result.failure?.disagreement.message);
+});
+
+Deno.test("drive() agrees with the reference past the 50 conversations a history listing holds", async () => {
+  await using reference = {
+    ...await startInProcessTarget(),
+    [Symbol.asyncDispose]() {
+      return this.close();
+    },
+  };
+  const where = { d: 0, s: 0, t: 0 };
+  const actions: Action[] = [
+    { id: 0, do: "open", ...where, mode: "anonymous", u: 0, w: 0, meta: false, browser: false },
+    ...Array.from(
+      { length: 52 },
+      (_, i): Action => ({ id: i + 1, do: "converse", ...where, kind: "chat", text: false }),
+    ),
+  ];
+  const world = worldOf(reference.vars);
+  const run = await drive(actions, {
+    world,
+    send: sendOf(reference),
+    apiUrl: reference.apiUrl,
+    vars: reference.vars,
+    unique: crypto.randomUUID().slice(0, 8),
+  });
+  assert.equal(run.disagreement, undefined, run.disagreement?.message);
+  assert.equal(run.ran.filter(Boolean).length, 53);
 });
