@@ -183,8 +183,14 @@ export function reproduction(c: FixtureCase, o: ReproductionOptions): string {
         const answer = `R${i + 1}`;
         body.push(`${answer}=$(${command})`);
         // `// empty`: a field the answer lacks (a refused rotation) leaves the variable empty, not "null".
+        // The rotated token is where the run found it (the field it names in the report).
+        const rotatedField = typeof o.vars.rotatedTokenField === "string" ? o.vars.rotatedTokenField : "token";
         for (const [name, spec] of captures) {
-          const { path, claim } = typeof spec === "string" ? { path: spec, claim: undefined } : spec;
+          const { path, claim } = typeof spec === "string"
+            ? { path: spec, claim: undefined }
+            : "rotatedToken" in spec
+            ? { path: rotatedField, claim: undefined }
+            : spec;
           body.push(
             `${shellName(name)}=$(printf '%s' "$${answer}" | jq -r ${single(`${jqFilter(path, claim)} // empty`)})`,
           );
@@ -194,7 +200,7 @@ export function reproduction(c: FixtureCase, o: ReproductionOptions): string {
             ? "SETCHAT_FOREIGN_SERVER_TOKEN"
             : "SETCHAT_SERVER_TOKEN";
           body.push(
-            `(umask 077; printf '%s' "$${answer}" | jq -r '"${variable}=" + (.token // empty)' | ` +
+            `(umask 077; printf '%s' "$${answer}" | jq -r '"${variable}=" + (${jqFilter(rotatedField)} // empty)' | ` +
               `grep -v '=$' >> recovery.env || true)`,
           );
         }

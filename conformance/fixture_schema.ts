@@ -14,10 +14,14 @@ import { CLAUSE_IDS } from "./clauses.ts";
 import { LEVELS } from "./levels.ts";
 import { TRANSFORM_NAMES } from "./token_transforms.ts";
 import { TARGET_VARIABLES, type TargetVariable } from "./variables.ts";
+import { DISCOVERED_VARIABLES, type DiscoveredVariable } from "./discovered.ts";
 
 /** What a case may need from the target; a case whose need is missing is skipped, not failed. */
-export const NEEDS = [...TARGET_VARIABLES, "signingKey", "jwks"] as unknown as [Need, ...Need[]];
-export type Need = TargetVariable | "signingKey" | "jwks";
+export const NEEDS = [...TARGET_VARIABLES, ...DISCOVERED_VARIABLES, "signingKey", "jwks"] as unknown as [
+  Need,
+  ...Need[],
+];
+export type Need = TargetVariable | DiscoveredVariable | "signingKey" | "jwks";
 
 const Name = z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]*$/, { message: "must be a variable name: letters, digits, _" });
 const Level = z.enum(LEVELS);
@@ -25,7 +29,10 @@ const Level = z.enum(LEVELS);
 /** An HTTP request; strings may hold `{{variables}}`. */
 export const FixtureRequest = z.strictObject({
   method: z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
-  path: z.string().startsWith("/"),
+  /** A path of the target, or a path it declares in its discovery document (`{{tokenListing}}`). */
+  path: z.string().regex(/^(\/|\{\{(widgetScript|tokenListing|foreignTokenListing)\}\})/, {
+    message: 'must start with "/" or be a declared path ({{widgetScript}}, {{tokenListing}}, {{foreignTokenListing}})',
+  }),
   /** The bearer token, e.g. `{{serverToken}}`. */
   auth: z.string().optional(),
   headers: z.record(z.string(), z.string()).optional(),
@@ -138,6 +145,11 @@ export const CaptureSpec = z.union([
     /** Not an error when absent (a later step may run only `if` it is set). */
     optional: z.literal(true).optional(),
   }),
+  /**
+   * The new server token of a rotate answer, wherever it is: at the field the discovery document names, or the
+   * one string of the answer that authenticates. The report says which field held it.
+   */
+  z.strictObject({ rotatedToken: z.literal(true), optional: z.literal(true).optional() }),
 ]);
 export type CaptureSpec = z.infer<typeof CaptureSpec>;
 

@@ -3,6 +3,7 @@ import { join, relative } from "node:path";
 import { type FixtureCase, FixtureFile, type Step } from "./fixture_schema.ts";
 import { isAtMost, type Level, type Surface, surfaceOf, SURFACES } from "./levels.ts";
 import { TARGET_VARIABLES } from "./variables.ts";
+import { DISCOVERED_VARIABLES } from "./discovered.ts";
 
 /** A case with where it came from and the surfaces it calls. */
 export interface LoadedCase extends FixtureCase {
@@ -21,7 +22,7 @@ export class FixtureError extends Error {
 }
 
 /** Variables every case has, whatever the target. */
-export const BUILTIN_VARIABLES = ["apiUrl", "unique", ...TARGET_VARIABLES];
+export const BUILTIN_VARIABLES = ["apiUrl", "unique", ...TARGET_VARIABLES, ...DISCOVERED_VARIABLES];
 
 function templateVariables(value: unknown, out: Set<string> = new Set()): Set<string> {
   if (typeof value === "string") {

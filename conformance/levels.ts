@@ -8,6 +8,7 @@
  * they make them too.
  */
 import { type Surface, SURFACES } from "../src/contract/meta.ts";
+import { discoveredPathSurface } from "./discovered.ts";
 
 export { type Surface, SURFACES };
 
@@ -54,6 +55,8 @@ const ENDPOINTS: readonly { pattern: RegExp; surface: Surface }[] = [
 
 /** The surface a request path belongs to, or `undefined` when only the reference has it. */
 export function surfaceOf(path: string): Surface | undefined {
+  const discovered = discoveredPathSurface(path);
+  if (discovered) return discovered;
   const bare = path.split("?")[0]!.replace(/\{\{[^}]+\}\}/g, "x");
   return ENDPOINTS.find((e) => e.pattern.test(bare))?.surface;
 }

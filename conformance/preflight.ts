@@ -20,7 +20,11 @@ export interface Preflight {
   discoveryNote?: string;
 }
 
-async function discover(node: string, timeoutMs: number): Promise<Pick<Preflight, "discovery" | "discoveryNote">> {
+/** The discovery document a node serves, or why it has none usable. */
+export async function discover(
+  node: string,
+  timeoutMs: number,
+): Promise<Pick<Preflight, "discovery" | "discoveryNote">> {
   const res = await fetch(`${node}/.well-known/setchat.json`, { signal: AbortSignal.timeout(timeoutMs) });
   const text = await res.text();
   if (res.status === 404) return { discoveryNote: "the target serves no /.well-known/setchat.json" };

@@ -20,6 +20,11 @@ import { MissingVariable, render, renderString, select, type Vars } from "./temp
 import { fetchJwks, type Target } from "./target.ts";
 import { ENV_NAMES, TARGET_VARIABLES, type TargetVariable } from "./variables.ts";
 import { TOKEN_TRANSFORMS } from "./token_transforms.ts";
+import type { Discovery } from "../src/contract/meta.ts";
+import { DISCOVERED_VARIABLES, discoveredValues, type DiscoveredVariable, undeclared } from "./discovered.ts";
+import { discover } from "./preflight.ts";
+import { findRotatedToken, foundCheck, type FoundToken, type NoToken } from "./rotated_token.ts";
+import { surfaceOf } from "./levels.ts";
 
 /** How a case ended. */
 export type CaseStatus =
@@ -139,6 +144,8 @@ export interface RunOptions {
   recoveryFile?: string;
   /** Learns every secret the run meets (credentials, rotated tokens), to mask reports with. */
   redactor?: Redactor;
+  /** The target's discovery document (`null`: it serves none); fetched from the target when not given. */
+  discovery?: Discovery | null;
 }
 
 /** The needs of a case: declared, and implied by its steps. */
@@ -149,6 +156,11 @@ export function needsOf(c: LoadedCase): Need[] {
   for (const step of c.steps) {
     if ("transform" in step) { for (const n of TOKEN_TRANSFORMS[step.transform].needs) needs.add(n); }
   }
+  // A step that runs only `if` the target declares the value needs nothing: it is left out without it.
+  for (const name of DISCOVERED_VARIABLES) {
+    if (c.steps.some((step) => step.if !== name && JSON.stringify(step).includes(`{{${name}}}`))) needs.add(name);
+  }
+  if (needs.has("foreignTokenListing")) needs.add("foreignTenantId");
   return [...needs];
 }
 
@@ -157,6 +169,7 @@ interface Shared {
   profile: Profile;
   timeoutMs: number;
   jwks: () => Promise<jose.JSONWebKeySet | null>;
+  discovery: () => Promise<Discovery | null>;
   secrets: Redactor;
   rotations: RotationLog;
 }
@@ -251,9 +264,49 @@ function forbidden(request: HttpStep["request"], secrets: Redactor): string[] {
   return [...out];
 }
 
-/** Checks every answer gets, whatever its step says: no 5xx, no credential echoed. */
-function universalChecks(received: Received, sent: string[]): Outcome[] {
-  const out: Outcome[] = [
+/**
+ * Whether a path is for servers only (it takes the server token or the admin token): no browser may read its
+ * answers. The widget API and the public documents (keys, discovery, the widget script) answer browsers.
+ */
+function forServersOnly(path: string): boolean {
+  const surface = surfaceOf(path);
+  if (surface === "widget") return false;
+  if (/^\/\.well-known\//.test(path) || path.startsWith("/widget.js")) return false;
+  return surface === "s2s" || surface === "agent" || /^\/api\/tenants\//.test(path);
+}
+
+/** The site a tenant's server tokens can be tried on: the run's site of that tenant. */
+function siteOf(target: Target, tenantId: string): string | undefined {
+  const { tenantId: ours, siteApiKey, foreignTenantId, foreignSiteApiKey } = target.vars;
+  return tenantId === ours ? siteApiKey : tenantId === foreignTenantId ? foreignSiteApiKey : undefined;
+}
+
+/** Whether `token` mints a visitor token for `site`: it is a working server token. */
+async function mints(apiUrl: string, token: string, site: string, shared: Shared): Promise<boolean> {
+  try {
+    const r = await sendRequest(
+      {
+        method: "POST",
+        path: "/api/widget/visitor-token",
+        auth: token,
+        json: { siteApiKey: site, externalUserId: `conformance-rotation-${crypto.randomUUID()}` },
+      },
+      apiUrl,
+      shared,
+    );
+    return succeeded(r) && typeof select(r.json, "token") === "string";
+  } catch {
+    return false;
+  }
+}
+
+/** Checks every answer gets, whatever its step says: no 5xx, no credential echoed, no CORS for servers' paths. */
+function universalChecks(
+  received: Received,
+  sent: string[],
+  serversOnly = false,
+): (Outcome & { level?: Level })[] {
+  const out: (Outcome & { level?: Level })[] = [
     received.status < 500
       ? { check: "no 5xx", ok: true }
       : { check: "no 5xx", ok: false, detail: `the answer is ${received.status}: no input may cause a 5xx` },
@@ -270,11 +323,24 @@ function universalChecks(received: Received, sent: string[]): Outcome[] {
       detail: `the answer contains a credential (${echoed.join(", ")}): no answer may show one`,
     },
   );
+  if (serversOnly) {
+    const cors = received.headers.get("access-control-allow-origin");
+    out.push(
+      cors === null ? { check: "no CORS", ok: true, level: "should" } : {
+        check: "no CORS",
+        ok: false,
+        level: "should",
+        detail: `Access-Control-Allow-Origin: ${cors}: an endpoint taking a server's secret lets browsers read it`,
+      },
+    );
+  }
   return out;
 }
 
 /** The value a capture takes from the answers of a step: the first successful one's, or all of them. */
 export function capturedValue(received: Received[], spec: CaptureSpec): unknown {
+  // The rotated token is found by the runner, from the whole answer (noteRotations).
+  if (typeof spec !== "string" && "rotatedToken" in spec) return undefined;
   const { path, claim, all } = typeof spec === "string" ? { path: spec, claim: undefined, all: undefined } : spec;
   const pick = (r: Received) => {
     const value = select(r.json, path);
@@ -315,7 +381,19 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
   const { target, profile } = shared;
   const outside = outsideProfile(c, profile);
   if (outside) return notRun(c, "not-in-profile", outside);
-  for (const need of needsOf(c)) {
+  const discovered = discoveredValues(await shared.discovery(), { apiUrl: target.apiUrl, vars: target.vars });
+  const needs = needsOf(c);
+  for (const need of needs) {
+    if (need in ENV_NAMES && !target.vars[need as TargetVariable]) {
+      return notRun(c, "skipped", `needs ${ENV_NAMES[need as TargetVariable]}`);
+    }
+  }
+  for (const need of needs) {
+    if ((DISCOVERED_VARIABLES as readonly string[]).includes(need)) {
+      if (discovered[need as DiscoveredVariable] === undefined) {
+        return notRun(c, "skipped", undeclared(need as DiscoveredVariable));
+      }
+    }
     if (need === "signingKey" && !target.signingKey) {
       return notRun(
         c,
@@ -326,15 +404,12 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
     if (need === "jwks" && !(await shared.jwks())) {
       return notRun(c, "skipped", "not applicable: the target publishes no JWKS");
     }
-    if (need in ENV_NAMES && !target.vars[need as TargetVariable]) {
-      return notRun(c, "skipped", `needs ${ENV_NAMES[need as TargetVariable]}`);
-    }
   }
   if (c.destructive && !allowDestructive) {
     return notRun(c, "skipped", "destructive (can change the tenant's server tokens): run with --allow-destructive");
   }
   const unique = crypto.randomUUID().slice(0, 8);
-  Object.assign(vars, { apiUrl: target.apiUrl, unique, ...target.vars });
+  Object.assign(vars, { apiUrl: target.apiUrl, unique, ...target.vars, ...discovered });
   const redactor = new Redactor(shared.secrets);
   const ctx: ExpectContext = { jwks: shared.jwks, values: (name) => vars[name] };
   const steps: StepResult[] = [];
@@ -391,6 +466,7 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
         const out = await TOKEN_TRANSFORMS[step.transform].apply(input, {
           signingKey: target.signingKey,
           jwks: (await shared.jwks()) ?? undefined,
+          tenantClaim: discovered.tenantClaim,
           nowSeconds: Math.floor(Date.now() / 1000),
         });
         // An attack that changes nothing would send the genuine token: the case cannot be made against this target.
@@ -446,8 +522,9 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
     const outcomes: CheckResult[] = [];
     const sent = forbidden(request, shared.secrets);
     const many = received.length > 1;
+    const serversOnly = forServersOnly(request.path);
     for (const [k, r] of received.entries()) {
-      for (const o of universalChecks(r, sent)) {
+      for (const o of universalChecks(r, sent, serversOnly)) {
         outcomes.push({ level: "must", ...o, ...(many && !o.ok ? { check: `${o.check} (answer ${k + 1})` } : {}) });
       }
     }
@@ -478,10 +555,28 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
       }
     }
     const shown = received.find(succeeded) ?? received[0]!;
+    const rotated = await noteRotations(c, request, received, outcomes);
     // Captures of credentials become variables of the reproduction, never values in the report.
     for (const [name, spec] of Object.entries(step.capture ?? {})) {
+      if (typeof spec !== "string" && "rotatedToken" in spec) {
+        const found = rotated.get(shown);
+        if (found && "token" in found) {
+          vars[name] = found.token;
+          // The reproduction takes the new token from the same field.
+          vars.rotatedTokenField = found.field;
+          outcomes.push({ level, check: foundCheck(found), ok: true });
+        } else if (!spec.optional || succeeded(shown)) {
+          outcomes.push({
+            level,
+            check: `capture ${name}`,
+            ok: false,
+            detail: found?.problem ?? `the rotation answered ${shown.status}: no new server token`,
+          });
+        }
+        continue;
+      }
       const value = capturedValue(received, spec);
-      const path = typeof spec === "string" ? spec : spec.path;
+      const path = typeof spec === "string" ? spec : "path" in spec ? spec.path : "";
       const optional = typeof spec !== "string" && spec.optional;
       if (value === undefined) {
         if (!optional) outcomes.push({ level, check: `capture ${name}`, ok: false, detail: `nothing at "${path}"` });
@@ -490,7 +585,6 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
       vars[name] = value;
       if (isCredentialField(path) || Redactor.looksSecret(value)) redactor.add(value, shellName(name));
     }
-    await noteRotations(c, request, received, outcomes);
     record(i, step, level, outcomes, {
       request: { method: request.method, path: redactor.apply(request.path) },
       response: { status: shown.status, body: redactor.apply(shown.text.slice(0, 2000)) },
@@ -498,22 +592,40 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
     }, stepStart);
   }
 
-  /** Any token a rotation returns, expected or not, goes to the recovery file and is kept secret. */
-  async function noteRotations(c: LoadedCase, request: HttpStep["request"], received: Received[], o: CheckResult[]) {
+  /**
+   * Any token a rotation returns, expected or not, goes to the recovery file and is kept secret: found where the
+   * discovery document says, or as the string of the answer that authenticates.
+   */
+  async function noteRotations(
+    c: LoadedCase,
+    request: HttpStep["request"],
+    received: Received[],
+    o: CheckResult[],
+  ): Promise<Map<Received, FoundToken | NoToken>> {
+    const found = new Map<Received, FoundToken | NoToken>();
     const op = request.method === "POST" ? tokenOperation(request.path) : undefined;
-    if (op === undefined) return;
+    if (op === undefined) return found;
     const { tenantId } = op;
     if (op.operation === "revoke-previous") {
       if (received.some(succeeded)) shared.rotations.revokedTenants.add(tenantId);
-      return;
+      return found;
     }
     const expected = !o.some((x) => x.check.startsWith("status") && x.ok === false);
+    const declaredField = (await shared.discovery())?.rotateTokenField;
+    const site = siteOf(target, tenantId);
     for (const r of received) {
-      const token = select(r.json, "token");
-      if (!succeeded(r) || typeof token !== "string") continue;
-      shared.secrets.add(token, shared.rotations.variableFor(tenantId));
-      await shared.rotations.record({ caseId: c.id, tenantId, token, expected });
+      if (!succeeded(r)) continue;
+      const result = await findRotatedToken(r.json, {
+        declaredField,
+        known: (v) => redactor.knows(v),
+        authenticates: site === undefined ? undefined : (candidate) => mints(target.apiUrl, candidate, site, shared),
+      });
+      found.set(r, result);
+      if (!("token" in result)) continue;
+      shared.secrets.add(result.token, shared.rotations.variableFor(tenantId));
+      await shared.rotations.record({ caseId: c.id, tenantId, token: result.token, expected });
     }
+    return found;
   }
 
   const all = steps.flatMap((s) => s.checks ?? []);
@@ -637,6 +749,9 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     foreignTenantId: target.vars.foreignTenantId,
     target: target.description,
   });
+  let discovery: Promise<Discovery | null> | undefined = options.discovery === undefined
+    ? undefined
+    : Promise.resolve(options.discovery);
   const shared: Shared = {
     target,
     profile,
@@ -644,6 +759,8 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     secrets,
     rotations,
     jwks: () => jwks ??= fetchJwks(target.apiUrl),
+    discovery: () =>
+      discovery ??= discover(target.apiUrl, options.timeoutMs ?? 10_000).then((d) => d.discovery ?? null, () => null),
   };
   const allowDestructive = options.allowDestructive ?? target.inProcess;
   const originalServerToken = target.vars.serverToken;

@@ -10,7 +10,7 @@
 import * as jose from "jose";
 
 /** What an attack may need beyond the genuine token. */
-export type TransformNeed = "signingKey" | "jwks";
+export type TransformNeed = "signingKey" | "jwks" | "tenantClaim";
 
 /** The target's keys, as far as the runner knows them. */
 export interface TransformContext {
@@ -18,6 +18,8 @@ export interface TransformContext {
   signingKey?: { kid: string; privateKey: CryptoKey; alg: string } | undefined;
   /** The target's published public keys. */
   jwks?: jose.JSONWebKeySet | undefined;
+  /** The claim the target's discovery document says names the tenant. */
+  tenantClaim?: string | undefined;
   /** The clock, in seconds since the epoch. */
   nowSeconds: number;
 }
@@ -84,6 +86,12 @@ async function resign(
   const p = { ...payload };
   change(h, p);
   return await new jose.SignJWT(p).setProtectedHeader(h).sign(ctx.signingKey.privateKey);
+}
+
+/** The `typ` a genuine token carries, if any: a target that types its tokens must refuse another type. */
+function typed(token: string): string | undefined {
+  const typ = parts(token).header.typ;
+  return typeof typ === "string" ? typ : undefined;
 }
 
 function publicKeyBytes(ctx: TransformContext): Uint8Array {
@@ -263,19 +271,27 @@ export const TOKEN_TRANSFORMS = {
     },
   },
   resigned_wrong_typ: {
-    description: `validly signed by the target's key, with "typ": "JWT"`,
+    description: `validly signed by the target's key, with another "typ" than its tokens' (an access token's, ` +
+      `"at+jwt"; or "JWT" for a target whose tokens say "at+jwt"): a token of another kind`,
     needs: ["signingKey"],
-    apply: (token, ctx) => resign(token, ctx, (h) => void (h.typ = "JWT")),
+    apply: (token, ctx) =>
+      typed(token) === undefined
+        ? Promise.resolve(token)
+        : resign(token, ctx, (h) => void (h.typ = typed(token) === "at+jwt" ? "JWT" : "at+jwt")),
   },
   resigned_no_typ: {
-    description: `validly signed by the target's key, with no "typ"`,
+    description: `validly signed by the target's key, with no "typ" (for a target whose tokens have one)`,
     needs: ["signingKey"],
-    apply: (token, ctx) => resign(token, ctx, (h) => void delete h.typ),
+    apply: (token, ctx) =>
+      typed(token) === undefined ? Promise.resolve(token) : resign(token, ctx, (h) => void delete h.typ),
   },
   resigned_wrong_issuer: {
-    description: `validly signed by the target's key, with another "iss"`,
+    description: `validly signed by the target's key, with another "iss" (for a target whose tokens have one)`,
     needs: ["signingKey"],
-    apply: (token, ctx) => resign(token, ctx, (_, p) => void (p.iss = "https://attacker.invalid")),
+    apply: (token, ctx) =>
+      parts(token).payload.iss === undefined
+        ? Promise.resolve(token)
+        : resign(token, ctx, (_, p) => void (p.iss = "https://attacker.invalid")),
   },
   resigned_wrong_audience: {
     description: `validly signed by the target's key, with another site as "aud"`,
@@ -283,9 +299,14 @@ export const TOKEN_TRANSFORMS = {
     apply: (token, ctx) => resign(token, ctx, (_, p) => void (p.aud = "site_someone_else")),
   },
   resigned_other_tenant: {
-    description: `validly signed by the target's key, claiming another "tenant"`,
-    needs: ["signingKey"],
-    apply: (token, ctx) => resign(token, ctx, (_, p) => void (p.tenant = "ten_someone_else")),
+    description: "validly signed by the target's key, claiming another tenant in the claim its discovery document " +
+      "names (tenantClaim)",
+    needs: ["signingKey", "tenantClaim"],
+    apply: (token, ctx) => {
+      const claim = ctx.tenantClaim;
+      if (!claim) throw new TypeError("Cannot claim another tenant: the target declares no tenant claim");
+      return resign(token, ctx, (_, p) => void (p[claim] = `${String(p[claim] ?? "tenant")}-someone-else`));
+    },
   },
   resigned_expired: {
     description: "validly signed by the target's key, expired ten minutes ago",

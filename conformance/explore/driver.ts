@@ -166,7 +166,9 @@ export class Explorer {
       const value = capturedValue([received], spec);
       if (value === undefined) {
         if (typeof spec === "string" || !spec.optional) {
-          problems.push(`capture ${name}: nothing at "${typeof spec === "string" ? spec : spec.path}"`);
+          problems.push(
+            `capture ${name}: nothing at "${typeof spec === "string" ? spec : "path" in spec ? spec.path : ""}"`,
+          );
         }
       } else this.#vars[name] = value;
     }

@@ -49,7 +49,25 @@ export const Discovery = z
         "so that a conformance run may hold them against it.",
     }),
     jwksUri: z.string().optional(),
-    widgetScript: z.string().optional(),
+    widgetScript: z.string().optional().meta({
+      description: "Where the widget script is (a path of this server, or a URL): the implementation serves one.",
+    }),
+    rotateTokenField: z.string().min(1).max(200).optional().meta({
+      description: "Where the rotate answer holds the new server token, as a path of its JSON (`token`, " +
+        "`data.secret`). Without it, a client tries the answer's strings until one authenticates.",
+    }),
+    tenantClaim: z.string().min(1).max(100).optional().meta({
+      description: "The visitor token claim that names the tenant, which the verifier holds against the site's " +
+        "tenant. Without it, no client can write a token claiming another tenant.",
+    }),
+    tokenListing: z.string().startsWith("/").max(300).optional().meta({
+      description: "The path of the tenant's server token listing, `{tenantId}` standing for the tenant, when the " +
+        "implementation has one (the contract does not require it).",
+    }),
+    deviceScope: z.enum(["site", "tenant"]).optional().meta({
+      description: "Where a device credential names its device: on the site that issued it, or on every site of " +
+        "its tenant. Either way a session sees the conversations of its own site only.",
+    }),
   })
   .meta({ id: "Discovery" });
 export type Discovery = z.infer<typeof Discovery>;
