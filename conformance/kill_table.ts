@@ -2,7 +2,8 @@
  * Runs the suite against every broken build and tells which cases catch each:
  * the reference's own broken builds (in process, reference profile), the
  * broken widgets (browser scenarios), and the bugs planted in the independent
- * S2S implementation (over HTTP, the s2s profile, as a vendor would run it).
+ * implementation (over HTTP, the profile its discovery document declares, as
+ * a vendor would run it).
  */
 import { join } from "node:path";
 import { type BugName, BUGS, startIndependentServer } from "../independent/server.ts";
@@ -152,6 +153,25 @@ export const PLANTED: Record<BugName, { caughtBy: string; level: "must" | "shoul
   "revoke-previous-all-tenants": { caughtBy: "rot-revoke-own-tenant-only", level: "must" },
   "path-id-decode-crash": { caughtBy: "rot-unknown-tenant", level: "must" },
   "ops-error-quotes-admin-token": { caughtBy: "rot-ops-need-credential", level: "must" },
+  "empty-user-id-minted": { caughtBy: "s2s-body-empty-user", level: "must" },
+  "audience-unchecked": { caughtBy: "token-wrong-site", level: "must" },
+  "tenant-claim-unchecked": { caughtBy: "token-resigned-other-tenant", level: "must" },
+  "revoked-minter-opens-sessions": { caughtBy: "rot-revoked-minter", level: "must" },
+  "visibility-merges-by-email": { caughtBy: "vis-no-merge-prechat-email", level: "must" },
+  "device-ignored-for-anonymous": { caughtBy: "vis-anonymous-other-device", level: "must" },
+  "site-ignored-for-verified": { caughtBy: "vis-other-site-by-id", level: "must" },
+  "existence-leak-403": { caughtBy: "vis-404-everywhere", level: "must" },
+  "claimed-user-id-echoed": { caughtBy: "vis-no-merge-client-user-id", level: "must" },
+  "workspace-ignored": { caughtBy: "ws-verified-separate", level: "must" },
+  "workspace-binding-ignored": { caughtBy: "ws-bound-token-other-workspace", level: "must" },
+  "logout-keeps-device": { caughtBy: "logout-retires-device", level: "must" },
+  "logout-ends-one-tab": { caughtBy: "logout-ends-other-tabs", level: "must" },
+  "client-data-overwrites-verified": { caughtBy: "custom-data-kept-apart", level: "must" },
+  "cursor-skips-one": { caughtBy: "conv-post-and-poll", level: "must" },
+  "cursor-other-conversation": { caughtBy: "conv-cursor-not-in-conversation", level: "must" },
+  "widget-null-500": { caughtBy: "input-session-user-name", level: "must" },
+  "agent-reads-any-tenant": { caughtBy: "agent-foreign-conversation", level: "must" },
+  "listing-shows-plaintext": { caughtBy: "rot-list-no-plaintext", level: "must" },
 };
 
 /** One planted bug and how the run against it ended. */
@@ -175,8 +195,10 @@ async function writeEnvFile(path: string, env: Record<string, string>): Promise<
 }
 
 /**
- * Runs `deno task conformance --env-file F --profile s2s --allow-destructive`
- * against the independent implementation with `bugs` switched on.
+ * Runs `deno task conformance --env-file F --allow-destructive --no-skips`
+ * against the independent implementation with `bugs` switched on: the
+ * profile its discovery document declares, its signing key given as a
+ * vendor's operator would give it (`SETCHAT_SIGNING_KEY_FILE`).
  */
 export async function runAgainstIndependent(
   bugs: readonly BugName[],
@@ -190,8 +212,10 @@ export async function runAgainstIndependent(
   };
   try {
     const envFile = join(dir, "staging.env");
-    await writeEnvFile(envFile, { ...server.env });
-    const args = ["--env-file", envFile, "--profile", "s2s", "--allow-destructive", "--reporter", "json"];
+    const keyFile = join(dir, "signing-key.json");
+    await Deno.writeTextFile(keyFile, JSON.stringify(server.signingJwk), { mode: 0o600 });
+    await writeEnvFile(envFile, { ...server.env, SETCHAT_SIGNING_KEY_FILE: keyFile });
+    const args = ["--env-file", envFile, "--allow-destructive", "--no-skips", "--reporter", "json"];
     const { exitCode, run } = await main([...args, "--out", join(dir, "reports"), ...extraArgs], { print: () => {} });
     return { exitCode, results: run?.results ?? [], dir, close };
   } catch (error) {
@@ -200,7 +224,7 @@ export async function runAgainstIndependent(
   }
 }
 
-/** Runs the s2s profile against each planted bug, a few at a time. */
+/** Runs the declared profile against each planted bug, a few at a time. */
 export async function plantedKillTable(concurrency = 3): Promise<PlantedKill[]> {
   const queue = Object.keys(PLANTED) as BugName[];
   const kills = new Map<BugName, PlantedKill>();

@@ -82,10 +82,11 @@ export function ops(
 /** Rotates the first tenant's server token and returns the new plaintext. */
 export async function rotate(server: IndependentServer): Promise<string> {
   const answer = await ops(server, "rotate");
-  if (answer.status !== 200 || typeof answer.body.token !== "string") {
+  const secret = (answer.body.credential as { secret?: unknown } | undefined)?.secret;
+  if (answer.status !== 200 || typeof secret !== "string") {
     throw new Error(`Cannot rotate server token: answered ${answer.status}`);
   }
-  return answer.body.token;
+  return secret;
 }
 
 /** Verifies a visitor token against the server's published JWKS and returns its claims. */
@@ -121,4 +122,42 @@ export function unknownServerToken(): string {
 export function deepMetadataBody(server: IndependentServer, depth: number): string {
   const site = JSON.stringify(server.env.SETCHAT_SITE_API_KEY);
   return `{"siteApiKey":${site},"externalUserId":"deep","metadata":${'{"a":'.repeat(depth)}1${"}".repeat(depth)}}`;
+}
+
+/** Opens a widget session on the first site (or the body's), returning the answer. */
+export function openSession(server: IndependentServer, body: Record<string, unknown> = {}): Promise<Exchange> {
+  return call(server, "/api/widget/sessions", { json: { siteApiKey: server.env.SETCHAT_SITE_API_KEY, ...body } });
+}
+
+/** A visitor token minted for a user of the first site (or the fields' site), with the given fields. */
+export async function visitorToken(server: IndependentServer, fields: Record<string, unknown> = {}): Promise<string> {
+  const answer = await mint(server, fields);
+  if (typeof answer.body.token !== "string") throw new Error(`Cannot mint: answered ${answer.status}`);
+  return answer.body.token;
+}
+
+/** Opens a session and starts a chat in it; returns the session token, device credential and conversation id. */
+export async function chat(
+  server: IndependentServer,
+  body: Record<string, unknown> = {},
+): Promise<{ session: string; device: string; conversation: string; message: string }> {
+  const opened = await openSession(server, body);
+  const session = String(opened.body.sessionToken);
+  const started = await call(server, "/api/widget/conversations", {
+    bearer: session,
+    json: { kind: "chat", text: "Hello" },
+  });
+  const messages = started.body.messages as { id: string }[];
+  return {
+    session,
+    device: String(opened.body.deviceCredential),
+    conversation: String((started.body.conversation as { id: string }).id),
+    message: messages[0]!.id,
+  };
+}
+
+/** The conversation ids a session's history lists. */
+export async function history(server: IndependentServer, session: string): Promise<string[]> {
+  const answer = await call(server, "/api/widget/conversations", { method: "GET", bearer: session });
+  return (answer.body.conversations as { id: string }[]).map((c) => c.id);
 }

@@ -1,7 +1,8 @@
 /**
- * Planted bugs: each switch turns the correct build into one that breaks exactly one rule of the S2S contract, the
- * way real servers have been seen to break it. Nothing here is one of this implementation's own choices (error body,
- * 400 for a foreign site, the claim naming the tenant): only rules every implementation must keep.
+ * Planted bugs: each switch turns the correct build into one that breaks exactly one rule of the contract, the way
+ * real servers have been seen to break it. Nothing here is one of this implementation's own choices (error body,
+ * 400 for a foreign site, the claim naming the tenant, the order of a history): only rules every implementation must
+ * keep.
  */
 
 /** Every planted bug, by name, with the one line a reviewer would write about it. */
@@ -66,6 +67,47 @@ export const BUGS = {
   "stale-node-cache":
     "Rotation and revocation clear only the serving node's credential cache, so the other node keeps a revoked token alive",
   "revoke-echoes-current": "Repeats the current server token's plaintext in the revoke-previous answer",
+
+  // Minting
+  "empty-user-id-minted":
+    "Mints a visitor token for an empty externalUserId, so every visitor without an id shares one",
+
+  // Visitor tokens at the session exchange
+  "audience-unchecked": "Opens a session for a visitor token minted for another site of the tenant",
+  "tenant-claim-unchecked": "Leaves the org claim unchecked, so a token claiming another organisation opens a session",
+  "revoked-minter-opens-sessions":
+    "Opens sessions for visitor tokens whose server token has been revoked since, until they expire",
+
+  // Who sees what
+  "visibility-merges-by-email":
+    "Shows a verified user's conversations to any unverified session that types the same email",
+  "device-ignored-for-anonymous": "Shows every unverified conversation of the site to any unverified session",
+  "site-ignored-for-verified": "Shows a verified user their conversations of every site of the tenant",
+  "existence-leak-403": "Answers 403 for a conversation that exists out of sight, 404 only for one that does not",
+  "claimed-user-id-echoed": "Shows the user id a page claimed as the identity of an unverified session",
+
+  // Workspaces
+  "workspace-ignored": "Keeps one history for every workspace of a site",
+  "workspace-binding-ignored": "Opens a session in any workspace with a visitor token bound to another",
+
+  // Logout
+  "logout-keeps-device": "Ends the session at logout but keeps the device credential working",
+  "logout-ends-one-tab": "Ends only the session that logs out, leaving the device's other tabs signed in",
+
+  // Custom data
+  "client-data-overwrites-verified": "Merges the page's customData into the verified custom data",
+
+  // Message cursors
+  "cursor-skips-one": "Lists messages from the second one after the cursor, so polling misses every other reply",
+  "cursor-other-conversation":
+    "Answers a cursor that names no message of the conversation with every message, as if none were given",
+
+  // Request bodies of the widget API
+  "widget-null-500": "Trims the page's user name before validating it, so a null name answers 500",
+
+  // The agent API and the token listing
+  "agent-reads-any-tenant": "Finds conversations and visitors by id alone, so one tenant's agent reads another's",
+  "listing-shows-plaintext": "Shows each server token's plaintext in the token listing",
 
   // Tenant isolation
   "admin-any-tenant": "Accepts a tenant's admin token on another tenant's rotate and revoke-previous paths",

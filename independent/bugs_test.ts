@@ -2,18 +2,23 @@ import assert from "node:assert/strict";
 import { isDeepStrictEqual } from "node:util";
 import { BUG_NAMES, type BugName, BUGS, isBugName } from "./bugs.ts";
 import { type IndependentServer, startIndependentServer } from "./server.ts";
+import { decodeJwt, importJWK, SignJWT } from "jose";
 import {
   call,
+  chat,
   claims,
   deepMetadataBody,
   echoes,
+  history,
   mint,
   mintOnBothNodes,
   mints,
+  openSession,
   ops,
   rotate,
   unknownServerToken,
   verify,
+  visitorToken,
 } from "./_test_client.ts";
 
 /** A check of the one rule a bug breaks: true when the server keeps it. */
@@ -181,6 +186,121 @@ const PROBES: Record<BugName, Probe> = {
     (await call(server, "/api/tenants/%E0%A4%A/widget-identity/s2s-token/rotate", {
       bearer: server.env.SETCHAT_ADMIN_TOKEN,
     })).status < 500,
+  "empty-user-id-minted": async (server) => (await mint(server, { externalUserId: "" })).status === 400,
+  "audience-unchecked": async (server) => {
+    const token = await visitorToken(server, { siteApiKey: server.env.SETCHAT_OTHER_SITE_API_KEY });
+    return (await openSession(server, { visitorToken: token })).status === 401;
+  },
+  "tenant-claim-unchecked": async (server) => {
+    const genuine = decodeJwt(await visitorToken(server));
+    const key = await importJWK(server.signingJwk, "ES256");
+    const forged = await new SignJWT({ ...genuine, org: "org_0000000000000000" })
+      .setProtectedHeader({ alg: "ES256", typ: "JWT", kid: String(server.signingJwk.kid) })
+      .sign(key);
+    return (await openSession(server, { visitorToken: forged })).status === 401;
+  },
+  "revoked-minter-opens-sessions": async (server) => {
+    const early = await visitorToken(server);
+    await rotate(server);
+    await ops(server, "revoke-previous");
+    return (await openSession(server, { visitorToken: early })).status === 401;
+  },
+  "visibility-merges-by-email": async (server) => {
+    const email = "u@example.com";
+    await chat(server, { visitorToken: await visitorToken(server, { externalUserId: "u", email }) });
+    const typed = await openSession(server, { user: { source: "prechat_form", name: "U", email } });
+    return (await history(server, String(typed.body.sessionToken))).length === 0;
+  },
+  "device-ignored-for-anonymous": async (server) => {
+    await chat(server);
+    return (await history(server, String((await openSession(server)).body.sessionToken))).length === 0;
+  },
+  "site-ignored-for-verified": async (server) => {
+    await chat(server, { visitorToken: await visitorToken(server, { externalUserId: "u" }) });
+    const site = server.env.SETCHAT_OTHER_SITE_API_KEY;
+    const other = await openSession(server, {
+      siteApiKey: site,
+      visitorToken: await visitorToken(server, { externalUserId: "u", siteApiKey: site }),
+    });
+    return (await history(server, String(other.body.sessionToken))).length === 0;
+  },
+  "existence-leak-403": async (server) => {
+    const { conversation } = await chat(server);
+    const other = String((await openSession(server)).body.sessionToken);
+    return (await call(server, `/api/widget/conversations/${conversation}`, { method: "GET", bearer: other }))
+      .status === 404;
+  },
+  "claimed-user-id-echoed": async (server) => {
+    const opened = await openSession(server, { user: { externalUserId: "u" } });
+    return (opened.body.identity as Record<string, unknown>).externalUserId === null;
+  },
+  "workspace-ignored": async (server) => {
+    const { device } = await chat(server, { workspace: { externalId: "w1" } });
+    const w2 = await openSession(server, { deviceCredential: device, workspace: { externalId: "w2" } });
+    return (await history(server, String(w2.body.sessionToken))).length === 0;
+  },
+  "workspace-binding-ignored": async (server) => {
+    const token = await visitorToken(server, { workspace: { externalId: "w1" } });
+    return (await openSession(server, { visitorToken: token, workspace: { externalId: "w2" } })).status === 403;
+  },
+  "logout-keeps-device": async (server) => {
+    const opened = await openSession(server);
+    await call(server, "/api/widget/session", { method: "DELETE", bearer: String(opened.body.sessionToken) });
+    return (await openSession(server, { deviceCredential: opened.body.deviceCredential })).body.deviceIssued === true;
+  },
+  "logout-ends-one-tab": async (server) => {
+    const first = await openSession(server);
+    const second = await openSession(server, { deviceCredential: first.body.deviceCredential });
+    await call(server, "/api/widget/session", { method: "DELETE", bearer: String(first.body.sessionToken) });
+    return (await call(server, "/api/widget/session", { method: "GET", bearer: String(second.body.sessionToken) }))
+      .status === 401;
+  },
+  "client-data-overwrites-verified": async (server) => {
+    const opened = await openSession(server, {
+      visitorToken: await visitorToken(server, { metadata: { plan: "pro" } }),
+      user: { customData: { plan: "enterprise" } },
+    });
+    const visitor = await call(
+      server,
+      `/api/tenants/${server.env.SETCHAT_TENANT_ID}/visitors/${opened.body.visitorId}`,
+      {
+        method: "GET",
+        bearer: server.env.SETCHAT_ADMIN_TOKEN,
+      },
+    );
+    return isDeepStrictEqual(visitor.body.custom_data, { plan: "pro" });
+  },
+  "cursor-skips-one": async (server) => {
+    const { session, conversation, message } = await chat(server);
+    for (const text of ["two", "three"]) {
+      await call(server, `/api/widget/conversations/${conversation}/messages`, { bearer: session, json: { text } });
+    }
+    const polled = await call(server, `/api/widget/conversations/${conversation}/messages?after=${message}`, {
+      method: "GET",
+      bearer: session,
+    });
+    return (polled.body.messages as unknown[]).length === 2;
+  },
+  "cursor-other-conversation": async (server) => {
+    const first = await chat(server);
+    const second = await chat(server, { deviceCredential: first.device });
+    const path = `/api/widget/conversations/${second.conversation}/messages?after=${first.message}`;
+    return (await call(server, path, { method: "GET", bearer: second.session })).status === 400;
+  },
+  "widget-null-500": async (server) => (await openSession(server, { user: { name: null } })).status === 400,
+  "agent-reads-any-tenant": async (server) => {
+    const foreign = await chat(server, { siteApiKey: server.env.SETCHAT_FOREIGN_SITE_API_KEY });
+    const path = `/api/tenants/${server.env.SETCHAT_TENANT_ID}/conversations/${foreign.conversation}`;
+    return (await call(server, path, { method: "GET", bearer: server.env.SETCHAT_ADMIN_TOKEN })).status === 404;
+  },
+  "listing-shows-plaintext": async (server) => {
+    const current = await rotate(server);
+    const listing = await call(server, `/api/tenants/${server.env.SETCHAT_TENANT_ID}/server-tokens`, {
+      method: "GET",
+      bearer: server.env.SETCHAT_ADMIN_TOKEN,
+    });
+    return listing.status === 200 && !echoes(listing, current) && !echoes(listing, server.env.SETCHAT_SERVER_TOKEN);
+  },
   "ops-error-quotes-admin-token": async (server) => {
     const token = `ak_${"fedcba9876543210".repeat(4)}`;
     const answer = await ops(server, "rotate", server.env.SETCHAT_TENANT_ID, token);

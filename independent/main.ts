@@ -1,20 +1,24 @@
 /**
- * Starts the independent S2S server and prints the values a client needs:
- * `deno task independent [--port N] [--bug NAME ...] [--env-file FILE]`.
+ * Starts the independent server and prints the values a client needs:
+ * `deno task independent [--port N] [--bug NAME ...] [--env-file FILE] [--signing-key FILE]`.
  */
 import { BUG_NAMES, type BugName, BUGS, isBugName } from "./bugs.ts";
 import { type IndependentEnv, startIndependentServer } from "./server.ts";
 
 const USAGE = `Usage: deno task independent [options]
 
-Starts a second, independent implementation of the SetChat server-to-server contract
-(two nodes behind a round-robin dispatcher, one in-memory store, two seeded tenants;
-each node also listens on a port of its own, printed at start).
+Starts a second, independent implementation of the SetChat contract: the
+server-to-server, widget and agent surfaces (two nodes behind a round-robin
+dispatcher, one in-memory store, two seeded tenants; each node also listens on a
+port of its own, printed at start).
 
 Options:
   --port N         Port to listen on (default: a free port)
   --bug NAME       Switch on a planted bug; repeat for several (see --list-bugs)
   --env-file FILE  Write the SETCHAT_* variables to FILE (mode 0600) instead of printing them
+  --signing-key FILE
+                   Write the private signing key to FILE (a JWK, mode 0600) and name it as
+                   SETCHAT_SIGNING_KEY_FILE, so that a suite can re-sign tokens with one fault
   --list-bugs      List the planted bugs and exit
   --help           Show this help and exit
 
@@ -28,6 +32,7 @@ export interface CliOptions {
   readonly port: number;
   readonly bugs: readonly BugName[];
   readonly envFile?: string;
+  readonly signingKey?: string;
 }
 
 /** Parses the command line; throws a TypeError naming the first thing it cannot understand. */
@@ -36,6 +41,7 @@ export function parseCli(args: readonly string[]): CliOptions {
   let listBugs = false;
   let port = 0;
   let envFile: string | undefined;
+  let signingKey: string | undefined;
   const bugs: BugName[] = [];
   for (let index = 0; index < args.length; index += 1) {
     const arg = args[index] as string;
@@ -74,23 +80,41 @@ export function parseCli(args: readonly string[]): CliOptions {
       case "--env-file":
         envFile = value();
         break;
+      case "--signing-key":
+        signingKey = value();
+        break;
       default:
         throw new TypeError(`Cannot parse arguments: unknown option "${arg}"`);
     }
   }
-  return envFile === undefined ? { help, listBugs, port, bugs } : { help, listBugs, port, bugs, envFile };
+  return {
+    help,
+    listBugs,
+    port,
+    bugs,
+    ...(envFile === undefined ? {} : { envFile }),
+    ...(signingKey === undefined ? {} : { signingKey }),
+  };
 }
 
 /** The env lines, `NAME=value`, in a stable order. */
-export function envLines(env: IndependentEnv): string {
+export function envLines(env: IndependentEnv & { SETCHAT_SIGNING_KEY_FILE?: string }): string {
   return Object.entries(env).map(([name, value]) => `${name}=${value}`).join("\n") + "\n";
 }
 
-/** Writes the env lines to a file only its owner can read, even if the file was there before. */
-export async function writeEnvFile(path: string, env: IndependentEnv): Promise<void> {
+/** Writes text to a file only its owner can read, even if the file was there before. */
+async function writePrivate(path: string, text: string): Promise<void> {
   await Deno.writeTextFile(path, "", { mode: 0o600 });
   await Deno.chmod(path, 0o600);
-  await Deno.writeTextFile(path, envLines(env));
+  await Deno.writeTextFile(path, text);
+}
+
+/** Writes the env lines to a file only its owner can read. */
+export async function writeEnvFile(
+  path: string,
+  env: IndependentEnv & { SETCHAT_SIGNING_KEY_FILE?: string },
+): Promise<void> {
+  await writePrivate(path, envLines(env));
 }
 
 async function main(args: readonly string[]): Promise<number> {
@@ -113,12 +137,17 @@ async function main(args: readonly string[]): Promise<number> {
   }
   const server = await startIndependentServer({ port: options.port, bugs: options.bugs });
   const bugs = options.bugs.length === 0 ? "correct build" : `bugs: ${options.bugs.join(", ")}`;
-  console.log(`SetChat independent S2S server listening on ${server.url} (${bugs})`);
+  console.log(`SetChat independent server listening on ${server.url} (${bugs})`);
   console.log(`Its nodes one by one: ${server.nodeUrls.join(" ")} (give each to the suite with --target)`);
+  const env = { ...server.env, ...(options.signingKey ? { SETCHAT_SIGNING_KEY_FILE: options.signingKey } : {}) };
+  if (options.signingKey !== undefined) {
+    await writePrivate(options.signingKey, JSON.stringify(server.signingJwk));
+    console.log(`Wrote the private signing key to ${options.signingKey}`);
+  }
   if (options.envFile === undefined) {
-    console.log(envLines(server.env).trimEnd());
+    console.log(envLines(env).trimEnd());
   } else {
-    await writeEnvFile(options.envFile, server.env);
+    await writeEnvFile(options.envFile, env);
     console.log(`Wrote the SETCHAT_* variables to ${options.envFile}`);
   }
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];

@@ -24,6 +24,10 @@ Deno.test("parseCli() reads a port, repeated bugs and an env file, and skips a l
       envFile: "x",
     },
   );
+  assert.deepEqual(
+    parseCli(["--signing-key", "key.json"]),
+    { help: false, listBugs: false, port: 0, bugs: [], signingKey: "key.json" },
+  );
   assert.deepEqual(parseCli([]), { help: false, listBugs: false, port: 0, bugs: [] });
 });
 
@@ -55,7 +59,8 @@ Deno.test("main.ts --env-file writes the variables with mode 0600 and serves unt
   const dir = await Deno.makeTempDir();
   const envFile = `${dir}/target.env`;
   await Deno.writeTextFile(envFile, "stale\n", { mode: 0o644 });
-  const child = command(["--env-file", envFile, "--bug", "sub-trimmed"]).spawn();
+  const keyFile = `${dir}/key.json`;
+  const child = command(["--env-file", envFile, "--bug", "sub-trimmed", "--signing-key", keyFile]).spawn();
   try {
     const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
     let printed = "";
@@ -82,7 +87,14 @@ Deno.test("main.ts --env-file writes the variables with mode 0600 and serves unt
       "SETCHAT_FOREIGN_TENANT_ID",
       "SETCHAT_FOREIGN_ADMIN_TOKEN",
       "SETCHAT_FOREIGN_SERVER_TOKEN",
+      "SETCHAT_FOREIGN_OTHER_SITE_API_KEY",
+      "SETCHAT_SIGNING_KEY_FILE",
     ]);
+    assert.equal(env.SETCHAT_SIGNING_KEY_FILE, keyFile);
+    assert.equal((await Deno.stat(keyFile)).mode! & 0o777, 0o600);
+    const jwk = JSON.parse(await Deno.readTextFile(keyFile));
+    assert.equal(jwk.kty, "EC");
+    assert.equal(typeof jwk.d, "string", "the private key");
     const response = await fetch(`${env.SETCHAT_API_URL}/api/widget/visitor-token`, {
       method: "POST",
       headers: { authorization: `Bearer ${env.SETCHAT_SERVER_TOKEN}`, "content-type": "application/json" },

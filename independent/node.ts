@@ -1,10 +1,13 @@
 /**
- * One node of the deployment: routing, authentication, body validation and minting. Both nodes share the store and
- * keep their own cache of server token lookups, which the store clears on every rotation and revocation.
+ * One node of the deployment: routing, authentication, body validation and minting, and the widget and agent
+ * surfaces. Both nodes share the stores and keep their own cache of server token lookups, which the store clears on
+ * every rotation and revocation.
  */
-import { type JWK, SignJWT } from "jose";
+import type { JWK } from "jose";
 import { z } from "zod";
+import { AgentApi } from "./agent_api.ts";
 import type { BugName } from "./bugs.ts";
+import type { ChatStore } from "./chat_store.ts";
 import {
   ADMIN_TOKEN_PATTERN,
   digestKey,
@@ -13,69 +16,59 @@ import {
   SITE_KEY_PATTERN,
   TENANT_ID_PATTERN,
 } from "./credentials.ts";
+import {
+  ApiError,
+  errorResponse,
+  isPlainObject,
+  json,
+  readJson,
+  requireMethod,
+  unknownFields,
+  validate,
+} from "./http.ts";
 import type { CredentialCache, MemoryStore } from "./store.ts";
+import type { SurfaceContext } from "./surface.ts";
+import { publicKeys, type SigningKey, signVisitorToken } from "./visitor_tokens.ts";
+import { WidgetApi } from "./widget_api.ts";
 
-/** The largest request body accepted, in bytes. */
-export const MAX_BODY_BYTES = 1024 * 1024;
-/** The lifetime of a visitor token, in seconds. */
-export const TOKEN_LIFETIME_SECONDS = 600;
+export { ApiError } from "./http.ts";
+export type { SigningKey } from "./visitor_tokens.ts";
+
 /** How deep metadata may nest, and how large it may be once serialised. */
 export const METADATA_MAX_DEPTH = 16;
 export const METADATA_MAX_BYTES = 16 * 1024;
-
-/** The key a node signs visitor tokens with. */
-export interface SigningKey {
-  readonly kid: string;
-  readonly privateKey: CryptoKey;
-}
 
 /** What a node needs. */
 export interface NodeOptions {
   readonly name: string;
   readonly store: MemoryStore;
+  readonly chats: ChatStore;
   readonly signingKey: SigningKey;
   readonly jwks: { readonly keys: readonly JWK[] };
+  /** The discovery document, or none (the node then answers 404 there). */
+  readonly discovery: Record<string, unknown> | null;
   readonly bugs: ReadonlySet<BugName>;
-}
-
-/** An error that reaches the client as `{ error, message }` with its status. */
-export class ApiError extends Error {
-  readonly status: number;
-  readonly code: string;
-  readonly headers: Record<string, string>;
-
-  constructor(status: number, code: string, message: string, headers: Record<string, string> = {}) {
-    super(message);
-    this.name = "ApiError";
-    this.status = status;
-    this.code = code;
-    this.headers = headers;
-  }
 }
 
 const MINT_PATH = "/api/widget/visitor-token";
 const JWKS_PATH = "/.well-known/jwks.json";
+const DISCOVERY_PATH = "/.well-known/setchat.json";
 const OPS_PATH = /^\/api\/tenants\/([^/]+)\/widget-identity\/s2s-token\/(rotate|revoke-previous)$/;
 const BEARER = /^Bearer +(\S+)$/i;
-const JSON_MEDIA_TYPE = /^application\/(?:[a-z0-9.+-]+\+)?json\s*(?:;.*)?$/i;
-const SAFE_FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,39}$/;
 
 type Metadata = Record<string, unknown>;
-
-function isPlainObject(value: unknown): value is Metadata {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function mintBodySchema(bugs: ReadonlySet<BugName>) {
   const userId = bugs.has("user-id-coerced") ? z.coerce.string() : z.string();
   return z.strictObject({
     siteApiKey: z.string().min(1).max(200),
-    externalUserId: userId.min(1).max(256),
+    externalUserId: userId.min(bugs.has("empty-user-id-minted") ? 0 : 1).max(256),
     email: z.email().max(254).optional(),
     name: z.string().max(200).optional(),
     provider: z.string().max(64).optional(),
     // z.custom keeps the parsed object itself (a record schema would copy it, losing a "__proto__" key).
     metadata: z.custom<Metadata>(isPlainObject, { message: "must be a JSON object" }).optional(),
+    workspace: z.strictObject({ externalId: z.string().min(1).max(100) }).optional(),
   });
 }
 
@@ -87,18 +80,32 @@ export class ServerNode implements CredentialCache {
   readonly #store: MemoryStore;
   readonly #signingKey: SigningKey;
   readonly #jwksBody: string;
+  readonly #discovery: Record<string, unknown> | null;
   readonly #bugs: ReadonlySet<BugName>;
   readonly #mintBody: ReturnType<typeof mintBodySchema>;
-  readonly #cache = new Map<string, { readonly tenantId: string }>();
+  readonly #cache = new Map<string, { readonly tenantId: string; readonly tokenId: string }>();
+  readonly #widget: WidgetApi;
+  readonly #agent: AgentApi;
 
   constructor(options: NodeOptions) {
     this.name = options.name;
     this.#store = options.store;
     this.#signingKey = options.signingKey;
     this.#jwksBody = JSON.stringify(options.jwks);
+    this.#discovery = options.discovery;
     this.#bugs = options.bugs;
     this.#mintBody = mintBodySchema(options.bugs);
     options.store.attach(this);
+    let keys: Promise<ReadonlyMap<string, CryptoKey>> | undefined;
+    const context: SurfaceContext = {
+      chats: options.chats,
+      store: options.store,
+      bugs: options.bugs,
+      keys: () => keys ??= publicKeys(options.jwks.keys),
+      authenticateAdmin: (authorization, action) => this.#authenticateAdmin(authorization, action),
+    };
+    this.#widget = new WidgetApi(context);
+    this.#agent = new AgentApi(context);
   }
 
   /** Forgets every cached server token lookup. */
@@ -121,12 +128,17 @@ export class ServerNode implements CredentialCache {
   }
 
   async #route(request: Request): Promise<Response> {
-    const path = new URL(request.url).pathname;
+    const url = new URL(request.url);
+    const path = url.pathname;
     if (path === JWKS_PATH) {
       requireMethod(request, ["GET", "HEAD"]);
       return new Response(request.method === "HEAD" ? null : this.#jwksBody, {
         headers: { "content-type": "application/json", "cache-control": "public, max-age=60" },
       });
+    }
+    if (path === DISCOVERY_PATH && this.#discovery !== null) {
+      requireMethod(request, ["GET", "HEAD"]);
+      return json(200, this.#discovery, { "access-control-allow-origin": "*", "cache-control": "max-age=60" });
     }
     if (path === MINT_PATH) {
       requireMethod(request, ["POST"]);
@@ -137,6 +149,8 @@ export class ServerNode implements CredentialCache {
       requireMethod(request, ["POST"]);
       return this.#ops(request, ops[1] ?? "", ops[2] === "rotate" ? "rotate" : "revoke-previous");
     }
+    if (WidgetApi.owns(path)) return await this.#widget.handle(request, url);
+    if (AgentApi.owns(path)) return await this.#agent.handle(request, url);
     throw new ApiError(404, "not_found", "Cannot find the requested resource: no such path");
   }
 
@@ -144,18 +158,33 @@ export class ServerNode implements CredentialCache {
     const action = "mint visitor token";
     const authorization = request.headers.get("authorization");
     const trustSite = authorization === null && this.#bugs.has("missing-token-trusts-site");
-    const callerTenant = trustSite ? undefined : this.#authenticateServerToken(authorization, action);
-    const parsed = await this.#readJson(request, action);
+    const caller = trustSite ? undefined : this.#authenticateServerToken(authorization, action);
+    const parsed = await readJson(request, action, this.#bugs);
     const body = this.#validateMintBody(parsed, action);
-    const tenantId = this.#resolveSite(body.siteApiKey, callerTenant, action);
-    const token = await this.#sign(body, tenantId);
+    const tenantId = this.#resolveSite(body.siteApiKey, caller?.tenantId, action);
+    const bugs = this.#bugs;
+    let subject = body.externalUserId;
+    if (bugs.has("sub-case-folded")) subject = subject.toLowerCase();
+    if (bugs.has("sub-nfc-normalised")) subject = subject.normalize("NFC");
+    if (bugs.has("sub-trimmed")) subject = subject.trim();
+    const token = await signVisitorToken(this.#signingKey, {
+      subject,
+      site: body.siteApiKey,
+      tenantId,
+      serverTokenId: caller?.tokenId ?? "",
+      email: body.email,
+      name: body.name,
+      provider: body.provider,
+      metadata: body.metadata,
+      workspace: body.workspace?.externalId,
+    }, bugs);
     const expiresIn = this.#bugs.has("expires-in-milliseconds") ? token.lifetime * 1000 : token.lifetime;
     const answer: Record<string, unknown> = { token: token.jwt, expiresIn };
     if (!this.#bugs.has("expires-in-snake-missing")) answer.expires_in = expiresIn;
     return json(200, answer);
   }
 
-  #authenticateServerToken(authorization: string | null, action: string): string {
+  #authenticateServerToken(authorization: string | null, action: string): { tenantId: string; tokenId: string } {
     const token = this.#bearerToken(authorization, action);
     const refuse = (code: string, detail: string): ApiError => {
       const quoted = this.#bugs.has("error-quotes-token") ? ` (${token})` : "";
@@ -168,7 +197,7 @@ export class ServerNode implements CredentialCache {
     const digest = this.#store.digestServerToken(presented);
     const key = digestKey(digest);
     const cached = this.#cache.get(key);
-    if (cached !== undefined) return cached.tenantId;
+    if (cached !== undefined) return cached;
     const record = this.#store.findServerToken(digest);
     if (record === undefined) throw refuse("unknown_token", "the server token is not known");
     if (!this.#store.isActive(record, Date.now())) {
@@ -177,8 +206,9 @@ export class ServerNode implements CredentialCache {
       }
       throw refuse("revoked_token", "the server token was revoked");
     }
-    this.#cache.set(key, { tenantId: record.tenantId });
-    return record.tenantId;
+    const found = { tenantId: record.tenantId, tokenId: record.id };
+    this.#cache.set(key, found);
+    return found;
   }
 
   /** The token of a `Bearer` Authorization header, or a 401. */
@@ -203,84 +233,21 @@ export class ServerNode implements CredentialCache {
     return match[1];
   }
 
-  async #readJson(request: Request, action: string): Promise<unknown> {
-    if (!JSON_MEDIA_TYPE.test(request.headers.get("content-type") ?? "")) {
-      throw new ApiError(415, "unsupported_media_type", `Cannot ${action}: the body must be application/json`);
-    }
-    const bytes = await this.#readBody(request, action);
-    let text: string;
-    try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-    } catch {
-      throw new ApiError(400, "invalid_json", `Cannot ${action}: the body is not UTF-8 text`);
-    }
-    if (this.#bugs.has("invalid-json-500")) return JSON.parse(text);
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new ApiError(400, "invalid_json", `Cannot ${action}: the body is not valid JSON`);
-    }
-  }
-
-  /** The request body, refused past the limit without reading it all. */
-  async #readBody(request: Request, action: string): Promise<Uint8Array> {
-    const tooLarge = (): Error =>
-      this.#bugs.has("oversized-body-500")
-        ? new Error("Request body exceeds the limit")
-        : new ApiError(413, "body_too_large", `Cannot ${action}: the body is larger than 1 MiB`);
-    const declared = Number(request.headers.get("content-length") ?? "0");
-    if (declared > MAX_BODY_BYTES) throw tooLarge();
-    if (request.body === null) return new Uint8Array();
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    const reader = request.body.getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        size += value.byteLength;
-        if (size > MAX_BODY_BYTES) {
-          await reader.cancel().catch(() => {});
-          throw tooLarge();
-        }
-        chunks.push(value);
-      }
-    } catch (error) {
-      if (error instanceof ApiError || size > MAX_BODY_BYTES) throw error;
-      throw new ApiError(400, "unreadable_body", `Cannot ${action}: the body could not be read`);
-    }
-    const bytes = new Uint8Array(size);
-    let offset = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, offset);
-      offset += chunk.byteLength;
-    }
-    return bytes;
-  }
-
   #validateMintBody(parsed: unknown, action: string): MintBody {
     if (this.#bugs.has("null-body-crash")) {
       // Looks for unknown fields before validating the shape: Object.keys throws on null.
       const unknown = Object.keys(parsed as object).filter((field) => !this.#mintBody.shape[field as keyof MintBody]);
       if (unknown.length > 0) throw unknownFields(unknown, action);
     }
-    if (!isPlainObject(parsed)) {
-      throw new ApiError(400, "invalid_body", `Cannot ${action}: the body must be a JSON object`);
-    }
-    const result = this.#mintBody.safeParse(parsed);
-    if (!result.success) {
-      const issues = result.error.issues;
-      const unknown = issues.flatMap((issue) => issue.code === "unrecognized_keys" ? issue.keys : []);
-      if (unknown.length > 0) throw unknownFields(unknown, action);
-      const issue = issues[0];
-      const field = String(issue?.path[0] ?? "body");
-      if (issue?.code === "invalid_type" && !Object.hasOwn(parsed, field)) {
-        const status = this.#bugs.has("missing-field-422") ? 422 : 400;
-        throw new ApiError(status, "missing_field", `Cannot ${action}: "${field}" is required`);
+    let body: MintBody;
+    try {
+      body = validate(this.#mintBody, parsed, action);
+    } catch (error) {
+      if (error instanceof ApiError && error.code === "missing_field" && this.#bugs.has("missing-field-422")) {
+        throw new ApiError(422, error.code, error.message);
       }
-      throw new ApiError(400, "invalid_field", `Cannot ${action}: "${field}" ${describeIssue(issue)}`);
+      throw error;
     }
-    const body = result.data;
     if (body.metadata !== undefined) {
       const depth = this.#bugs.has("metadata-recursive-walk")
         ? recursiveDepth(body.metadata)
@@ -314,35 +281,6 @@ export class ServerNode implements CredentialCache {
     return callerTenant ?? siteTenant;
   }
 
-  async #sign(body: MintBody, tenantId: string): Promise<{ jwt: string; lifetime: number }> {
-    const bugs = this.#bugs;
-    let subject = body.externalUserId;
-    if (bugs.has("sub-case-folded")) subject = subject.toLowerCase();
-    if (bugs.has("sub-nfc-normalised")) subject = subject.normalize("NFC");
-    if (bugs.has("sub-trimmed")) subject = subject.trim();
-    const lifetime = bugs.has("lifetime-one-hour") ? 3600 : TOKEN_LIFETIME_SECONDS;
-    const nowMs = Date.now();
-    const issuedAt = bugs.has("iat-in-milliseconds") ? nowMs : Math.floor(nowMs / 1000);
-    const expiresAt = issuedAt + lifetime + (bugs.has("exp-off-by-one") ? 1 : 0);
-    const claims: Record<string, unknown> = {};
-    if (!bugs.has("tenant-claim-missing")) claims.org = tenantId;
-    if (body.email !== undefined) claims.email = body.email;
-    if (body.name !== undefined) claims.name = body.name;
-    if (body.provider !== undefined) claims.provider = body.provider;
-    if (body.metadata !== undefined) {
-      claims.metadata = bugs.has("metadata-stringified") ? JSON.stringify(body.metadata) : body.metadata;
-    }
-    const jwt = await new SignJWT(claims)
-      .setProtectedHeader({ alg: "ES256", typ: "JWT", kid: this.#signingKey.kid })
-      .setSubject(subject)
-      .setAudience(bugs.has("aud-is-tenant") ? tenantId : body.siteApiKey)
-      .setIssuedAt(issuedAt)
-      .setExpirationTime(expiresAt)
-      .setJti(crypto.randomUUID())
-      .sign(this.#signingKey.privateKey);
-    return { jwt, lifetime };
-  }
-
   #ops(request: Request, rawTenantId: string, operation: "rotate" | "revoke-previous"): Response {
     const action = operation === "rotate" ? "rotate server token" : "revoke previous server tokens";
     // The id is compared as sent: a valid id has nothing to decode.
@@ -355,7 +293,7 @@ export class ServerNode implements CredentialCache {
     }
     if (operation === "rotate") {
       const { token, record } = this.#store.rotateServerToken(target.id, this);
-      return json(200, { token, id: record.id, created_at: record.createdAt.toISOString() });
+      return json(200, { credential: { id: record.id, secret: token, createdAt: record.createdAt.toISOString() } });
     }
     const outcome = this.#store.revokePreviousServerTokens(target.id, this);
     if (outcome.revoked === 0 && this.#bugs.has("revoke-previous-not-idempotent")) {
@@ -379,55 +317,6 @@ export class ServerNode implements CredentialCache {
     const tenant = this.#store.findTenantByAdminDigest(hashSecret(token));
     if (tenant === undefined) throw refuse("unknown_token", "the admin token is not known");
     return tenant.id;
-  }
-}
-
-function requireMethod(request: Request, allowed: readonly string[]): void {
-  if (!allowed.includes(request.method)) {
-    throw new ApiError(405, "method_not_allowed", `Cannot answer ${request.method}: this path accepts ${allowed[0]}`, {
-      allow: allowed.join(", "),
-    });
-  }
-}
-
-function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: {
-      "content-type": "application/json",
-      "cache-control": "no-store",
-      "x-content-type-options": "nosniff",
-      ...headers,
-    },
-  });
-}
-
-function errorResponse(error: ApiError): Response {
-  return json(error.status, { error: error.code, message: error.message }, error.headers);
-}
-
-/** A 400 naming the unknown fields, or counting those whose names are not plain identifiers (never echoed). */
-function unknownFields(fields: readonly string[], action: string): ApiError {
-  const named = fields.filter((field) => SAFE_FIELD_NAME.test(field)).map((field) => `"${field}"`);
-  const others = fields.length - named.length;
-  if (others > 0) named.push(`${others} field${others === 1 ? "" : "s"} with an unusual name`);
-  return new ApiError(400, "unknown_field", `Cannot ${action}: unknown field ${named.join(", ")}`);
-}
-
-function describeIssue(issue: z.core.$ZodIssue | undefined): string {
-  switch (issue?.code) {
-    case "invalid_type":
-      return `must be a ${issue.expected}`;
-    case "too_small":
-      return "must not be empty";
-    case "too_big":
-      return "is too long";
-    case "invalid_format":
-      return "is not a valid email address";
-    case "custom":
-      return "must be a JSON object";
-    default:
-      return "is not valid";
   }
 }
 

@@ -109,6 +109,12 @@ export class MemoryStore {
     return record !== undefined && sameDigest(record.digest, digest) ? record : undefined;
   }
 
+  /** The server token record with this id, if any. */
+  serverTokenById(id: string): ServerTokenRecord | undefined {
+    for (const record of this.#serverTokens.values()) if (record.id === id) return record;
+    return undefined;
+  }
+
   /** Tells whether a server token is accepted at the given time. */
   isActive(record: ServerTokenRecord, nowMs: number): boolean {
     return record.revokedAt === null || record.revokedAt > nowMs;
@@ -139,7 +145,7 @@ export class MemoryStore {
   /** Creates a new server token for the tenant; earlier ones stay active until revoke-previous. */
   rotateServerToken(tenantId: string, origin: CredentialCache): Rotation {
     const nowMs = Date.now();
-    const tokens = this.#tenantTokens(tenantId);
+    const tokens = this.tenantTokens(tenantId);
     const newest = tokens.at(-1);
     if (
       this.#bugs.has("rotate-replays-token") && newest?.rotated === true && newest.plaintext !== undefined &&
@@ -168,7 +174,7 @@ export class MemoryStore {
     const tenantIds = this.#bugs.has("revoke-previous-all-tenants") ? [...this.#tenants.keys()] : [tenantId];
     let revoked = 0;
     for (const id of tenantIds) {
-      const tokens = this.#tenantTokens(id);
+      const tokens = this.tenantTokens(id);
       const current = tokens.at(-1);
       let previous = this.#bugs.has("revoke-previous-revokes-current") ? tokens : tokens.slice(0, -1);
       if (this.#bugs.has("revoke-previous-toggles")) {
@@ -207,13 +213,14 @@ export class MemoryStore {
       rotated,
       revokedAt: null,
     };
-    if (this.#bugs.has("rotate-replays-token") || this.#bugs.has("revoke-echoes-current")) record.plaintext = token;
+    const keepsPlaintext = ["rotate-replays-token", "revoke-echoes-current", "listing-shows-plaintext"] as const;
+    if (keepsPlaintext.some((bug) => this.#bugs.has(bug))) record.plaintext = token;
     this.#serverTokens.set(digestKey(digest), record);
     return record;
   }
 
-  /** The tenant's server tokens, oldest first. */
-  #tenantTokens(tenantId: string): ServerTokenRecord[] {
+  /** The tenant's server tokens, oldest first: the last is the current one. */
+  tenantTokens(tenantId: string): ServerTokenRecord[] {
     return [...this.#serverTokens.values()].filter((record) => record.tenantId === tenantId).sort((a, b) =>
       a.seq - b.seq
     );

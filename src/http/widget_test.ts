@@ -278,6 +278,13 @@ Deno.test("conversation and message bodies are validated field by field", async 
   const cursorError = (await body(cursor)).errors[0];
   assert.equal(cursorError.path, "after");
   assert.match(cursorError.message, /msg_00000001/);
+  // A cursor past the last message, or a message of a longer conversation, names no message of this one.
+  for (const after of ["msg_00000002", "msg_00000000"]) {
+    const unknown = await w.call("GET", `/api/widget/conversations/${c.id}/messages?after=${after}`);
+    assert.equal(unknown.status, 400, after);
+    assert.equal((await body(unknown)).errors[0].path, "after");
+  }
+  assert.equal((await w.call("GET", `/api/widget/conversations/${c.id}/messages?after=msg_00000001`)).status, 200);
   const unknownParam = await w.call("GET", `/api/widget/conversations/${c.id}/messages?since=1`);
   assert.equal((await body(unknownParam)).code, "unknown_field");
 });

@@ -148,6 +148,13 @@ export function widgetConversationRoutes(deps: AppDeps): AppRoute[] {
       errors: [...SESSION_ERRORS, "conversation_not_found", ...QUERY_ERRORS],
       async handle({ principal, params, query }) {
         const c = await visibleConversation(principal, params.conversationId!);
+        // A cursor names a message of this conversation: one it does not have is a client's mistake to report,
+        // never an empty page that would hide every later message.
+        if (query.after !== undefined && (query.after < 1 || query.after > c.messageCount)) {
+          throw new AppError("invalid_request", `Cannot list the messages: "after" names no message of ${c.id}`, {
+            errors: [{ path: "after", code: "unknown_message", message: "names no message of this conversation" }],
+          });
+        }
         return json(200, { messages: (await store.listMessages(c.id, query.after)).map(messageView) });
       },
     }),
