@@ -10,7 +10,7 @@ import { toHtml, toJson, toJUnit } from "./reporters.ts";
 import { exitCodeOf, needsOf, runSuite } from "./runner.ts";
 import { parseEnvFile, startInProcessTarget } from "./target.ts";
 import { docSection, formatMarkdown, formatText } from "../tools/docs.ts";
-import { fixtureSchemaText } from "../tools/fixture_schema.ts";
+import { fixtureSchemaText, GENERATED_INPUTS, generatedInputsText } from "../tools/fixture_schema.ts";
 
 const cases = await loadFixtures("fixtures");
 
@@ -24,6 +24,11 @@ Deno.test("the fixtures load, cover every clause, and their JSON Schema file is 
     await Deno.readTextFile("fixtures/fixture.schema.json"),
     await formatText(fixtureSchemaText(), "json"),
     "fixtures/fixture.schema.json is stale: run `deno task docs`",
+  );
+  assert.equal(
+    await Deno.readTextFile(GENERATED_INPUTS),
+    await formatText(generatedInputsText(), "json"),
+    "fixtures/generated_inputs.json is stale: run `deno task docs`",
   );
 });
 

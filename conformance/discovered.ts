@@ -28,14 +28,6 @@ export function undeclared(name: DiscoveredVariable): string {
   return `not applicable: ${UNDECLARED[name]}`;
 }
 
-/** The surface of a request path that is exactly a discovered path variable, if it is one. */
-export function discoveredPathSurface(path: string): "s2s" | "widget" | undefined {
-  const bare = path.split("?")[0]!.trim();
-  if (bare === "{{widgetScript}}") return "widget";
-  if (bare === "{{tokenListing}}" || bare === "{{foreignTokenListing}}") return "s2s";
-  return undefined;
-}
-
 /** A path of the target's own origin, from a path or a URL of `apiUrl`'s origin; `undefined` for another origin. */
 function ownPath(value: string, apiUrl: string): string | undefined {
   if (value.startsWith("/")) return value;

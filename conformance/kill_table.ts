@@ -162,6 +162,8 @@ export const PLANTED: Record<BugName, { caughtBy: string; level: "must" | "shoul
   "site-ignored-for-verified": { caughtBy: "vis-other-site-by-id", level: "must" },
   "existence-leak-403": { caughtBy: "vis-404-everywhere", level: "must" },
   "claimed-user-id-echoed": { caughtBy: "vis-no-merge-client-user-id", level: "must" },
+  "history-oldest-first": { caughtBy: "conv-newest-first", level: "must" },
+  "device-adopted-across-tenants": { caughtBy: "ses-device-other-tenant", level: "must" },
   "workspace-ignored": { caughtBy: "ws-verified-separate", level: "must" },
   "workspace-binding-ignored": { caughtBy: "ws-bound-token-other-workspace", level: "must" },
   "logout-keeps-device": { caughtBy: "logout-retires-device", level: "must" },

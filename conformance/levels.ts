@@ -8,7 +8,7 @@
  * they make them too.
  */
 import { type Surface, SURFACES } from "../src/contract/meta.ts";
-import { discoveredPathSurface } from "./discovered.ts";
+import { endpointsOf } from "./endpoints.ts";
 
 export { type Surface, SURFACES };
 
@@ -38,27 +38,9 @@ export function isAtMost(level: Level, than: Level): boolean {
   return LEVELS.indexOf(level) >= LEVELS.indexOf(than);
 }
 
-/**
- * Endpoints by surface, as fixture paths write them (`{{tenantId}}` and the
- * like stand for one segment). An endpoint that is in none of them, such as
- * the reference's token listing or its OpenAPI document, exists only in the
- * reference: steps that call it are `reference` steps.
- */
-const ENDPOINTS: readonly { pattern: RegExp; surface: Surface }[] = [
-  { pattern: /^\/api\/widget\/visitor-token$/, surface: "s2s" },
-  { pattern: /^\/api\/tenants\/[^/]+\/widget-identity\/s2s-token\/(rotate|revoke-previous)$/, surface: "s2s" },
-  { pattern: /^\/\.well-known\/jwks\.json$/, surface: "s2s" },
-  { pattern: /^\/api\/widget\/(sessions?|conversations)(\/.*)?$/, surface: "widget" },
-  { pattern: /^\/widget\.js$/, surface: "widget" },
-  { pattern: /^\/api\/tenants\/[^/]+\/(conversations|visitors)(\/.*)?$/, surface: "agent" },
-];
-
-/** The surface a request path belongs to, or `undefined` when only the reference has it. */
+/** The surface a request path belongs to, or `undefined` when only the reference has it (see `endpoints.ts`). */
 export function surfaceOf(path: string): Surface | undefined {
-  const discovered = discoveredPathSurface(path);
-  if (discovered) return discovered;
-  const bare = path.split("?")[0]!.replace(/\{\{[^}]+\}\}/g, "x");
-  return ENDPOINTS.find((e) => e.pattern.test(bare))?.surface;
+  return endpointsOf(path)[0]?.surface;
 }
 
 /** Which cases a run holds against its target. */

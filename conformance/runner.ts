@@ -24,7 +24,7 @@ import type { Discovery } from "../src/contract/meta.ts";
 import { DISCOVERED_VARIABLES, discoveredValues, type DiscoveredVariable, undeclared } from "./discovered.ts";
 import { discover } from "./preflight.ts";
 import { findRotatedToken, foundCheck, type FoundToken, type NoToken } from "./rotated_token.ts";
-import { surfaceOf } from "./levels.ts";
+import { endpointsOf } from "./endpoints.ts";
 
 /** How a case ended. */
 export type CaseStatus =
@@ -266,13 +266,11 @@ function forbidden(request: HttpStep["request"], secrets: Redactor): string[] {
 
 /**
  * Whether a path is for servers only (it takes the server token or the admin token): no browser may read its
- * answers. The widget API and the public documents (keys, discovery, the widget script) answer browsers.
+ * answers. A path of the tenant that no endpoint of the contract has (a token listing the target declares) is too.
  */
 function forServersOnly(path: string): boolean {
-  const surface = surfaceOf(path);
-  if (surface === "widget") return false;
-  if (/^\/\.well-known\//.test(path) || path.startsWith("/widget.js")) return false;
-  return surface === "s2s" || surface === "agent" || /^\/api\/tenants\//.test(path);
+  const endpoints = endpointsOf(path);
+  return endpoints.length ? endpoints.some((e) => e.serversOnly) : /^\/api\/tenants\//.test(path);
 }
 
 /** The site a tenant's server tokens can be tried on: the run's site of that tenant. */

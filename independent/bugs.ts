@@ -85,6 +85,9 @@ export const BUGS = {
   "site-ignored-for-verified": "Shows a verified user their conversations of every site of the tenant",
   "existence-leak-403": "Answers 403 for a conversation that exists out of sight, 404 only for one that does not",
   "claimed-user-id-echoed": "Shows the user id a page claimed as the identity of an unverified session",
+  "history-oldest-first": "Lists a session's conversations oldest first, so the one just started is at the bottom",
+  "device-adopted-across-tenants":
+    "Adopts a device credential whatever tenant it was issued for, so one tenant's site names another's device",
 
   // Workspaces
   "workspace-ignored": "Keeps one history for every workspace of a site",

@@ -234,6 +234,20 @@ const PROBES: Record<BugName, Probe> = {
     const opened = await openSession(server, { user: { externalUserId: "u" } });
     return (opened.body.identity as Record<string, unknown>).externalUserId === null;
   },
+  "history-oldest-first": async (server) => {
+    const first = await chat(server);
+    const opened = await call(server, "/api/widget/conversations", {
+      bearer: first.session,
+      json: { kind: "chat", text: "Again" },
+    });
+    const newest = (opened.body.conversation as { id: string }).id;
+    return isDeepStrictEqual(await history(server, first.session), [newest, first.conversation]);
+  },
+  "device-adopted-across-tenants": async (server) => {
+    const foreign = await openSession(server, { siteApiKey: server.env.SETCHAT_FOREIGN_SITE_API_KEY });
+    const here = await openSession(server, { deviceCredential: foreign.body.deviceCredential });
+    return here.body.deviceIssued === true && here.body.deviceCredential !== foreign.body.deviceCredential;
+  },
   "workspace-ignored": async (server) => {
     const { device } = await chat(server, { workspace: { externalId: "w1" } });
     const w2 = await openSession(server, { deviceCredential: device, workspace: { externalId: "w2" } });

@@ -156,7 +156,8 @@ export class WidgetApi {
     // A credential this server issued to a browser of this tenant, and not retired, names its device; any other is
     // replaced: a browser never chooses its device.
     const presented = body.deviceCredential === undefined ? undefined : chats.device(body.deviceCredential);
-    const reused = presented !== undefined && presented.tenantId === tenantId && !presented.retired;
+    const reused = presented !== undefined && !presented.retired &&
+      (presented.tenantId === tenantId || bugs.has("device-adopted-across-tenants"));
     const issued = reused ? undefined : chats.issueDevice(tenantId);
     const device = reused ? presented : issued!.device;
     const user = body.user;
@@ -317,6 +318,7 @@ export class WidgetApi {
       .filter((c) => this.#canSee(session, c))
       .sort((a, b) => b.updatedAt.getTime() - a.updatedAt.getTime() || b.seq - a.seq)
       .slice(0, HISTORY_PAGE);
+    if (this.#ctx.bugs.has("history-oldest-first")) seen.reverse();
     return json(200, { conversations: seen.map(conversationView) });
   }
 

@@ -152,6 +152,8 @@ if (import.meta.main) {
   const { fixtureSchemaText } = await import("./fixture_schema.ts");
   const schema = new URL("../fixtures/fixture.schema.json", import.meta.url);
   await Deno.writeTextFile(schema, await formatText(fixtureSchemaText(), "json"));
+  const { generatedInputsText, GENERATED_INPUTS } = await import("./fixture_schema.ts");
+  await Deno.writeTextFile(GENERATED_INPUTS, await formatText(generatedInputsText(), "json"));
   for (const { file, text, rendered } of await renderDocs({ kills: true })) {
     if (rendered !== text) await Deno.writeTextFile(file, rendered);
     console.log(`${file.pathname.split("/").slice(-2).join("/")}: ${rendered === text ? "up to date" : "updated"}`);

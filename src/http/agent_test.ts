@@ -74,6 +74,14 @@ Deno.test("the agent lists the tenant's conversations newest first, by site, pag
   assert.equal(bad.status, 400);
   const foreignSite = await get(t, `/conversations?siteApiKey=${t.b.sites[0]!.apiKey}`);
   assert.equal((await body(foreignSite)).code, "site_not_found");
+  // A cursor this listing never gave is refused, not read as a place to start from.
+  const siteTwo = t.a.sites[1]!.apiKey;
+  for (const cursor of ["garbage", "", made[0]!]) {
+    const refused = await get(t, `/conversations?limit=2&siteApiKey=${siteTwo}&cursor=${cursor}`);
+    assert.equal(refused.status, 400, cursor);
+    assert.equal((await body(refused)).errors[0].path, "cursor");
+  }
+  assert.equal((await get(t, `/conversations?limit=2&siteApiKey=${siteTwo}&cursor=${made[1]}`)).status, 200);
 });
 
 Deno.test("the agent reads a conversation with its visitor, and replies", async () => {

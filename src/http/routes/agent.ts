@@ -62,6 +62,15 @@ export function agentRoutes(deps: AppDeps): AppRoute[] {
             }
             siteId = site.id;
           }
+          // A cursor is a `nextCursor` this server gave: the last conversation of a page of this listing.
+          if (query.cursor !== undefined) {
+            const from = await store.getConversation(query.cursor);
+            if (!from || from.tenantId !== principal.tenantId || (siteId !== undefined && from.siteId !== siteId)) {
+              throw new AppError("invalid_request", "Cannot list conversations: the cursor is not one of this listing", {
+                errors: [{ path: "cursor", code: "unknown_cursor", message: "is not a nextCursor of this listing" }],
+              });
+            }
+          }
           const page = await store.listTenantConversations(principal.tenantId, {
             siteId,
             limit: query.limit,
