@@ -845,7 +845,7 @@ async function recoveryNotes(shared: Shared, original: string | undefined): Prom
       ? ` revoke-previous ran for it, so any older token it held, seen by the run or not${
         ours ? "" : " (the one deployed, say)"
       }, is revoked.`
-      : " Tokens the run never saw cannot be counted (the contract has no listing).";
+      : " Tokens the run never saw cannot be counted (the contract requires no token listing).";
     if (!site || known.length === 0) {
       notes.push(
         `Cannot tell which server tokens of ${who} are active: the run has no site of it to try them on.${unseen}`,

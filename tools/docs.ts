@@ -7,7 +7,8 @@ import { SETTINGS } from "../src/config.ts";
 import { ERRORS } from "../src/contract/errors.ts";
 import { STARTUP_ERRORS } from "../src/domain/startup_error.ts";
 import { TESTID, TESTID_DOCS } from "../src/contract/testids.ts";
-import { CLAUSES } from "../conformance/clauses.ts";
+import { CONTRACT_SECTIONS, type Rule, rules } from "../conformance/clauses.ts";
+import { LEVELS } from "../conformance/levels.ts";
 import {
   killTable,
   killTableMarkdown,
@@ -21,9 +22,9 @@ import { SCENARIOS } from "../conformance/browser/scenarios.ts";
 /** The files with generated sections, and the sections each holds, by marker name. */
 export const DOC_SECTIONS: Readonly<Record<string, readonly string[]>> = {
   "docs/running.md": ["settings", "startup-errors"],
-  "docs/contract.md": ["errors"],
+  "docs/contract.md": ["errors", ...Object.keys(CONTRACT_SECTIONS).map((s) => `rules-${s}`)],
   "docs/widget.md": ["widget-size", "testids"],
-  "docs/conformance.md": ["clauses", "kills", "planted-kills", "scenarios", "widget-kills"],
+  "docs/conformance.md": ["levels", "clauses", "kills", "planted-kills", "scenarios", "widget-kills"],
 };
 
 /**
@@ -50,13 +51,11 @@ export async function generatedSections(options: { kills?: boolean } = {}): Prom
       ...Object.values(STARTUP_ERRORS).map((e) => `| \`${e.message}\` | ${e.cause} | ${e.fix} |`),
     ].join("\n"),
     testids: ["| `data-testid` | what it is |", "|---|---|", ...hooks].join("\n"),
-    clauses: [
-      "| clause | rule |",
-      "|---|---|",
-      ...Object.entries(CLAUSES).map(([id, rule]) => `| \`${id}\` | ${rule} |`),
-    ].join(
-      "\n",
+    clauses: rulesTable(rules()),
+    ...Object.fromEntries(
+      Object.keys(CONTRACT_SECTIONS).map((s) => [`rules-${s}`, rulesTable(rules().filter((r) => r.section === s))]),
     ),
+    levels: levelsTable(),
     "widget-size": await widgetSize(),
     scenarios: [
       "| scenario | clause | what it checks |",
@@ -72,6 +71,35 @@ export async function generatedSections(options: { kills?: boolean } = {}): Prom
       }
       : {}),
   };
+}
+
+/** Rules as the contract and the conformance guide both show them: one line per rule, its clause and its level. */
+function rulesTable(list: Rule[]): string {
+  const rows = list.map((r, i) =>
+    `| ${i > 0 && list[i - 1]!.clause === r.clause ? "" : `\`${r.clause}\``} | ${r.level} | ${
+      r.text.replaceAll("|", "\\|")
+    } |`
+  );
+  return ["| clause | level | rule |", "|---|---|---|", ...rows].join("\n");
+}
+
+/** The levels, what each means, and the clauses that have a rule at each. */
+function levelsTable(): string {
+  const what = {
+    must: "what the contract states outright: the vendor docs' S2S contract, the identity rules, universal security",
+    should: 'what the contract recommends, saying "should"',
+    reference: "the reference's own choices, which another server may make otherwise",
+  };
+  const failure = {
+    must: "fails the run: the case is **failed**",
+    should: "a **warning**: fails the run only with `--strict`",
+    reference: "a **deviation**, and only in the reference profile",
+  };
+  const rows = LEVELS.map((level) => {
+    const clauses = [...new Set(rules().filter((r) => r.level === level).map((r) => `\`${r.clause}\``))];
+    return `| \`${level}\` | ${what[level]}: ${clauses.join(", ")} | ${failure[level]} |`;
+  });
+  return ["| level | what, and the clauses with a rule at it | a failure |", "|---|---|---|", ...rows].join("\n");
 }
 
 /** The text between a section's generated markers. */

@@ -66,9 +66,13 @@ export function agentRoutes(deps: AppDeps): AppRoute[] {
           if (query.cursor !== undefined) {
             const from = await store.getConversation(query.cursor);
             if (!from || from.tenantId !== principal.tenantId || (siteId !== undefined && from.siteId !== siteId)) {
-              throw new AppError("invalid_request", "Cannot list conversations: the cursor is not one of this listing", {
-                errors: [{ path: "cursor", code: "unknown_cursor", message: "is not a nextCursor of this listing" }],
-              });
+              throw new AppError(
+                "invalid_request",
+                "Cannot list conversations: the cursor is not one of this listing",
+                {
+                  errors: [{ path: "cursor", code: "unknown_cursor", message: "is not a nextCursor of this listing" }],
+                },
+              );
             }
           }
           const page = await store.listTenantConversations(principal.tenantId, {
