@@ -8,7 +8,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { BUG_NAMES, startIndependentServer } from "../independent/server.ts";
 import { main } from "./cli.ts";
-import { PLANTED, plantedKillTable, plantedKillTableMarkdown, runAgainstIndependent } from "./kill_table.ts";
+import {
+  independentVerdictMarkdown,
+  PLANTED,
+  plantedKillTable,
+  plantedKillTableMarkdown,
+  runAgainstIndependent,
+} from "./kill_table.ts";
 import { docSection, formatMarkdown } from "../tools/docs.ts";
 
 Deno.test("the independent implementation passes every surface it declares, nothing skipped for want, no known failures", async () => {
@@ -56,6 +62,11 @@ Deno.test("the independent implementation passes every surface it declares, noth
     ) {
       assert.ok(["passed", "warning"].includes(run!.results.find((r) => r.id === id)!.status), id);
     }
+    assert.equal(
+      await docSection("independent-verdict"),
+      (await formatMarkdown(independentVerdictMarkdown(exitCode, run!.results))).trim(),
+      "the independent implementation's verdict in docs/conformance.md is stale: run `deno task docs`",
+    );
     // The new server token is found where the discovery document says, and the report names the field.
     const rotate = run!.results.find((r) => r.id === "rot-rotate-revoke")!.steps.find((s) => s.name === "rotate")!;
     assert.ok(

@@ -12,7 +12,7 @@ import { runBrowserScenarios } from "./browser/run.ts";
 import { buildWidgetMutant, WIDGET_MUTANTS } from "./browser/widget_mutants.ts";
 import { main } from "./cli.ts";
 import { loadFixtures } from "./fixtures.ts";
-import type { Level } from "./levels.ts";
+import { type Level, SURFACES } from "./levels.ts";
 import { MUTANTS } from "./mutants.ts";
 import { type CaseResult, exitCodeOf, runSuite } from "./runner.ts";
 import { startInProcessTarget } from "./target.ts";
@@ -223,6 +223,44 @@ export async function runAgainstIndependent(
   } catch (error) {
     await close();
     throw error;
+  }
+}
+
+/** How the run against the independent correct build ended, surface by surface: the verdict table of the docs. */
+export function independentVerdictMarkdown(exitCode: number, results: CaseResult[]): string {
+  const groups = new Map<string, CaseResult[]>();
+  for (const r of results) {
+    const key = r.surfaces.join(", ") || "none";
+    groups.set(key, [...groups.get(key) ?? [], r]);
+  }
+  const count = (rs: CaseResult[], status: string) => rs.filter((r) => r.status === status).length;
+  // s2s first, then each surface's combinations in the contract's order, cases needing none last.
+  const order = (surfaces: string) => surfaces.split(", ").map((x) => SURFACES.indexOf(x as never)).join(",");
+  const rows = [...groups].sort(([a], [b]) =>
+    Number(a === "none") - Number(b === "none") || order(a).localeCompare(order(b))
+  ).map(([surfaces, rs]) =>
+    `| ${surfaces} | ${rs.length} | ${count(rs, "passed")} | ${count(rs, "warning")} | ${count(rs, "failed")} | ${
+      count(rs, "skipped")
+    } | ${count(rs, "not-in-profile")} |`
+  );
+  const all = (status: string) => count(results, status);
+  return [
+    "| surfaces a case needs | cases | passed | warnings | failed | not applicable | not in profile |",
+    "|---|---|---|---|---|---|---|",
+    ...rows,
+    `| **all** (exit ${exitCode}) | ${results.length} | ${all("passed")} | ${all("warning")} | ${all("failed")} | ${
+      all("skipped")
+    } | ${all("not-in-profile")} |`,
+  ].join("\n");
+}
+
+/** The verdict table of the independent correct build, from a run of it. */
+export async function independentVerdict(): Promise<string> {
+  const { exitCode, results, close } = await runAgainstIndependent([]);
+  try {
+    return independentVerdictMarkdown(exitCode, results);
+  } finally {
+    await close();
   }
 }
 

@@ -360,7 +360,8 @@ export const MUTANTS: Mutant[] = [
     options: wrapJson(async (request, body, deps, next) => {
       const b = body as { siteApiKey?: string; visitorToken?: string; user?: { externalUserId?: string } };
       if (
-        !new URL(request.url).pathname.endsWith("/api/widget/sessions") || b.visitorToken || !b.user?.externalUserId
+        !new URL(request.url).pathname.endsWith("/api/widget/sessions") || b.visitorToken ||
+        typeof b.user?.externalUserId !== "string" || !b.user.externalUserId
       ) {
         return undefined;
       }

@@ -10,6 +10,7 @@ import { TESTID, TESTID_DOCS } from "../src/contract/testids.ts";
 import { CONTRACT_SECTIONS, type Rule, rules } from "../conformance/clauses.ts";
 import { LEVELS } from "../conformance/levels.ts";
 import {
+  independentVerdict,
   killTable,
   killTableMarkdown,
   plantedKillTable,
@@ -24,7 +25,15 @@ export const DOC_SECTIONS: Readonly<Record<string, readonly string[]>> = {
   "docs/running.md": ["settings", "startup-errors"],
   "docs/contract.md": ["errors", ...Object.keys(CONTRACT_SECTIONS).map((s) => `rules-${s}`)],
   "docs/widget.md": ["widget-size", "testids"],
-  "docs/conformance.md": ["levels", "clauses", "kills", "planted-kills", "scenarios", "widget-kills"],
+  "docs/conformance.md": [
+    "levels",
+    "clauses",
+    "kills",
+    "independent-verdict",
+    "planted-kills",
+    "scenarios",
+    "widget-kills",
+  ],
 };
 
 /**
@@ -68,6 +77,7 @@ export async function generatedSections(options: { kills?: boolean } = {}): Prom
         kills: killTableMarkdown(await killTable()),
         "widget-kills": widgetKillTableMarkdown(await widgetKillTable()),
         "planted-kills": plantedKillTableMarkdown(await plantedKillTable()),
+        "independent-verdict": await independentVerdict(),
       }
       : {}),
   };
