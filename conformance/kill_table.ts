@@ -265,7 +265,7 @@ export async function independentVerdict(): Promise<string> {
 }
 
 /** Runs the declared profile against each planted bug, a few at a time. */
-export async function plantedKillTable(concurrency = 3): Promise<PlantedKill[]> {
+export async function plantedKillTable(concurrency = 6): Promise<PlantedKill[]> {
   const queue = Object.keys(PLANTED) as BugName[];
   const kills = new Map<BugName, PlantedKill>();
   await Promise.all(Array.from({ length: concurrency }, async () => {

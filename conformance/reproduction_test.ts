@@ -65,7 +65,8 @@ Deno.test("a rotation's reproduction replays the flow to the failing step, as pr
     const env = { ...server.env } as unknown as Record<string, string>;
     const lines = await runPretty(env, ["--filter", "rot-rotate-revoke", "--profile", "s2s", "--allow-destructive"]);
     const script = printedReproduction(lines, "rot-rotate-revoke");
-    assert.match(script, /jq -r '\.token \/\/ empty'/);
+    // The new token is read where the run found it: this implementation's own field, not the reference's.
+    assert.match(script, /jq -r '\.credential\.secret \/\/ empty'/);
     assert.match(script, /DESTRUCTIVE/);
     for (const secret of [env.SETCHAT_SERVER_TOKEN!, env.SETCHAT_ADMIN_TOKEN!]) assert.ok(!script.includes(secret));
     const dir = await Deno.makeTempDir();

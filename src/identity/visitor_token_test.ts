@@ -105,6 +105,7 @@ Deno.test("verifyVisitorToken() refuses every named attack", async (t) => {
   const ctx = {
     signingKey: { kid: keys.current.kid, privateKey: keys.current.privateKey, alg: "EdDSA" },
     jwks: keys.jwks as jose.JSONWebKeySet,
+    tenantClaim: "tenant",
     nowSeconds: NOW / 1000,
   };
   for (const name of TRANSFORM_NAMES) {
