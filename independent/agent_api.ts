@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { ChatStore } from "./chat_store.ts";
-import { ApiError, json, readJson, validate } from "./http.ts";
+import { ApiError, decodeSegment, json, readJson, requireMethod, validate } from "./http.ts";
 import { agentConversationView, messageText, messageView, type SurfaceContext, visitorView } from "./surface.ts";
 import { MAX_TEXT } from "./widget_api.ts";
 
@@ -32,29 +32,29 @@ export class AgentApi {
   async handle(request: Request, url: URL): Promise<Response> {
     const listing = LISTING_PATH.exec(url.pathname);
     if (listing !== null) {
-      allow(request, ["GET", "HEAD"]);
+      requireMethod(request, ["GET", "HEAD"]);
       const tenantId = this.#tenant(request, listing[1]!, "list the server tokens");
       return this.#listTokens(tenantId);
     }
     const [, rawTenant, conversationId, messages, visitorId] = AGENT_PATH.exec(url.pathname)!;
     if (visitorId !== undefined) {
-      allow(request, ["GET", "HEAD"]);
+      requireMethod(request, ["GET", "HEAD"]);
       const tenantId = this.#tenant(request, rawTenant!, "read the visitor");
-      const visitor = this.#ctx.chats.visitor(decode(visitorId));
+      const visitor = this.#ctx.chats.visitor(decodeSegment(visitorId));
       if (visitor === undefined || (visitor.tenantId !== tenantId && !this.#ctx.bugs.has("agent-reads-any-tenant"))) {
         throw new ApiError(404, "visitor_not_found", "Cannot find the visitor");
       }
       return json(200, visitorView(visitor));
     }
     if (conversationId === undefined) {
-      allow(request, ["GET", "HEAD"]);
+      requireMethod(request, ["GET", "HEAD"]);
       return this.#list(this.#tenant(request, rawTenant!, "list the conversations"), url);
     }
-    if (messages === undefined) allow(request, ["GET", "HEAD"]);
-    else allow(request, ["POST"]);
+    if (messages === undefined) requireMethod(request, ["GET", "HEAD"]);
+    else requireMethod(request, ["POST"]);
     const action = messages === undefined ? "read the conversation" : "reply";
     const tenantId = this.#tenant(request, rawTenant!, action);
-    const c = this.#ctx.chats.conversation(decode(conversationId));
+    const c = this.#ctx.chats.conversation(decodeSegment(conversationId));
     if (c === undefined || (c.tenantId !== tenantId && !this.#ctx.bugs.has("agent-reads-any-tenant"))) {
       throw new ApiError(404, "conversation_not_found", `Cannot ${action}: no such conversation`);
     }
@@ -81,7 +81,7 @@ export class AgentApi {
   /** The caller's tenant, which must be the path's: another tenant's path answers as if it did not exist. */
   #tenant(request: Request, raw: string, action: string): string {
     const caller = this.#ctx.authenticateAdmin(request.headers.get("authorization"), action);
-    if (decode(raw) !== caller) throw new ApiError(404, "tenant_not_found", `Cannot ${action}: no such tenant`);
+    if (decodeSegment(raw) !== caller) throw new ApiError(404, "tenant_not_found", `Cannot ${action}: no such tenant`);
     return caller;
   }
 
@@ -138,20 +138,4 @@ function readCursor(cursor: string): number {
     // Reported below.
   }
   throw new ApiError(400, "invalid_cursor", `Cannot list the conversations: "cursor" is not one this server gave`);
-}
-
-function allow(request: Request, methods: readonly string[]): void {
-  if (!methods.includes(request.method)) {
-    throw new ApiError(405, "method_not_allowed", `Cannot answer ${request.method} here`, {
-      allow: methods.join(", "),
-    });
-  }
-}
-
-function decode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return "";
-  }
 }

@@ -58,6 +58,15 @@ export function requireMethod(request: Request, allowed: readonly string[]): voi
   }
 }
 
+/** A path segment as an id: a malformed percent-escape names nothing. */
+export function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return "";
+  }
+}
+
 /** The body as JSON: 415 unless declared JSON, 413 past the limit, 400 unless UTF-8 JSON. */
 export async function readJson(request: Request, action: string, bugs: ReadonlySet<BugName>): Promise<unknown> {
   if (!JSON_MEDIA_TYPE.test(request.headers.get("content-type") ?? "")) {

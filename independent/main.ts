@@ -140,15 +140,15 @@ async function main(args: readonly string[]): Promise<number> {
   console.log(`SetChat independent server listening on ${server.url} (${bugs})`);
   console.log(`Its nodes one by one: ${server.nodeUrls.join(" ")} (give each to the suite with --target)`);
   const env = { ...server.env, ...(options.signingKey ? { SETCHAT_SIGNING_KEY_FILE: options.signingKey } : {}) };
-  if (options.signingKey !== undefined) {
-    await writePrivate(options.signingKey, JSON.stringify(server.signingJwk));
-    console.log(`Wrote the private signing key to ${options.signingKey}`);
-  }
+  // Both files are whole before a line says so: a script may read them as soon as it sees "Wrote".
+  if (options.signingKey !== undefined) await writePrivate(options.signingKey, JSON.stringify(server.signingJwk));
+  const key = options.signingKey === undefined ? "" : ` (the private signing key to ${options.signingKey})`;
   if (options.envFile === undefined) {
+    if (key) console.log(`Wrote${key}`);
     console.log(envLines(env).trimEnd());
   } else {
     await writeEnvFile(options.envFile, env);
-    console.log(`Wrote the SETCHAT_* variables to ${options.envFile}`);
+    console.log(`Wrote the SETCHAT_* variables to ${options.envFile}${key}`);
   }
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   const stop = (): void => {

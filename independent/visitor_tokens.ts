@@ -3,7 +3,7 @@
  * that minted one is its `stk` claim, the workspace it is bound to its `workspace_id` claim. Verification trusts
  * nothing the token says about its own key: one algorithm, keys by `kid` from this server only, canonical base64url.
  */
-import { base64url, errors, type JWK, jwtVerify, SignJWT } from "jose";
+import { base64url, errors, importJWK, type JWK, jwtVerify, SignJWT } from "jose";
 import type { BugName } from "./bugs.ts";
 import { ApiError } from "./http.ts";
 
@@ -172,7 +172,6 @@ export async function verifyVisitorToken(
 
 /** The public keys by kid, from the published JWKS entries. */
 export async function publicKeys(jwks: readonly JWK[]): Promise<Map<string, CryptoKey>> {
-  const { importJWK } = await import("jose");
   const out = new Map<string, CryptoKey>();
   for (const jwk of jwks) {
     if (jwk.kid === undefined || jwk.d !== undefined) continue;

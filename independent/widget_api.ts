@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import { ChatStore, type Conversation, type Method, type Session } from "./chat_store.ts";
-import { ApiError, isPlainObject, json, readJson, validate } from "./http.ts";
+import { ApiError, decodeSegment, isPlainObject, json, readJson, requireMethod, validate } from "./http.ts";
 import { conversationView, jsonBytes, messageText, messageView, type SurfaceContext } from "./surface.ts";
 import { type VerifiedClaims, verifyVisitorToken } from "./visitor_tokens.ts";
 
@@ -90,11 +90,11 @@ export class WidgetApi {
     const path = url.pathname;
     const method = request.method === "HEAD" ? "GET" : request.method;
     if (path === "/api/widget/sessions") {
-      allow(request, ["POST"]);
+      requireMethod(request, ["POST"]);
       return await this.#openSession(request);
     }
     if (path === "/api/widget/session") {
-      allow(request, ["GET", "HEAD", "DELETE"]);
+      requireMethod(request, ["GET", "HEAD", "DELETE"]);
       if (method === "DELETE") return this.#logout(request);
       const session = this.#session(request);
       return json(200, this.#sessionView(session));
@@ -103,21 +103,21 @@ export class WidgetApi {
     if (m === null) throw new ApiError(404, "not_found", "Cannot find the requested resource: no such path");
     const [, id, messages] = m;
     if (id === undefined) {
-      allow(request, ["GET", "HEAD", "POST"]);
+      requireMethod(request, ["GET", "HEAD", "POST"]);
       const session = this.#session(request);
       return method === "GET" ? this.#history(session) : await this.#start(request, session);
     }
     if (messages === undefined) {
-      allow(request, ["GET", "HEAD"]);
-      const conversation = this.#visible(this.#session(request), decodeId(id));
+      requireMethod(request, ["GET", "HEAD"]);
+      const conversation = this.#visible(this.#session(request), decodeSegment(id));
       return json(200, {
         conversation: conversationView(conversation),
         messages: conversation.messages.map(messageView),
       });
     }
-    allow(request, ["GET", "HEAD", "POST"]);
+    requireMethod(request, ["GET", "HEAD", "POST"]);
     const session = this.#session(request);
-    const conversation = this.#visible(session, decodeId(id));
+    const conversation = this.#visible(session, decodeSegment(id));
     return method === "GET" ? this.#poll(conversation, url) : await this.#write(request, session, conversation);
   }
 
@@ -400,22 +400,5 @@ export class WidgetApi {
     c.messages.push(message);
     c.updatedAt = message.createdAt;
     return json(201, messageView(message));
-  }
-}
-
-function allow(request: Request, methods: readonly string[]): void {
-  if (!methods.includes(request.method)) {
-    throw new ApiError(405, "method_not_allowed", `Cannot answer ${request.method} here`, {
-      allow: methods.join(", "),
-    });
-  }
-}
-
-/** A path segment as an id: a malformed escape names no conversation. */
-function decodeId(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return "";
   }
 }
