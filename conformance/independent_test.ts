@@ -121,6 +121,23 @@ Deno.test("a target without a discovery document gets the s2s profile, and the r
     assert.match(run!.profile.source, /serves no \/\.well-known\/setchat\.json/);
     assert.match(lines.join("\n"), /Left out: the widget, agent, browser surfaces/);
     assert.ok(run!.results.some((r) => r.status === "not-in-profile"));
+    // What it does not declare is not applicable to it, even on a surface it has: no token claims another tenant.
+    const dir = await Deno.makeTempDir();
+    try {
+      const keyFile = join(dir, "key.json");
+      await Deno.writeTextFile(keyFile, JSON.stringify(server.signingJwk));
+      const withKey = (name: string) => name === "SETCHAT_SIGNING_KEY_FILE" ? keyFile : env(name);
+      const attack = await main(["--profile", "full", "--filter", "token-resigned-other-tenant", "--out", dir], {
+        print: () => {},
+        env: withKey,
+      });
+      const result = attack.run!.results[0]!;
+      assert.equal(result.status, "skipped");
+      assert.match(result.reason!, /^not applicable: the target declares no tenant claim/);
+      assert.equal(attack.exitCode, 2, "nothing ran");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   } finally {
     await server.close();
   }
