@@ -286,7 +286,7 @@ Deno.test("main.ts logs each request in one line, and never a token", async () =
       const created = await call("/api/widget/conversations", json("POST", wss, { kind: "chat", text: "Hello" }));
       assert.equal(created.status, 201);
       const messages = `/api/widget/conversations/${created.body.conversation.id}/messages`;
-      assert.equal((await call(`${messages}?after=msg_00000000`, json("GET", wss))).status, 200);
+      assert.equal((await call(`${messages}?after=${created.body.messages[0].id}`, json("GET", wss))).status, 200);
       const rotated = await call(
         `/api/tenants/${env.SETCHAT_TENANT_ID}/widget-identity/s2s-token/rotate`,
         json("POST", env.SETCHAT_ADMIN_TOKEN),
