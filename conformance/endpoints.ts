@@ -133,3 +133,12 @@ export function endpointsOf(path: string): Endpoint[] {
     declared ? endpoint.path === bare : !endpoint.path.startsWith("{{") && pattern.test(segmented)
   ).map(({ endpoint }) => endpoint);
 }
+
+/**
+ * Whether a path is for servers only (it takes the server token or the admin token): no browser may read its
+ * answers. A path of a tenant that no endpoint of the contract has (a token listing the target declares) is too.
+ */
+export function forServersOnly(path: string): boolean {
+  const endpoints = endpointsOf(path);
+  return endpoints.length ? endpoints.some((e) => e.serversOnly) : /^\/api\/tenants\//.test(path);
+}

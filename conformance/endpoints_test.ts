@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { ENDPOINTS, endpointsOf } from "./endpoints.ts";
+import { ENDPOINTS, endpointsOf, forServersOnly } from "./endpoints.ts";
 import { loadFixtures, stepLevel } from "./fixtures.ts";
 import { negativeInputCases, negativeQueryCases } from "./negative_inputs.ts";
 import { startInProcessTarget } from "./target.ts";
@@ -93,4 +93,13 @@ Deno.test("negative inputs cover every body and query field, nested ones include
   const text = cases.find((c) => c.id === "input-message-text")!;
   const names = text.steps.map((s) => s.name);
   assert.ok(names.includes(`nothing stored after "text" null`), names.join(", "));
+});
+
+Deno.test("forServersOnly() tells the endpoints that take a server's secret, a declared listing included", () => {
+  for (const path of ["/api/widget/visitor-token", "/api/tenants/t1/conversations?limit=2", "/api/tenants/t1/tokens"]) {
+    assert.ok(forServersOnly(path), path);
+  }
+  for (const path of ["/api/widget/sessions", "/api/widget/conversations/c1/messages", "/.well-known/jwks.json"]) {
+    assert.ok(!forServersOnly(path), path);
+  }
 });

@@ -24,7 +24,7 @@ import type { Discovery } from "../src/contract/meta.ts";
 import { DISCOVERED_VARIABLES, discoveredValues, type DiscoveredVariable, undeclared } from "./discovered.ts";
 import { discover } from "./preflight.ts";
 import { findRotatedToken, foundCheck, type FoundToken, type NoToken } from "./rotated_token.ts";
-import { endpointsOf } from "./endpoints.ts";
+import { forServersOnly } from "./endpoints.ts";
 
 /** How a case ended. */
 export type CaseStatus =
@@ -262,15 +262,6 @@ function forbidden(request: HttpStep["request"], secrets: Redactor): string[] {
   if (auth && auth.length >= 8) out.add(auth);
   for (const [value] of secrets.entries()) out.add(value);
   return [...out];
-}
-
-/**
- * Whether a path is for servers only (it takes the server token or the admin token): no browser may read its
- * answers. A path of the tenant that no endpoint of the contract has (a token listing the target declares) is too.
- */
-function forServersOnly(path: string): boolean {
-  const endpoints = endpointsOf(path);
-  return endpoints.length ? endpoints.some((e) => e.serversOnly) : /^\/api\/tenants\//.test(path);
 }
 
 /** The site a tenant's server tokens can be tried on: the run's site of that tenant. */
