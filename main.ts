@@ -36,17 +36,24 @@ async function main(args: string[]): Promise<void> {
     });
   }
   const where = storeLocation(config);
+  // Under --log json, standard output is the access log alone, one JSON object per line, for a log collector: what
+  // people read goes to standard error, and the demo's tokens are not printed when dev.env holds them.
+  const json = config.log === "json";
+  const say = json ? (line: string) => console.error(line) : (line: string) => console.log(line);
 
-  console.log(`SetChat reference server on ${server.publicUrl} (store ${where})`);
-  console.log(
-    `  demo ${server.publicUrl}/   agent console ${server.publicUrl}/demo/agent   API ${server.publicUrl}/openapi.json`,
-  );
+  say(`SetChat reference server on ${server.publicUrl} (store ${where})`);
+  say(`  demo ${server.publicUrl}/   agent console ${server.publicUrl}/demo/agent   API ${server.publicUrl}/openapi.json`);
   if (!server.deps.widgetScript) {
-    console.log("  dist/widget.js is missing: run `deno task build` to serve the widget and the demo");
+    say("  dist/widget.js is missing: run `deno task build` to serve the widget and the demo");
   }
-  if (server.demo) {
+  if (server.demo && json && server.devEnvPath) {
+    say(
+      `  first start: created the demo tenant; its tokens are in ${server.devEnvPath} (mode 0600), never in the log: ` +
+        sourceCommand(server.devEnvPath),
+    );
+  } else if (server.demo) {
     const { acme } = server.demo;
-    console.log(`
+    say(`
 First start: created the demo tenant. These tokens are shown this once.
   tenant id        ${acme.tenant.id}
   site API key     ${acme.sites[0]!.apiKey}
@@ -55,11 +62,11 @@ First start: created the demo tenant. These tokens are shown this once.
 ${server.devEnvPath ? `They are in ${server.devEnvPath} (mode 0600): ${sourceCommand(server.devEnvPath)}` : ""}
 `);
   } else if (server.devEnvPath) {
-    console.log(`  demo credentials in ${server.devEnvPath}: ${sourceCommand(server.devEnvPath)}`);
+    say(`  demo credentials in ${server.devEnvPath}: ${sourceCommand(server.devEnvPath)}`);
   } else if (config.databaseUrl !== undefined) {
-    console.log("  the demo tenants were created by the first instance on this database: its dev.env has their tokens");
+    say("  the demo tenants were created by the first instance on this database: its dev.env has their tokens");
   } else if (config.dataDir !== ":memory:") {
-    console.log(
+    say(
       `  the demo credentials were shown once at first start and their dev.env is gone: delete ${config.dataDir}/ to start over`,
     );
   }

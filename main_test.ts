@@ -71,19 +71,22 @@ async function startMain(args: string[]): Promise<Started> {
       for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) stderr += chunk;
     })(),
   ]);
+  // The banner is the first line of standard output, or of standard error under --log json.
+  const json = args[args.indexOf("--log") + 1] === "json";
+  const banner = () => (json ? stderr : stdout);
   const deadline = Date.now() + 30_000;
-  while (!stdout.includes("\n")) {
+  while (!banner().includes("\n")) {
     if (Date.now() > deadline) {
       child.kill();
       throw new Error(`Cannot start main.ts: no first line in 30 s; stderr: ${stderr}`);
     }
     const exited = await Promise.race([child.status.then(() => true), new Promise((r) => setTimeout(r, 50, false))]);
-    if (exited && !stdout.includes("\n")) {
+    if (exited && !banner().includes("\n")) {
       await reading;
       throw new Error(`Cannot start main.ts: it exited; stderr: ${stderr}`);
     }
   }
-  const firstLine = stdout.slice(0, stdout.indexOf("\n"));
+  const firstLine = banner().slice(0, banner().indexOf("\n"));
   const port = /:(\d+) /.exec(firstLine)?.[1];
   return {
     firstLine,
@@ -306,8 +309,8 @@ Deno.test("main.ts logs each request in one line, and never a token", async () =
       assert.ok(token.length > 40);
       assert.ok(!(out.stdout + out.stderr).includes(token), `a token reached the log: ${token.slice(0, 12)}…`);
     }
-    const lines = out.stdout.split("\n").filter((l) => l.startsWith("{"));
-    assert.equal(lines.length, requests, "one line per request");
+    const lines = out.stdout.split("\n").filter((l) => l !== "");
+    assert.equal(lines.length, requests, `one line per request, and nothing else:\n${out.stdout}`);
     for (const line of lines) {
       const entry = JSON.parse(line);
       assert.deepEqual(Object.keys(entry).sort(), ["durationMs", "method", "path", "requestId", "status", "time"]);
@@ -318,6 +321,29 @@ Deno.test("main.ts logs each request in one line, and never a token", async () =
     const first = JSON.parse(lines[0]!);
     assert.deepEqual([first.method, first.path, first.status], ["POST", "/api/widget/visitor-token", 200]);
     assert.ok(lines.some((l) => JSON.parse(l).path === "/api/widget/session/[redacted]"));
+  });
+});
+
+Deno.test("main.ts under --log json writes only JSON lines on standard output, a first start included", async () => {
+  await withTempDir(async (dir) => {
+    const dataDir = `${dir}/data`;
+    const server = await startMain(["--port", "0", "--data", dataDir, "--log", "json"]);
+    let out: Finished;
+    try {
+      await (await fetch(`${server.url}/healthz`)).body?.cancel();
+    } finally {
+      out = await server.stop();
+    }
+    const lines = out.stdout.split("\n").filter((l) => l !== "");
+    assert.equal(lines.length, 1, out.stdout);
+    assert.deepEqual(JSON.parse(lines[0]!).path, "/healthz");
+    assert.match(server.firstLine, /^SetChat reference server on http:\/\/localhost:\d+ /, "the banner is on standard error");
+    const devEnvPath = `${dataDir}/dev.env`;
+    assert.match(out.stderr, new RegExp(`tokens are in ${escaped(devEnvPath)} \\(mode 0600\\), never in the log`));
+    const env = parseEnvFile(await Deno.readTextFile(devEnvPath));
+    for (const [name, value] of Object.entries(env)) {
+      if (/TOKEN/.test(name)) assert.ok(!(out.stdout + out.stderr).includes(value), `${name} was printed`);
+    }
   });
 });
 
