@@ -37,14 +37,32 @@ export async function readJson(request: Request, { limit, timeoutMs }: ReadOptio
   if (length !== null && Number(length) > limit) throw tooLarge(limit);
   // With a Content-Length the server reads exactly that many bytes; without
   // one (chunked), the body is read piece by piece and cut off at the limit.
-  const text = await withDeadline(length !== null ? request.text() : readText(request, limit), timeoutMs)
-    .catch((error) => {
-      if (error instanceof AppError) throw error;
-      // The client went away half-way: its body is truncated, not a failure of ours.
-      throw new AppError("malformed_json", "Cannot read the body: the connection ended before all of it arrived", {
+  const bytes = await withDeadline(
+    length !== null ? request.arrayBuffer().then((b) => new Uint8Array(b)) : readBytes(request, limit),
+    timeoutMs,
+  ).catch((error) => {
+    if (error instanceof AppError) throw error;
+    // The runtime fails the read on a chunk it cannot parse; the connection cannot carry another request after it.
+    if (/invalid HTTP/i.test(String(error))) {
+      throw new AppError("malformed_json", "Cannot read the body: its chunked transfer encoding is malformed", {
         cause: error,
+        headers: { connection: "close" },
       });
+    }
+    // The client went away half-way: its body is truncated, not a failure of ours.
+    throw new AppError("malformed_json", "Cannot read the body: the connection ended before all of it arrived", {
+      cause: error,
     });
+  });
+  let text: string;
+  try {
+    // Not valid UTF-8 is not JSON (RFC 8259): replacing the bytes would store text the client never sent.
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch (error) {
+    throw new AppError("malformed_json", "Cannot read the body: it is not valid UTF-8, which JSON must be", {
+      cause: error,
+    });
+  }
   if (text.trim() === "") {
     throw new AppError("malformed_json", "Cannot read the body: it is empty, expected a JSON object");
   }
@@ -108,7 +126,7 @@ function inspect(value: unknown, max: number): { deep: string | undefined; proto
  * read itself is left to end with the connection (the runtime gives a
  * handler no way to close one).
  */
-async function withDeadline(reading: Promise<string>, ms: number): Promise<string> {
+async function withDeadline<T>(reading: Promise<T>, ms: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -130,8 +148,8 @@ async function withDeadline(reading: Promise<string>, ms: number): Promise<strin
   }
 }
 
-async function readText(request: Request, limit: number): Promise<string> {
-  if (!request.body) return "";
+async function readBytes(request: Request, limit: number): Promise<Uint8Array> {
+  if (!request.body) return new Uint8Array();
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -151,7 +169,7 @@ async function readText(request: Request, limit: number): Promise<string> {
     all.set(c, offset);
     offset += c.byteLength;
   }
-  return new TextDecoder("utf-8", { fatal: false }).decode(all);
+  return all;
 }
 
 function tooLarge(limit: number): AppError {
