@@ -21,7 +21,8 @@ export const ERRORS = catalogue({
   malformed_json: {
     status: 400,
     title: "Request body is not valid JSON",
-    cause: "The body could not be parsed as JSON (truncated, trailing comma, single quotes, empty body).",
+    cause:
+      "The body could not be parsed as JSON (truncated, trailing comma, single quotes, empty body, bytes that are not UTF-8, a broken chunked encoding).",
     fix: "Send one JSON object, serialised by a JSON library rather than by hand.",
   },
   invalid_request: {
@@ -188,7 +189,8 @@ export const ERRORS = catalogue({
   method_not_allowed: {
     status: 405,
     title: "Method not allowed",
-    cause: "The endpoint exists but not with this HTTP method; `Allow` lists the methods it has.",
+    cause:
+      "The endpoint exists but not with this HTTP method (`OPTIONS` included, outside the widget API and the public documents); `Allow` lists the methods it has.",
     fix: "Use one of the methods in the `Allow` header.",
   },
   busy: {

@@ -64,10 +64,22 @@ Deno.test("server-to-server endpoints send no CORS headers; public documents do"
   await using t = await testApp();
   const mint = await t.post("/api/widget/visitor-token", t.a.serverToken, {});
   assert.equal(mint.headers.get("access-control-allow-origin"), null);
-  const preflight = await t.fetch("/api/widget/visitor-token", { method: "OPTIONS" });
-  assert.equal(preflight.status, 404);
+  // OPTIONS is a method the S2S paths lack, like any other: 405 with Allow, and nothing a browser could use.
+  const preflight = await t.fetch("/api/widget/visitor-token", {
+    method: "OPTIONS",
+    headers: { origin: "https://attacker.example", "access-control-request-method": "POST" },
+  });
+  assert.equal(preflight.status, 405);
+  assert.equal(preflight.headers.get("allow"), "POST");
+  assert.equal((await body(preflight)).code, "method_not_allowed");
   assert.equal(preflight.headers.get("access-control-allow-origin"), null);
-  await preflight.body?.cancel();
+  const rotate = await t.fetch(`/api/tenants/${t.a.tenant.id}/widget-identity/s2s-token/rotate`, { method: "OPTIONS" });
+  assert.equal(rotate.status, 405);
+  assert.equal(rotate.headers.get("allow"), "POST");
+  await rotate.body?.cancel();
+  const nowhere = await t.fetch("/api/nope", { method: "OPTIONS" });
+  assert.equal(nowhere.status, 404);
+  await nowhere.body?.cancel();
   await mint.body?.cancel();
   const jwks = await t.fetch("/.well-known/jwks.json");
   assert.equal(jwks.headers.get("access-control-allow-origin"), "*");
@@ -122,6 +134,40 @@ Deno.test("no token plaintext reaches the log, whatever the request", async () =
     }
   } finally {
     Object.assign(console, saved);
+  }
+});
+
+Deno.test("an error detail never repeats a value shaped like a credential, wherever the client put it", async () => {
+  await using t = await testApp();
+  const tokens = [t.a.serverToken, t.a.adminToken, generateSecret("wss").plaintext];
+  const jwt = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ1c2VyLTQyIn0.c2lnbmF0dXJl";
+  const site = t.a.sites[0]!.apiKey;
+  const answers = [
+    // In the path: an unknown endpoint, an unknown tenant, an unknown conversation.
+    await t.fetch(`/api/widget/session/${tokens[0]}`),
+    await t.fetch(`/api/tenants/${tokens[1]}/widget-identity/s2s-token/rotate`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${t.a.adminToken}` },
+    }),
+    // In a field: a server token passed as the site key, of a session and of a mint.
+    await t.post("/api/widget/sessions", undefined, { siteApiKey: tokens[0] }),
+    await t.post("/api/widget/visitor-token", t.a.serverToken, { siteApiKey: jwt, externalUserId: "u" }),
+    // In a body that is not JSON, which the parser's message quotes.
+    await t.post("/api/widget/visitor-token", t.a.serverToken, `${tokens[2]} {"siteApiKey":"${site}"}`),
+    await t.post("/api/widget/visitor-token", t.a.serverToken, `{"siteApiKey": ${jwt}}`),
+    // As a field's name.
+    await t.post("/api/widget/visitor-token", t.a.serverToken, {
+      siteApiKey: site,
+      externalUserId: "u",
+      [tokens[1]!]: 1,
+    }),
+  ];
+  for (const res of answers) {
+    const text = await res.text();
+    assert.ok(res.status >= 400 && res.status < 500, `${res.status} ${text}`);
+    for (const secret of [...tokens, jwt, jwt.split(".")[0]!]) {
+      assert.ok(!text.includes(secret.slice(12, 30)), `the answer repeats ${secret.slice(0, 16)}…: ${text}`);
+    }
   }
 });
 

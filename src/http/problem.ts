@@ -29,6 +29,22 @@ export function json(status: number, body: unknown, headers: Record<string, stri
 }
 
 /**
+ * A secret of this server (`setchat_s2s_…`, `setchat_adm_…`, `setchat_wss_…`,
+ * `setchat_dev_…`) or a JWT, whole or cut short, as a detail may quote it.
+ */
+const CREDENTIAL = /setchat_(?:s2s|adm|wss|dev)_[0-9A-Za-z]{4,}|eyJ[\w-]{4,}(?:\.[\w-]*){0,2}/g;
+
+/**
+ * `text` with every value shaped like a credential masked. A detail may quote
+ * what the client sent (a path, a field, a parser's excerpt of the body), and a
+ * client may have sent a token where it does not belong: the answer never
+ * repeats one, nor does anything that logs or shows it.
+ */
+export function maskCredentials(text: string): string {
+  return text.replace(CREDENTIAL, (m) => `${m.startsWith("eyJ") ? "eyJ" : m.slice(0, 12)}[redacted]`);
+}
+
+/**
  * Turns any error into an RFC 9457 problem. An {@linkcode AppError} keeps its
  * code and, below 500, its detail; anything else is an internal error whose
  * detail stays in the server log under the request id.
@@ -44,12 +60,18 @@ export function problemResponse(error: unknown, requestId: string): Response {
     type: `urn:setchat:error:${code}`,
     title: info.title,
     status: info.status,
-    detail: known?.expose ? known.message : "The server failed to answer this request",
+    detail: known?.expose ? maskCredentials(known.message) : "The server failed to answer this request",
     code,
     fix: info.fix,
     instance: `urn:setchat:request:${requestId}`,
   };
-  if (known && known.errors.length > 0) body.errors = known.errors;
+  if (known && known.errors.length > 0) {
+    body.errors = known.errors.map((e) => ({
+      ...e,
+      path: maskCredentials(e.path),
+      message: maskCredentials(e.message),
+    }));
+  }
   const headers = new Headers(known?.headers);
   headers.set("content-type", "application/problem+json");
   if (info.status === 401) headers.set("www-authenticate", bearerChallenge(code));
