@@ -42,7 +42,9 @@ async function main(args: string[]): Promise<void> {
   const say = json ? (line: string) => console.error(line) : (line: string) => console.log(line);
 
   say(`SetChat reference server on ${server.publicUrl} (store ${where})`);
-  say(`  demo ${server.publicUrl}/   agent console ${server.publicUrl}/demo/agent   API ${server.publicUrl}/openapi.json`);
+  say(
+    `  demo ${server.publicUrl}/   agent console ${server.publicUrl}/demo/agent   API ${server.publicUrl}/openapi.json`,
+  );
   if (!server.deps.widgetScript) {
     say("  dist/widget.js is missing: run `deno task build` to serve the widget and the demo");
   }

@@ -337,7 +337,11 @@ Deno.test("main.ts under --log json writes only JSON lines on standard output, a
     const lines = out.stdout.split("\n").filter((l) => l !== "");
     assert.equal(lines.length, 1, out.stdout);
     assert.deepEqual(JSON.parse(lines[0]!).path, "/healthz");
-    assert.match(server.firstLine, /^SetChat reference server on http:\/\/localhost:\d+ /, "the banner is on standard error");
+    assert.match(
+      server.firstLine,
+      /^SetChat reference server on http:\/\/localhost:\d+ /,
+      "the banner is on standard error",
+    );
     const devEnvPath = `${dataDir}/dev.env`;
     assert.match(out.stderr, new RegExp(`tokens are in ${escaped(devEnvPath)} \\(mode 0600\\), never in the log`));
     const env = parseEnvFile(await Deno.readTextFile(devEnvPath));

@@ -17,7 +17,7 @@ import {
   SURFACES,
 } from "./levels.ts";
 import { preflight, profileFor } from "./preflight.ts";
-import { Redactor } from "./redact.ts";
+import { redactCase, Redactor, redactRun } from "./redact.ts";
 import {
   prettyLine,
   prettyProfile,
@@ -40,7 +40,8 @@ import {
 } from "./runner.ts";
 import {
   fetchJwks,
-  parseEnvFile,
+  missingTargetUrl,
+  readEnvFiles,
   type RemoteSettings,
   remoteTarget,
   startInProcessTarget,
@@ -52,9 +53,9 @@ import { SCENARIOS } from "./browser/scenarios.ts";
 import { exploreCommand } from "./explore/command.ts";
 import { findReports, MergeError, mergeReports, readReports } from "./merge.ts";
 import { annotations } from "./annotations.ts";
+import { SUITE_VERSION } from "./version.ts";
 
-/** The suite's version: raised with every change to its fixtures, checks or reports. */
-export const SUITE_VERSION = "1.1.0";
+export { SUITE_VERSION } from "./version.ts";
 
 /** What a run selected, before any shard: `--merge` checks that every shard had the same. */
 async function selectionOf(selected: { id: string }[]): Promise<NonNullable<RunResult["selection"]>> {
@@ -69,15 +70,18 @@ const DEFAULT_FIXTURES = fileURLToPath(new URL("../fixtures", import.meta.url));
 
 const HELP = `Usage: deno task conformance [options]
 
-Runs the conformance fixtures against a SetChat-compatible API. With no target,
-starts the reference in process (on a free port, with a store in memory).
+Runs the conformance fixtures against a SetChat-compatible API. When nothing names a
+target (no flag, variable or env file below), starts the reference in process (on a free
+port, with a store in memory), and every report says so first. A target setting given
+without a target URL (an env file without SETCHAT_API_URL, an empty SETCHAT_API_URL, a
+credential) stops the run with exit 2 instead.
 
-Target (flags win over environment, which wins over the env file):
+Target (flags win over environment, which wins over the env files):
   --target URL               base URL (SETCHAT_API_URL); give it once per node of a deployment
                              (or SETCHAT_API_URLS, comma-separated): the requests of each case
                              alternate between the nodes, so state kept by one node only fails
-  --env-file FILE            KEY=value file; default .setchat/dev.env when present
-                             (the default file gives credentials, not the target)
+  --env-file FILE            KEY=value file (repeatable: files add up in order, a later one
+                             winning); a running deno task serve: --env-file .setchat/dev.env
   --server-token T           SETCHAT_SERVER_TOKEN
   --site-api-key K           SETCHAT_SITE_API_KEY
   --tenant-id ID             SETCHAT_TENANT_ID
@@ -187,7 +191,8 @@ export interface CliOptions {
   steps: number;
   sweep: boolean;
   target: RemoteSettings["flags"];
-  envFile?: string | undefined;
+  /** `--env-file`, in order. */
+  envFiles: string[];
 }
 
 /** Reads the command line; throws a `TypeError` naming a bad flag. */
@@ -200,7 +205,7 @@ export function parseCli(args: string[]): CliOptions {
     allowPositionals: true,
     options: {
       target: { type: "string", multiple: true, default: [] },
-      "env-file": { type: "string" },
+      "env-file": { type: "string", multiple: true, default: [] },
       "server-token": { type: "string" },
       "admin-token": { type: "string" },
       "tenant-id": { type: "string" },
@@ -305,7 +310,7 @@ export function parseCli(args: string[]): CliOptions {
     runs: number("runs", values.runs),
     steps: number("steps", values.steps),
     sweep: values.sweep,
-    envFile: values["env-file"],
+    envFiles: values["env-file"],
     target: {
       target: values.target[0],
       targets: values.target,
@@ -388,7 +393,7 @@ function fromInvocationFolder(options: CliOptions, initCwd: string | undefined):
     ...options,
     fixtures: at(options.fixtures),
     out: at(options.out),
-    envFile: maybe(options.envFile),
+    envFiles: options.envFiles.map(at),
     expectedFailures: maybe(options.expectedFailures),
     merge: options.merge?.map(at),
     target: { ...options.target, signingKey: maybe(options.target.signingKey) },
@@ -461,31 +466,35 @@ export async function main(
   const output = outputOf(options, env, print, o.terminal ?? Deno.stdout.isTerminal());
   if (options.merge) return await merge(options.merge, options, output);
 
-  let envFile: Record<string, string> = {};
-  const explicitFile = options.envFile;
+  // Only the files named are read: a file found lying about (a local server's dev.env) never gives a target its
+  // credentials, nor a run its target.
+  let envFile: Record<string, string>;
   try {
-    const file = explicitFile ?? ".setchat/dev.env";
-    try {
-      envFile = parseEnvFile(await Deno.readTextFile(file));
-    } catch (error) {
-      if (explicitFile) throw new Error(`Cannot read the env file ${file}: ${(error as Error).message}`);
-    }
-    // The default env file gives credentials for a target named elsewhere, never the target itself.
-    if (!explicitFile) delete envFile.SETCHAT_API_URL;
+    envFile = await readEnvFiles(options.envFiles);
   } catch (error) {
     print((error as Error).message);
     return { exitCode: 2 };
   }
+  const settings: RemoteSettings = { flags: options.target, env, envFile, envFiles: options.envFiles };
 
   if (options.transform) {
     try {
-      const target = await remoteTarget({ flags: options.target, env, envFile });
+      const target = await remoteTarget(settings);
       print(await transform(options, target, await (o.stdin ?? readStdin)()));
       return { exitCode: 0 };
     } catch (error) {
       print(`Cannot make the ${options.transform} attack: ${(error as Error).message}`);
       return { exitCode: 2 };
     }
+  }
+
+  // Anything that judges a target stops here when settings name one without its URL.
+  try {
+    const missing = options.list ? undefined : missingTargetUrl(settings);
+    if (missing) throw new Error(missing);
+  } catch (error) {
+    print((error as Error).message);
+    return { exitCode: 2 };
   }
 
   if (options.explore) {
@@ -529,7 +538,7 @@ export async function main(
 
   let target: Target;
   try {
-    target = (await remoteTarget({ flags: options.target, env, envFile })) ?? await startInProcessTarget();
+    target = (await remoteTarget(settings)) ?? await startInProcessTarget();
   } catch (error) {
     print((error as Error).message);
     return { exitCode: 2 };
@@ -564,9 +573,9 @@ export async function main(
     }
     const part = options.shard ? ` (shard ${options.shard.index}/${options.shard.count})` : "";
     print(prettyProfile(cases.length, `${target.description}${part}`, profile, options.strict));
-    if (output.files.length || !target.inProcess) await Deno.mkdir(options.out, { recursive: true });
-    // One redactor for the whole run: every report is masked with every secret the run met.
+    // One redactor for the whole run: every result is redacted with every secret the run met, before any report.
     const redactor = new Redactor();
+    redactor.declarePrefixes(checked.discovery?.credentialPrefixes ?? []);
     const live = output.live ? { onResult: (r: CaseResult) => print(prettyLine(r, output.color)) } : {};
     let run = await runSuite({
       target,
@@ -587,7 +596,15 @@ export async function main(
         print(`Running ${scenarios.length} browser scenarios against ${target.widgetUrl}`);
       }
       const started = performance.now();
-      const browserResults = await runBrowserScenarios({ target, scenarios, profile, outDir: options.out, ...live });
+      // The scenarios' results are the target's data too: redacted here, once, like the API cases'.
+      const shown = (r: CaseResult) => redactCase(r, redactor);
+      const browserResults = (await runBrowserScenarios({
+        target,
+        scenarios,
+        profile,
+        outDir: options.out,
+        ...(output.live ? { onResult: (r: CaseResult) => print(prettyLine(shown(r), output.color)) } : {}),
+      })).map(shown);
       const results = [...run.results, ...browserResults];
       run = {
         ...run,
@@ -605,7 +622,7 @@ export async function main(
       ...(options.noSkips ? { noSkips: true } : {}),
       notes: [...leftOut(profile), ...run.notes],
     };
-    await finish(run, options, output, redactor);
+    await finish(run, options, output);
     return { exitCode: exitCodeOf(run), run };
   } finally {
     await target.close();
@@ -640,23 +657,27 @@ function outputOf(
   };
 }
 
-const WRITERS: Record<Exclude<ReporterName, "pretty">, [string, (r: RunResult, x: Redactor) => string]> = {
+const WRITERS: Record<Exclude<ReporterName, "pretty">, [string, (r: RunResult) => string]> = {
   json: ["conformance.json", toJson],
   junit: ["junit.xml", toJUnit],
   html: ["report.html", toHtml],
 };
 
-/** Every run ends here: the reports, the summary, the annotations and the paths, whatever the reporters. */
-async function finish(run: RunResult, options: CliOptions, output: Output, redactor: Redactor): Promise<void> {
+/**
+ * Every run ends here: the reports, the summary, the annotations and the
+ * paths, whatever the reporters. `run` is redacted already: what is written
+ * is rendered from it, never rewritten after.
+ */
+async function finish(run: RunResult, options: CliOptions, output: Output): Promise<void> {
   const written: string[] = [];
   if (output.files.length) await Deno.mkdir(options.out, { recursive: true });
   for (const name of output.files) {
     const [file, render] = WRITERS[name];
-    await writePrivate(join(options.out, file), render(run, redactor));
+    await writePrivate(join(options.out, file), render(run));
     written.push(join(options.out, file));
   }
-  if (output.annotate) { for (const line of annotations(run)) output.print(redactor.apply(line)); }
-  output.print(prettySummary(run, output.color, redactor));
+  if (output.annotate) { for (const line of annotations(run)) output.print(line); }
+  output.print(prettySummary(run, output.color));
   for (const path of written) output.print(`Wrote ${path}`);
 }
 
@@ -672,12 +693,13 @@ async function merge(paths: string[], options: CliOptions, output: Output): Prom
     output.print(error.message);
     return { exitCode: 2 };
   }
-  // The reports were redacted when written; the redactor masks anything shaped like a credential once more, but what
-  // the fixtures write out themselves. The shards annotated their own failures: the merge does not repeat them.
+  // The reports were redacted when written; files that sat in CI are read as data all the same: anything shaped like
+  // a credential is masked once more, but what the fixtures write out themselves. The shards annotated their own
+  // failures: the merge does not repeat them.
   const redactor = new Redactor();
   try {
     for (const c of await loadFixtures(options.fixtures)) redactor.allowWrittenIn(writtenIn(c));
   } catch { /* reports of other fixtures: masked by shape only */ }
-  await finish(run, options, { ...output, annotate: false }, redactor);
+  await finish(redactRun(run, redactor), options, { ...output, annotate: false });
   return { exitCode: exitCodeOf(run), run };
 }

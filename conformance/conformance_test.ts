@@ -172,7 +172,7 @@ Deno.test("reports of a failing run hold a reproduction and no secret", async ()
     assert.match(failed.curl!, /curl -sS -w '\\n' -X POST "\$SETCHAT_API_URL"'\/api\/widget\/visitor-token'/);
     assert.match(failed.curl!, /Bearer '"\$SETCHAT_SERVER_TOKEN"/);
     assert.match(failed.curl!, /jq -r '\.sessionToken \/\/ empty'/);
-    const reports = { json: toJson(run, redactor), junit: toJUnit(run, redactor), html: toHtml(run, redactor) };
+    const reports = { json: toJson(run), junit: toJUnit(run), html: toHtml(run) };
     for (const [name, text] of Object.entries(reports)) {
       for (const secret of [target.vars.serverToken!, target.vars.adminToken!]) {
         assert.ok(!text.includes(secret), `${name} report shows a token`);
@@ -255,14 +255,16 @@ Deno.test("the command line refuses broken fixtures, empty selections, bad flags
       JSON.stringify({ suite: "x", cases: [{ id: "Bad Id", title: "t", clause: "NOPE", tags: ["a"], steps: [] }] }),
     );
     const lines: string[] = [];
-    const broken = await main(["--fixtures", dir], (l) => lines.push(l));
+    // An empty environment throughout: the developer's own SETCHAT_* variables never reach a test.
+    const quiet = { print: () => {}, env: () => undefined };
+    const broken = await main(["--fixtures", dir], { ...quiet, print: (l) => lines.push(l) });
     assert.equal(broken.exitCode, 2);
     const text = lines.join("\n");
     assert.match(text, /broken\.json: cases\.0\.id: must be kebab-case/);
     assert.match(text, /broken\.json: cases\.0\.clause/);
-    assert.equal((await main(["--tag", "no-such-tag"], () => {})).exitCode, 2);
-    assert.equal((await main(["--profile", "everything"], () => {})).exitCode, 2);
-    assert.equal((await main(["--reporter", "xml"], () => {})).exitCode, 2);
+    assert.equal((await main(["--tag", "no-such-tag"], quiet)).exitCode, 2);
+    assert.equal((await main(["--profile", "everything"], quiet)).exitCode, 2);
+    assert.equal((await main(["--reporter", "xml"], quiet)).exitCode, 2);
     lines.length = 0;
     const unreachable = await main(
       ["--target", "http://127.0.0.1:9", "--server-token", "x", "--site-api-key", "y", "--timeout", "2000"],
@@ -278,14 +280,15 @@ Deno.test("the command line refuses broken fixtures, empty selections, bad flags
 
 Deno.test("--list and --help show levels, surfaces, profiles and tags", async () => {
   const lines: string[] = [];
-  assert.equal((await main(["--list", "--profile", "s2s"], (l) => lines.push(l))).exitCode, 0);
+  const quiet = { env: () => undefined };
+  assert.equal((await main(["--list", "--profile", "s2s"], { ...quiet, print: (l) => lines.push(l) })).exitCode, 0);
   const text = lines.join("\n");
   assert.match(text, /^s2s-mint-minimal {2}\[S2S-MINT, must\]/m);
   assert.match(text, /^rot-rotate-revoke {2}\[ROT-REVOKE, must, destructive\]/m);
   assert.match(text, /^vis-verified-other-device .*not in profile: needs the widget surface/m);
   assert.match(text, /^Tags: .*destructive/m);
   lines.length = 0;
-  await main(["--help"], (l) => lines.push(l));
+  await main(["--help"], { ...quiet, print: (l) => lines.push(l) });
   for (const word of ["--profile", "--strict", "s2s:", "full:", "reference:", "must", "should", "widget", "agent"]) {
     assert.ok(lines.join("\n").includes(word), `--help does not mention ${word}`);
   }
@@ -345,7 +348,7 @@ Deno.test("the suite passes against a separate `deno task serve`, destructive ca
     const lines: string[] = [];
     const { exitCode, run } = await main(
       ["--env-file", envFile, "--allow-destructive", "--reporter", "pretty,json,junit,html", "--out", out],
-      (l) => lines.push(l),
+      { print: (l) => lines.push(l), env: () => undefined },
     );
     assert.equal(exitCode, 0, lines.join("\n"));
     assert.equal(run!.profile.name, "reference", "the reference declares every surface and its own choices");
@@ -355,15 +358,16 @@ Deno.test("the suite passes against a separate `deno task serve`, destructive ca
     assert.equal(run!.counts.failed + run!.counts.warning + run!.counts.deviation, 0);
     const recovery = join(out, "recovery.env");
     assert.equal((await Deno.stat(recovery)).mode! & 0o777, 0o600);
+    // Each value is single-quoted, so that sourcing the file expands nothing in it.
     const rotated = (await Deno.readTextFile(recovery)).split("\n").filter((l) => l.startsWith("SETCHAT_")).map((l) =>
-      l.slice(l.indexOf("=") + 1)
+      /^\w+='([^']+)'$/.exec(l)![1]!
     );
     assert.ok(rotated.length >= 4, `${rotated.length} rotated tokens in recovery.env`);
     // Sourcing the file leaves each tenant's active token in effect: the run can go on with it.
     const sourced = parseEnvFile(await Deno.readTextFile(recovery));
     const again = await main(
       ["--env-file", envFile, "--server-token", sourced.SETCHAT_SERVER_TOKEN!, "--tag", "smoke", "--out", out],
-      () => {},
+      { print: () => {}, env: () => undefined },
     );
     assert.equal(again.exitCode, 0, "the last token of recovery.env mints");
     assert.match(run!.notes.join("\n"), /recovery\.env/);
@@ -390,7 +394,7 @@ Deno.test("the suite passes against a separate `deno task serve`, destructive ca
 
 Deno.test("parseCli() skips a leading --, which keeps Node.js from reading --env-file when run through npx", async () => {
   const { parseCli } = await import("./cli.ts");
-  assert.equal(parseCli(["--", "--env-file", "x.env", "--profile", "s2s"]).envFile, "x.env");
+  assert.deepEqual(parseCli(["--", "--env-file", "x.env", "--profile", "s2s"]).envFiles, ["x.env"]);
   assert.throws(() => parseCli(["--env-file", "x.env", "--", "--profile", "s2s"]), TypeError);
 });
 

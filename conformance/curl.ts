@@ -4,12 +4,16 @@
  * suite's own command, and every secret and target value as a `$SETCHAT_…`
  * variable, never in clear. The script runs as printed, indented or not:
  * literal text is single-quoted and variables are double-quoted expansions,
- * so no here-document and no shell expansion of the data.
+ * so no here-document and no shell expansion of the data. A value the target
+ * returned is data throughout: written out only inside single quotes, read at
+ * run time into variables that are only ever expanded in double quotes, and
+ * appended to `recovery.env` quoted, so that running the script, or sourcing
+ * that file, executes nothing a target chose.
  */
 import type { FixtureCase, HttpStep } from "./fixture_schema.ts";
 import type { Level } from "./levels.ts";
 import { stepLevel } from "./fixtures.ts";
-import { shellName } from "./redact.ts";
+import { type Redactor, shellName } from "./redact.ts";
 import type { Vars } from "./template.ts";
 import { TOKEN_TRANSFORMS } from "./token_transforms.ts";
 import { ENV_NAMES } from "./variables.ts";
@@ -26,6 +30,8 @@ export interface ReproductionOptions {
   levels: readonly Level[];
   /** A target of several nodes: their URLs, and the node (an index) each step's request went to. */
   nodes?: { urls: readonly string[]; of: (step: number) => number };
+  /** The run's secrets: one written out in a value becomes its variable, other credential shapes are masked. */
+  redactor?: Redactor;
 }
 
 /** The shell variable holding the base URL of node `k` (from 0) of a run over several nodes. */
@@ -38,26 +44,47 @@ function single(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
-/** A template as one shell word: literal parts single-quoted, variables expanded in double quotes. */
-function word(template: string, o: ReproductionOptions): string {
-  // Literal runs (the `{{unique}}` of the run and values that are not strings included) are quoted as one.
-  const parts: { literal?: string; expansion?: string }[] = [];
-  const literal = (text: string) => {
-    const last = parts.at(-1);
-    if (last?.literal !== undefined) last.literal += text;
-    else parts.push({ literal: text });
-  };
+/** A piece of a shell word: literal text (single-quoted), or an expansion written as it is. */
+type Part = { literal: string } | { expansion: string };
+
+/** A template's parts: its text and the run's `{{unique}}` and non-string values as literals, variables as expansions. */
+function templateParts(template: string, o: ReproductionOptions): Part[] {
+  const parts: Part[] = [];
   let last = 0;
   for (const m of template.matchAll(/\{\{\s*([^}]+?)\s*\}\}/g)) {
-    literal(template.slice(last, m.index));
+    parts.push({ literal: template.slice(last, m.index) });
     const value = literalValue(m[1]!, o);
-    if (value !== undefined) literal(value);
-    else parts.push({ expansion: expansion(m[1]!) });
+    parts.push(value !== undefined ? { literal: value } : { expansion: expansion(m[1]!) });
     last = m.index + m[0].length;
   }
-  literal(template.slice(last));
-  return parts.filter((p) => p.expansion !== undefined || p.literal !== "" || parts.length === 1)
-    .map((p) => p.expansion ?? single(p.literal!)).join("");
+  parts.push({ literal: template.slice(last) });
+  return parts;
+}
+
+/**
+ * Parts as one shell word: literal runs single-quoted as one, a secret written
+ * out in them (a value the run captured) as its variable, expansions as they are.
+ */
+function shellWord(parts: Part[], o: ReproductionOptions): string {
+  const merged: Part[] = [];
+  for (const p of parts) {
+    const last = merged.at(-1);
+    if ("literal" in p && last && "literal" in last) last.literal += p.literal;
+    else merged.push({ ...p });
+  }
+  const words = merged.flatMap((p): Part[] =>
+    "expansion" in p || !o.redactor ? [p] : o.redactor.segments(p.literal).map((
+      s,
+    ) => ("text" in s ? { literal: s.text } : { expansion: `"$${s.variable}"` }))
+  );
+  return words.filter((p) => "expansion" in p || p.literal !== "").map((p) =>
+    "expansion" in p ? p.expansion : single(p.literal)
+  ).join("") || "''";
+}
+
+/** A template as one shell word: literal parts single-quoted, variables expanded in double quotes. */
+function word(template: string, o: ReproductionOptions): string {
+  return shellWord(templateParts(template, o), o);
 }
 
 /** The text a variable stands for when it is no shell variable: the run's `unique`, or a value that is not a string. */
@@ -74,16 +101,27 @@ function expansion(expression: string): string {
     const unit = repeat[1]!.replaceAll("\\", "\\\\").replaceAll("%", "%%");
     return `"$(printf ${single(`%.0s${unit}`)} $(seq 1 ${repeat[2]}))"`;
   }
-  return `"$${shellName(expression)}"`;
+  // Only a variable's name is ever expanded; anything else between braces is text.
+  return /^[A-Za-z_]\w*$/.test(expression) ? `"$${shellName(expression)}"` : single(`{{${expression}}}`);
 }
 
-/** A JSON body template as one shell word; a string that is exactly a non-string variable becomes its value. */
+/** Stands in a JSON body for a value written out, while the body's own text is read as a template. */
+const INLINED = /"\\u0001(\d+)\\u0001"/g;
+
+/**
+ * A JSON body template as one shell word; a string that is exactly a
+ * non-string variable becomes its value. Such a value came from the target:
+ * it is written out as literal text, never read as a template.
+ */
 function jsonWord(json: unknown, o: ReproductionOptions): string {
+  const values: string[] = [];
   const inline = (v: unknown): unknown => {
     if (typeof v === "string") {
       const whole = /^\{\{\s*(\w+)\s*\}\}$/.exec(v);
       const value = whole ? o.vars[whole[1]!] : undefined;
-      return value !== undefined && typeof value !== "string" ? value : v;
+      if (value === undefined || typeof value === "string") return v;
+      values.push(JSON.stringify(value));
+      return `\u0001${values.length - 1}\u0001`;
     }
     if (Array.isArray(v)) return v.map(inline);
     if (v !== null && typeof v === "object") {
@@ -91,7 +129,15 @@ function jsonWord(json: unknown, o: ReproductionOptions): string {
     }
     return v;
   };
-  return word(JSON.stringify(inline(json)), o);
+  const text = JSON.stringify(inline(json));
+  const parts: Part[] = [];
+  let last = 0;
+  for (const m of text.matchAll(INLINED)) {
+    parts.push(...templateParts(text.slice(last, m.index), o), { literal: values[Number(m[1])]! });
+    last = m.index + m[0].length;
+  }
+  parts.push(...templateParts(text.slice(last), o));
+  return shellWord(parts, o);
 }
 
 /** Our body paths as a jq filter: `a.0.b` is `.a[0].b`, `list[*].id` is `[.list[].id]`. */
@@ -199,9 +245,14 @@ export function reproduction(c: FixtureCase, o: ReproductionOptions): string {
           const variable = step.request.path.includes("{{foreignTenantId}}")
             ? "SETCHAT_FOREIGN_SERVER_TOKEN"
             : "SETCHAT_SERVER_TOKEN";
+          // Only a value that can be a bearer token is kept, quoted: sourcing the file runs nothing the target chose.
           body.push(
-            `(umask 077; printf '%s' "$${answer}" | jq -r '"${variable}=" + (${jqFilter(rotatedField)} // empty)' | ` +
-              `grep -v '=$' >> recovery.env || true)`,
+            `(umask 077; printf '%s' "$${answer}" | jq -r ${
+              single(
+                `${jqFilter(rotatedField)} // empty | strings | select(test("^[A-Za-z0-9._~+/-]+=*$")) | ` +
+                  `"${variable}=" + @sh`,
+              )
+            } >> recovery.env || true)`,
           );
         }
       }

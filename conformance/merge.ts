@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { RunReport } from "./report_schema.ts";
 import { countChecks, countStatuses, type RunResult } from "./runner.ts";
+import { IN_PROCESS } from "./target.ts";
 
 /** Why reports cannot be merged. */
 export class MergeError extends Error {
@@ -70,7 +71,7 @@ export async function readReports(paths: string[]): Promise<ReadReport[]> {
 
 /** What a report ran against: its nodes, or any reference in process (each job starts its own, on its own port). */
 function targetKey(r: RunReport): string {
-  if (r.target.startsWith("the reference, in process")) return "the reference, in process";
+  if (r.target.startsWith(IN_PROCESS)) return IN_PROCESS;
   return JSON.stringify([...(r.nodes ?? [r.target])].sort());
 }
 
@@ -105,7 +106,15 @@ export function mergeReports(
       throw new MergeError(`Cannot merge ${path}: one report ran with --no-skips and another without`);
     }
   }
+  const made = (
+    r: RunReport,
+  ) => (r.versions ? `suite ${r.versions.suite}, contract ${r.versions.contract}` : "an older suite");
   for (const { path, report } of reports) {
+    if (made(report) !== made(first.report)) {
+      throw new MergeError(
+        `Cannot merge ${path}: it was made by ${made(report)}, and ${first.path} by ${made(first.report)}`,
+      );
+    }
     if (targetKey(report) !== targetKey(first.report)) {
       throw new MergeError(
         `Cannot merge ${path}: it ran against ${report.target}, and ${first.path} against ${first.report.target}`,
@@ -179,6 +188,7 @@ export function mergeReports(
   const nodes = [...new Set(reports.flatMap((r) => r.report.nodes ?? []))];
   return {
     target: first.report.target,
+    ...(first.report.versions ? { versions: first.report.versions } : {}),
     ...(nodes.length ? { nodes } : {}),
     startedAt: new Date(Math.min(...starts)).toISOString(),
     durationMs: Math.max(...ends) - Math.min(...starts),

@@ -4,7 +4,13 @@
  * rewritten (mode 0600) at each rotation, so it survives a run that stops
  * half-way. At the end of the run, the one token of each tenant found
  * active is written last, so that sourcing the file leaves it in effect.
+ *
+ * A token is the target's data, and people source this file: each value is
+ * single-quoted, and a value that could not be a bearer token at all (RFC
+ * 6750's characters) is left out, with a note saying so, so that sourcing
+ * the file runs nothing a target chose.
  */
+import { dirname } from "node:path";
 
 /** One rotation the target answered with a token. */
 export interface Rotation {
@@ -29,6 +35,8 @@ export interface RotationLogOptions {
 /** The rotations of one run. */
 export class RotationLog {
   readonly rotations: Rotation[] = [];
+  /** Rotations whose token is not shaped like a bearer token: kept out of the file. */
+  readonly refused: Rotation[] = [];
   /** Tenants whose revoke-previous the target accepted. */
   readonly revokedTenants = new Set<string>();
   /** The token found active after the run, by tenant, when exactly one was. */
@@ -52,9 +60,14 @@ export class RotationLog {
     return `SETCHAT_SERVER_TOKEN_${tenantId.replace(/[^A-Za-z0-9]/g, "_").toUpperCase()}`;
   }
 
-  /** Records a rotation and rewrites the file. */
+  /** Records a rotation and rewrites the file; a token no bearer token can be is refused, and reported. */
   record(rotation: Omit<Rotation, "at">): Promise<void> {
-    this.rotations.push({ ...rotation, at: new Date().toISOString() });
+    const at = { ...rotation, at: new Date().toISOString() };
+    if (!isBearerToken(rotation.token)) {
+      this.refused.push(at);
+      return Promise.resolve();
+    }
+    this.rotations.push(at);
     return this.#write();
   }
 
@@ -69,6 +82,7 @@ export class RotationLog {
     if (!file) return Promise.resolve();
     const text = this.text();
     this.#writing = this.#writing.then(async () => {
+      await Deno.mkdir(dirname(file), { recursive: true });
       await Deno.writeTextFile(file, text, { mode: 0o600 });
       await Deno.chmod(file, 0o600);
     });
@@ -78,21 +92,46 @@ export class RotationLog {
   /** The file's text. */
   text(): string {
     const lines = [
-      `# Server tokens returned by rotations during a conformance run against ${this.#options.target}.`,
+      `# Server tokens returned by rotations during a conformance run against ${comment(this.#options.target)}.`,
       "# Keep this file private, never in a CI artifact. Each tenant's last line is the token to deploy where the old",
       "# one was: the one found active after the run, or else the newest.",
     ];
     for (const r of this.rotations) {
       lines.push(
-        `# ${r.at} ${r.caseId}, tenant ${r.tenantId}${r.expected ? "" : " (unexpected: the target accepted it)"}`,
-        `${this.variableFor(r.tenantId)}=${r.token}`,
+        `# ${r.at} ${r.caseId}, tenant ${comment(r.tenantId)}${
+          r.expected ? "" : " (unexpected: the target accepted it)"
+        }`,
+        `${this.variableFor(r.tenantId)}=${shellQuoted(r.token)}`,
       );
     }
     for (const [tenantId, token] of this.active) {
-      lines.push(`# after the run, the active token of tenant ${tenantId}`, `${this.variableFor(tenantId)}=${token}`);
+      lines.push(
+        `# after the run, the active token of tenant ${comment(tenantId)}`,
+        `${this.variableFor(tenantId)}=${shellQuoted(token)}`,
+      );
     }
     return lines.join("\n") + "\n";
   }
+}
+
+/**
+ * Whether `value` can be a bearer token at all: RFC 6750's `b64token`
+ * (letters, digits, `-._~+/`, then `=` padding), at most 4 KiB. A server
+ * token must be, since the contract sends it as `Authorization: Bearer`.
+ */
+export function isBearerToken(value: string): boolean {
+  return value.length <= 4096 && /^[A-Za-z0-9\-._~+/]+=*$/.test(value);
+}
+
+/** `value` as one single-quoted shell word: nothing in it is expanded. */
+export function shellQuoted(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/** `text` on one comment line: no line break or control character can end the comment. */
+function comment(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, "?");
 }
 
 /** The operation and tenant id of a rotation or revocation path, or `undefined` for any other path. */

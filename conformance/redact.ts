@@ -1,15 +1,35 @@
 /**
- * Keeps secrets out of every report. Known values (the credentials the run
- * was given, tokens captured during a case, tokens a rotation returned)
- * become the shell variable that holds them, whatever their shape; anything
- * else shaped like a SetChat credential or a JWT is masked.
+ * Keeps secrets out of every report, and a target's data harmless in them.
+ *
+ * Redaction works on the run's data (reasons, details, bodies, paths), once,
+ * before any reporter renders it; no reporter rewrites what it rendered. Known
+ * values become the shell variable that holds them: the credentials the run was
+ * given whatever their shape, and the values a target returned in a
+ * credential's place when they are shaped like one. Anything else shaped like a
+ * credential (the reference's formats, the prefixes a discovery document
+ * declares, a JWT) is masked. What remains of a target's answers is its data:
+ * control characters become visible escapes and long texts are cut with a note,
+ * so that a terminal, an XML parser or a browser reads it as text.
  */
+import type { CaseResult, RunResult } from "./runner.ts";
 import { ENV_NAMES, SECRET_VARIABLES, type TargetVariable } from "./variables.ts";
 
-const SECRET_SHAPES = [
+const REFERENCE_SHAPES = [
   /setchat_(?:s2s|adm|wss|dev)_[0-9A-Za-z]{6,}/g,
   /eyJ[\w-]{8,}\.[\w-]*\.[\w-]*/g,
 ];
+
+/** What a bearer token may hold (RFC 6750 `b64token`), and the length a target's value needs to be taken for one. */
+const BEARER = /^[A-Za-z0-9\-._~+/]+=*$/;
+const MIN_RETURNED_SECRET = 16;
+const MAX_SECRET = 4096;
+
+/** A prefix a discovery document may declare for its credentials: letters first, a separator last. */
+const DECLARED_PREFIX = /^[A-Za-z][\w-]{1,30}[_-]$/;
+
+/** How long a string of a report may be, and a response body. */
+export const MAX_TEXT = 4000;
+export const MAX_BODY = 2000;
 
 /** A body field whose value is a credential, by its name (`token`, `sessionToken`, `deviceCredential`, …). */
 export function isCredentialField(path: string): boolean {
@@ -28,20 +48,36 @@ export function shellName(name: string): string {
   return name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
 }
 
-/** Replaces secret values in text. A child knows its parent's secrets too. */
+/** A piece of text, or a secret that stands in it as the variable `variable`. */
+export type Segment = { text: string } | { variable: string };
+
+/** Knows the run's secrets and masks them in text. A child knows its parent's secrets too. */
 export class Redactor {
   readonly #known = new Map<string, string>();
   readonly #parent: Redactor | undefined;
   /** Values shaped like credentials that are public (written in a fixture): never masked. */
   readonly #public = new Set<string>();
+  /** Shapes of the target's credentials, from the prefixes its discovery document declares. */
+  readonly #declared: RegExp[] = [];
 
   constructor(parent?: Redactor) {
     this.#parent = parent;
   }
 
-  /** Registers `value` as a secret shown as `$name`. */
+  /** Registers `value`, a secret the run was given or made itself, shown as `$name`. */
   add(value: unknown, name: string): void {
-    if (typeof value === "string" && value.length >= 8 && !this.knows(value)) this.#known.set(value, `$${name}`);
+    if (typeof value === "string" && value.length >= 8 && !this.knows(value)) this.#known.set(value, name);
+  }
+
+  /**
+   * Registers `value`, which a target returned in a credential's place, when
+   * it is shaped like one; answers whether it did. Anything else the target
+   * returned stays data, shown escaped.
+   */
+  addReturned(value: unknown, name: string): boolean {
+    if (!this.looksLikeCredential(value)) return false;
+    this.add(value, name);
+    return true;
   }
 
   /** Registers a target's secret settings (its tokens), each shown as its environment variable. */
@@ -50,9 +86,39 @@ export class Redactor {
     return this;
   }
 
+  /** Masks, wherever they appear, values that start with a prefix the target declares for its credentials. */
+  declarePrefixes(prefixes: readonly string[]): void {
+    for (const prefix of prefixes) {
+      if (!DECLARED_PREFIX.test(prefix)) continue;
+      // Letters, digits, `_` and `-` only: the prefix is literal text in the pattern.
+      this.#declared.push(new RegExp(`${prefix}[A-Za-z0-9\\-._~+/]{${MIN_RETURNED_SECRET},}`, "g"));
+    }
+  }
+
+  #declaredShapes(): RegExp[] {
+    return [...(this.#parent ? this.#parent.#declaredShapes() : []), ...this.#declared];
+  }
+
+  #shapes(): RegExp[] {
+    return [...REFERENCE_SHAPES, ...this.#declaredShapes()];
+  }
+
+  /** Whether a value has a credential's known shape: the reference's formats, a JWT, or a prefix the target declares. */
+  hasCredentialShape(value: unknown): value is string {
+    return typeof value === "string" && value.length <= MAX_SECRET &&
+      this.#shapes().some((re) => new RegExp(`^(?:${re.source})$`).test(value));
+  }
+
+  /** Whether a value in a credential's place looks like one: a known shape, or a bearer token of a credential's length. */
+  looksLikeCredential(value: unknown): value is string {
+    if (this.hasCredentialShape(value)) return true;
+    return typeof value === "string" && value.length >= MIN_RETURNED_SECRET && value.length <= MAX_SECRET &&
+      BEARER.test(value);
+  }
+
   /** Marks the credential-shaped values written in `text` (a fixture's own, public) as never to be masked. */
   allowWrittenIn(text: string): void {
-    for (const re of SECRET_SHAPES) for (const m of text.matchAll(new RegExp(re.source, "g"))) this.#public.add(m[0]);
+    for (const re of this.#shapes()) for (const m of text.matchAll(new RegExp(re.source, "g"))) this.#public.add(m[0]);
   }
 
   /** Every public value, the parent's included. */
@@ -65,26 +131,97 @@ export class Redactor {
     return this.#known.has(value) || (this.#parent?.knows(value) ?? false);
   }
 
-  /** Every registered secret, with the name it is shown as. */
+  /** Every registered secret, with the variable it is shown as (no `$`). */
   entries(): [string, string][] {
     return [...(this.#parent?.entries() ?? []), ...this.#known];
   }
 
-  /** Whether a value looks like a credential or a token. */
-  static looksSecret(value: unknown): boolean {
-    return typeof value === "string" && SECRET_SHAPES.some((re) => new RegExp(re.source).test(value));
+  /** `text` as pieces: registered secrets apart, as their variables; other credential shapes masked. */
+  segments(text: string): Segment[] {
+    // Longest first, so that a token is not half-replaced by a shorter one it contains.
+    const known = this.entries().sort((a, b) => b[0].length - a[0].length);
+    const names = new Map(known);
+    const out: Segment[] = [];
+    if (known.length) {
+      const any = new RegExp(known.map(([v]) => v.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|"), "g");
+      let last = 0;
+      for (const m of text.matchAll(any)) {
+        out.push({ text: this.#masked(text.slice(last, m.index)) }, { variable: names.get(m[0])! });
+        last = m.index + m[0].length;
+      }
+      out.push({ text: this.#masked(text.slice(last)) });
+    } else {
+      out.push({ text: this.#masked(text) });
+    }
+    return out.filter((s) => !("text" in s) || s.text !== "");
   }
 
-  /** `text` with every secret replaced. */
+  /** `text` with every secret replaced: registered ones by `$VARIABLE`, other credential shapes by `<redacted>`. */
   apply(text: string): string {
-    // Public values step aside while secrets are masked, then come back as they were.
-    const kept = [...this.publicValues()].filter((v) => !this.knows(v)).sort((a, b) => b.length - a.length);
+    return this.segments(text).map((s) => ("text" in s ? s.text : `$${s.variable}`)).join("");
+  }
+
+  #masked(text: string): string {
+    // Public values step aside while shapes are masked, then come back as they were.
+    const kept = [...this.publicValues()].filter((v) => text.includes(v)).sort((a, b) => b.length - a.length);
     let out = kept.reduce((t, value, i) => t.split(value).join(`\u0000${i}\u0000`), text);
-    // Longest first, so that a token is not half-replaced by a shorter one it contains.
-    for (const [value, name] of this.entries().sort((a, b) => b[0].length - a[0].length)) {
-      out = out.split(value).join(name);
-    }
-    for (const re of SECRET_SHAPES) out = out.replace(re, "<redacted>");
+    for (const re of this.#shapes()) out = out.replace(new RegExp(re.source, "g"), "<redacted>");
     return kept.reduce((t, value, i) => t.split(`\u0000${i}\u0000`).join(value), out);
   }
+
+  /** `text` as a report shows it: secrets masked, characters made visible, at most `max` characters. */
+  shown(text: string, max = MAX_TEXT): string {
+    return bounded(printable(this.apply(text)), max);
+  }
+}
+
+/**
+ * Characters no report may carry as they are: C0 and C1 controls but tab and
+ * line feed (an escape sequence would drive the terminal; XML 1.0 refuses
+ * them), lone surrogates and U+FFFE/U+FFFF (not text), and the bidirectional
+ * overrides (text that reads other than it is). Each becomes a visible `\u…`.
+ */
+const UNPRINTABLE =
+  // deno-lint-ignore no-control-regex
+  /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u200E\u200F\u202A-\u202E\u2066-\u2069\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** `text` with every character a report may not carry written as a visible escape. */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+const CUT = /… \[cut: \d+ of (\d+) characters shown\]$/;
+
+/** `text` cut to `max` characters, with a note saying how much there was (cutting twice keeps the first total). */
+export function bounded(text: string, max: number): string {
+  const note = CUT.exec(text);
+  const kept = note ? text.slice(0, note.index) : text;
+  if (kept.length <= max) return text;
+  // Never half a surrogate pair.
+  const end = /[\uD800-\uDBFF]/.test(kept[max - 1]!) ? max - 1 : max;
+  return `${kept.slice(0, end)}… [cut: ${end} of ${note ? note[1] : kept.length} characters shown]`;
+}
+
+/** A case as reports show it: every string of it redacted and made printable, bodies and texts bounded. */
+export function redactCase(r: CaseResult, redactor: Redactor): CaseResult {
+  const walk = (value: unknown, key: string): unknown => {
+    if (typeof value === "string") return redactor.shown(value, key === "body" ? MAX_BODY : MAX_TEXT);
+    if (Array.isArray(value)) return value.map((v) => walk(v, key));
+    if (value !== null && typeof value === "object") {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, k)]));
+    }
+    return value;
+  };
+  // The reproduction is made from the data already redacted, as shell words; it is never rewritten as text.
+  const { curl, ...rest } = r;
+  return { ...(walk(rest, "") as Omit<CaseResult, "curl">), ...(curl === undefined ? {} : { curl }) };
+}
+
+/** A run as reports show it: every case and note through {@linkcode redactCase}. */
+export function redactRun(run: RunResult, redactor: Redactor): RunResult {
+  return {
+    ...run,
+    results: run.results.map((r) => redactCase(r, redactor)),
+    notes: run.notes.map((n) => redactor.shown(n)),
+  };
 }

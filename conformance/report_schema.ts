@@ -66,6 +66,7 @@ export const RunReport = z.object({
   target: z.string(),
   nodes: z.array(z.string()).exactOptional(),
   shard: Shard.exactOptional(),
+  versions: z.object({ suite: z.string(), contract: z.string() }).exactOptional(),
   selection: z.object({ suiteVersion: z.string(), cases: z.number(), fingerprint: z.string() }).exactOptional(),
   startedAt: z.string(),
   durationMs: z.number(),

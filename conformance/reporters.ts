@@ -1,14 +1,17 @@
 /**
  * The run as people and CI read it: live lines on a terminal, JSON, JUnit
- * (one testcase per case) and a self-contained HTML page. Results are
- * redacted when made; every report is masked once more on its way out with
- * every secret the run met, whatever its shape.
+ * (one testcase per case) and a self-contained HTML page. A reporter renders
+ * a run already redacted (`redactRun`), escaping every text for its format;
+ * none rewrites what it rendered, so that nothing a target sent can change a
+ * report's markup. A run against the bundled reference in process says so in
+ * the first line of every report.
  */
 import type { Level, Profile } from "./levels.ts";
 import { LEVEL_DOCS, LEVELS } from "./levels.ts";
-import { Redactor } from "./redact.ts";
 import type { CaseResult, CaseStatus, CheckResult, RunResult, StepResult } from "./runner.ts";
 import { countStatuses, exitCodeOf, failsRun, skippedForWant } from "./runner.ts";
+import { IN_PROCESS } from "./target.ts";
+import { VERSIONS } from "./version.ts";
 
 /** The reporters `--reporter` accepts. */
 export const REPORTERS = ["pretty", "json", "junit", "html"] as const;
@@ -68,7 +71,26 @@ export function prettyLine(r: CaseResult, color: boolean): string {
     paint(90, `(${r.clause}, ${r.level}, ${r.durationMs} ms)`)
   }`;
   if (r.status === "passed") return head;
-  return new Redactor().apply(`${head}\n    ${paint(COLOR[r.status], LABEL[r.status])}: ${r.reason ?? ""}`);
+  return `${head}\n    ${paint(COLOR[r.status], LABEL[r.status])}: ${r.reason ?? ""}`;
+}
+
+/** Whether the run judged the bundled reference, started in process because no target was named. */
+function inProcess(run: RunResult): boolean {
+  return run.target.startsWith(IN_PROCESS);
+}
+
+const IN_PROCESS_NOTE = "No target was named (no --target, SETCHAT_API_URL or --env-file), so this run judged the " +
+  "bundled reference, started in process: not a server of yours.";
+
+/** The suite and contract versions a run's reports were made by. */
+function versionsOf(run: RunResult): { suite: string; contract: string } {
+  return run.versions ?? VERSIONS;
+}
+
+/** The run in a few words, for the first line of a report: what was judged, by which suite. */
+export function headline(run: RunResult): string {
+  const v = versionsOf(run);
+  return `SetChat conformance of ${run.target} (suite ${v.suite}, contract ${v.contract}, profile ${run.profile.name})`;
 }
 
 function checkSummary(run: RunResult): string {
@@ -94,7 +116,7 @@ export function countPhrase(run: RunResult): string {
 }
 
 /** The run's last lines: failures first, then warnings, each with its reproduction. */
-export function prettySummary(run: RunResult, color: boolean, redactor: Redactor = new Redactor()): string {
+export function prettySummary(run: RunResult, color: boolean): string {
   const code = exitCodeOf(run);
   const paint = (s: string) => (color ? `\x1b[${code === 0 ? 32 : 31}m${s}\x1b[0m` : s);
   const shown = run.results.filter(worthShowing).sort((a, b) =>
@@ -115,54 +137,87 @@ export function prettySummary(run: RunResult, color: boolean, redactor: Redactor
         `(profile ${run.profile.name}${run.strict ? ", strict" : ""}${run.noSkips ? ", no skips" : ""}): exit ${code}`,
     ),
   );
-  return redactor.apply(lines.join("\n"));
+  return lines.join("\n");
 }
 
-/** The run as JSON. */
-export function toJson(run: RunResult, redactor: Redactor = new Redactor()): string {
-  return redactor.apply(JSON.stringify({ ...run, exitCode: exitCodeOf(run) }, null, 2));
+/** The run as JSON, its target on the first line. */
+export function toJson(run: RunResult): string {
+  return JSON.stringify({ ...run, exitCode: exitCodeOf(run) }, null, 2).replace(/^\{\n {2}/, "{ ");
 }
 
+/**
+ * `text` as XML 1.0 character data or attribute value: markup escaped, and
+ * what XML refuses (controls, lone surrogates, U+FFFE/U+FFFF) written as `\u…`,
+ * should a report that did not go through `redactRun` come here.
+ */
 function xml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c]!)
-    // Control characters are not allowed in XML 1.0.
-    // deno-lint-ignore no-control-regex
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, "");
+    .replace(
+      // deno-lint-ignore no-control-regex
+      /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
 }
 
-/** The run as JUnit XML: a testsuite per fixture suite, a testcase per case. */
-export function toJUnit(run: RunResult, redactor: Redactor = new Redactor()): string {
+/**
+ * The run as JUnit XML: a testsuite per fixture suite, a testcase per case
+ * the run held against the target. Cases outside its profile are not tests of
+ * this target: they are left out (each testsuite counts them in a property)
+ * rather than shown as skips. Each testsuite carries the suite's and the
+ * contract's versions, the target and the profile as properties; a warning
+ * is a property of its testcase and its details are in system-out.
+ */
+export function toJUnit(run: RunResult): string {
+  const v = versionsOf(run);
+  const held = run.results.filter((r) => r.status !== "not-in-profile");
   const suites = new Map<string, CaseResult[]>();
   for (const r of run.results) suites.set(r.suite, [...(suites.get(r.suite) ?? []), r]);
-  const isSkipped = (r: CaseResult) =>
-    !failsRun(run, r) && ["skipped", "not-in-profile", "expected-failure"].includes(r.status);
-  const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
-  out.push(
-    `<testsuites name="SetChat conformance (profile ${xml(run.profile.name)})" tests="${run.results.length}" ` +
-      `failures="${run.results.filter((r) => failsRun(run, r)).length}" skipped="${
-        run.results.filter(isSkipped).length
-      }" time="${(run.durationMs / 1000).toFixed(3)}">`,
-  );
-  for (const [suite, results] of suites) {
-    const failures = results.filter((r) => failsRun(run, r)).length;
-    const skipped = results.filter(isSkipped).length;
-    const time = results.reduce((t, r) => t + r.durationMs, 0) / 1000;
+  const isSkipped = (r: CaseResult) => !failsRun(run, r) && ["skipped", "expected-failure"].includes(r.status);
+  const property = (name: string, value: string) => `<property name="${xml(name)}" value="${xml(value)}"/>`;
+  const time = (rs: CaseResult[]) => (rs.reduce((t, r) => t + r.durationMs, 0) / 1000).toFixed(3);
+  // The declaration and the root share the first line, which names what was judged.
+  const out = [
+    `<?xml version="1.0" encoding="UTF-8"?><testsuites name="${xml(headline(run))}" tests="${held.length}" ` +
+    `failures="${held.filter((r) => failsRun(run, r)).length}" skipped="${held.filter(isSkipped).length}" time="${
+      (run.durationMs / 1000).toFixed(3)
+    }">`,
+  ];
+  for (const [suite, all] of suites) {
+    const results = all.filter((r) => r.status !== "not-in-profile");
+    if (results.length === 0) continue;
+    const warnings = results.filter((r) => r.status === "warning" || r.status === "deviation").length;
     out.push(
-      `  <testsuite name="${xml(suite)}" tests="${results.length}" failures="${failures}" skipped="${skipped}" time="${
-        time.toFixed(3)
-      }" timestamp="${run.startedAt}">`,
+      `  <testsuite name="${xml(suite)}" tests="${results.length}" failures="${
+        results.filter((r) => failsRun(run, r)).length
+      }" skipped="${results.filter(isSkipped).length}" time="${time(results)}" timestamp="${xml(run.startedAt)}">`,
+      `    <properties>${
+        [
+          property("suite.version", v.suite),
+          property("contract.version", v.contract),
+          property("target", run.target),
+          property(
+            "profile",
+            `${run.profile.name}: ${run.profile.surfaces.join(", ")}; ${run.profile.levels.join(", ")}`,
+          ),
+          property("strict", String(run.strict)),
+          property("warnings", String(warnings)),
+          property("not-in-profile", String(all.length - results.length)),
+        ].join("")
+      }</properties>`,
     );
     for (const r of results) {
       const open = `    <testcase classname="${xml(r.file)}" name="${xml(`${r.id}: ${r.title}`)}" time="${
         (r.durationMs / 1000).toFixed(3)
       }"`;
+      const warned = r.status === "warning" || r.status === "deviation";
       const props = [
-        ["clause", r.clause],
-        ["level", r.level],
-        ["surfaces", r.surfaces.join(",")],
-        ["tags", r.tags.join(",")],
-        ["outcome", r.status],
-      ].map(([k, v]) => `<property name="${k}" value="${xml(v!)}"/>`).join("");
+        property("clause", r.clause),
+        property("level", r.level),
+        property("surfaces", r.surfaces.join(",")),
+        property("tags", r.tags.join(",")),
+        property("outcome", r.status),
+        ...(warned ? [property(r.status, r.reason ?? "")] : []),
+      ].join("");
       const details = [r.reason ?? "", ...(r.curl ? ["", "Reproduce:", r.curl] : [])].join("\n");
       out.push(`${open}>`, `      <properties>${props}</properties>`);
       if (failsRun(run, r)) {
@@ -177,11 +232,11 @@ export function toJUnit(run: RunResult, redactor: Redactor = new Redactor()): st
     out.push("  </testsuite>");
   }
   out.push("</testsuites>");
-  return redactor.apply(out.join("\n") + "\n");
+  return out.join("\n") + "\n";
 }
 
 function html(text: string): string {
-  return text.replace(/[<>&"]/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;" })[c]!);
+  return text.replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
 
 function checkLine(o: CheckResult): string {
@@ -281,7 +336,8 @@ function tally(rs: CaseResult[]): string {
 }
 
 /** The run as one self-contained HTML page: suites and clauses, what needs attention first. */
-export function toHtml(run: RunResult, redactor: Redactor = new Redactor()): string {
+export function toHtml(run: RunResult): string {
+  const v = versionsOf(run);
   const c = run.counts;
   const code = exitCodeOf(run);
   const sections = grouped(run, run.results, (r) => r.suite).map(([suite, inSuite]) => {
@@ -318,6 +374,7 @@ ${clauses}</table></section>`;
     : "Did not run";
   const facts: [string, string][] = [
     ["Target", run.target],
+    ["Suite", `SetChat conformance suite ${v.suite}, checking contract ${v.contract}`],
     ...(run.nodes
       ? [
         ["Nodes", `${run.nodes.length}, the requests of each case alternating: ${run.nodes.join(", ")}`] as [
@@ -331,9 +388,11 @@ ${clauses}</table></section>`;
     ["Started", `${run.startedAt}, ${(run.durationMs / 1000).toFixed(1)} s`],
     ["Exit code", String(code)],
   ];
-  const page = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>SetChat conformance: ${code === 0 ? "passed" : "failed"}</title>
+  // The first line names what was judged, and by which suite.
+  const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${html(headline(run))}: ${
+    code === 0 ? "passed" : "failed"
+  }</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
 body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1200px;padding:0 16px;color:#1c2430;background:#f6f8fc}
 h1{font-size:22px;margin:0 0 8px}h2{font-size:16px;margin:24px 0 8px}
@@ -359,6 +418,7 @@ tr[data-status]{position:relative;padding:6px 0 6px 28px;border-bottom:1px solid
 td.n{display:inline-block}dl.facts{grid-template-columns:1fr}dl.facts dd{margin-bottom:6px}}
 </style></head><body>
 <h1>SetChat conformance report</h1>
+${inProcess(run) ? `<p class="notes">${html(IN_PROCESS_NOTE)}</p>` : ""}
 <p class="verdict ${code === 0 ? "ok" : "ko"}">${html(verdict)}</p>
 <dl class="facts">${facts.map(([k, v]) => `<dt>${k}</dt><dd>${html(v)}</dd>`).join("")}</dl>
 <div class="counts"><span>✓ ${c.passed} passed</span><span>✗ ${c.failed} failed</span><span>⚠ ${c.warning} warnings</span>${
@@ -386,5 +446,5 @@ q.oninput=filter;only.onchange=filter;filter();
 </script>
 </body></html>
 `;
-  return redactor.apply(page);
+  return page;
 }

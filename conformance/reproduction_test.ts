@@ -75,7 +75,7 @@ Deno.test("a rotation's reproduction replays the flow to the failing step, as pr
     assert.equal((await Deno.stat(recovery)).mode! & 0o777, 0o600);
     assert.match(
       await Deno.readTextFile(recovery),
-      /^SETCHAT_SERVER_TOKEN=sk_[0-9a-f]{64}$/m,
+      /^SETCHAT_SERVER_TOKEN='sk_[0-9a-f]{64}'$/m,
       "the rotated token is kept",
     );
     await Deno.remove(dir, { recursive: true });

@@ -14,8 +14,8 @@ import type { CaptureSpec, Checks, HttpStep, Need, Step } from "./fixture_schema
 import { type LoadedCase, stepLevel } from "./fixtures.ts";
 import { reproduction } from "./curl.ts";
 import { type Level, LEVELS, namedProfile, outsideProfile, type Profile, type Surface } from "./levels.ts";
-import { isCredentialField, Redactor, shellName } from "./redact.ts";
-import { RotationLog, tokenOperation } from "./recovery.ts";
+import { bounded, isCredentialField, redactCase, Redactor, shellName } from "./redact.ts";
+import { isBearerToken, RotationLog, tokenOperation } from "./recovery.ts";
 import { MissingVariable, render, renderString, select, type Vars } from "./template.ts";
 import { fetchJwks, type Target } from "./target.ts";
 import { ENV_NAMES, TARGET_VARIABLES, type TargetVariable } from "./variables.ts";
@@ -25,6 +25,7 @@ import { DISCOVERED_VARIABLES, discoveredValues, type DiscoveredVariable, undecl
 import { discover } from "./preflight.ts";
 import { findRotatedToken, foundCheck, type FoundToken, type NoToken } from "./rotated_token.ts";
 import { forServersOnly } from "./endpoints.ts";
+import { VERSIONS } from "./version.ts";
 
 /** How a case ended. */
 export type CaseStatus =
@@ -108,6 +109,8 @@ export interface RunResult {
   nodes?: string[];
   /** The part of the selected cases this run ran (`--shard`). */
   shard?: { index: number; count: number };
+  /** The suite that made the report, and the contract version it held the target to. */
+  versions?: { suite: string; contract: string };
   /** What was selected before any shard: the suite's version, how many cases, and a fingerprint of their ids. */
   selection?: { suiteVersion: string; cases: number; fingerprint: string };
   startedAt: string;
@@ -366,7 +369,23 @@ class Unchanged extends Error {
   }
 }
 
-async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean, vars: Vars = {}): Promise<CaseResult> {
+/** What a case leaves for its report besides its raw result: the secrets it met, and how to reproduce it. */
+interface CaseExtras {
+  redactor?: Redactor;
+  reproduce?: () => string;
+}
+
+/**
+ * Runs one case. Its result holds the target's answers as they came: the run
+ * redacts them once, with every secret it met, before anything shows them.
+ */
+async function runCase(
+  c: LoadedCase,
+  shared: Shared,
+  allowDestructive: boolean,
+  vars: Vars = {},
+  extras: CaseExtras = {},
+): Promise<CaseResult> {
   const { target, profile } = shared;
   const outside = outsideProfile(c, profile);
   if (outside) return notRun(c, "not-in-profile", outside);
@@ -400,6 +419,7 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
   const unique = crypto.randomUUID().slice(0, 8);
   Object.assign(vars, { apiUrl: target.apiUrl, unique, ...target.vars, ...discovered });
   const redactor = new Redactor(shared.secrets);
+  extras.redactor = redactor;
   const ctx: ExpectContext = { jwks: shared.jwks, values: (name) => vars[name] };
   const steps: StepResult[] = [];
   const started = performance.now();
@@ -418,10 +438,7 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
     extra: Partial<StepResult> = {},
     stepStart = performance.now(),
   ) => {
-    const checks = outcomes.map((o) => ({
-      ...o,
-      ...(o.detail === undefined ? {} : { detail: redactor.apply(o.detail) }),
-    }));
+    const checks = outcomes;
     const problems = checks.filter((o) => o.ok === false).map((o) => `[${o.level}] ${o.check}: ${o.detail ?? ""}`);
     steps.push({
       name: step.name,
@@ -496,9 +513,10 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
 
   async function runHttpStep(i: number, step: HttpStep, level: Level, stepStart: number): Promise<void> {
     const request = render(step.request, vars) as HttpStep["request"];
-    // A bearer the fixture writes out is public; one it takes from a variable is a secret.
+    // A bearer the fixture writes out is public; one it takes from a variable is a secret, when shaped like one
+    // (the run's own credentials are known already, whatever their shape).
     if (request.auth !== undefined && step.request.auth?.includes("{{")) {
-      redactor.add(request.auth, authVariable(step.request.auth));
+      redactor.addReturned(request.auth, authVariable(step.request.auth));
     }
     // Copies of a parallel step go to successive nodes too: a race is run across nodes.
     const first = sentCount;
@@ -572,11 +590,13 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
         continue;
       }
       vars[name] = value;
-      if (isCredentialField(path) || Redactor.looksSecret(value)) redactor.add(value, shellName(name));
+      // A value the target put where a credential goes is one, if it can be; any other value is data.
+      if (isCredentialField(path) || redactor.hasCredentialShape(value)) redactor.addReturned(value, shellName(name));
     }
     record(i, step, level, outcomes, {
-      request: { method: request.method, path: redactor.apply(request.path) },
-      response: { status: shown.status, body: redactor.apply(shown.text.slice(0, 2000)) },
+      request: { method: request.method, path: request.path },
+      // Reports show the first 2000 characters; a huge answer is not kept whole meanwhile.
+      response: { status: shown.status, body: bounded(shown.text, 64 * 1024) },
       ...(nodes.length > 1 ? { node: nodeFor(first + received.indexOf(shown)) } : {}),
     }, stepStart);
   }
@@ -611,7 +631,8 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
       });
       found.set(r, result);
       if (!("token" in result)) continue;
-      shared.secrets.add(result.token, shared.rotations.variableFor(tenantId));
+      // A token that cannot be a bearer token is the target's data: shown escaped, and kept out of recovery.env.
+      if (isBearerToken(result.token)) shared.secrets.add(result.token, shared.rotations.variableFor(tenantId));
       await shared.rotations.record({ caseId: c.id, tenantId, token: result.token, expected });
     }
     return found;
@@ -634,23 +655,24 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
       .map(({ s, k }) => `step ${k + 1} (${s.name}): ${s.problems.join("; ")}`)
       .join(" | ")
     : undefined;
+  if (worst !== undefined) {
+    // Made when the run ends, with every secret it met: a value the script writes out is redacted as a shell word.
+    extras.reproduce = () =>
+      reproduction(c, {
+        upTo: status === "failed" ? lastStep : firstProblem,
+        unique,
+        vars,
+        levels: profile.levels,
+        redactor,
+        ...(nodes.length > 1 ? { nodes: { urls: nodes, of: (i: number) => stepNodes[i] ?? 0 } } : {}),
+      });
+  }
   return {
     ...describe(c),
     status,
-    ...(reason === undefined ? {} : { reason: redactor.apply(reason) }),
+    ...(reason === undefined ? {} : { reason }),
     durationMs: Math.round(performance.now() - started),
     steps,
-    ...(worst === undefined ? {} : {
-      curl: redactor.apply(
-        reproduction(c, {
-          upTo: status === "failed" ? lastStep : firstProblem,
-          unique,
-          vars,
-          levels: profile.levels,
-          ...(nodes.length > 1 ? { nodes: { urls: nodes, of: (i: number) => stepNodes[i] ?? 0 } } : {}),
-        }),
-      ),
-    }),
   };
 }
 
@@ -755,8 +777,9 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   const originalServerToken = target.vars.serverToken;
   const ordinary = options.cases.filter((c) => !c.destructive);
   const destructive = options.cases.filter((c) => c.destructive);
-  const results = new Map<string, CaseResult>();
-  const finish = (c: LoadedCase, r: CaseResult) => {
+  // Each case's result as reports show it, made when the run ends: redacted once, with every secret the run met.
+  const results = new Map<string, () => CaseResult>();
+  const finish = (c: LoadedCase, r: CaseResult, extras: CaseExtras) => {
     const expected = options.expectedFailures?.get(c.id);
     if (expected !== undefined) {
       r = ["failed", "warning", "deviation"].includes(r.status)
@@ -769,24 +792,33 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
         }
         : r;
     }
-    results.set(c.id, r);
-    options.onResult?.(r);
+    const redactor = extras.redactor ?? secrets;
+    results.set(
+      c.id,
+      () => ({ ...redactCase(r, redactor), ...(extras.reproduce ? { curl: extras.reproduce() } : {}) }),
+    );
+    options.onResult?.(redactCase(r, redactor));
   };
   const queue = [...ordinary];
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 8) }, async () => {
-    for (let c = queue.shift(); c; c = queue.shift()) finish(c, await runCase(c, shared, allowDestructive));
+    for (let c = queue.shift(); c; c = queue.shift()) {
+      const extras: CaseExtras = {};
+      finish(c, await runCase(c, shared, allowDestructive, {}, extras), extras);
+    }
   }));
   for (const c of destructive) {
     // A destructive case that captures `serverToken` hands the tenant's new token to the runner.
     const vars: Vars = {};
-    finish(c, await runCase(c, shared, allowDestructive, vars));
+    const extras: CaseExtras = {};
+    finish(c, await runCase(c, shared, allowDestructive, vars, extras), extras);
     const rotated = vars.serverToken;
     if (typeof rotated === "string" && rotated !== target.vars.serverToken) target.vars.serverToken = rotated;
   }
-  const ordered = options.cases.map((c) => results.get(c.id)!);
-  const notes = target.inProcess ? [] : await recoveryNotes(shared, originalServerToken);
+  const ordered = options.cases.map((c) => results.get(c.id)!());
+  const notes = (target.inProcess ? [] : await recoveryNotes(shared, originalServerToken)).map((n) => secrets.shown(n));
   return {
     target: target.description,
+    versions: { ...VERSIONS },
     startedAt,
     durationMs: Math.round(performance.now() - started),
     profile,
@@ -801,8 +833,17 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
 /** After rotations: where the new tokens are, and which of the tokens this run knows still work, tenant by tenant. */
 async function recoveryNotes(shared: Shared, original: string | undefined): Promise<string[]> {
   const { rotations, target } = shared;
-  if (rotations.rotations.length === 0 && rotations.revokedTenants.size === 0) return [];
   const notes: string[] = [];
+  if (rotations.refused.length) {
+    notes.push(
+      `${rotations.refused.length} rotation(s) answered a "token" that cannot be a bearer token ` +
+        `(${
+          [...new Set(rotations.refused.map((r) => r.caseId))].join(", ")
+        }): it is left out of recovery.env, so that ` +
+        "sourcing the file runs nothing the target chose, and shown in the report as the target sent it.",
+    );
+  }
+  if (rotations.rotations.length === 0 && rotations.revokedTenants.size === 0) return notes;
   const unexpected = rotations.rotations.filter((r) => !r.expected);
   if (rotations.rotations.length) {
     notes.push(

@@ -32,6 +32,9 @@ export interface Target {
   close(): Promise<void>;
 }
 
+/** How a run against the bundled reference in process names its target: reports and `--merge` read it. */
+export const IN_PROCESS = "the reference, in process";
+
 /**
  * Starts the reference in process, on a free port with a store in memory.
  * A fresh checkout has no widget bundle yet: it is built first, so that the
@@ -60,7 +63,7 @@ export async function startInProcessTarget(options: StartOptions = {}): Promise<
     widgetUrl: `${server.url}/widget.js`,
     inProcess: true,
     handler: (request) => server.handler(request),
-    description: `the reference, in process (${server.url})`,
+    description: `${IN_PROCESS} (${server.url}), as no target was named`,
     close: () => server.close(),
   };
 }
@@ -107,8 +110,66 @@ export interface RemoteSettings {
     targets?: string[] | undefined;
   };
   env: (name: string) => string | undefined;
-  /** The env file's variables, if any. */
+  /** The env files' variables, if any, a later file's winning. */
   envFile: Record<string, string>;
+  /** The env files given (`--env-file`), in order: naming one names a target. */
+  envFiles?: readonly string[] | undefined;
+}
+
+/** Reads the env files in order into one set of variables: a later file adds to and overrides an earlier one. */
+export async function readEnvFiles(files: readonly string[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(file);
+    } catch (error) {
+      throw new Error(`Cannot read the env file ${file}: ${(error as Error).message}`);
+    }
+    Object.assign(out, parseEnvFile(text));
+  }
+  return out;
+}
+
+/** The URL variables, the environment's or an env file's: a target is named by one of them or by `--target`. */
+const URL_VARIABLES = ["SETCHAT_API_URLS", "SETCHAT_API_URL"] as const;
+
+/** Every other variable that describes a target. */
+const SETTING_VARIABLES = [...Object.values(ENV_NAMES), "SETCHAT_SIGNING_KEY_FILE", "SETCHAT_WIDGET_URL"];
+
+/** `serverToken` as its flag, `--server-token`. */
+function flagOf(name: string): string {
+  return `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/**
+ * Why the run cannot go on when target settings are given without a target
+ * URL, or `undefined`. The reference runs in process only when nothing at all
+ * names a target: an env file, a flag or a variable meant for one (empty, as
+ * CI passes a variable it does not have) without a URL is a mistake to stop on,
+ * never a run that judges the bundled reference and passes.
+ */
+export function missingTargetUrl(settings: RemoteSettings): string | undefined {
+  if (nodesOf(settings).length > 0) return undefined;
+  const given: string[] = [];
+  for (const name of URL_VARIABLES) {
+    if (settings.env(name) !== undefined) given.push(`${name} is set but empty`);
+    else if (settings.envFile[name] !== undefined) given.push(`${name} is empty in the env file`);
+  }
+  for (const file of settings.envFiles ?? []) given.push(`the env file ${file} has no SETCHAT_API_URL`);
+  const flags = Object.entries(settings.flags).filter(([k, v]) => k !== "targets" && k !== "target" && v !== undefined);
+  if (flags.length) given.push(`${flags.map(([k]) => flagOf(k)).join(", ")} ${flags.length > 1 ? "are" : "is"} given`);
+  const variables = SETTING_VARIABLES.filter((name) => settings.env(name) !== undefined);
+  if (variables.length) {
+    given.push(
+      variables.length > 3
+        ? `${variables.slice(0, 3).join(", ")} and ${variables.length - 3} more target variables are set`
+        : `${variables.join(", ")} ${variables.length > 1 ? "are" : "is"} set`,
+    );
+  }
+  if (given.length === 0) return undefined;
+  return `Cannot run: ${given.join("; ")}, but no target URL is: set SETCHAT_API_URL (SETCHAT_API_URLS for several ` +
+    "nodes) or give --target. The bundled reference runs in process only when nothing names a target";
 }
 
 /**

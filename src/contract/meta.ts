@@ -68,6 +68,10 @@ export const Discovery = z
       description: "Where a device credential names its device: on the site that issued it, or on every site of " +
         "its tenant. Either way a session sees the conversations of its own site only.",
     }),
+    credentialPrefixes: z.array(z.string().regex(/^[A-Za-z][\w-]{1,30}[_-]$/)).max(16).optional().meta({
+      description: "How the credentials it issues begin (`sk_`, say), so that a conformance runner can keep any " +
+        "value of that shape out of its reports.",
+    }),
   })
   .meta({ id: "Discovery" });
 export type Discovery = z.infer<typeof Discovery>;

@@ -84,6 +84,7 @@ export function metaRoutes(deps: AppDeps): AppRoute[] {
             tenantClaim: "tenant",
             tokenListing: "/api/tenants/{tenantId}/widget-identity/s2s-tokens",
             deviceScope: "site",
+            credentialPrefixes: ["setchat_s2s_", "setchat_adm_", "setchat_wss_", "setchat_dev_"],
           } satisfies Discovery,
         ),
     }),
