@@ -170,8 +170,8 @@ export class Redactor {
   }
 
   /** `text` as a report shows it: secrets masked, characters made visible, at most `max` characters. */
-  shown(text: string, max = MAX_TEXT): string {
-    return bounded(printable(this.apply(text)), max);
+  shown(text: string, max = MAX_TEXT, lines = false): string {
+    return bounded(printable(this.apply(text), lines), max);
   }
 }
 
@@ -185,9 +185,15 @@ const UNPRINTABLE =
   // deno-lint-ignore no-control-regex
   /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u200E\u200F\u202A-\u202E\u2066-\u2069\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
-/** `text` with every character a report may not carry written as a visible escape. */
-export function printable(text: string): string {
-  return text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+/**
+ * `text` with every character a report may not carry written as a visible
+ * escape; line breaks too unless `lines` (a body): a one-line text (a reason,
+ * a detail) cannot start a line of its own on a terminal or in a log.
+ */
+export function printable(text: string, lines = false): string {
+  const escape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  const out = text.replace(UNPRINTABLE, escape);
+  return lines ? out : out.replace(/[\n\u2028\u2029]/g, escape);
 }
 
 const CUT = /… \[cut: \d+ of (\d+) characters shown\]$/;
@@ -205,7 +211,9 @@ export function bounded(text: string, max: number): string {
 /** A case as reports show it: every string of it redacted and made printable, bodies and texts bounded. */
 export function redactCase(r: CaseResult, redactor: Redactor): CaseResult {
   const walk = (value: unknown, key: string): unknown => {
-    if (typeof value === "string") return redactor.shown(value, key === "body" ? MAX_BODY : MAX_TEXT);
+    if (typeof value === "string") {
+      return key === "body" ? redactor.shown(value, MAX_BODY, true) : redactor.shown(value, MAX_TEXT);
+    }
     if (Array.isArray(value)) return value.map((v) => walk(v, key));
     if (value !== null && typeof value === "object") {
       return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, k)]));
