@@ -5,8 +5,9 @@ import { annotations } from "./annotations.ts";
 import { loadFixtures } from "./fixtures.ts";
 import { MUTANTS } from "./mutants.ts";
 import type { CaseResult, RunResult } from "./runner.ts";
+import { RotationLog } from "./recovery.ts";
 import { ENV_NAMES } from "./variables.ts";
-import { startInProcessTarget, type Target } from "./target.ts";
+import { missingTargetUrl, startInProcessTarget, type Target } from "./target.ts";
 
 const FIXTURES = new URL("../fixtures", import.meta.url).pathname;
 
@@ -188,5 +189,217 @@ Deno.test("under deno task, relative paths are read from the folder the command 
     assert.ok((await Deno.stat(join(typedIn, "reports-here", "conformance.json"))).isFile);
   } finally {
     await Deno.remove(typedIn, { recursive: true });
+  }
+});
+
+Deno.test("a target setting without a target URL stops the run with exit 2 and names it, never a green run of the reference", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const noUrl = join(dir, "staging.env");
+    await Deno.writeTextFile(noUrl, "SETCHAT_SERVER_TOKEN=sk_live\nSETCHAT_SITE_API_KEY=pk_live\n");
+    const env = (vars: Record<string, string>) => (name: string) => vars[name];
+    const runs: [string, string[], Record<string, string>, RegExp][] = [
+      ["an env file without a URL", ["--env-file", noUrl], {}, /though the env file .*staging\.env is given/],
+      ["an empty URL variable", [], { SETCHAT_API_URL: "" }, /SETCHAT_API_URL is set but empty/],
+      // What CI gives for a variable it does not have, beside the secrets it does.
+      [
+        "an empty list of nodes",
+        [],
+        { SETCHAT_API_URLS: "", SETCHAT_SERVER_TOKEN: "x" },
+        /SETCHAT_API_URLS is set but/,
+      ],
+      ["a credential variable", [], { SETCHAT_SERVER_TOKEN: "x" }, /though SETCHAT_SERVER_TOKEN is set/],
+      ["a credential flag", ["--server-token", "x"], {}, /though --server-token is given/],
+      ["an explored target", ["--explore", "--env-file", noUrl], {}, /staging\.env is given/],
+    ];
+    for (const [what, args, vars, named] of runs) {
+      const { exitCode, lines } = await cli([...args, "--tag", "smoke", "--out", dir], env(vars));
+      assert.equal(exitCode, 2, `${what}: ${lines.join("\n")}`);
+      assert.equal(lines.length, 1, `${what}: one sentence`);
+      assert.match(lines[0]!, /^Cannot run: there is no target URL, though /);
+      assert.match(lines[0]!, named, what);
+      assert.match(lines[0]!, /set SETCHAT_API_URL .* or give --target/, `${what}: the missing setting is named`);
+    }
+    // A URL in the environment beside an empty list is a target: the empty variable is not the only setting.
+    assert.equal(
+      missingTargetUrl({
+        flags: {},
+        env: env({ SETCHAT_API_URLS: "", SETCHAT_API_URL: "http://a.example" }),
+        envFile: {},
+      }),
+      undefined,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("with nothing naming a target, every report says in its first line that the bundled reference was judged", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const { exitCode, lines } = await cli(["--tag", "smoke", "--reporter", "pretty,json,junit,html", "--out", out]);
+    assert.equal(exitCode, 0, lines.join("\n"));
+    const said = /the reference, in process \(http:\/\/127\.0\.0\.1:\d+\), as no target was named/;
+    assert.match(lines[0]!, said);
+    for (const file of ["conformance.json", "junit.xml", "report.html"]) {
+      const first = (await Deno.readTextFile(join(out, file))).split("\n")[0]!;
+      assert.match(first, said, `${file}: ${first}`);
+    }
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("several --env-file flags add up in order, a later file winning", async () => {
+  const target = await startInProcessTarget();
+  const dir = await Deno.makeTempDir();
+  try {
+    const base = join(dir, "base.env");
+    const secrets = join(dir, "secrets.env");
+    // The first file names the target with a stale token; the second brings the live one.
+    await Deno.writeTextFile(
+      base,
+      `SETCHAT_API_URL=${target.apiUrl}\nSETCHAT_SITE_API_KEY=${target.vars.siteApiKey}\n` +
+        `SETCHAT_SERVER_TOKEN=${target.vars.adminToken}\n`,
+    );
+    await Deno.writeTextFile(secrets, `SETCHAT_SERVER_TOKEN=${target.vars.serverToken}\n`);
+    const args = ["--tag", "smoke", "--exclude-tag", "destructive", "--profile", "s2s", "--out", dir];
+    const inOrder = await cli(["--env-file", base, "--env-file", secrets, ...args]);
+    assert.equal(inOrder.exitCode, 0, inOrder.text);
+    assert.match(inOrder.lines[0]!, new RegExp(`against ${target.apiUrl.replaceAll(".", "\\.")}$`, "m"));
+    const reversed = await cli(["--env-file", secrets, "--env-file", base, ...args]);
+    assert.equal(reversed.exitCode, 2);
+    assert.match(reversed.text, /^Cannot run: the server token does not mint/);
+  } finally {
+    await target.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a .setchat/dev.env where the runner starts gives no run its target nor its credentials", async () => {
+  // `deno task serve` writes .setchat/dev.env; a run started beside it must not change, nor send its tokens anywhere.
+  const target = await startInProcessTarget();
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(join(dir, ".setchat"));
+    const devEnv = Object.entries(ENV_NAMES).map(([name, variable]) =>
+      `${variable}=${target.vars[name as keyof typeof ENV_NAMES] ?? ""}`
+    );
+    await Deno.writeTextFile(
+      join(dir, ".setchat", "dev.env"),
+      [`SETCHAT_API_URL=${target.apiUrl}`, ...devEnv].join("\n"),
+    );
+    const runner = (env: Record<string, string>) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "--allow-all", new URL("./mod.ts", import.meta.url).pathname, "--tag", "smoke", "--out", "r"],
+        cwd: dir,
+        env: { ...env, NO_COLOR: "1" },
+        clearEnv: true,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    // A target named without its credentials is refused, not completed from the file.
+    const named = await runner({ SETCHAT_API_URL: target.apiUrl, PATH: Deno.env.get("PATH") ?? "" });
+    const namedText = new TextDecoder().decode(named.stdout);
+    assert.equal(named.code, 2, namedText + new TextDecoder().decode(named.stderr));
+    assert.match(namedText, /^Cannot run: SETCHAT_SERVER_TOKEN is not set/);
+    // Nothing named: the bundled reference in process, as the first line says, not the target of the file.
+    const none = await runner({ PATH: Deno.env.get("PATH") ?? "" });
+    const noneText = new TextDecoder().decode(none.stdout);
+    assert.equal(none.code, 0, noneText + new TextDecoder().decode(none.stderr));
+    assert.match(noneText.split("\n")[0]!, /against the reference, in process .*as no target was named/);
+  } finally {
+    await target.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** The conformance commands of a Markdown page's workflows, with the variables each job maps from CI. */
+function workflowRuns(markdown: string): { args: string[]; variables: string[] }[] {
+  const runs: { args: string[]; variables: string[] }[] = [];
+  for (const [, yaml] of markdown.matchAll(/```yaml\n([\s\S]*?)```/g)) {
+    const variables = [...yaml!.matchAll(/^\s*(SETCHAT_\w+): \$\{\{[^}]*\}\}/gm)].map((m) => m[1]!);
+    const lines = yaml!.split("\n");
+    for (const [i, line] of lines.entries()) {
+      const run = /^(\s*)(?:- )?run: (.*)$/.exec(line);
+      if (!run) continue;
+      // `run: >-` folds the lines indented under it into one command.
+      let command = run[2]!;
+      if (command === ">-") {
+        const indent = run[1]!.length;
+        const folded = [];
+        for (const next of lines.slice(i + 1)) {
+          if (next.search(/\S/) <= indent + 2) break;
+          folded.push(next.trim());
+        }
+        command = folded.join(" ");
+      }
+      if (!command.includes("task conformance") || /--(version|merge)\b/.test(command)) continue;
+      const args = command.slice(command.indexOf("task conformance") + "task conformance".length)
+        .replace(/\$\{\{ matrix\.shard \}\}/g, "1").split(/\s+/).filter((a) => a !== "" && a !== "--");
+      runs.push({ args, variables });
+    }
+  }
+  return runs;
+}
+
+Deno.test("the documented CI workflows stop with exit 2 when CI leaves their target unset, never pass on the reference", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const root = new URL("../docs/", import.meta.url);
+    const runs = [
+      ...workflowRuns(await Deno.readTextFile(new URL("ci.md", root))),
+      ...workflowRuns(await Deno.readTextFile(new URL("conformance.md", root))),
+    ];
+    assert.ok(runs.length >= 3, `${runs.length} workflow runs found`);
+    for (const { args, variables } of runs) {
+      assert.ok(variables.some((v) => v.startsWith("SETCHAT_API_URL")), `${args.join(" ")}: no target URL mapped`);
+      // CI passes an unset variable or secret as an empty string.
+      const unset = (name: string) => (variables.includes(name) ? "" : undefined);
+      const outArgs = args.map((a, i) => (args[i - 1] === "--out" ? join(out, a) : a));
+      const { exitCode, lines } = await cli(outArgs, unset);
+      assert.equal(exitCode, 2, `${args.join(" ")}: ${lines.join("\n")}`);
+      assert.match(lines[0]!, /^Cannot run: there is no target URL, though SETCHAT_API_URLS? is set but empty/);
+    }
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("the documented deploy step reads recovery.env's quoted tokens back as they were returned", async () => {
+  const ci = await Deno.readTextFile(new URL("../docs/ci.md", import.meta.url));
+  const step = /- name: Deploy the server tokens[\s\S]*?run: \|\n((?: {10}.*\n)+)/.exec(ci);
+  assert.ok(step, "no deploy step in docs/ci.md");
+  const script = step[1]!.split("\n").map((l) => l.slice(10)).join("\n");
+  const dir = await Deno.makeTempDir();
+  try {
+    const log = new RotationLog({
+      file: join(dir, "reports", "destructive", "recovery.env"),
+      tenantId: "ten_a",
+      foreignTenantId: "ten_b",
+      target: "https://staging.example",
+    });
+    await log.record({ caseId: "rot-a", tenantId: "ten_a", token: "sk_first+/=", expected: true });
+    await log.record({ caseId: "rot-b", tenantId: "ten_b", token: "~sk_foreign", expected: true });
+    await log.settle("ten_a", "sk_active~.-_");
+    // A stand-in for the GitHub CLI, which the step calls to deploy each token.
+    await Deno.mkdir(join(dir, "bin"));
+    await Deno.writeTextFile(join(dir, "bin", "gh"), '#!/bin/sh\nprintf "%s|" "$@" >> gh.log\necho >> gh.log\n', {
+      mode: 0o755,
+    });
+    const out = await new Deno.Command("bash", {
+      args: ["-euo", "pipefail", "-c", script],
+      cwd: dir,
+      env: { PATH: `${join(dir, "bin")}:${Deno.env.get("PATH") ?? ""}` },
+      clearEnv: true,
+    }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    assert.deepEqual((await Deno.readTextFile(join(dir, "gh.log"))).trim().split("\n"), [
+      "secret|set|SETCHAT_SERVER_TOKEN|--body|sk_active~.-_|",
+      "secret|set|SETCHAT_FOREIGN_SERVER_TOKEN|--body|~sk_foreign|",
+    ]);
+    await assert.rejects(Deno.stat(join(dir, "reports", "destructive", "recovery.env")), "the file is deleted");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -162,8 +162,8 @@ function xml(text: string): string {
 /**
  * The run as JUnit XML: a testsuite per fixture suite, a testcase per case
  * the run held against the target. Cases outside its profile are not tests of
- * this target: they are left out (each testsuite counts them in a property)
- * rather than shown as skips. Each testsuite carries the suite's and the
+ * this target: they are left out rather than shown as skips, and each
+ * testsuite gives the run's count of them in a property. Each testsuite carries the suite's and the
  * contract's versions, the target and the profile as properties; a warning
  * is a property of its testcase and its details are in system-out.
  */
@@ -201,7 +201,7 @@ export function toJUnit(run: RunResult): string {
           ),
           property("strict", String(run.strict)),
           property("warnings", String(warnings)),
-          property("not-in-profile", String(all.length - results.length)),
+          property("not-in-profile", String(run.results.length - held.length)),
         ].join("")
       }</properties>`,
     );

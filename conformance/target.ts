@@ -156,20 +156,21 @@ export function missingTargetUrl(settings: RemoteSettings): string | undefined {
     if (settings.env(name) !== undefined) given.push(`${name} is set but empty`);
     else if (settings.envFile[name] !== undefined) given.push(`${name} is empty in the env file`);
   }
-  for (const file of settings.envFiles ?? []) given.push(`the env file ${file} has no SETCHAT_API_URL`);
-  const flags = Object.entries(settings.flags).filter(([k, v]) => k !== "targets" && k !== "target" && v !== undefined);
-  if (flags.length) given.push(`${flags.map(([k]) => flagOf(k)).join(", ")} ${flags.length > 1 ? "are" : "is"} given`);
+  const files = settings.envFiles ?? [];
+  if (files.length) given.push(`the env file${files.length > 1 ? "s" : ""} ${files.join(", ")} ${is(files)} given`);
+  const flags = Object.entries(settings.flags).filter(([k, v]) => k !== "targets" && k !== "target" && v !== undefined)
+    .map(([k]) => flagOf(k));
+  if (flags.length) given.push(`${flags.join(", ")} ${is(flags)} given`);
   const variables = SETTING_VARIABLES.filter((name) => settings.env(name) !== undefined);
-  if (variables.length) {
-    given.push(
-      variables.length > 3
-        ? `${variables.slice(0, 3).join(", ")} and ${variables.length - 3} more target variables are set`
-        : `${variables.join(", ")} ${variables.length > 1 ? "are" : "is"} set`,
-    );
-  }
+  if (variables.length > 3) given.push(`${variables.slice(0, 3).join(", ")} and ${variables.length - 3} more are set`);
+  else if (variables.length) given.push(`${variables.join(", ")} ${is(variables)} set`);
   if (given.length === 0) return undefined;
-  return `Cannot run: ${given.join("; ")}, but no target URL is: set SETCHAT_API_URL (SETCHAT_API_URLS for several ` +
-    "nodes) or give --target. The bundled reference runs in process only when nothing names a target";
+  return `Cannot run: there is no target URL, though ${given.join(" and ")}: set SETCHAT_API_URL (SETCHAT_API_URLS ` +
+    "for several nodes) or give --target. Only when nothing names a target does the bundled reference run, in process";
+}
+
+function is(list: readonly unknown[]): string {
+  return list.length > 1 ? "are" : "is";
 }
 
 /**
