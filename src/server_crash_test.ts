@@ -18,6 +18,8 @@ interface Acknowledged {
   rotated: string[];
   /** Answers other than 2xx during the load. */
   unexpected: string[];
+  /** When the newest acknowledged write of each kind was sent (test clock, ms): it was acknowledged after that. */
+  lastSent: { conversation: number; message: number; revocation: number };
 }
 
 /** A seeded generator, so that a failure names the kill moments it had. */
@@ -65,6 +67,7 @@ async function conversationWriter(
     for (let n = 0;; n++) {
       if (mine.length === 0 || next() < 0.2) {
         const text = `conversation ${n}`;
+        const sent = Date.now();
         const created = await call(`${base}/api/widget/conversations`, "POST", token, { kind: "chat", text });
         if (!created.ok) {
           ack.unexpected.push(`conversation: ${created.status} ${created.text}`);
@@ -72,14 +75,18 @@ async function conversationWriter(
         }
         const id = created.body.conversation.id as string;
         ack.conversations.set(id, new Map([[created.body.messages[0].id, text]]));
+        ack.lastSent.conversation = sent;
         mine.push(id);
         continue;
       }
       const id = mine[Math.floor(next() * mine.length)]!;
       const text = `message ${n}`;
+      const sent = Date.now();
       const posted = await call(`${base}/api/widget/conversations/${id}/messages`, "POST", token, { text });
-      if (posted.ok) ack.conversations.get(id)!.set(posted.body.id, text);
-      else ack.unexpected.push(`message: ${posted.status} ${posted.text}`);
+      if (posted.ok) {
+        ack.conversations.get(id)!.set(posted.body.id, text);
+        ack.lastSent.message = sent;
+      } else ack.unexpected.push(`message: ${posted.status} ${posted.text}`);
     }
   } catch {
     // The server was killed: whatever was in flight is not acknowledged.
@@ -93,8 +100,10 @@ async function revocationWriter(base: string, creds: Credentials, ack: Acknowled
     while (true) {
       // Revoke first: a rotation acknowledged just before a kill leaves a previous token active.
       const newest = ack.rotated.at(-1)!;
+      const sent = Date.now();
       const revoked = await call(`${ops}/revoke-previous`, "POST", creds.adminToken);
       if (revoked.ok) {
+        ack.lastSent.revocation = sent;
         // Every token older than the newest acknowledged one is revoked, whatever rotations went unacknowledged.
         for (const t of ack.rotated) if (t !== newest) ack.revoked.add(t);
       } else ack.unexpected.push(`revoke-previous: ${revoked.status} ${revoked.text}`);
@@ -108,7 +117,11 @@ async function revocationWriter(base: string, creds: Credentials, ack: Acknowled
   }
 }
 
-/** Runs writers until the server is killed `killAfterMs` after they start. */
+/**
+ * Runs writers until the server is killed, `killAfterMs` after they start and
+ * once `killWhen` holds: on a busy machine the writes the kill must interrupt
+ * may take longer to start than the moment drawn.
+ */
 async function loadThenKill(
   server: ChildServer,
   creds: Credentials,
@@ -121,8 +134,10 @@ async function loadThenKill(
     revocationWriter(base, creds, ack),
   ];
   await new Promise((r) => setTimeout(r, options.killAfterMs));
-  // Bounded: a condition that never comes still ends in a kill, and the test's own assertions say what is missing.
-  for (let i = 0; options.killWhen && !options.killWhen() && i < 1000; i++) await new Promise((r) => setTimeout(r, 2));
+  // Bounded in time, not in turns: a condition that never comes still ends in a kill, and the test's own assertions
+  // say what is missing.
+  const deadline = Date.now() + 60_000;
+  while (options.killWhen && !options.killWhen() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
   const status = await server.stop("SIGKILL");
   assert.equal(status.signal, "SIGKILL");
   await Promise.all(writers);
@@ -187,13 +202,19 @@ Deno.test("startServer() on a file store keeps every acknowledged conversation, 
       revoked: new Set(),
       rotated: [creds.serverToken],
       unexpected: [],
+      lastSent: { conversation: 0, message: 0, revocation: 0 },
     };
     const moments: number[] = [];
     for (let kill = 0; kill < 4; kill++) {
       const before = counts(ack);
       const at = Math.round(150 + moment() * 850);
       moments.push(at);
-      await loadThenKill(server, creds, ack, { killAfterMs: at, next });
+      // The kill must interrupt a load that wrote something: at the moment drawn, or at the first write after it.
+      const wrote = () => {
+        const now = counts(ack);
+        return now.conversations > before.conversations && now.messages > before.messages;
+      };
+      await loadThenKill(server, creds, ack, { killAfterMs: at, next, killWhen: wrote });
       const where = `seed ${seed}, kills at ${moments.join(", ")} ms after the load started`;
       const after = counts(ack);
       assert.ok(
@@ -216,22 +237,25 @@ Deno.test("the crash check finds the writes a store acknowledged before committi
   const dataDir = await Deno.makeTempDir();
   let server: ChildServer | undefined;
   try {
-    // Writes are committed 300 ms after their answer. The kill comes a second into the load, at the moment
-    // a revoke-previous is acknowledged: that revocation and the writes of the last 300 ms are lost.
-    server = await start(dataDir, ["--defer-writes", "300"]);
+    // Writes are committed a second after their answer. The kill comes past two seconds into the load, once a
+    // conversation, a message and a revoke-previous were each acknowledged for a request sent less than 400 ms ago:
+    // those are lost, while the conversations of the first second, committed, show the messages lost from them.
+    // The margins hold on a busy machine: a kill up to 600 ms late, and commits up to 500 ms late.
+    const deferMs = 1000;
+    server = await start(dataDir, ["--defer-writes", String(deferMs)]);
     const creds = server.hello.demo!;
     const ack: Acknowledged = {
       conversations: new Map(),
       revoked: new Set(),
       rotated: [creds.serverToken],
       unexpected: [],
+      lastSent: { conversation: 0, message: 0, revocation: 0 },
     };
-    const revokedBefore = () => ack.revoked.size;
-    let seen = 0;
+    const fresh = (sent: number) => Date.now() - sent < deferMs - 600;
     await loadThenKill(server, creds, ack, {
-      killAfterMs: 1000,
+      killAfterMs: deferMs * 2 + 500,
       next: random(1),
-      killWhen: () => seen === 0 ? (seen = revokedBefore(), false) : revokedBefore() > seen,
+      killWhen: () => fresh(ack.lastSent.conversation) && fresh(ack.lastSent.message) && fresh(ack.lastSent.revocation),
     });
     server = await start(dataDir);
     const lost = await missing(server.hello.url, creds, ack);
