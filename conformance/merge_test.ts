@@ -92,6 +92,12 @@ Deno.test("--merge refuses shards of another selection or count, and reports of 
     await Deno.mkdir(out("elsewhere"));
     await Deno.writeTextFile(join(out("elsewhere"), "conformance.json"), JSON.stringify(other));
     await refused(["a1", "elsewhere"], /it ran against https:\/\/other\.example\.com, and .* against the reference/);
+    // A report of another suite.
+    const older = JSON.parse(await Deno.readTextFile(join(out("a2"), "conformance.json")));
+    older.versions = { suite: "0.9.0", contract: "1.0" };
+    await Deno.mkdir(out("older"));
+    await Deno.writeTextFile(join(out("older"), "conformance.json"), JSON.stringify(older));
+    await refused(["a1", "older"], /it was made by suite 0\.9\.0, contract 1\.0, and .* by suite [\d.]+, contract/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
