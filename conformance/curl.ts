@@ -13,7 +13,7 @@
 import type { FixtureCase, HttpStep } from "./fixture_schema.ts";
 import type { Level } from "./levels.ts";
 import { stepLevel } from "./fixtures.ts";
-import { type Redactor, shellName } from "./redact.ts";
+import { printable, type Redactor, shellName } from "./redact.ts";
 import type { Vars } from "./template.ts";
 import { TOKEN_TRANSFORMS } from "./token_transforms.ts";
 import { ENV_NAMES } from "./variables.ts";
@@ -92,7 +92,16 @@ function literalValue(expression: string, o: ReproductionOptions): string | unde
   if (expression === "unique") return o.unique;
   if (expression in ENV_NAMES || expression.startsWith("repeat:")) return undefined;
   const value = o.vars[expression];
-  return value !== undefined && typeof value !== "string" ? JSON.stringify(value) : undefined;
+  return value !== undefined && typeof value !== "string" ? jsonText(value) : undefined;
+}
+
+/**
+ * A value the target returned, as JSON text a terminal shows as it is: what
+ * `JSON.stringify` leaves raw (C1 controls, U+2028, bidirectional overrides)
+ * is written as a `\u` escape too, which means the same inside a JSON string.
+ */
+function jsonText(value: unknown): string {
+  return printable(JSON.stringify(value));
 }
 
 function expansion(expression: string): string {
@@ -120,7 +129,7 @@ function jsonWord(json: unknown, o: ReproductionOptions): string {
       const whole = /^\{\{\s*(\w+)\s*\}\}$/.exec(v);
       const value = whole ? o.vars[whole[1]!] : undefined;
       if (value === undefined || typeof value === "string") return v;
-      values.push(JSON.stringify(value));
+      values.push(jsonText(value));
       return `\u0001${values.length - 1}\u0001`;
     }
     if (Array.isArray(v)) return v.map(inline);

@@ -81,7 +81,7 @@ function hostileTarget(): Hostile {
     if (path === "/api/widget/visitor-token" && request.method === "POST") {
       // The preflight gets a token; every other mint a "token" made to be written out as a reproduction's JSON.
       if (text.includes("conformance-preflight-")) return Response.json({ token: "eyJhbGciOiJub25lIn0.e30." });
-      return Response.json({ token: { t: RUNS.template, q: RUNS.quote }, expiresIn: 300, expires_in: 300 });
+      return Response.json({ token: { t: RUNS.template, q: RUNS.quote, b: "\u202eevil\u0085" }, expiresIn: 300 });
     }
     if (path.endsWith("/s2s-token/rotate")) return Response.json({ token: ROTATED[rotation++ % ROTATED.length] });
     if (path.endsWith("/s2s-token/revoke-previous")) return Response.json({ revoked: 1 });
@@ -140,6 +140,7 @@ Deno.test("a hostile target cannot script the reports, the reproductions or reco
     const printed = lines.join("\n");
     // deno-lint-ignore no-control-regex
     assert.doesNotMatch(printed, /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u202A-\u202E]/);
+    assert.match(printed, /\\u202eevil\\u0085/, "a value written out in a reproduction shows its escapes");
     assert.ok(!lines.join("\n").split("\n").some((l) => l.startsWith("SETCHAT_")), "a target's line break made a line");
 
     // JSON: parses, is UTF-8, shows the target's non-credential values as sent, and cuts a huge body with a note.
