@@ -130,7 +130,7 @@ Deno.test("a hostile target cannot script the reports, the reproductions or reco
     const envFile = join(dir, "hostile.env");
     await Deno.writeTextFile(envFile, Object.entries(hostile.env).map(([k, v]) => `${k}=${v}`).join("\n"));
     const lines: string[] = [];
-    const { exitCode, run } = await main(
+    const { exitCode } = await main(
       ["--env-file", envFile, "--allow-destructive", "--reporter", "pretty,json,junit,html", "--out", out],
       { print: (l) => lines.push(l), env: () => undefined, terminal: false },
     );
