@@ -76,6 +76,8 @@ function hostileTarget(): Hostile {
         contractVersion: "1.0",
         surfaces: ["s2s", "widget", "agent"],
         referenceChoices: false,
+        // Taken at its word: whatever the rotate answer holds there is its new server token.
+        rotateTokenField: "token",
       });
     }
     if (path === "/api/widget/visitor-token" && request.method === "POST") {
