@@ -226,7 +226,7 @@ Deno.test("without a discovery document, the new server token is the one string 
     );
     // It never reaches a report: the reproduction takes it from the field the run found.
     const recovery = await Deno.readTextFile(join(dir, "recovery.env"));
-    assert.match(recovery, /SETCHAT_SERVER_TOKEN=sk_/);
+    assert.match(recovery, /SETCHAT_SERVER_TOKEN='sk_/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
