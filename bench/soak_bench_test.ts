@@ -61,6 +61,32 @@ Deno.test("runSoakLoad() counts every answer that is not 2xx as an error of its 
   assert.doesNotMatch(lines, /errors: 0/);
 });
 
+Deno.test("runSoakLoad() catching up after a stall of the machine starts every session it sends", async () => {
+  await using server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (request) =>
+      new URL(request.url).pathname.endsWith("/messages") && request.method === "POST"
+        ? Response.json({ id: "msg_00000002" }, { status: 201 })
+        : stub(request),
+  );
+  const load = await runSoakLoad({
+    mode: "soak",
+    url: `http://127.0.0.1:${server.addr.port}`,
+    serverToken: "setchat_s2s_stub",
+    siteApiKey: "site_stub",
+    concurrency: 4,
+    rate: 200,
+    warmupSeconds: 0.2,
+    seconds: 1,
+  }, () => {
+    // A busy machine: nothing runs for 1.5 s, then every request due meanwhile is sent at once.
+    const stalled = performance.now();
+    while (performance.now() - stalled < 1500) { /* stalled */ }
+  });
+  for (const [kind, k] of Object.entries(load.kinds)) assert.deepEqual(k.failures, {}, kind);
+  assert.equal(Object.values(load.kinds).reduce((sum, k) => sum + k.count, 0), 200);
+});
+
 Deno.test("formatSoakBench() states the rate, the maximum it is half of, the mix, zero errors and memory growth", () => {
   const kind = { count: 10, p50Ms: 1.25, p99Ms: 9.5, maxMs: 12, errors: 0, failures: {} };
   const load: SoakLoadResult = {
