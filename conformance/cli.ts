@@ -47,7 +47,7 @@ import {
   type Target,
 } from "./target.ts";
 import { TOKEN_TRANSFORMS, TRANSFORM_NAMES, type TransformName } from "./token_transforms.ts";
-import { runBrowserScenarios } from "./browser/run.ts";
+import { listScenarios, runBrowserScenarios } from "./browser/run.ts";
 import { SCENARIOS } from "./browser/scenarios.ts";
 import { exploreCommand } from "./explore/command.ts";
 import { findReports, MergeError, mergeReports, readReports } from "./merge.ts";
@@ -521,9 +521,15 @@ export async function main(
           })${outside ? `  — not in profile: ${outside}` : ""}`,
       );
     }
+    for (const line of listScenarios(scenarios, profile)) print(line);
     const part = options.shard ? ` in shard ${options.shard.index}/${options.shard.count}` : "";
-    print(`${cases.length} cases${part}. Levels: ${LEVELS.join(", ")}. Profiles: ${PROFILE_NAMES.join(", ")}.`);
-    print(`Tags: ${[...new Set(cases.flatMap((c) => c.tags))].sort().join(", ")}.`);
+    const browser = scenarios.length ? ` and ${scenarios.length} browser scenarios` : "";
+    print(
+      `${cases.length} cases${browser}${part}. Levels: ${LEVELS.join(", ")}. Profiles: ${PROFILE_NAMES.join(", ")}.`,
+    );
+    print(`Tags: ${[...new Set([...cases, ...scenarios].flatMap((c) => c.tags))].sort().join(", ")}.`);
+    const unlisted = options.browser ? 0 : selectCases(SCENARIOS, options).length;
+    if (unlisted) print(`${unlisted} browser scenarios match too: add --browser to list and run them.`);
     return { exitCode: 0 };
   }
 

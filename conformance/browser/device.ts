@@ -9,7 +9,7 @@
 import type { BrowserContext, Locator, Page, Request, Route } from "playwright-core";
 import { TESTID } from "../../src/contract/testids.ts";
 import type { Target } from "../target.ts";
-import { ContractMismatch, isHostProblem, WIDGET_RULES } from "./contract.ts";
+import { ContractMismatch, isHostProblem } from "./contract.ts";
 import type { HostOptions } from "./host.ts";
 import type { BrowserCheckId } from "./judge.ts";
 import { type ContextLog, type HostEvent, type Mark, sentBefore } from "./log.ts";
@@ -23,12 +23,17 @@ export class ScreenAssertion extends Error {
   override name = "ScreenAssertion";
 }
 
+/** A check failed and is recorded already: the step stops. */
+export class CheckFailed extends Error {
+  override name = "CheckFailed";
+}
+
 /** What a device needs of the scenario running it. */
 export interface DeviceHooks {
   target: Target;
   hostUrl: string;
-  /** Records a check: passed when `problems` is empty; a `must` failure stops the step. */
-  check(id: BrowserCheckId, problems: string[]): void;
+  /** Records a check, passed when `problems` is empty; false when a `must` check failed (the step must stop). */
+  check(id: BrowserCheckId, problems: string[]): boolean;
 }
 
 /** A response held back until released: a race set up on purpose. */
@@ -246,19 +251,24 @@ export class Device {
     const problem = await this.page.evaluate(() =>
       (globalThis as unknown as { host: { reset(): Promise<unknown> } }).host.reset()
     );
-    if (isHostProblem(problem)) {
-      const check = problem.rule in WIDGET_RULES && problem.rule.startsWith("reset")
-        ? "reset-contract"
-        : "widget-contract";
-      this.hooks.check(check, [new ContractMismatch(problem.rule, problem.saw).message]);
-    }
+    const kept = [
+      isHostProblem(problem)
+        ? this.hooks.check(
+          problem.rule.startsWith("reset") ? "reset-contract" : "widget-contract",
+          [new ContractMismatch(problem.rule, problem.saw).message],
+        )
+        : true,
+    ];
     await this.log.ledger.settled();
     const mark = this.log.marks().filter((m) => m.tab === this.name && m.kind === "reset").at(-1);
     if (!mark) throw new ScreenAssertion(`${this.name}: the host page's reset left no mark in the request log`);
-    this.hooks.check("reset-ends-session", await this.#sessionsStillOpen(mark));
     const before = this.log.credentialsBefore(mark);
-    this.hooks.check("reset-forgets-credential", await this.storageHolds(before, "once reset() fulfilled"));
-    this.hooks.check("retired-credential-sees-nothing", await this.#replay(before));
+    kept.push(
+      this.hooks.check("reset-ends-session", await this.#sessionsStillOpen(mark)),
+      this.hooks.check("reset-forgets-credential", await this.storageHolds(before, "once reset() fulfilled")),
+      this.hooks.check("retired-credential-sees-nothing", await this.#replay(before)),
+    );
+    if (!kept.every(Boolean)) throw new CheckFailed(`${this.name}: reset() left the previous visitor behind`);
   }
 
   async #sessionsStillOpen(mark: Mark): Promise<string[]> {

@@ -39,6 +39,7 @@ function page(target: Target, widgetSrc: string): string {
     siteApiKey: target.vars.siteApiKey,
     apiUrl: target.apiUrl,
     waitMs: SETTLE_MS,
+    poll: Number(Deno.env.get("POLL") ?? 400),
     phases: PHASES,
     rules: Object.keys(WIDGET_RULES),
   });
@@ -120,7 +121,7 @@ function page(target: Target, widgetSrc: string): string {
   host.start = async (opts) => {
     const problem = apiProblem() || subscribe();
     if (problem) return problem;
-    const config = { siteApiKey: settings.siteApiKey, apiUrl: settings.apiUrl, locale: "en", pollIntervalMs: opts.pollIntervalMs ?? 400 };
+    const config = { siteApiKey: settings.siteApiKey, apiUrl: settings.apiUrl, locale: "en", pollIntervalMs: opts.pollIntervalMs ?? settings.poll };
     if (opts.workspace) config.workspace = { externalId: opts.workspace };
     if (opts.mode === "verified") config.getVisitorToken = () => token(opts);
     if (opts.mode === "verified-once") config.visitorToken = await token(opts);

@@ -14,7 +14,7 @@ import { Redactor } from "../redact.ts";
 import { type Level, outsideProfile, type Profile } from "../levels.ts";
 import { launchChromium } from "./chromium.ts";
 import { ContractMismatch } from "./contract.ts";
-import { Device, type DeviceHooks } from "./device.ts";
+import { CheckFailed, Device, type DeviceHooks } from "./device.ts";
 import { startHostPage } from "./host.ts";
 import { BROWSER_CHECKS, type BrowserCheckId, judge } from "./judge.ts";
 import { ContextLog, Ledger } from "./log.ts";
@@ -72,7 +72,17 @@ export async function runBrowserScenarios(options: BrowserRunOptions): Promise<C
     const queue = [...scenarios];
     await Promise.all(Array.from({ length: options.concurrency ?? 3 }, async () => {
       for (let s = queue.shift(); s; s = queue.shift()) {
-        const r = await runScenario(s, { browser, hostUrl: host.url, options, redactor });
+        const context = { browser, hostUrl: host.url, options, redactor };
+        let r = await runScenario(s, { ...context, trace: false });
+        if (options.outDir && ["failed", "warning", "deviation"].includes(r.status)) {
+          // Tracing every run costs a third of the suite's time: a scenario that fails runs again, traced.
+          const again = await runScenario(s, { ...context, trace: true });
+          const traces = (again.evidence ?? []).map((e) => ({
+            ...e,
+            label: `${e.label} of a second run (${again.status})`,
+          }));
+          r = { ...r, evidence: [...(r.evidence ?? []), ...traces] };
+        }
         results.set(s.id, r);
         options.onResult?.(r);
       }
@@ -82,6 +92,21 @@ export async function runBrowserScenarios(options: BrowserRunOptions): Promise<C
     if (!options.browser) await browser.close();
   }
   return all.map((s) => results.get(s.id) ?? notRun(s));
+}
+
+/** The `--list` lines of the scenarios, then of the checks every one of them makes. */
+export function listScenarios(scenarios: Scenario[], profile?: Profile): string[] {
+  if (scenarios.length === 0) return [];
+  const lines = scenarios.map((s) => {
+    const c = base(s);
+    const outside = profile ? outsideProfile(c, profile) : undefined;
+    return `${s.id}  [${s.clause}, ${s.level}] ${s.title}  (surfaces ${c.surfaces.join(", ")}; tags ${
+      s.tags.join(", ")
+    }; needs ${s.needs.join(", ")})${outside ? `  — not in profile: ${outside}` : ""}`;
+  });
+  lines.push("Every browser scenario also checks, on every device:");
+  for (const [id, c] of Object.entries(BROWSER_CHECKS)) lines.push(`  ${id}  [${c.clause}, ${c.level}] ${c.rule}`);
+  return lines;
 }
 
 /** What a result says of a scenario. */
@@ -106,7 +131,7 @@ function slug(name: string): string {
 
 async function runScenario(
   scenario: Scenario,
-  run: { browser: Browser; hostUrl: string; options: BrowserRunOptions; redactor: Redactor },
+  run: { browser: Browser; hostUrl: string; options: BrowserRunOptions; redactor: Redactor; trace: boolean },
 ): Promise<CaseResult> {
   const { target, outDir } = run.options;
   const head = base(scenario);
@@ -134,9 +159,9 @@ async function runScenario(
   };
   const check = (id: BrowserCheckId, problems: string[]) => {
     const { level } = BROWSER_CHECKS[id];
-    if (!levels.includes(level)) return;
+    if (!levels.includes(level)) return true;
     record(level, id, problems);
-    if (problems.length && level === "must") throw new StepStopped(problems[0]);
+    return !(problems.length && level === "must");
   };
   const hooks: DeviceHooks = { target, hostUrl: run.hostUrl, check };
 
@@ -191,7 +216,9 @@ async function runScenario(
     async device(name, o = {}) {
       const context = await run.browser.newContext({ viewport: { width: 1200, height: 800 }, locale: "en-US" });
       await context.addInitScript(SAMPLER_SCRIPT);
-      if (dir) await context.tracing.start({ screenshots: true, snapshots: true, title: `${scenario.id}: ${name}` });
+      if (dir && run.trace) {
+        await context.tracing.start({ screenshots: true, snapshots: true, title: `${scenario.id}: ${name}` });
+      }
       const page = await context.newPage();
       if (o.clock) await page.clock.install();
       const log = new ContextLog(name, context, ledger, target.apiUrl);
@@ -228,18 +255,21 @@ async function runScenario(
         record(level, name, []);
       } catch (e) {
         error = e;
-        if (!(e instanceof StepStopped)) {
+        if (!(e instanceof StepStopped) && !(e instanceof CheckFailed)) {
           const check = e instanceof ContractMismatch ? "widget-contract" : name;
           record(e instanceof ContractMismatch ? "must" : level, check, [(e as Error).message.split("\n")[0]!]);
         }
       }
+      // The screen at the failing check, before judging the devices moves anything.
+      const shot = error !== undefined || current.some((c) => c.ok === false);
+      if (shot && !run.trace) await screenshots(steps.length + 1);
       try {
         await audit();
       } catch (e) {
         record(level, "judging the devices", [`Cannot judge the devices: ${(e as Error).message}`]);
       }
       const failed = current.filter((c) => c.ok === false);
-      if (failed.length) await screenshots(steps.length + 1);
+      if (failed.length && !shot && !run.trace) await screenshots(steps.length + 1);
       steps.push({
         name,
         level,
@@ -252,7 +282,7 @@ async function runScenario(
       return value as never;
     },
     check(id, problems) {
-      check(id, problems);
+      if (!check(id, problems)) throw new CheckFailed(problems[0]);
     },
     async agent(method, path, body) {
       const res = await fetch(`${target.apiUrl}${path}`, {
@@ -276,7 +306,7 @@ async function runScenario(
   try {
     await scenario.run(ctx);
   } catch (e) {
-    if (!(e instanceof StepStopped)) crashed = e;
+    if (!(e instanceof StepStopped) && !(e instanceof CheckFailed)) crashed = e;
   }
   if (crashed) {
     steps.push({
@@ -297,8 +327,7 @@ async function runScenario(
       .map(({ s, k }) => `step ${k + 1} (${s.name}): ${s.problems.join("; ")}`).join(" | ")
     : undefined;
   await Promise.all(contexts.map(async ({ context, log }) => {
-    if (!dir) return;
-    if (status === "passed") return await context.tracing.stop().catch(() => {});
+    if (!dir || !run.trace) return;
     await Deno.mkdir(dir, { recursive: true });
     const file = `${slug(log.name)}.trace.zip`;
     await context.tracing.stop({ path: join(dir, file) }).then(
@@ -306,7 +335,7 @@ async function runScenario(
       () => {},
     );
   }));
-  if (dir && status !== "passed") {
+  if (dir && !run.trace && status !== "passed") {
     await Promise.all(devices.map(async (d) => {
       const file = `${slug(d.name)}.log`;
       const calls = d.log.calls().filter((c) => c.tab === d.name)

@@ -518,7 +518,7 @@ export const SCENARIOS: Scenario[] = [
           try {
             await caught(hold, "ask for the open history again");
             await a.reset();
-            await a.start({ mode: "anonymous" });
+            await a.start({ mode: "client", clientUser: { name: `Next visitor ${ctx.unique}` } });
             ensure((await a.history()).length === 0, "the next visitor sees conversations");
           } finally {
             await hold.release();
