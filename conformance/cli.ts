@@ -502,7 +502,12 @@ export async function main(
     return { exitCode: 2 };
   }
   if (cases.length === 0 && scenarios.length === 0) {
-    print("No case matches the selection: nothing to run.");
+    const browser = options.browser ? 0 : selectCases(SCENARIOS, options).length;
+    print(
+      `No case matches the selection: nothing to run${
+        browser ? ` (${browser} browser scenarios do: add --browser)` : ""
+      }.`,
+    );
     return { exitCode: 2 };
   }
   const selection = await selectionOf([...cases, ...scenarios]);

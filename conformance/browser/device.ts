@@ -66,12 +66,29 @@ export class Device {
       this.#pendingLogs.push(
         Promise.all(m.args().map((a) => a.evaluate((v) => v instanceof Error ? v.stack ?? "" : "").catch(() => "")))
           .then((stacks) => {
-            const stack = stacks.filter(Boolean).join("\n");
+            const stack = stacks.filter((s) => s && !this.logs[line]!.includes(s)).join("\n");
             if (stack) this.logs[line] += `\n${stack.replace(/^/gm, "    ")}`;
           }),
       );
     });
-    page.on("pageerror", (e) => this.logs.push(`[pageerror] ${e.stack ?? e.message}`));
+  }
+
+  /**
+   * Logs the page's uncaught errors with their stacks. Through DevTools, not
+   * Playwright's `pageerror`: a widget script from another origin has its
+   * errors' stacks hidden from the page, not from DevTools.
+   */
+  async watchErrors(): Promise<this> {
+    const cdp = await this.context.newCDPSession(this.page);
+    cdp.on("Runtime.exceptionThrown", ({ exceptionDetails: e }) => {
+      const first = (e.exception?.description ?? e.text).split("\n")[0];
+      const frames = (e.stackTrace?.callFrames ?? []).map((f) =>
+        `    at ${f.functionName || "<anonymous>"} (${f.url}:${f.lineNumber + 1}:${f.columnNumber + 1})`
+      );
+      this.logs.push([`[pageerror] ${first}`, ...frames].join("\n"));
+    });
+    await cdp.send("Runtime.enable");
+    return this;
   }
 
   /** The console, every stack included. */
@@ -86,7 +103,7 @@ export class Device {
 
   /** Another tab of this device: a new page in the same context, sharing its storage. */
   async newTab(name: string): Promise<Device> {
-    return new Device(name, this.context, await this.context.newPage(), this.log, this.hooks);
+    return await new Device(name, this.context, await this.context.newPage(), this.log, this.hooks).watchErrors();
   }
 
   /** Reads what this tab's sampler recorded into the log. */

@@ -34,12 +34,15 @@ export interface HostPage extends AsyncDisposable {
 /** How long the host page waits for `init()` or `reset()` to settle. */
 export const SETTLE_MS = 8000;
 
+/** The `pollIntervalMs` the host page gives the widget: an agent's reply shows within it. */
+const POLL_MS = 400;
+
 function page(target: Target, widgetSrc: string): string {
   const settings = JSON.stringify({
     siteApiKey: target.vars.siteApiKey,
     apiUrl: target.apiUrl,
     waitMs: SETTLE_MS,
-    poll: Number(Deno.env.get("POLL") ?? 400),
+    poll: POLL_MS,
     phases: PHASES,
     rules: Object.keys(WIDGET_RULES),
   });
@@ -108,7 +111,7 @@ function page(target: Target, widgetSrc: string): string {
   }
   function settle(promise) {
     return Promise.race([
-      Promise.resolve(promise).then(() => ({ ok: true }), (e) => ({ ok: false, error: String(e) })),
+      Promise.resolve(promise).then(() => ({ ok: true }), (e) => ({ ok: false, error: String(e), cause: e })),
       new Promise((resolve) => setTimeout(() => resolve(null), settings.waitMs)),
     ]);
   }
@@ -134,6 +137,7 @@ function page(target: Target, widgetSrc: string): string {
       promise = SetChat.init(config);
     } catch (e) {
       sample(id);
+      console.error("SetChat.init() threw", e);
       return { rule: "init-returns-promise", saw: "it threw " + e };
     }
     sample(id);
@@ -144,7 +148,10 @@ function page(target: Target, widgetSrc: string): string {
     if (!outcome) {
       return { rule: "init-settles", saw: "it had not settled " + settings.waitMs / 1000 + " s later (phase " + describe(state().phase) + ")" };
     }
-    if (!outcome.ok) return { rule: "init-fulfils", saw: "it rejected: " + outcome.error };
+    if (!outcome.ok) {
+      console.error("SetChat.init() rejected", outcome.cause);
+      return { rule: "init-fulfils", saw: "it rejected: " + outcome.error };
+    }
     // A reset() or another init() meanwhile ends this start early: any phase is right then.
     const settled = host.mark === id && !host.events.slice(before).some((e) => e.event === "error");
     return stateProblem(settled);
@@ -159,6 +166,7 @@ function page(target: Target, widgetSrc: string): string {
       promise = SetChat.reset();
     } catch (e) {
       sample(id);
+      console.error("SetChat.reset() threw", e);
       return { rule: "reset-returns-promise", saw: "it threw " + e };
     }
     sample(id);
@@ -167,7 +175,10 @@ function page(target: Target, widgetSrc: string): string {
     }
     const outcome = await settle(promise);
     if (!outcome) return { rule: "reset-settles", saw: "it had not settled " + settings.waitMs / 1000 + " s later" };
-    if (!outcome.ok) return { rule: "reset-settles", saw: "it rejected: " + outcome.error };
+    if (!outcome.ok) {
+      console.error("SetChat.reset() rejected", outcome.cause);
+      return { rule: "reset-settles", saw: "it rejected: " + outcome.error };
+    }
     if (!host.events.slice(before).some((e) => e.event === "reset")) return { rule: "reset-event", saw: "no reset event came" };
     const st = state();
     if (st.phase === "signed-out" || st.identity?.verified) {

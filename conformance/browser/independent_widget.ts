@@ -36,6 +36,7 @@ export const PLANTED_WIDGET: Record<PlantedBug, { scenario: string; check: Brows
   "forget-for-verified": { scenario: "browser-verified-other-device", check: "no-sign-out-verified" },
   "other-tabs-debounced": { scenario: "browser-logout-other-tab", check: "screen-other-tab" },
   "html-text": { scenario: "browser-markup-as-text", check: "text-never-runs" },
+  "names-as-html": { scenario: "browser-markup-as-text", check: "text-shown-as-text" },
 };
 
 let bundled: Promise<string> | undefined;
@@ -70,6 +71,8 @@ export interface PlantedWidgetKill {
   caught: boolean;
   /** What the named check said. */
   detail: string;
+  /** Every check that failed in the run, the named one included. */
+  failedChecks: string[];
 }
 
 /** Runs each planted bug's scenario against the independent widget with that bug, a few at a time. */
@@ -88,7 +91,8 @@ export async function plantedWidgetKills(
         widgetScript: await independentWidgetScript([bug]),
         ...(options.outDir ? { outDir: join(options.outDir, bug) } : {}),
       });
-      const failed = result!.steps.flatMap((s) => s.checks ?? []).find((c) => c.check === check && c.ok === false);
+      const checks = result!.steps.flatMap((s) => s.checks ?? []).filter((c) => c.ok === false);
+      const failed = checks.find((c) => c.check === check);
       kills.set(bug, {
         bug,
         description: PLANTED_BUGS[bug],
@@ -98,6 +102,7 @@ export async function plantedWidgetKills(
         status: result!.status,
         caught: failed !== undefined,
         detail: failed?.detail ?? result!.reason ?? "",
+        failedChecks: [...new Set(checks.map((c) => c.check))],
       });
     }
   }));

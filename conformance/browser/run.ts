@@ -223,7 +223,7 @@ async function runScenario(
       if (o.clock) await page.clock.install();
       const log = new ContextLog(name, context, ledger, target.apiUrl);
       contexts.push({ log, context, reportedKeys: new Set() });
-      const device = new Device(name, context, page, log, hooks);
+      const device = await new Device(name, context, page, log, hooks).watchErrors();
       devices.push(device);
       const newTab = device.newTab.bind(device);
       device.newTab = async (tabName) => {

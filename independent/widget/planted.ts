@@ -25,6 +25,8 @@ export const PLANTED_BUGS = {
   "other-tabs-debounced":
     "Other tabs clear 3 s after another tab's logout (a debounce), ignoring their own refused requests meanwhile",
   "html-text": "Messages are shown as HTML",
+  "names-as-html":
+    "Names are shown as HTML through a sanitizer that drops event handlers: no script runs, but the markup is lost",
 } as const;
 
 /** A planted bug's name. */

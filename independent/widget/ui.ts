@@ -19,6 +19,8 @@ export interface Scene {
   offerForget: boolean;
   /** The planted mistake: messages drawn as HTML. */
   htmlMessages: boolean;
+  /** The planted mistake: names drawn as HTML, event handlers dropped. */
+  htmlNames: boolean;
 }
 
 /** What the visitor can do. */
@@ -171,12 +173,14 @@ function identityLine(scene: Scene): HTMLElement {
     : state === "signed-out"
     ? words.out
     : words.notSignedIn;
-  return el("span", {
+  const line = el("span", {
     class: "sc-who",
     "data-testid": "setchat-identity",
     "data-state": state,
     "data-verified": String(!!who?.verified),
   }, label);
+  if (scene.htmlNames) line.innerHTML = label.replace(/\son\w+=("[^"]*"|'[^']*'|\S+)/g, "");
+  return line;
 }
 
 function historyView(scene: Scene, act: Actions): Node[] {

@@ -468,6 +468,7 @@ export class Widget {
       problem: this.#problem,
       offerForget: !!this.#session && (!this.#session.identity.verified || planted("forget-for-verified")),
       htmlMessages: planted("html-text"),
+      htmlNames: planted("names-as-html"),
     };
   }
 
