@@ -69,8 +69,9 @@ export async function runBrowserScenarios(options: BrowserRunOptions): Promise<C
   const redactor = new Redactor().addSettings(target.vars);
   const results = new Map<string, CaseResult>();
   try {
-    const queue = [...scenarios];
-    await Promise.all(Array.from({ length: options.concurrency ?? 3 }, async () => {
+    // The longest first (their code's length stands for their work), so that the last to end is short.
+    const queue = [...scenarios].sort((a, b) => b.run.toString().length - a.run.toString().length);
+    await Promise.all(Array.from({ length: options.concurrency ?? 4 }, async () => {
       for (let s = queue.shift(); s; s = queue.shift()) {
         const context = { browser, hostUrl: host.url, options, redactor };
         let r = await runScenario(s, { ...context, trace: false });
