@@ -32,7 +32,7 @@ export interface HostPage extends AsyncDisposable {
 }
 
 /** How long the host page waits for `init()` or `reset()` to settle. */
-export const SETTLE_MS = 8000;
+export const SETTLE_MS = 15_000;
 
 /** The `pollIntervalMs` the host page gives the widget: an agent's reply shows within it. */
 const POLL_MS = 400;

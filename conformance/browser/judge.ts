@@ -191,6 +191,9 @@ function judgeScreens(ctx: ContextRecord, ledger: LedgerRecord): Violation[] {
 
   for (const doc of ctx.docs.values()) {
     const own = marks.filter((m) => m.doc === doc.doc).map((m) => ({ mark: m, at: effective(m) }));
+    // Another tab's logout counts from when this page could know: once it returned, or once the storage event came.
+    const known = (r: { mark: Mark; at: number }) =>
+      Math.max(r.at, doc.storageEvents.find((e) => e >= r.mark.at) ?? r.at) + OTHER_TAB_MS;
     const allowed = (t: number, otherTabs: boolean): { people: Set<string>; epoch?: { mark: Mark; at: number } } => {
       const epoch = own.filter((m) => m.at <= t).at(-1);
       if (!epoch) return { people: new Set() };
@@ -202,7 +205,7 @@ function judgeScreens(ctx: ContextRecord, ledger: LedgerRecord): Violation[] {
       }
       const ws = workspaceOf(marks, epoch.mark);
       const retiring = resets
-        .filter((r) => r.mark.tab === doc.tab ? r.at <= t : otherTabs && r.at + OTHER_TAB_MS <= t)
+        .filter((r) => r.mark.tab === doc.tab ? r.at <= t : otherTabs && known(r) <= t)
         .reduce<Mark | undefined>((last, r) => (!last || r.mark.at > last.at ? r.mark : last), undefined);
       const retired = credentialsBefore(ctx, sessions, retiring);
       const people = new Set(
@@ -214,7 +217,7 @@ function judgeScreens(ctx: ContextRecord, ledger: LedgerRecord): Violation[] {
     };
     const changes = [
       ...own.map((m) => m.at),
-      ...resets.filter((r) => r.mark.tab !== doc.tab).map((r) => r.at + OTHER_TAB_MS),
+      ...resets.filter((r) => r.mark.tab !== doc.tab).map(known),
     ];
     doc.snapshots.forEach((snap, i) => {
       const until = doc.snapshots[i + 1]?.at ?? doc.until;

@@ -21,7 +21,8 @@ function records() {
   const ctx = { name: "A", entries, docs, typed, scriptRuns: 0 } satisfies ContextRecord;
   const doc = (tab: string) =>
     docs.get(`${tab}-doc`) ??
-      docs.set(`${tab}-doc`, { tab, doc: `${tab}-doc`, snapshots: [], until: 0, events: [] }).get(`${tab}-doc`)!;
+      docs.set(`${tab}-doc`, { tab, doc: `${tab}-doc`, snapshots: [], until: 0, events: [], storageEvents: [] })
+        .get(`${tab}-doc`)!;
   const started = new Map<string, number>();
   return {
     ctx,
@@ -137,6 +138,9 @@ Deno.test("judge() gives another tab 2 s to clear after a logout, then warns", (
     r.mark("reset", 1000, undefined, "tab 1");
     r.shows(1000 + clearedAt, { ids: [] }, "tab 2", 5000);
     assert.deepEqual(checksOf(r), expected, `cleared ${clearedAt} ms after the logout`);
+    // On a busy machine the storage event may come late: the 2 s count from it.
+    r.ctx.docs.get("tab 2-doc")!.storageEvents.push(1000 + clearedAt - OTHER_TAB_MS + 100);
+    assert.deepEqual(checksOf(r), [], `cleared ${OTHER_TAB_MS - 100} ms after the storage event came`);
   }
 });
 

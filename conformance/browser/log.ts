@@ -212,6 +212,8 @@ export interface DocSamples {
   until: number;
   /** Events the host page saw, in order. */
   events: HostEvent[];
+  /** When another tab's change of the storage reached the page. */
+  storageEvents: number[];
 }
 
 /** A widget event as the host page saw it. */
@@ -317,8 +319,10 @@ export class ContextLog {
 
   /** Adds what a page's sampler recorded. */
   addSamples(tab: string, samples: PageSamples): void {
-    const doc = this.docs.get(samples.doc) ?? { tab, doc: samples.doc, snapshots: [], until: samples.now, events: [] };
+    const doc = this.docs.get(samples.doc) ??
+      { tab, doc: samples.doc, snapshots: [], until: samples.now, events: [], storageEvents: [] };
     doc.snapshots.push(...samples.snapshots);
+    doc.storageEvents.push(...samples.storageEvents);
     doc.until = samples.now;
     doc.events = samples.events;
     this.docs.set(samples.doc, doc);

@@ -35,6 +35,8 @@ export interface Samples {
   now: number;
   /** How many times visitor-controlled text ran as script in this page. */
   scriptRuns: number;
+  /** When `storage` events (another tab changed the storage) reached this page, by its clock. */
+  storageEvents: number[];
 }
 
 /**
@@ -122,10 +124,18 @@ export const SAMPLER_SCRIPT = `(() => {
   const beacon = navigator.sendBeacon && navigator.sendBeacon.bind(navigator);
   if (beacon) navigator.sendBeacon = (url, data) => (started("POST", url), beacon(url, data));
   window.__setchatInitiated = () => Object.assign({}, initiated);
+  // When another tab's change of the storage reached this page: a busy machine may deliver it late.
+  const storageEvents = [];
+  addEventListener("storage", () => storageEvents.push(now()), true);
   window.__setchatSample = (mark) => sample(mark);
   window.__setchatSamples = () => {
     sample();
-    const out = { snapshots: snapshots.splice(0), now: now(), scriptRuns: window.__setchatScriptRuns || 0 };
+    const out = {
+      snapshots: snapshots.splice(0),
+      now: now(),
+      scriptRuns: window.__setchatScriptRuns || 0,
+      storageEvents: storageEvents.splice(0),
+    };
     window.__setchatScriptRuns = 0;
     return out;
   };
