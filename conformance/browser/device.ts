@@ -34,6 +34,8 @@ export interface DeviceHooks {
   hostUrl: string;
   /** Records a check, passed when `problems` is empty; false when a `must` check failed (the step must stop). */
   check(id: BrowserCheckId, problems: string[]): boolean;
+  /** A new tab was opened: it is judged too. */
+  opened(tab: Device): void;
 }
 
 /** A response held back until released: a race set up on purpose. */
@@ -103,7 +105,9 @@ export class Device {
 
   /** Another tab of this device: a new page in the same context, sharing its storage. */
   async newTab(name: string): Promise<Device> {
-    return await new Device(name, this.context, await this.context.newPage(), this.log, this.hooks).watchErrors();
+    const tab = await new Device(name, this.context, await this.context.newPage(), this.log, this.hooks).watchErrors();
+    this.hooks.opened(tab);
+    return tab;
   }
 
   /** Reads what this tab's sampler recorded into the log. */
