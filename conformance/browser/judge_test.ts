@@ -50,7 +50,7 @@ function records() {
     },
     /** A request the page started (now, unless `startedEarlier`), logged now. */
     call(c: Partial<ApiCall> & { method: string; path: string }, tab = "A", startedEarlier = false): ApiCall {
-      const key = `${c.method} ${API}${c.path}`;
+      const key = `${c.method} ${API}${c.path} ${c.bearer ? `Bearer ${c.bearer}` : ""}`;
       const keyIndex = keys.get(`${tab}|${key}`) ?? 0;
       keys.set(`${tab}|${key}`, keyIndex + 1);
       if (!startedEarlier) started.set(`${tab}|${key}`, (started.get(`${tab}|${key}`) ?? 0) + 1);
@@ -59,8 +59,8 @@ function records() {
       return call;
     },
     /** Notes that a request started earlier (its preflight done) reached the page's count already. */
-    startedBefore(method: string, path: string, tab = "A") {
-      const key = `${tab}|${method} ${API}${path}`;
+    startedBefore(method: string, path: string, bearer: string, tab = "A") {
+      const key = `${tab}|${method} ${API}${path} Bearer ${bearer}`;
       started.set(key, (started.get(key) ?? 0) + 1);
     },
     /** A session the server opened for `call`. */
@@ -218,7 +218,7 @@ Deno.test("judge() fails a request in the name of a replaced session, but not it
   r.mark("init", 0, ANONYMOUS);
   r.session(r.call({ method: "POST", path: "/api/widget/sessions" }), "s1", "d1", "device:d1@");
   // A poll the page started before the reset, shown by the network after it (its CORS preflight came first).
-  r.startedBefore("GET", "/api/widget/conversations");
+  r.startedBefore("GET", "/api/widget/conversations", "s1");
   r.mark("reset", 10);
   r.call({ method: "GET", path: "/api/widget/conversations", bearer: "s1" }, "A", true);
   assert.deepEqual(checksOf(r), []);

@@ -25,7 +25,7 @@ export interface Mark {
   options?: HostOptions;
   /** The tab's page load, counted by the log (see {@linkcode ApiCall.nav}). */
   nav: number;
-  /** How many requests of each kind (`METHOD url`) the page had started when it was made. */
+  /** How many requests of each kind (`METHOD url credential`) the page had started when it was made. */
   initiated?: Record<string, number>;
 }
 
@@ -37,7 +37,7 @@ export interface CallOrder {
   at?: number;
   /** The tab's page load it belongs to: the log counts the tab's navigations. */
   nav: number;
-  /** `METHOD url`, as the page's own count of started requests names it. */
+  /** `METHOD url credential`, as the page's own count of started requests names it. */
   key: string;
   /** How many requests with the same key the same page load sent before it. */
   keyIndex: number;
@@ -284,7 +284,7 @@ export class ContextLog {
     const auth = request.headers()["authorization"];
     const body = parseJson(request.postData());
     const nav = this.#navs.get(tab) ?? 0;
-    const key = `${request.method()} ${request.url().split("#")[0]}`;
+    const key = `${request.method()} ${request.url().split("#")[0]} ${request.headers()["authorization"] ?? ""}`;
     const keyIndex = this.#keys.get(`${tab}|${nav}|${key}`) ?? 0;
     this.#keys.set(`${tab}|${nav}|${key}`, keyIndex + 1);
     const call: ApiCall = {

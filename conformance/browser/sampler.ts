@@ -97,32 +97,47 @@ export const SAMPLER_SCRIPT = `(() => {
   };
   if (document.documentElement) start();
   else document.addEventListener("readystatechange", start, { once: true });
-  // Requests the page starts, counted by kind: the network shows them only after their CORS preflight.
+  // Requests the page starts, counted by kind (method, URL and credential): the network shows them only after their
+  // CORS preflight, so two requests may come out of order; two of one kind rarely, and then to no one's harm.
   const initiated = {};
-  const started = (method, url) => {
+  const started = (method, url, auth) => {
     try {
-      const key = String(method || "GET").toUpperCase() + " " + new URL(String(url), location.href).href.split("#")[0];
+      const href = new URL(String(url), location.href).href.split("#")[0];
+      const key = String(method || "GET").toUpperCase() + " " + href + " " + (auth || "");
       initiated[key] = (initiated[key] || 0) + 1;
     } catch {}
+  };
+  const authOf = (headers) => {
+    try {
+      return headers ? new Headers(headers).get("authorization") : null;
+    } catch {
+      return null;
+    }
   };
   const fetch = window.fetch;
   window.fetch = function (input, init) {
     const request = input instanceof Request ? input : null;
-    started(init && init.method || request && request.method || "GET", request ? request.url : input);
+    const auth = authOf(init && init.headers) || (request && request.headers.get("authorization"));
+    started(init && init.method || request && request.method || "GET", request ? request.url : input, auth);
     return fetch.apply(this, arguments);
   };
   const open = XMLHttpRequest.prototype.open;
   XMLHttpRequest.prototype.open = function (method, url) {
-    this.__setchatStart = [method, url];
+    this.__setchatStart = [method, url, null];
     return open.apply(this, arguments);
+  };
+  const header = XMLHttpRequest.prototype.setRequestHeader;
+  XMLHttpRequest.prototype.setRequestHeader = function (name, value) {
+    if (this.__setchatStart && String(name).toLowerCase() === "authorization") this.__setchatStart[2] = value;
+    return header.apply(this, arguments);
   };
   const send = XMLHttpRequest.prototype.send;
   XMLHttpRequest.prototype.send = function () {
-    if (this.__setchatStart) started(this.__setchatStart[0], this.__setchatStart[1]);
+    if (this.__setchatStart) started(...this.__setchatStart);
     return send.apply(this, arguments);
   };
   const beacon = navigator.sendBeacon && navigator.sendBeacon.bind(navigator);
-  if (beacon) navigator.sendBeacon = (url, data) => (started("POST", url), beacon(url, data));
+  if (beacon) navigator.sendBeacon = (url, data) => (started("POST", url, null), beacon(url, data));
   window.__setchatInitiated = () => Object.assign({}, initiated);
   // When another tab's change of the storage reached this page: a busy machine may deliver it late.
   const storageEvents = [];
