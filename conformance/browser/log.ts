@@ -281,6 +281,8 @@ export class ContextLog {
     const api = new URL(this.apiUrl);
     const prefix = `${api.pathname.replace(/\/+$/, "")}/api/widget/`;
     if (url.origin !== api.origin || !url.pathname.startsWith(prefix)) return;
+    // A CORS preflight is the browser's, not the widget's (Playwright shows some while a route is set).
+    if (request.method() === "OPTIONS") return;
     const auth = request.headers()["authorization"];
     const body = parseJson(request.postData());
     const nav = this.#navs.get(tab) ?? 0;
