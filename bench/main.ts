@@ -3,6 +3,7 @@
  * `--soak-seconds <n>` shortens the soak (60 s by default) to try it quickly.
  */
 import { parseArgs } from "node:util";
+import { benchBrowser, formatBrowserBench } from "./browser_bench.ts";
 import { benchConformance, formatConformanceBench } from "./conformance_bench.ts";
 import { benchHistory, formatHistoryBench } from "./history_bench.ts";
 import { benchMint, formatMintBench } from "./mint_bench.ts";
@@ -24,5 +25,7 @@ console.log();
 for (const line of formatHistoryBench(await benchHistory())) console.log(line);
 console.log();
 for (const line of formatConformanceBench(await benchConformance())) console.log(line);
+console.log();
+for (const line of formatBrowserBench(await benchBrowser())) console.log(line);
 // A soak with errors fails the command, after every figure is printed.
 if (soakErrors(soak) > 0) Deno.exitCode = 1;

@@ -194,6 +194,7 @@ export const CLAUSES = {
     section: "identity",
     must:
       "Logout ends the session and every other session of its device (another tab) and retires the device credential: the next person on the browser sees nothing of the previous one, who sees it all again on signing in.",
+    should: "The other tabs of the browser should show nothing of the previous visitor 2 s after a logout in one.",
   },
   "CUSTOM-DATA": {
     section: "identity",
@@ -239,6 +240,17 @@ export const CLAUSES = {
   "WIDGET-LIVE": {
     section: "script",
     must: "An agent's reply appears in the open widget without a reload, on every device.",
+  },
+  "WIDGET-API": {
+    section: "script",
+    must:
+      "The widget script defines `SetChat` with the functions, return values, state and events docs/widget.md states, and `reset()` ends the session, forgets the browser's data and leaves nothing of the previous visitor, late answers included.",
+  },
+  "WIDGET-TEXT": {
+    section: "script",
+    must:
+      "Whatever a visitor, a page or an agent wrote (names, subjects, messages, custom data) is shown as text, never run as markup or script.",
+    reference: "The reference's agent console shows what visitors wrote as text too.",
   },
   "INPUT": {
     section: "errors",

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { BROWSER_CHECKS } from "./browser/judge.ts";
 import { SCENARIOS } from "./browser/scenarios.ts";
 import { CLAUSES, CONTRACT_SECTIONS, rules } from "./clauses.ts";
 import type { Checks } from "./fixture_schema.ts";
@@ -40,7 +41,8 @@ function checkedLevels(cases: LoadedCase[]): { used: Map<string, string>; mispla
       if (reference) checks(c.clause, "reference", reference, where);
     }
   }
-  for (const s of SCENARIOS) use(s.clause, "must", s.id);
+  for (const s of SCENARIOS) use(s.clause, s.level, s.id);
+  for (const [id, c] of Object.entries(BROWSER_CHECKS)) use(c.clause, c.level, `the browser check ${id}`);
   return { used, misplaced };
 }
 

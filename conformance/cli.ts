@@ -48,7 +48,7 @@ import {
   type Target,
 } from "./target.ts";
 import { TOKEN_TRANSFORMS, TRANSFORM_NAMES, type TransformName } from "./token_transforms.ts";
-import { runBrowserScenarios } from "./browser/run.ts";
+import { listScenarios, runBrowserScenarios } from "./browser/run.ts";
 import { SCENARIOS } from "./browser/scenarios.ts";
 import { exploreCommand } from "./explore/command.ts";
 import { findReports, MergeError, mergeReports, readReports } from "./merge.ts";
@@ -511,7 +511,12 @@ export async function main(
     return { exitCode: 2 };
   }
   if (cases.length === 0 && scenarios.length === 0) {
-    print("No case matches the selection: nothing to run.");
+    const browser = options.browser ? 0 : selectCases(SCENARIOS, options).length;
+    print(
+      `No case matches the selection: nothing to run${
+        browser ? ` (${browser} browser scenarios do: add --browser)` : ""
+      }.`,
+    );
     return { exitCode: 2 };
   }
   const selection = await selectionOf([...cases, ...scenarios]);
@@ -530,9 +535,15 @@ export async function main(
           })${outside ? `  — not in profile: ${outside}` : ""}`,
       );
     }
+    for (const line of listScenarios(scenarios, profile)) print(line);
     const part = options.shard ? ` in shard ${options.shard.index}/${options.shard.count}` : "";
-    print(`${cases.length} cases${part}. Levels: ${LEVELS.join(", ")}. Profiles: ${PROFILE_NAMES.join(", ")}.`);
-    print(`Tags: ${[...new Set(cases.flatMap((c) => c.tags))].sort().join(", ")}.`);
+    const browser = scenarios.length ? ` and ${scenarios.length} browser scenarios` : "";
+    print(
+      `${cases.length} cases${browser}${part}. Levels: ${LEVELS.join(", ")}. Profiles: ${PROFILE_NAMES.join(", ")}.`,
+    );
+    print(`Tags: ${[...new Set([...cases, ...scenarios].flatMap((c) => c.tags))].sort().join(", ")}.`);
+    const unlisted = options.browser ? 0 : selectCases(SCENARIOS, options).length;
+    if (unlisted) print(`${unlisted} browser scenarios match too: add --browser to list and run them.`);
     return { exitCode: 0 };
   }
 

@@ -18,7 +18,8 @@ Deno.test("the fixtures load, cover every clause, and their JSON Schema file is 
   assert.ok(cases.length >= 150, `${cases.length} cases`);
   const { CLAUSE_IDS } = await import("./clauses.ts");
   const { SCENARIOS } = await import("./browser/scenarios.ts");
-  const checked = new Set([...cases, ...SCENARIOS].map((c) => c.clause));
+  const { BROWSER_CHECKS } = await import("./browser/judge.ts");
+  const checked = new Set([...cases, ...SCENARIOS, ...Object.values(BROWSER_CHECKS)].map((c) => c.clause));
   for (const clause of CLAUSE_IDS) assert.ok(checked.has(clause), `no case or scenario checks ${clause}`);
   assert.equal(
     await Deno.readTextFile("fixtures/fixture.schema.json"),

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { type BugName, BUGS, startIndependentServer } from "../independent/server.ts";
 import { launchChromium } from "./browser/chromium.ts";
 import { runBrowserScenarios } from "./browser/run.ts";
+import { SCENARIOS } from "./browser/scenarios.ts";
 import { buildWidgetMutant, WIDGET_MUTANTS } from "./browser/widget_mutants.ts";
 import { main } from "./cli.ts";
 import { loadFixtures } from "./fixtures.ts";
@@ -64,7 +65,7 @@ export function killTableMarkdown(kills: Kill[]): string {
   return ["| mutant | its bug | breaks | caught at | caught by |", "|---|---|---|---|---|", ...rows].join("\n");
 }
 
-/** Runs the browser scenarios against each broken widget. */
+/** Runs the browser scenarios of the clause each broken widget breaks against it. */
 export async function widgetKillTable(): Promise<Kill[]> {
   const target = await startInProcessTarget();
   const browser = await launchChromium();
@@ -74,7 +75,7 @@ export async function widgetKillTable(): Promise<Kill[]> {
       const results = await runBrowserScenarios({
         target,
         browser,
-        concurrency: 3,
+        scenarios: SCENARIOS.filter((s) => s.clause === m.breaks),
         widgetScript: await buildWidgetMutant(m),
       });
       kills.push({

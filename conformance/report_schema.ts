@@ -46,6 +46,7 @@ export const CaseReport = z.object({
   durationMs: z.number(),
   steps: z.array(StepResult),
   curl: z.string().exactOptional(),
+  evidence: z.array(z.object({ label: z.string(), path: z.string() })).exactOptional(),
 });
 
 const Counts = z.object({ passed: z.number(), failed: z.number(), notApplicable: z.number() });

@@ -127,6 +127,7 @@ export function prettySummary(run: RunResult, color: boolean): string {
   for (const f of shown) {
     lines.push(`${SYMBOL[f.status]} ${f.id} (${LABEL[f.status]}, ${f.level}): ${f.title}`, `  ${f.reason}`);
     if (f.curl) lines.push("  Reproduce:", ...f.curl.split("\n").map((l) => `    ${l}`));
+    if (f.evidence) lines.push("  Evidence, in the reports folder:", ...f.evidence.map((e) => `    ${e.path}`));
     lines.push("");
   }
   lines.push(
@@ -218,7 +219,11 @@ export function toJUnit(run: RunResult): string {
         property("outcome", r.status),
         ...(warned ? [property(r.status, r.reason ?? "")] : []),
       ].join("");
-      const details = [r.reason ?? "", ...(r.curl ? ["", "Reproduce:", r.curl] : [])].join("\n");
+      const details = [
+        r.reason ?? "",
+        ...(r.curl ? ["", "Reproduce:", r.curl] : []),
+        ...(r.evidence ? ["", "Evidence:", ...r.evidence.map((e) => e.path)] : []),
+      ].join("\n");
       out.push(`${open}>`, `      <properties>${props}</properties>`);
       if (failsRun(run, r)) {
         out.push(`      <failure message="${xml(r.reason ?? "")}" type="${r.status}">${xml(details)}</failure>`);
@@ -298,6 +303,17 @@ function stepChecks(s: StepResult): string {
   return `<ul>${rest.map(checkLine).join("")}${summary}</ul>`;
 }
 
+/** Links to a browser scenario's evidence, beside the report; a trace opens with `npx playwright show-trace`. */
+function evidenceList(r: CaseResult): string {
+  if (!r.evidence?.length) return "";
+  const items = r.evidence.map((e) =>
+    `<li><a href="${html(e.path)}">${html(e.label)}</a>${
+      e.path.endsWith(".zip") ? ` <code>npx playwright show-trace ${html(e.path)}</code>` : ""
+    }</li>`
+  );
+  return `<p>Evidence:</p><ul class="evidence">${items.join("")}</ul>`;
+}
+
 function caseRow(run: RunResult, r: CaseResult): string {
   const steps = r.steps.map((s) =>
     `<div class="step ${s.ok ? "ok" : "ko"}"><b>${html(s.name)}</b> <span class="lvl ${s.level}">${s.level}</span> ${
@@ -309,7 +325,7 @@ function caseRow(run: RunResult, r: CaseResult): string {
   const summary = r.status === "passed" ? `${r.steps.length} steps` : html(`${LABEL[r.status]}: ${r.reason ?? ""}`);
   const detail = `<details${worthShowing(r) ? " open" : ""}><summary>${summary}</summary>${steps}${
     r.curl ? `<p>Reproduce:</p><pre>${html(r.curl)}</pre>` : ""
-  }</details>`;
+  }${evidenceList(r)}</details>`;
   const text = [r.id, r.title, r.clause, r.suite, r.level, r.status, ...r.tags, ...r.surfaces, r.reason ?? ""]
     .join(" ").toLowerCase();
   return `<tr class="${r.status}" data-status="${r.status}"${failsRun(run, r) ? " data-fails" : ""} data-text="${

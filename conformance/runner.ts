@@ -100,6 +100,8 @@ export interface CaseResult {
   steps: StepResult[];
   /** Shell commands reproducing a failure or a warning, secrets as variables. */
   curl?: string;
+  /** Files showing a browser scenario's failure (screenshots, Playwright traces, consoles), relative to the reports. */
+  evidence?: { label: string; path: string }[];
 }
 
 /** A whole run. */

@@ -19,6 +19,8 @@ import {
   widgetKillTableMarkdown,
 } from "../conformance/kill_table.ts";
 import { SCENARIOS } from "../conformance/browser/scenarios.ts";
+import { BROWSER_CHECKS } from "../conformance/browser/judge.ts";
+import { plantedWidgetKillTable, plantedWidgetKillTableMarkdown } from "../conformance/browser/independent_widget.ts";
 
 /** The files with generated sections, and the sections each holds, by marker name. */
 export const DOC_SECTIONS: Readonly<Record<string, readonly string[]>> = {
@@ -32,7 +34,9 @@ export const DOC_SECTIONS: Readonly<Record<string, readonly string[]>> = {
     "independent-verdict",
     "planted-kills",
     "scenarios",
+    "browser-checks",
     "widget-kills",
+    "widget-planted-kills",
   ],
 };
 
@@ -67,15 +71,21 @@ export async function generatedSections(options: { kills?: boolean } = {}): Prom
     levels: levelsTable(),
     "widget-size": await widgetSize(),
     scenarios: [
-      "| scenario | clause | what it checks |",
-      "|---|---|---|",
-      ...SCENARIOS.map((sc) => `| \`${sc.id}\` | ${sc.clause} | ${sc.title} |`),
+      "| scenario | clause | level | what it checks |",
+      "|---|---|---|---|",
+      ...SCENARIOS.map((sc) => `| \`${sc.id}\` | ${sc.clause} | ${sc.level} | ${sc.title} |`),
     ]
       .join("\n"),
+    "browser-checks": [
+      "| check | clause | level | rule |",
+      "|---|---|---|---|",
+      ...Object.entries(BROWSER_CHECKS).map(([id, c]) => `| \`${id}\` | ${c.clause} | ${c.level} | ${c.rule} |`),
+    ].join("\n"),
     ...(options.kills
       ? {
         kills: killTableMarkdown(await killTable()),
         "widget-kills": widgetKillTableMarkdown(await widgetKillTable()),
+        "widget-planted-kills": plantedWidgetKillTableMarkdown(await plantedWidgetKillTable()),
         "planted-kills": plantedKillTableMarkdown(await plantedKillTable()),
         "independent-verdict": await independentVerdict(),
       }

@@ -265,6 +265,8 @@ export class WidgetSession {
   #refreshTimer: ReturnType<typeof setTimeout> | undefined;
   /** The last session's token, kept after identity loss so that `reset()` can still log it out. */
   #lastSessionToken: string | undefined;
+  /** A session being opened: a `reset()` meanwhile ends it once it answers. */
+  #opening: Promise<SessionCreated | undefined> | undefined;
   readonly #effects: SessionEffects;
   readonly #now: () => number;
 
@@ -368,14 +370,17 @@ export class WidgetSession {
       : undefined;
     const device = storage.device();
     let created: SessionCreated;
+    const request = api.createSession({
+      siteApiKey: config.siteApiKey,
+      ...(device ? { deviceCredential: device } : {}),
+      ...(token ? { visitorToken: token } : {}),
+      ...(user ? { user: user as never } : {}),
+      ...(config.workspace ? { workspace: config.workspace } : {}),
+    });
+    const opening = request.catch(() => undefined);
+    this.#opening = opening;
     try {
-      created = await api.createSession({
-        siteApiKey: config.siteApiKey,
-        ...(device ? { deviceCredential: device } : {}),
-        ...(token ? { visitorToken: token } : {}),
-        ...(user ? { user: user as never } : {}),
-        ...(config.workspace ? { workspace: config.workspace } : {}),
-      });
+      created = await request;
     } catch (error) {
       if (epoch !== this.#epoch) return;
       const next = failureStep(error, { token, retried, canRefresh: config.getVisitorToken !== undefined });
@@ -392,6 +397,7 @@ export class WidgetSession {
       this.#effects.fail(error);
       return;
     }
+    if (this.#opening === opening) this.#opening = undefined;
     if (epoch !== this.#epoch) return;
     const previous = this.session;
     storage.setDevice(created.deviceCredential);
@@ -452,6 +458,8 @@ export class WidgetSession {
     this.stop();
     const api = this.#api;
     const toEnd = api?.sessionToken ?? this.#lastSessionToken;
+    const opening = this.#opening;
+    this.#opening = undefined;
     this.#lastSessionToken = undefined;
     this.#verifiedBefore = false;
     this.#effects.clearData();
@@ -461,6 +469,9 @@ export class WidgetSession {
     if (api) api.sessionToken = undefined;
     // Ending the session retires the device on the server, for every tab of this browser.
     if (api && toEnd) await api.endSession(toEnd).catch(() => {});
+    // A session still being opened is ended once it answers: its device is retired on the server, not only here.
+    const late = opening ? await opening : undefined;
+    if (api && late && late.sessionToken !== toEnd) await api.endSession(late.sessionToken).catch(() => {});
     this.#effects.emit("reset", {});
   }
 

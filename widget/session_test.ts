@@ -160,16 +160,20 @@ Deno.test("WidgetSession.reset() ends the session, forgets the device and starts
   assert.equal(h.events.at(-1)?.event, "reset");
 });
 
-Deno.test("WidgetSession drops a session that arrives after reset()", async () => {
+Deno.test("WidgetSession drops a session that arrives after reset(), and ends it on the server", async () => {
   let answer: (s: SessionCreated) => void = () => {};
   const h = harness(() => new Promise((resolve) => (answer = resolve)));
   h.session.configure({ siteApiKey: "site" }, h.api, h.storage);
   const starting = h.session.start(true);
-  await h.session.reset();
-  answer(created(false));
+  const resetting = h.session.reset();
+  const late = created(false);
+  answer(late);
+  await resetting;
   await starting;
   assert.equal(h.session.state.name, "idle");
   assert.equal(h.device(), null, "the late session's device was kept");
+  assert.deepEqual(h.ended, [late.sessionToken], "the late session was not ended: its device lives on the server");
+  assert.equal(h.events.at(-1)?.event, "reset");
 });
 
 Deno.test("WidgetSession.open() with a visitor token sends no pre-chat data a visitor typed on this browser before", async () => {

@@ -1,27 +1,102 @@
 /**
- * One device: a fresh browser context (its own storage) with one page of the
- * host. Drives the widget through the contract's `data-testid` hooks and the
- * `SetChat` API only, so it works against any implementation of the widget.
+ * One tab of a browser: a page of the host in a browser context (its own
+ * storage; tabs of one device share it). Drives the widget through the
+ * contract's `data-testid` hooks and the `SetChat` API only, so it works
+ * against any implementation of the widget; what it does is recorded in the
+ * context's log, and what a logout must leave behind is checked as it
+ * happens.
  */
-import type { BrowserContext, Locator, Page } from "playwright-core";
+import type { BrowserContext, Locator, Page, Request, Route } from "playwright-core";
 import { TESTID } from "../../src/contract/testids.ts";
-import type { HostOptions, HostPage } from "./host.ts";
+import type { Target } from "../target.ts";
+import { ContractMismatch, isHostProblem } from "./contract.ts";
+import type { HostOptions } from "./host.ts";
+import type { BrowserCheckId } from "./judge.ts";
+import { type ContextLog, type HostEvent, type Mark, sentBefore } from "./log.ts";
+import { takeSamples } from "./sampler.ts";
 
-/** How long a scenario waits for the widget to show something. */
-export const WAIT_MS = 8000;
+/** How long a scenario waits for the widget to show something: long, for a busy machine; only a failure waits it out. */
+export const WAIT_MS = 15_000;
 
 /** A check of what is on screen failed. */
 export class ScreenAssertion extends Error {
   override name = "ScreenAssertion";
 }
 
-/** A device of a scenario. */
+/** A check failed and is recorded already: the step stops. */
+export class CheckFailed extends Error {
+  override name = "CheckFailed";
+}
+
+/** What a device needs of the scenario running it. */
+export interface DeviceHooks {
+  target: Target;
+  hostUrl: string;
+  /** Records a check, passed when `problems` is empty; false when a `must` check failed (the step must stop). */
+  check(id: BrowserCheckId, problems: string[]): boolean;
+  /** A new tab was opened: it is judged too. */
+  opened(tab: Device): void;
+}
+
+/** A response held back until released: a race set up on purpose. */
+export interface Hold {
+  /** Resolves once a request matched and its answer is held. */
+  caught: Promise<void>;
+  /** Lets the held answers through, and stops holding. */
+  release(): Promise<void>;
+}
+
+/** A tab of a device of a scenario. */
 export class Device {
   readonly logs: string[] = [];
+  readonly #pendingLogs: Promise<void>[] = [];
 
-  constructor(readonly name: string, readonly context: BrowserContext, readonly page: Page) {
-    page.on("console", (m) => this.logs.push(`[${m.type()}] ${m.text()}`));
-    page.on("pageerror", (e) => this.logs.push(`[pageerror] ${e.message}`));
+  constructor(
+    readonly name: string,
+    readonly context: BrowserContext,
+    readonly page: Page,
+    readonly log: ContextLog,
+    readonly hooks: DeviceHooks,
+  ) {
+    log.addTab(page, name);
+    page.on("console", (m) => {
+      const where = m.location();
+      const at = where.url ? ` (${where.url}:${where.lineNumber + 1}:${where.columnNumber + 1})` : "";
+      const line = this.logs.push(`[${m.type()}] ${m.text()}${at}`) - 1;
+      if (m.type() !== "error" && m.type() !== "warning") return;
+      // An error logged with its Error object: keep its stack.
+      this.#pendingLogs.push(
+        Promise.all(m.args().map((a) => a.evaluate((v) => v instanceof Error ? v.stack ?? "" : "").catch(() => "")))
+          .then((stacks) => {
+            const stack = stacks.filter((s) => s && !this.logs[line]!.includes(s)).join("\n");
+            if (stack) this.logs[line] += `\n${stack.replace(/^/gm, "    ")}`;
+          }),
+      );
+    });
+  }
+
+  /**
+   * Logs the page's uncaught errors with their stacks. Through DevTools, not
+   * Playwright's `pageerror`: a widget script from another origin has its
+   * errors' stacks hidden from the page, not from DevTools.
+   */
+  async watchErrors(): Promise<this> {
+    const cdp = await this.context.newCDPSession(this.page);
+    cdp.on("Runtime.exceptionThrown", ({ exceptionDetails: e }) => {
+      const first = (e.exception?.description ?? e.text).split("\n")[0];
+      const frames = (e.stackTrace?.callFrames ?? []).map((f) =>
+        `    at ${f.functionName || "<anonymous>"} (${f.url}:${f.lineNumber + 1}:${f.columnNumber + 1})`
+      );
+      this.logs.push([`[pageerror] ${first}`, ...frames].join("\n"));
+    });
+    await cdp.send("Runtime.enable");
+    return this;
+  }
+
+  /** The console, every stack included. */
+  async consoleLog(): Promise<string[]> {
+    await Promise.all(this.#pendingLogs);
+    return this.logs;
   }
 
   #id(key: keyof typeof TESTID): Locator {
@@ -30,7 +105,34 @@ export class Device {
 
   /** Another tab of this device: a new page in the same context, sharing its storage. */
   async newTab(name: string): Promise<Device> {
-    return new Device(name, this.context, await this.context.newPage());
+    const tab = await new Device(name, this.context, await this.context.newPage(), this.log, this.hooks).watchErrors();
+    this.hooks.opened(tab);
+    return tab;
+  }
+
+  /** Reads what this tab's sampler recorded into the log. */
+  async collect(): Promise<void> {
+    const samples = await takeSamples(this.page);
+    if (samples) this.log.addSamples(this.name, samples);
+  }
+
+  /** Loads the host page and starts the widget with `options`. */
+  async load(options: HostOptions): Promise<void> {
+    await this.collect();
+    await this.page.goto(this.hooks.hostUrl);
+    await this.start(options);
+  }
+
+  /**
+   * Starts the widget again in the page, without a reload (`SetChat.init()`):
+   * a sign-in, a sign-out or an account switch as a single-page app does it.
+   */
+  async start(options: HostOptions): Promise<void> {
+    const problem = await this.page.evaluate(
+      (o) => (globalThis as unknown as { host: { start(o: unknown): Promise<unknown> } }).host.start(o),
+      options,
+    );
+    if (isHostProblem(problem)) throw new ContractMismatch(problem.rule, problem.saw);
   }
 
   /** Waits until the history is empty and `text` is nowhere in the panel. */
@@ -44,22 +146,13 @@ export class Device {
     await this.doesNotShow(text);
   }
 
-  /** Loads the host page with `options`, and waits for the widget's `init()` to settle. */
-  async load(host: HostPage, options: HostOptions): Promise<void> {
-    await this.page.goto(host.url(options));
-    await this.page.waitForFunction(() => (globalThis as { hostReady?: unknown }).hostReady !== undefined, null, {
-      timeout: WAIT_MS,
-    });
-    await this.page.evaluate(() => (globalThis as unknown as { hostReady: Promise<string> }).hostReady);
-  }
-
   /** Opens the panel if it is closed. */
   async open(): Promise<void> {
     if (!(await this.#id("panel").isVisible())) await this.#id("launcher").click();
     await this.#id("panel").waitFor({ state: "visible", timeout: WAIT_MS });
   }
 
-  /** Waits until the history is shown (as a list, or as empty). */
+  /** Waits until the history is shown (as a list, or as empty); returns its conversations' ids. */
   async history(): Promise<string[]> {
     await this.open();
     await this.page.locator(`[data-testid="${TESTID.conversationList}"], [data-testid="${TESTID.empty}"]`).first()
@@ -72,6 +165,7 @@ export class Device {
   /** Fills and sends the pre-chat form. */
   async prechat(name: string, email: string): Promise<void> {
     await this.open();
+    this.log.typedPrechat([name, email]);
     await this.#id("prechatName").fill(name);
     await this.#id("prechatEmail").fill(email);
     await this.#id("prechatSubmit").click();
@@ -86,6 +180,17 @@ export class Device {
     const items = await this.history();
     if (!items[0]) throw new ScreenAssertion("The new conversation is not in the history");
     return items[0];
+  }
+
+  /** Opens the ticket form, creates a ticket with `subject`, and writes `text` in it. */
+  async startTicket(subject: string, text: string): Promise<void> {
+    await this.history();
+    await this.#id("newTicket").click();
+    await this.#id("ticketSubject").fill(subject);
+    await this.#id("ticketSubmit").click();
+    await this.send(text);
+    await this.#id("back").click();
+    await this.history();
   }
 
   /** Sends a message in the open conversation and waits to see it. */
@@ -117,9 +222,22 @@ export class Device {
     if (shown.includes(text)) throw new ScreenAssertion(`${this.name}: the widget shows "${text}"`);
   }
 
+  /** The panel's text as a person reads it. */
+  async panelText(): Promise<string> {
+    return await this.#id("panel").innerText().catch(() => "");
+  }
+
   /** The identity the widget shows: `verified`, `guest`, `anonymous`, `signed-out` or `none`. */
   async identity(): Promise<string> {
     return (await this.#id("identity").getAttribute("data-state")) ?? "none";
+  }
+
+  /** What `SetChat.state()` says. */
+  async state(): Promise<{ phase: string; open: boolean; identity: { verified?: boolean } | null }> {
+    return await this.page.evaluate(() =>
+      (globalThis as unknown as { SetChat: { state(): { phase: string; open: boolean; identity: null } } }).SetChat
+        .state()
+    );
   }
 
   /** Waits until the widget shows the visitor signed out, with no history. */
@@ -139,21 +257,178 @@ export class Device {
     }
   }
 
-  /** The page's logout: `SetChat.reset()`. */
+  /** How many `data-testid` hooks named `key` are in the widget now. */
+  async count(key: keyof typeof TESTID): Promise<number> {
+    return await this.#id(key).count();
+  }
+
+  /**
+   * The page's logout, `SetChat.reset()`, and what it must leave behind,
+   * checked once its promise fulfilled: every session the browser had is
+   * ended on the server, no storage holds a device credential of before,
+   * and such a credential, replayed, sees none of its conversations.
+   */
   async reset(): Promise<void> {
-    await this.page.evaluate(() => (globalThis as unknown as { SetChat: { reset(): Promise<void> } }).SetChat.reset());
+    const problem = await this.page.evaluate(() =>
+      (globalThis as unknown as { host: { reset(): Promise<unknown> } }).host.reset()
+    );
+    const kept = [
+      isHostProblem(problem)
+        ? this.hooks.check(
+          problem.rule.startsWith("reset") ? "reset-contract" : "widget-contract",
+          [new ContractMismatch(problem.rule, problem.saw).message],
+        )
+        : true,
+    ];
+    await this.log.ledger.settled();
+    const mark = this.log.marks().filter((m) => m.tab === this.name && m.kind === "reset").at(-1);
+    if (!mark) throw new ScreenAssertion(`${this.name}: the host page's reset left no mark in the request log`);
+    const before = this.log.credentialsBefore(mark);
+    kept.push(
+      this.hooks.check("reset-ends-session", await this.#sessionsStillOpen(mark)),
+      this.hooks.check("reset-forgets-credential", await this.storageHolds(before, "once reset() fulfilled")),
+      this.hooks.check("retired-credential-sees-nothing", await this.#replay(before)),
+    );
+    if (!kept.every(Boolean)) throw new CheckFailed(`${this.name}: reset() left the previous visitor behind`);
+  }
+
+  async #sessionsStillOpen(mark: Mark): Promise<string[]> {
+    const { apiUrl } = this.hooks.target;
+    const open: string[] = [];
+    await Promise.all(
+      this.log.sessions().filter((s) => sentBefore(s, mark)).map(async (s) => {
+        const res = await fetch(`${apiUrl}/api/widget/conversations`, {
+          headers: { authorization: `Bearer ${s.token}` },
+        });
+        await res.body?.cancel();
+        if (res.status !== 401) {
+          open.push(
+            `${this.name}: a session of ${
+              s.verified ? "the verified visitor" : "this browser"
+            } still answers ${res.status} after reset()`,
+          );
+        }
+      }),
+    );
+    return open;
+  }
+
+  /** Problems when any storage of this browser (every tab) holds one of `values`. */
+  async storageHolds(values: Set<string>, when: string): Promise<string[]> {
+    if (values.size === 0) return [];
+    const state = JSON.stringify(await this.context.storageState({ indexedDB: true }));
+    const session = await Promise.all(
+      this.context.pages().filter((p) => !p.isClosed()).map((p) =>
+        p.evaluate(() => JSON.stringify(Object.entries(sessionStorage))).catch(() => "")
+      ),
+    );
+    const all = state + session.join("");
+    return [...values].filter((v) => all.includes(v)).map(() =>
+      `${this.name}: the browser's storage still holds a device credential of before the reset, ${when}`
+    );
+  }
+
+  /** Replays each credential through the API; problems when a session opened with it sees one of its conversations. */
+  async #replay(credentials: Set<string>): Promise<string[]> {
+    const { apiUrl, vars } = this.hooks.target;
+    const workspaces = new Set(
+      this.log.calls().filter((c) => c.method === "POST" && c.path === "/api/widget/sessions").map((c) =>
+        (c.body as { workspace?: { externalId?: string } } | undefined)?.workspace?.externalId
+      ),
+    );
+    const problems: string[] = [];
+    for (const credential of credentials) {
+      for (const ws of workspaces) {
+        const res = await fetch(`${apiUrl}/api/widget/sessions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            siteApiKey: vars.siteApiKey,
+            deviceCredential: credential,
+            ...(ws ? { workspace: { externalId: ws } } : {}),
+          }),
+        });
+        const created = await res.json().catch(() => null) as { sessionToken?: string } | null;
+        if (!res.ok || !created?.sessionToken) continue;
+        const list = await fetch(`${apiUrl}/api/widget/conversations`, {
+          headers: { authorization: `Bearer ${created.sessionToken}` },
+        });
+        const ids = ((await list.json().catch(() => null))?.conversations ?? []).map((c: { id: string }) => c.id);
+        const owner = `device:${credential}@${ws ?? ""}`;
+        const seen = ids.filter((id: string) => this.log.ledger.conversations.get(id) === owner);
+        if (seen.length) {
+          problems.push(
+            `${this.name}: the device credential of before the reset, replayed, opens a session that sees ${seen.length} of its conversations`,
+          );
+        }
+      }
+    }
+    return problems;
+  }
+
+  /**
+   * Holds the answers of the widget API requests that `match` selects (the
+   * server has answered; the page does not see it yet) until released: a
+   * slow network, on purpose.
+   */
+  async hold(match: (call: { method: string; path: string; bearer: string | undefined }) => boolean): Promise<Hold> {
+    const api = new URL(this.hooks.target.apiUrl);
+    return await this.#hold(
+      (r) => r.url().startsWith(`${api.origin}`) && new URL(r.url()).pathname.includes("/api/widget/"),
+      (r) => {
+        const auth = r.headers()["authorization"];
+        return match({
+          method: r.method(),
+          path: new URL(r.url()).pathname.replace(/^.*(?=\/api\/widget\/)/, ""),
+          bearer: auth?.startsWith("Bearer ") ? auth.slice(7) : undefined,
+        });
+      },
+    );
+  }
+
+  /** Holds the host page's token endpoint: the customer's backend is slow. */
+  async holdToken(): Promise<Hold> {
+    return await this.#hold((r) => r.url() === new URL("/token", this.hooks.hostUrl).href, () => true);
+  }
+
+  async #hold(scope: (r: Request) => boolean, match: (r: Request) => boolean): Promise<Hold> {
+    let caught!: () => void;
+    const caughtPromise = new Promise<void>((resolve) => (caught = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const held: Promise<void>[] = [];
+    const handler = (route: Route) => {
+      const request = route.request();
+      if (!scope(request) || !match(request)) return route.fallback();
+      const done = (async () => {
+        const response = await route.fetch().catch(() => null);
+        caught();
+        await released;
+        if (response) await route.fulfill({ response }).catch(() => {});
+        else await route.abort().catch(() => {});
+      })();
+      held.push(done);
+      return done;
+    };
+    await this.context.route("**/*", handler);
+    return {
+      caught: caughtPromise,
+      release: async () => {
+        await this.context.unroute("**/*", handler);
+        release();
+        await Promise.all(held);
+      },
+    };
   }
 
   /** How many times the page's `getVisitorToken` ran. */
   async tokenCalls(): Promise<number> {
-    return await this.page.evaluate(() => (globalThis as unknown as { tokenCalls: number }).tokenCalls);
+    return await this.page.evaluate(() => (globalThis as unknown as { host: { tokenCalls: number } }).host.tokenCalls);
   }
 
   /** The widget events the page saw. */
-  async events(): Promise<{ event: string; detail: unknown }[]> {
-    return await this.page.evaluate(() =>
-      (globalThis as unknown as { hostEvents: { event: string; detail: unknown }[] }).hostEvents
-    );
+  async events(): Promise<HostEvent[]> {
+    return await this.page.evaluate(() => (globalThis as unknown as { host: { events: HostEvent[] } }).host.events);
   }
 }
 

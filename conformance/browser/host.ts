@@ -3,14 +3,20 @@
  * loopback port. It loads the target's widget script and, for verified
  * visitors, gets their token from its own backend, which mints it through the
  * target's server-to-server endpoint. The browser never sees a server token.
+ *
+ * Each `init()` and `reset()` it calls is announced first with a request to
+ * `/mark` (so the request log shows which configuration each widget request
+ * was sent under), and it checks what docs/widget.md promises of the calls:
+ * a broken promise comes back as the rule it breaks, never as a timeout.
  */
 import type { Target } from "../target.ts";
+import { PHASES, WIDGET_RULES } from "./contract.ts";
 
 /** How a page load sets the widget up. */
 export interface HostOptions {
   /** How the page identifies the visitor. `verified-once` passes one token and no callback. */
   mode: "anonymous" | "prechat" | "client" | "verified" | "verified-once";
-  /** The signed-in user, for `verified` modes: their token is minted server side. */
+  /** The signed-in user, for `verified` modes: their token is minted server side; none on a first visit. */
   user?: { id: string; email?: string; name?: string; metadata?: Record<string, unknown> };
   /** What the page passes as `user` (client-side data, never trusted). */
   clientUser?: { name?: string; email?: string; externalUserId?: string; customData?: Record<string, unknown> };
@@ -20,44 +26,172 @@ export interface HostOptions {
 
 /** A running host page. */
 export interface HostPage extends AsyncDisposable {
-  url(options: HostOptions): string;
+  /** The page's address. */
+  url: string;
   close(): Promise<void>;
 }
 
+/** How long the host page waits for `init()` or `reset()` to settle. */
+export const SETTLE_MS = 15_000;
+
+/** The `pollIntervalMs` the host page gives the widget: an agent's reply shows within it. */
+const POLL_MS = 400;
+
 function page(target: Target, widgetSrc: string): string {
-  const settings = JSON.stringify({ siteApiKey: target.vars.siteApiKey, apiUrl: target.apiUrl });
+  const settings = JSON.stringify({
+    siteApiKey: target.vars.siteApiKey,
+    apiUrl: target.apiUrl,
+    waitMs: SETTLE_MS,
+    poll: POLL_MS,
+    phases: PHASES,
+    rules: Object.keys(WIDGET_RULES),
+  });
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Host page</title><link rel="icon" href="data:,"></head>
 <body>
-<main><h1>A customer's product</h1><p>This page embeds the SetChat widget as a customer would.</p></main>
-<script src="${widgetSrc}"></script>
+<main id="host-page"><h1>A customer's product</h1><p>This page embeds the SetChat widget as a customer would.</p></main>
+<script>window.hostScriptError = null;</script>
+<script src="${widgetSrc}" onerror="window.hostScriptError = 'it did not load from ' + this.src"></script>
 <script>
-(async () => {
+(() => {
   const settings = ${settings};
-  const opts = JSON.parse(new URLSearchParams(location.search).get("c") || "{}");
-  window.hostEvents = [];
-  window.tokenCalls = 0;
-  for (const e of ["ready", "identity", "identity-lost", "reset", "error", "message"]) {
-    SetChat.on(e, (detail) => window.hostEvents.push({ event: e, detail }));
+  const now = () => performance.timeOrigin + performance.now();
+  const host = window.host = { doc: crypto.randomUUID(), events: [], tokenCalls: 0, mark: 0 };
+  const sample = (id) => window.__setchatSample?.(id);
+  const describe = (v) => v === undefined ? "undefined" : v === null ? "null" : typeof v === "function"
+    ? "a function" : typeof v === "object" ? "an object that is not a promise" : JSON.stringify(v);
+  function mark(kind, options) {
+    const id = ++host.mark;
+    const initiated = window.__setchatInitiated?.();
+    fetch("/mark", { method: "POST", body: JSON.stringify({ doc: host.doc, id, kind, at: now(), options, initiated }) }).catch(() => {});
+    return id;
   }
-  async function token() {
-    window.tokenCalls++;
+  function apiProblem() {
+    if (window.hostScriptError) return { rule: "script-loads", saw: window.hostScriptError };
+    if (!window.SetChat) return { rule: "script-loads", saw: "window.SetChat is " + describe(window.SetChat) };
+    const missing = ["init", "reset", "open", "close", "on", "off", "state"].filter((f) => typeof SetChat[f] !== "function");
+    if (missing.length) return { rule: "api-functions", saw: "it lacks " + missing.join(", ") };
+    return null;
+  }
+  let subscribed = null;
+  function subscribe() {
+    if (subscribed) return subscribed === true ? null : subscribed;
+    for (const event of ["ready", "identity", "identity-lost", "reset", "error", "message", "open", "close"]) {
+      let off;
+      try {
+        off = SetChat.on(event, (detail) => {
+          let copy = null;
+          try { copy = JSON.parse(JSON.stringify(detail ?? null)); } catch { copy = String(detail); }
+          host.events.push({ event, detail: copy, at: now(), mark: host.mark });
+        });
+      } catch (e) {
+        return (subscribed = { rule: "on-returns-off", saw: 'on("' + event + '") threw ' + e });
+      }
+      if (typeof off !== "function") {
+        return (subscribed = { rule: "on-returns-off", saw: 'on("' + event + '") returned ' + describe(off) });
+      }
+    }
+    subscribed = true;
+    return null;
+  }
+  function state() {
+    try { return SetChat.state(); } catch (e) { return { thrown: String(e) }; }
+  }
+  function stateProblem(settled) {
+    const st = state();
+    if (!st || typeof st !== "object") return { rule: "state-shape", saw: "it returned " + describe(st) };
+    if (st.thrown) return { rule: "state-shape", saw: "it threw " + st.thrown };
+    if (!settings.phases.includes(st.phase)) return { rule: "state-shape", saw: "its phase is " + describe(st.phase) };
+    if (typeof st.open !== "boolean") return { rule: "state-shape", saw: "its open is " + describe(st.open) };
+    if (typeof st.identity !== "object") return { rule: "state-shape", saw: "its identity is " + describe(st.identity) };
+    if (settled && !["ready", "prechat", "awaiting-sign-in", "signed-out"].includes(st.phase)) {
+      return { rule: "state-settled", saw: "the phase is " + st.phase };
+    }
+    return null;
+  }
+  function settle(promise) {
+    return Promise.race([
+      Promise.resolve(promise).then(() => ({ ok: true }), (e) => ({ ok: false, error: String(e), cause: e })),
+      new Promise((resolve) => setTimeout(() => resolve(null), settings.waitMs)),
+    ]);
+  }
+  async function token(opts) {
+    host.tokenCalls++;
     const res = await fetch("/token", { method: "POST", body: JSON.stringify({ user: opts.user, workspace: opts.workspace }) });
     return (await res.json()).token;
   }
-  const config = { siteApiKey: settings.siteApiKey, apiUrl: settings.apiUrl, locale: "en", pollIntervalMs: opts.pollIntervalMs ?? 400 };
-  if (opts.workspace) config.workspace = { externalId: opts.workspace };
-  if (opts.mode === "verified") config.getVisitorToken = token;
-  if (opts.mode === "verified-once") config.visitorToken = await token();
-  if (opts.mode === "prechat") config.collectUserData = true;
-  if (opts.clientUser) config.user = opts.clientUser;
-  window.hostReady = SetChat.init(config).then(() => "ok", (e) => String(e));
+  window.tokenCalls = 0;
+  host.start = async (opts) => {
+    const problem = apiProblem() || subscribe();
+    if (problem) return problem;
+    const config = { siteApiKey: settings.siteApiKey, apiUrl: settings.apiUrl, locale: "en", pollIntervalMs: opts.pollIntervalMs ?? settings.poll };
+    if (opts.workspace) config.workspace = { externalId: opts.workspace };
+    if (opts.mode === "verified") config.getVisitorToken = () => token(opts);
+    if (opts.mode === "verified-once") config.visitorToken = await token(opts);
+    if (opts.mode === "prechat") config.collectUserData = true;
+    if (opts.clientUser) config.user = opts.clientUser;
+    const id = mark("init", opts);
+    const before = host.events.length;
+    let promise;
+    try {
+      promise = SetChat.init(config);
+    } catch (e) {
+      sample(id);
+      console.error("SetChat.init() threw", e);
+      return { rule: "init-returns-promise", saw: "it threw " + e };
+    }
+    sample(id);
+    if (!promise || typeof promise.then !== "function") {
+      return { rule: "init-returns-promise", saw: "it returned " + describe(promise) };
+    }
+    const outcome = await settle(promise);
+    if (!outcome) {
+      return { rule: "init-settles", saw: "it had not settled " + settings.waitMs / 1000 + " s later (phase " + describe(state().phase) + ")" };
+    }
+    if (!outcome.ok) {
+      console.error("SetChat.init() rejected", outcome.cause);
+      return { rule: "init-fulfils", saw: "it rejected: " + outcome.error };
+    }
+    // A reset() or another init() meanwhile ends this start early: any phase is right then.
+    const settled = host.mark === id && !host.events.slice(before).some((e) => e.event === "error");
+    return stateProblem(settled);
+  };
+  host.reset = async () => {
+    const problem = apiProblem();
+    if (problem) return problem;
+    const id = mark("reset");
+    const before = host.events.length;
+    let promise;
+    try {
+      promise = SetChat.reset();
+    } catch (e) {
+      sample(id);
+      console.error("SetChat.reset() threw", e);
+      return { rule: "reset-returns-promise", saw: "it threw " + e };
+    }
+    sample(id);
+    if (!promise || typeof promise.then !== "function") {
+      return { rule: "reset-returns-promise", saw: "it returned " + describe(promise) };
+    }
+    const outcome = await settle(promise);
+    if (!outcome) return { rule: "reset-settles", saw: "it had not settled " + settings.waitMs / 1000 + " s later" };
+    if (!outcome.ok) {
+      console.error("SetChat.reset() rejected", outcome.cause);
+      return { rule: "reset-settles", saw: "it rejected: " + outcome.error };
+    }
+    if (!host.events.slice(before).some((e) => e.event === "reset")) return { rule: "reset-event", saw: "no reset event came" };
+    const st = state();
+    if (st.phase === "signed-out" || st.identity?.verified) {
+      return { rule: "reset-phase", saw: "the phase is " + st.phase + (st.identity?.verified ? ", with a verified identity" : "") };
+    }
+    return stateProblem(false);
+  };
 })();
 </script>
 </body></html>`;
 }
 
-/** Starts the host page for `target`; `widgetScript` replaces the target's script (broken widgets). */
+/** Starts the host page for `target`; `widgetScript` replaces the target's script (broken and independent widgets). */
 export function startHostPage(target: Target, options: { widgetScript?: string } = {}): HostPage {
   const widgetSrc = options.widgetScript === undefined ? target.widgetUrl : "/widget.js";
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
@@ -67,6 +201,10 @@ export function startHostPage(target: Target, options: { widgetScript?: string }
     }
     if (url.pathname === "/widget.js" && options.widgetScript !== undefined) {
       return new Response(options.widgetScript, { headers: { "content-type": "text/javascript" } });
+    }
+    if (url.pathname === "/mark" && request.method === "POST") {
+      await request.body?.cancel();
+      return new Response(null, { status: 204 });
     }
     if (url.pathname === "/token" && request.method === "POST") {
       const { user, workspace } = await request.json() as Pick<HostOptions, "user" | "workspace">;
@@ -87,13 +225,9 @@ export function startHostPage(target: Target, options: { widgetScript?: string }
       const body = await res.json();
       return Response.json({ token: res.ok ? body.token : null });
     }
+    await request.body?.cancel();
     return new Response("Not found", { status: 404 });
   });
-  const base = `http://127.0.0.1:${server.addr.port}`;
   const close = () => server.shutdown();
-  return {
-    url: (o) => `${base}/?c=${encodeURIComponent(JSON.stringify(o))}`,
-    close,
-    [Symbol.asyncDispose]: close,
-  };
+  return { url: `http://127.0.0.1:${server.addr.port}/`, close, [Symbol.asyncDispose]: close };
 }

@@ -1,29 +1,33 @@
-/** Runs the browser scenarios: one Chromium, a fresh context per device. */
-import { join } from "node:path";
+/**
+ * Runs the browser scenarios: one Chromium, a fresh context per device, a
+ * few scenarios at once, the longest first (`scenario_run.ts` runs one). A
+ * scenario that fails runs again, traced, for its evidence.
+ */
 import type { Browser } from "playwright-core";
 import type { Target } from "../target.ts";
-import { type CaseResult, describe, type StepResult } from "../runner.ts";
+import { type CaseResult, describe } from "../runner.ts";
 import { ENV_NAMES, type TargetVariable } from "../variables.ts";
 import { Redactor } from "../redact.ts";
-import { launchChromium } from "./chromium.ts";
-import { Device } from "./device.ts";
-import { startHostPage } from "./host.ts";
-import { type Scenario, type ScenarioContext, SCENARIOS, scenarioSurfaces } from "./scenarios.ts";
 import { outsideProfile, type Profile } from "../levels.ts";
+import { launchChromium } from "./chromium.ts";
+import { startHostPage } from "./host.ts";
+import { BROWSER_CHECKS } from "./judge.ts";
+import { ScenarioRun } from "./scenario_run.ts";
+import { type Scenario, SCENARIOS, scenarioSurfaces } from "./scenarios.ts";
 
 /** Options of {@linkcode runBrowserScenarios}. */
 export interface BrowserRunOptions {
   target: Target;
   scenarios?: Scenario[];
-  /** A widget script to test instead of the target's (the broken widgets). */
+  /** A widget script to test instead of the target's (broken and independent widgets). */
   widgetScript?: string;
-  /** Where screenshots and console logs of failures go. */
+  /** Where the evidence of failures goes (screenshots, traces, consoles), under `browser/`. */
   outDir?: string;
   concurrency?: number;
   onResult?: (result: CaseResult) => void;
   /** A browser to reuse; launched (and closed) here otherwise. */
   browser?: Browser;
-  /** Scenarios outside it are reported as not in profile; default every scenario runs. */
+  /** Scenarios outside it are reported as not in profile, and steps of levels it does not hold are not run. */
   profile?: Profile;
 }
 
@@ -33,27 +37,50 @@ export async function runBrowserScenarios(options: BrowserRunOptions): Promise<C
   const all = options.scenarios ?? SCENARIOS;
   const outside = new Map(all.map((s) => [s.id, options.profile && outsideProfile(base(s), options.profile)]));
   const scenarios = all.filter((s) => !outside.get(s.id));
-  if (scenarios.length === 0) {
-    return all.map((s) => ({
-      ...base(s),
-      status: "not-in-profile",
-      reason: outside.get(s.id)!,
-      durationMs: 0,
-      steps: [],
-    }));
-  }
+  const notRun = (s: Scenario): CaseResult => ({
+    ...base(s),
+    status: "not-in-profile",
+    reason: outside.get(s.id)!,
+    durationMs: 0,
+    steps: [],
+  });
+  if (scenarios.length === 0) return all.map(notRun);
   const browser = options.browser ?? await launchChromium();
   const host = startHostPage(target, options.widgetScript === undefined ? {} : { widgetScript: options.widgetScript });
-  const redactor = new Redactor();
-  redactor.add(target.vars.serverToken, ENV_NAMES.serverToken);
-  redactor.add(target.vars.adminToken, ENV_NAMES.adminToken);
-  const results: CaseResult[] = [];
+  const redactor = new Redactor().addSettings(target.vars);
+  const results = new Map<string, CaseResult>();
   try {
-    const queue = [...scenarios];
-    await Promise.all(Array.from({ length: options.concurrency ?? 2 }, async () => {
+    // The longest first (their code's length stands for their work), so that the last to end is short.
+    const queue = [...scenarios].sort((a, b) => b.run.toString().length - a.run.toString().length);
+    const levels = options.profile?.levels ?? ["must", "should", "reference"];
+    const run = (s: Scenario, trace: boolean) => {
+      const missing = s.needs.filter((n) => n in ENV_NAMES && !target.vars[n as TargetVariable]);
+      if (missing.length) {
+        const names = missing.map((n) => ENV_NAMES[n as TargetVariable]).join(", ");
+        return Promise.resolve<CaseResult>({
+          ...base(s),
+          status: "skipped",
+          reason: `needs ${names}`,
+          durationMs: 0,
+          steps: [],
+        });
+      }
+      const o = { target, browser, hostUrl: host.url, redactor, levels, outDir: options.outDir, trace };
+      return new ScenarioRun(s, o).result(base(s));
+    };
+    await Promise.all(Array.from({ length: options.concurrency ?? 4 }, async () => {
       for (let s = queue.shift(); s; s = queue.shift()) {
-        const r = await runScenario(s, browser, host, options, redactor);
-        results.push(r);
+        let r = await run(s, false);
+        if (options.outDir && ["failed", "warning", "deviation"].includes(r.status)) {
+          // Tracing every run costs a third of the suite's time: a scenario that fails runs again, traced.
+          const again = await run(s, true);
+          const traces = (again.evidence ?? []).map((e) => ({
+            ...e,
+            label: `${e.label} of a second run (${again.status})`,
+          }));
+          r = { ...r, evidence: [...(r.evidence ?? []), ...traces] };
+        }
+        results.set(s.id, r);
         options.onResult?.(r);
       }
     }));
@@ -61,113 +88,30 @@ export async function runBrowserScenarios(options: BrowserRunOptions): Promise<C
     await host.close();
     if (!options.browser) await browser.close();
   }
-  return all.map((s) =>
-    results.find((r) => r.id === s.id) ??
-      { ...base(s), status: "not-in-profile", reason: outside.get(s.id)!, durationMs: 0, steps: [] }
-  );
+  return all.map((s) => results.get(s.id) ?? notRun(s));
 }
 
-/** What a result says of a scenario: every check of a scenario is a `must`. */
+/** The `--list` lines of the scenarios, then of the checks every one of them makes. */
+export function listScenarios(scenarios: Scenario[], profile?: Profile): string[] {
+  if (scenarios.length === 0) return [];
+  const lines = scenarios.map((s) => {
+    const c = base(s);
+    const outside = profile ? outsideProfile(c, profile) : undefined;
+    return `${s.id}  [${s.clause}, ${s.level}] ${s.title}  (surfaces ${c.surfaces.join(", ")}; tags ${
+      s.tags.join(", ")
+    }; needs ${s.needs.join(", ")})${outside ? `  — not in profile: ${outside}` : ""}`;
+  });
+  lines.push("The browser checks, beyond the scenarios' own steps:");
+  for (const [id, c] of Object.entries(BROWSER_CHECKS)) lines.push(`  ${id}  [${c.clause}, ${c.level}] ${c.rule}`);
+  return lines;
+}
+
+/** What a result says of a scenario. */
 function base(scenario: Scenario) {
   return describe({
     ...scenario,
     file: "conformance/browser/scenarios.ts",
     suite: "Browser",
-    level: "must",
     surfaces: scenarioSurfaces(scenario),
   });
-}
-
-async function runScenario(
-  scenario: Scenario,
-  browser: Browser,
-  host: ReturnType<typeof startHostPage>,
-  options: BrowserRunOptions,
-  redactor: Redactor,
-): Promise<CaseResult> {
-  const { target } = options;
-  const head = base(scenario);
-  const missing = scenario.needs.filter((n) => n in ENV_NAMES && !target.vars[n as TargetVariable]);
-  if (missing.length) {
-    const names = missing.map((n) => ENV_NAMES[n as TargetVariable]).join(", ");
-    return { ...head, status: "skipped", reason: `needs ${names}`, durationMs: 0, steps: [] };
-  }
-  const devices: Device[] = [];
-  const steps: StepResult[] = [];
-  const started = performance.now();
-  const ctx: ScenarioContext = {
-    target,
-    host,
-    unique: crypto.randomUUID().slice(0, 8),
-    async device(name, o = {}) {
-      const context = await browser.newContext({ viewport: { width: 1200, height: 800 }, locale: "en-US" });
-      const page = await context.newPage();
-      if (o.clock) await page.clock.install();
-      const device = new Device(name, context, page);
-      devices.push(device);
-      return device;
-    },
-    async step(name, run) {
-      const t = performance.now();
-      try {
-        const value = await run();
-        const checks = [{ level: "must" as const, check: name, ok: true }];
-        steps.push({
-          name,
-          level: "must",
-          ok: true,
-          problems: [],
-          checks,
-          durationMs: Math.round(performance.now() - t),
-        });
-        return value;
-      } catch (error) {
-        const message = redactor.apply((error as Error).message.split("\n")[0]!);
-        const checks = [{ level: "must" as const, check: name, ok: false, detail: message }];
-        steps.push({
-          name,
-          level: "must",
-          ok: false,
-          problems: [`[must] ${message}`],
-          checks,
-          durationMs: Math.round(performance.now() - t),
-        });
-        throw new Error(`${name}: ${message}`, { cause: error });
-      }
-    },
-    async agent(method, path, body) {
-      const res = await fetch(`${target.apiUrl}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${target.vars.adminToken}`,
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const json = await res.json();
-      if (!res.ok) throw new Error(`The agent API answered ${res.status}: ${json?.code ?? ""}`);
-      return json;
-    },
-  };
-  try {
-    await scenario.run(ctx);
-    return { ...head, status: "passed", durationMs: Math.round(performance.now() - started), steps };
-  } catch (error) {
-    let reason = redactor.apply((error as Error).message.split("\n")[0]!);
-    if (options.outDir) {
-      const dir = join(options.outDir, "browser");
-      await Deno.mkdir(dir, { recursive: true });
-      const saved: string[] = [];
-      for (const [i, d] of devices.entries()) {
-        const stem = join(dir, `${scenario.id}-${i + 1}`);
-        await d.page.screenshot({ path: `${stem}.png` }).catch(() => {});
-        await Deno.writeTextFile(`${stem}.log`, redactor.apply(`${d.name}\n${d.logs.join("\n")}\n`));
-        saved.push(`${stem}.png`);
-      }
-      if (saved.length) reason += ` (screenshots and console logs: ${saved.join(", ")} and .log)`;
-    }
-    return { ...head, status: "failed", reason, durationMs: Math.round(performance.now() - started), steps };
-  } finally {
-    await Promise.all(devices.map((d) => d.context.close()));
-  }
 }
