@@ -22,6 +22,7 @@ export const CONTRACT_SECTIONS = {
   widget: "The widget API",
   agent: "The agent API",
   script: "The widget script",
+  endpoints: "Other endpoints",
   errors: "Errors",
 } as const;
 /** A section of docs/contract.md. */
@@ -219,6 +220,10 @@ export const CLAUSES = {
     section: "widget",
     must:
       "The widget API answers browsers on any origin: preflights, answers and errors carry `Access-Control-Allow-Origin`.",
+    should:
+      "A preflight on a widget API path should allow the methods of that path and the `Authorization` and `Content-Type` headers the widget sends.",
+    reference:
+      "The reference answers a preflight with `204`, the path's methods, `Access-Control-Max-Age: 600`, `Vary: Origin` and `X-Request-Id` exposed; it answers none on a path browsers may not call (`404`), and lets any page read its published documents, each cached as it says.",
   },
   "AGENT": {
     section: "agent",
@@ -239,6 +244,13 @@ export const CLAUSES = {
   "WIDGET-LIVE": {
     section: "script",
     must: "An agent's reply appears in the open widget without a reload, on every device.",
+  },
+  "HTTP": {
+    section: "endpoints",
+    should:
+      "Every `GET` endpoint should answer `HEAD` as it answers `GET`: the same status and headers, the body's `Content-Length`, no body; and a JSON body should be known by its media type whatever its case and parameters (`Application/JSON; charset=utf-8`).",
+    reference:
+      "The reference answers `HEAD` on its published documents and token listing too, and takes any structured `+json` media type as JSON.",
   },
   "INPUT": {
     section: "errors",

@@ -118,13 +118,21 @@ function curl(r: HttpStep["request"], o: ReproductionOptions, showStatus: boolea
   const parts = [`curl -sS${showStatus ? " -i" : ""} -w '\\n' -X ${r.method} ${url}`];
   if (r.auth !== undefined) parts.push(`-H ${word(`Authorization: Bearer ${r.auth}`, o)}`);
   for (const [k, v] of Object.entries(r.headers ?? {})) parts.push(`-H ${word(`${k}: ${v}`, o)}`);
+  // An empty header tells curl to send none: not even the form type it gives a body by default.
+  if (r.noContentType) parts.push(`-H 'Content-Type:'`);
+  if (r.chunked) parts.push(`-H 'Transfer-Encoding: chunked'`);
+  let data: string | undefined;
   if (r.json !== undefined) {
-    if (!Object.keys(r.headers ?? {}).some((k) => k.toLowerCase() === "content-type")) {
+    if (!r.noContentType && !Object.keys(r.headers ?? {}).some((k) => k.toLowerCase() === "content-type")) {
       parts.push(`-H 'Content-Type: application/json'`);
     }
-    parts.push(`--data-binary ${jsonWord(r.json, o)}`);
+    data = jsonWord(r.json, o);
   } else if (r.body !== undefined) {
-    parts.push(`--data-binary ${word(r.body, o)}`);
+    data = word(r.body, o);
+  }
+  // printf pads with spaces to a width in bytes (in the C locale): the body the runner sent.
+  if (data !== undefined) {
+    parts.push(`--data-binary ${r.padTo === undefined ? data : `"$(LC_ALL=C printf '%-${r.padTo}s' ${data})"`}`);
   }
   return parts.join(" \\\n  ");
 }

@@ -40,6 +40,12 @@ export const FixtureRequest = z.strictObject({
   json: z.unknown().optional(),
   /** A raw body, sent as is (for malformed input). */
   body: z.string().optional(),
+  /** Pads the body with trailing spaces (JSON whitespace) to exactly this many bytes: a limit met to the byte. */
+  padTo: z.number().int().positive().optional(),
+  /** Sends the body in pieces, without a `Content-Length`, as a client streaming it would. */
+  chunked: z.literal(true).optional(),
+  /** Sends the body with no `Content-Type` header at all. */
+  noContentType: z.literal(true).optional(),
 }).refine((r) => r.json === undefined || r.body === undefined, { message: "has both json and body" });
 
 /**
@@ -115,6 +121,10 @@ export const Checks = z.strictObject({
   errorPaths: z.array(z.string()).optional(),
   /** Words the body must contain somewhere (e.g. the name of a refused field). */
   mentions: z.array(z.string()).optional(),
+  /** This answer to HEAD is the answer to GET without its body: same status and headers, its length. */
+  sameAsGet: z.literal(true).optional(),
+  /** The body is a complete OpenAPI 3.1 document: every operation named, summarised and tagged, no text empty. */
+  openapi: z.literal(true).optional(),
   /** A published schema the body must match, by name (e.g. `SessionCreated`). */
   schema: z.string().optional(),
   /** A subset the body must contain. */

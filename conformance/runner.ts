@@ -9,7 +9,7 @@
  * checks are always reached.
  */
 import * as jose from "jose";
-import { check, checkAssertion, type ExpectContext, type Outcome, type Received } from "./expect.ts";
+import { check, checkAssertion, type ExpectContext, headMatchesGet, type Outcome, type Received } from "./expect.ts";
 import type { CaptureSpec, Checks, HttpStep, Need, Step } from "./fixture_schema.ts";
 import { type LoadedCase, stepLevel } from "./fixtures.ts";
 import { reproduction } from "./curl.ts";
@@ -17,7 +17,7 @@ import { type Level, LEVELS, namedProfile, outsideProfile, type Profile, type Su
 import { isCredentialField, Redactor, shellName } from "./redact.ts";
 import { RotationLog, tokenOperation } from "./recovery.ts";
 import { MissingVariable, render, renderString, select, type Vars } from "./template.ts";
-import { fetchJwks, type Target } from "./target.ts";
+import { fetchJwks, fetchOpenApi, type Target } from "./target.ts";
 import { ENV_NAMES, TARGET_VARIABLES, type TargetVariable } from "./variables.ts";
 import { TOKEN_TRANSFORMS } from "./token_transforms.ts";
 import type { Discovery } from "../src/contract/meta.ts";
@@ -25,6 +25,7 @@ import { DISCOVERED_VARIABLES, discoveredValues, type DiscoveredVariable, undecl
 import { discover } from "./preflight.ts";
 import { findRotatedToken, foundCheck, type FoundToken, type NoToken } from "./rotated_token.ts";
 import { forServersOnly } from "./endpoints.ts";
+import { type OpenApiDocument, referenceChecks } from "./reference_checks.ts";
 
 /** How a case ended. */
 export type CaseStatus =
@@ -170,6 +171,8 @@ interface Shared {
   timeoutMs: number;
   jwks: () => Promise<jose.JSONWebKeySet | null>;
   discovery: () => Promise<Discovery | null>;
+  /** The target's `/openapi.json`, or `null` when it serves none. */
+  openapi: () => Promise<OpenApiDocument | null>;
   secrets: Redactor;
   rotations: RotationLog;
 }
@@ -189,6 +192,28 @@ export function nodeIndex(id: string, k: number, nodes: number): number {
 /** How a request reaches a node: `fetch`, or an in-process server's handler. */
 export type Send = (request: Request) => Promise<Response>;
 
+const encoder = new TextEncoder();
+
+/** `body` with trailing spaces up to `bytes` bytes of UTF-8; never cut. */
+export function padded(body: string, bytes: number): string {
+  const size = encoder.encode(body).byteLength;
+  if (size > bytes) throw new Error(`Cannot pad the body to ${bytes} bytes: it already has ${size}`);
+  return body + " ".repeat(bytes - size);
+}
+
+/** A body sent in pieces of at most 1 KiB, 10 ms apart, as a slow client would: no `Content-Length` goes with it. */
+function inPieces(body: string): ReadableStream<Uint8Array> {
+  const bytes = encoder.encode(body);
+  let at = 0;
+  return new ReadableStream({
+    async pull(controller) {
+      if (at >= bytes.byteLength) return controller.close();
+      if (at > 0) await new Promise((r) => setTimeout(r, 10));
+      controller.enqueue(bytes.slice(at, at += 1024));
+    },
+  });
+}
+
 /** Sends one rendered fixture request to a node and reads its answer. */
 export async function sendRequest(
   request: HttpStep["request"],
@@ -204,12 +229,20 @@ export async function sendRequest(
   } else if (request.body !== undefined) {
     body = request.body;
   }
+  if (body !== undefined && request.padTo !== undefined) body = padded(body, request.padTo);
+  if (request.noContentType) headers.delete("content-type");
   const sentAt = Date.now();
   const res = await (options.send ?? fetch)(
     new Request(node + request.path, {
       method: request.method,
       headers,
-      body: body ?? null,
+      body: body === undefined
+        ? null
+        : request.chunked
+        ? inPieces(body)
+        : request.noContentType
+        ? encoder.encode(body)
+        : body,
       signal: AbortSignal.timeout(options.timeoutMs),
       redirect: "manual",
     }),
@@ -509,12 +542,26 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
       Array.from({ length: copies }, (_, j) => sendRequest(request, nodeFor(first + j), shared)),
     );
     const outcomes: CheckResult[] = [];
+    let getAnswer: Promise<Received> | undefined;
     const sent = forbidden(request, shared.secrets);
     const many = received.length > 1;
     const serversOnly = forServersOnly(request.path);
     for (const [k, r] of received.entries()) {
       for (const o of universalChecks(r, sent, serversOnly)) {
         outcomes.push({ level: "must", ...o, ...(many && !o.ok ? { check: `${o.check} (answer ${k + 1})` } : {}) });
+      }
+    }
+    if (profile.levels.includes("reference")) {
+      const doc = await shared.openapi();
+      for (const [k, r] of received.entries()) {
+        for (const o of referenceChecks(request.method, request.path, r, doc)) {
+          if (many && o.ok !== false && k > 0) continue;
+          outcomes.push({
+            level: "reference",
+            ...o,
+            ...(many && !o.ok ? { check: `${o.check} (answer ${k + 1})` } : {}),
+          });
+        }
       }
     }
     for (const [lvl, checks] of byLevel(step.expect, level, profile)) {
@@ -531,7 +578,11 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
           ...(want === got ? {} : { detail: `expected ${want}, got ${got}` }),
         });
       }
-      const { statusCounts: _, ...single } = rendered;
+      const { statusCounts: _, sameAsGet, ...single } = rendered;
+      if (sameAsGet) {
+        getAnswer ??= sendRequest({ ...request, method: "GET" }, nodeFor(first), shared);
+        outcomes.push({ level: lvl, ...headMatchesGet(received[0]!, await getAnswer) });
+      }
       for (const [k, r] of received.entries()) {
         for (const o of await check(r, single, ctx)) {
           if (many && o.ok !== false && k > 0) continue;
@@ -728,6 +779,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   const { target } = options;
   const profile = options.profile ?? namedProfile("reference", "the default for the reference");
   let jwks: Promise<jose.JSONWebKeySet | null> | undefined;
+  let openapi: Promise<OpenApiDocument | null> | undefined;
   const secrets = options.redactor ?? new Redactor();
   secrets.addSettings(target.vars);
   // A credential written in a fixture itself (a well-formed unknown token) is public: its reproduction sends it.
@@ -750,6 +802,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     jwks: () => jwks ??= fetchJwks(target.apiUrl),
     discovery: () =>
       discovery ??= discover(target.apiUrl, options.timeoutMs ?? 10_000).then((d) => d.discovery ?? null, () => null),
+    openapi: () => openapi ??= fetchOpenApi(target.apiUrl),
   };
   const allowDestructive = options.allowDestructive ?? target.inProcess;
   const originalServerToken = target.vars.serverToken;

@@ -7,6 +7,7 @@ import * as jose from "jose";
 import { devEnv, type StartOptions, startServer } from "../src/server.ts";
 import { buildAll } from "../tools/build.ts";
 import { ENV_NAMES, type TargetVariable } from "./variables.ts";
+import type { OpenApiDocument } from "./reference_checks.ts";
 
 export { ENV_NAMES };
 
@@ -80,6 +81,17 @@ export async function fetchJwks(apiUrl: string, timeoutMs = 5000): Promise<jose.
     const res = await fetch(`${apiUrl}/.well-known/jwks.json`, { signal: AbortSignal.timeout(timeoutMs) });
     const body = res.ok ? await res.json() : null;
     return body && Array.isArray(body.keys) && body.keys.length ? body as jose.JSONWebKeySet : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The target's OpenAPI document, or `null` when it serves none (or nothing usable). */
+export async function fetchOpenApi(apiUrl: string, timeoutMs = 5000): Promise<OpenApiDocument | null> {
+  try {
+    const res = await fetch(`${apiUrl}/openapi.json`, { signal: AbortSignal.timeout(timeoutMs) });
+    const body = res.ok ? await res.json() : null;
+    return body && typeof body === "object" && typeof body.paths === "object" ? body as OpenApiDocument : null;
   } catch {
     return null;
   }

@@ -4,7 +4,7 @@ import { authenticateCredential, authenticateSession } from "./auth.ts";
 import { parseWith, readJson } from "./body.ts";
 import type { AppDeps, AppRoute, Principals } from "./context.ts";
 import { openApiDocument, type SecuritySchemes } from "./openapi.ts";
-import { json, problemResponse } from "./problem.ts";
+import { API_HEADERS, json, problemResponse } from "./problem.ts";
 import { type Candidates, defineRoute, Router } from "./router.ts";
 import { agentRoutes } from "./routes/agent.ts";
 import { metaRoutes } from "./routes/meta.ts";
@@ -73,7 +73,7 @@ export function createApp(deps: AppDeps): App {
     tag: "Meta",
     security: "none",
     cors: true,
-    responses: { 200: { description: "The OpenAPI 3.1 document of this API" } },
+    responses: { 200: { description: "The OpenAPI 3.1 document of this API", contentType: "application/json" } },
     errors: [],
     handle: () => json(200, document ??= openApiDocument(routes, SCHEMES)),
   }));
@@ -114,6 +114,7 @@ export function createApp(deps: AppDeps): App {
       response = problemResponse(error, requestId);
     }
     response.headers.set("x-request-id", requestId);
+    for (const [k, v] of Object.entries(API_HEADERS)) if (!response.headers.has(k)) response.headers.set(k, v);
     if (found?.routes.some((r) => r.cors)) {
       for (const [k, v] of Object.entries(CORS_HEADERS)) response.headers.set(k, v);
     }

@@ -55,7 +55,6 @@ export function metaRoutes(deps: AppDeps): AppRoute[] {
           headers: {
             "content-type": "text/javascript; charset=utf-8",
             "cache-control": "no-cache",
-            "x-content-type-options": "nosniff",
           },
         });
       },
