@@ -86,6 +86,8 @@ export const CLAUSES = {
     section: "token",
     must:
       "A visitor token lives 5 to 15 minutes: `exp - iat` equals `expiresIn` and `expires_in`, and `iat` is the time of minting, within the 30 s clock skew.",
+    reference:
+      "The reference issues a token at the second its clock shows and states its lifetime exactly, however far its clock is moved.",
   },
   "TOKEN-UNIQUE": { section: "token", should: "Every visitor token should have its own `jti`." },
   "TOKEN-SIGNATURE": {
@@ -101,11 +103,14 @@ export const CLAUSES = {
     section: "token",
     must:
       "A token for another site, issuer or tenant (in the claim the server declares), of another `typ` than the server's, without a required claim, or living more than 15 minutes opens no session: `401`.",
+    should: "A token living exactly 15 minutes, the longest allowed, should be accepted.",
   },
   "TOKEN-TIME": {
     section: "token",
     must:
       "A token expired, or not yet valid (`nbf` or `iat` ahead), by more than the 30 s clock skew opens no session: `401`. The skew applies to `exp` as to the others: a token is refused from 30 s past its `exp`.",
+    reference:
+      "The reference accepts a token up to 30 s past its `exp` or ahead of its `iat`, and opens for one exchanged so late a session of the skew's 30 s.",
   },
   "TOKEN-SIZE": { section: "token", must: "An oversized visitor token opens no session: `401`, never a `5xx`." },
   "ROT-MINTED": {
@@ -153,6 +158,14 @@ export const CLAUSES = {
     must:
       "A session is anonymous, pre-chat form, client user data or verified, and only a visitor token verifies: a session that is not verified shows `identity.externalUserId` as `null`, whatever id the page claimed. The widget API refuses calls without a live session token (`401`), and a site key no site has gets a `4xx`.",
     reference: "The reference answers an unknown site key with `404`.",
+  },
+  "SES-EXPIRY": {
+    section: "identity",
+    must:
+      "A verified session lives no longer than its visitor token and the 30 s clock skew; a session past its end gets `401`; `expiresIn` counts down the whole seconds left.",
+    should: "A session past its end should still log out: `DELETE /api/widget/session` answers `204`.",
+    reference:
+      "The reference keeps a verified session until its token's `exp`, for at least the 30 s of skew, and any other session 24 hours, to the second.",
   },
   "VIS-VERIFIED": {
     section: "identity",

@@ -178,6 +178,13 @@ export function reproduction(c: FixtureCase, o: ReproductionOptions): string {
       for (const [name, template] of Object.entries(step.set)) body.push(`${shellName(name)}=${word(template, o)}`);
     } else if ("waitMs" in step) {
       body.push(`sleep ${step.waitMs / 1000}`);
+    } else if ("clock" in step) {
+      // The target's test clock, as the runner moves it (a reference started with --test-clock).
+      const change = JSON.stringify(step.clock).replace(/"\{\{(\w+)\}\}"/g, (_, name) => `'"$${shellName(name)}"'`);
+      body.push(
+        `curl -sS -o /dev/null -X POST "$SETCHAT_API_URL"'/api/test/clock' -H 'Authorization: Bearer '"$SETCHAT_ADMIN_TOKEN" ` +
+          `-H 'Content-Type: application/json' --data-binary '${change}'`,
+      );
     } else if ("verify" in step) {
       body.push(`: # the runner checks ${JSON.stringify(step.verify.map((a) => a.value ?? a.path))} here`);
     } else {
@@ -215,9 +222,10 @@ export function reproduction(c: FixtureCase, o: ReproductionOptions): string {
       }
     }
     const sent = "parallel" in step && step.parallel ? ` (the runner sent it ${step.parallel} times at once)` : "";
-    const where = o.nodes && !("transform" in step || "set" in step || "waitMs" in step || "verify" in step)
-      ? ` (node ${o.nodes.of(i) + 1})`
-      : "";
+    const where =
+      o.nodes && !("transform" in step || "set" in step || "waitMs" in step || "verify" in step || "clock" in step)
+        ? ` (node ${o.nodes.of(i) + 1})`
+        : "";
     lines.push(`# step ${i + 1}: ${step.name}${where}${sent}`);
     const condition = step.if
       ? `[ -n "\${${shellName(step.if)}:-}" ]`

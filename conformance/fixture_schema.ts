@@ -17,11 +17,11 @@ import { TARGET_VARIABLES, type TargetVariable } from "./variables.ts";
 import { DISCOVERED_VARIABLES, type DiscoveredVariable } from "./discovered.ts";
 
 /** What a case may need from the target; a case whose need is missing is skipped, not failed. */
-export const NEEDS = [...TARGET_VARIABLES, ...DISCOVERED_VARIABLES, "signingKey", "jwks"] as unknown as [
+export const NEEDS = [...TARGET_VARIABLES, ...DISCOVERED_VARIABLES, "signingKey", "jwks", "clock"] as unknown as [
   Need,
   ...Need[],
 ];
-export type Need = TargetVariable | DiscoveredVariable | "signingKey" | "jwks";
+export type Need = TargetVariable | DiscoveredVariable | "signingKey" | "jwks" | "clock";
 
 const Name = z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]*$/, { message: "must be a variable name: letters, digits, _" });
 const Level = z.enum(LEVELS);
@@ -210,8 +210,26 @@ export const WaitStep = z.strictObject({
   waitMs: z.number().int().min(1).max(10_000),
 });
 
+/**
+ * A step that moves the target's clock (a target that declares a `testClock`,
+ * such as the reference started with `--test-clock`): `freeze` stops it,
+ * `advanceSeconds` moves it. The runner sets it back to the real time when
+ * the case ends, and runs such cases one at a time.
+ */
+export const ClockStep = z.strictObject({
+  ...StepBase,
+  clock: z.strictObject({
+    freeze: z.boolean().optional(),
+    /** Seconds, or a variable holding them (such as a token's `expiresIn`). */
+    advanceSeconds: z.union([
+      z.number().int().min(-86_400).max(7 * 86_400),
+      z.string().regex(/^\{\{\w+\}\}$/, { message: "must be a number of seconds or one {{variable}}" }),
+    ]).optional(),
+  }),
+});
+
 /** Any step. */
-export const Step = z.union([HttpStep, TransformStep, SetStep, VerifyStep, WaitStep]);
+export const Step = z.union([HttpStep, TransformStep, SetStep, VerifyStep, WaitStep, ClockStep]);
 
 /** One case. */
 export const FixtureCase = z.strictObject({
@@ -233,6 +251,7 @@ export type TransformStep = z.infer<typeof TransformStep>;
 export type SetStep = z.infer<typeof SetStep>;
 export type VerifyStep = z.infer<typeof VerifyStep>;
 export type WaitStep = z.infer<typeof WaitStep>;
+export type ClockStep = z.infer<typeof ClockStep>;
 
 /** A fixture file. */
 export const FixtureFile = z.strictObject({

@@ -17,7 +17,7 @@ import { type Level, LEVELS, namedProfile, outsideProfile, type Profile, type Su
 import { isCredentialField, Redactor, shellName } from "./redact.ts";
 import { RotationLog, tokenOperation } from "./recovery.ts";
 import { MissingVariable, render, renderString, select, type Vars } from "./template.ts";
-import { fetchJwks, fetchOpenApi, type Target } from "./target.ts";
+import { fetchJwks, fetchOpenApi, type Target, type TargetClock, targetClock } from "./target.ts";
 import { ENV_NAMES, TARGET_VARIABLES, type TargetVariable } from "./variables.ts";
 import { TOKEN_TRANSFORMS } from "./token_transforms.ts";
 import type { Discovery } from "../src/contract/meta.ts";
@@ -156,6 +156,7 @@ export function needsOf(c: LoadedCase): Need[] {
   for (const name of TARGET_VARIABLES) if (text.includes(`{{${name}}}`)) needs.add(name);
   for (const step of c.steps) {
     if ("transform" in step) { for (const n of TOKEN_TRANSFORMS[step.transform].needs) needs.add(n); }
+    if ("clock" in step) needs.add("clock");
   }
   // A step that runs only `if` the target declares the value needs nothing: it is left out without it.
   for (const name of DISCOVERED_VARIABLES) {
@@ -163,6 +164,11 @@ export function needsOf(c: LoadedCase): Need[] {
   }
   if (needs.has("foreignTokenListing")) needs.add("foreignTenantId");
   return [...needs];
+}
+
+/** Whether a case moves the target's clock: it runs alone, and the clock goes back to real time after it. */
+export function movesClock(c: Pick<LoadedCase, "steps">): boolean {
+  return c.steps.some((s) => "clock" in s);
 }
 
 interface Shared {
@@ -173,6 +179,8 @@ interface Shared {
   discovery: () => Promise<Discovery | null>;
   /** The target's `/openapi.json`, or `null` when it serves none. */
   openapi: () => Promise<OpenApiDocument | null>;
+  /** The target's test clock, or `null` when it has none the run can move. */
+  clock: () => Promise<TargetClock | null>;
   secrets: Redactor;
   rotations: RotationLog;
 }
@@ -426,6 +434,14 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
     if (need === "jwks" && !(await shared.jwks())) {
       return notRun(c, "skipped", "not applicable: the target publishes no JWKS");
     }
+    if (need === "clock" && !(await shared.clock())) {
+      return notRun(
+        c,
+        "skipped",
+        "not applicable: the target's clock cannot be moved (it declares no testClock in /.well-known/setchat.json, " +
+          "or no SETCHAT_ADMIN_TOKEN was given; the reference has one with --test-clock)",
+      );
+    }
   }
   if (c.destructive && !allowDestructive) {
     return notRun(c, "skipped", "destructive (can change the tenant's server tokens): run with --allow-destructive");
@@ -442,6 +458,9 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
   const nodes = target.nodes;
   const nodeFor = (k: number) => nodes[nodeIndex(c.id, k, nodes.length)]!;
   const stepNodes: number[] = [];
+  // The target's time as its clock shows it: real, until a step moves it.
+  let targetNow = () => Date.now();
+  let clockMoved = false;
 
   const record = (
     i: number,
@@ -489,7 +508,8 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
           signingKey: target.signingKey,
           jwks: (await shared.jwks()) ?? undefined,
           tenantClaim: discovered.tenantClaim,
-          nowSeconds: Math.floor(Date.now() / 1000),
+          nowSeconds: Math.floor(targetNow() / 1000),
+          apiUrl: target.apiUrl,
         });
         // An attack that changes nothing would send the genuine token: the case cannot be made against this target.
         if (out === input) throw new Unchanged(step.transform);
@@ -498,6 +518,18 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
         record(i, step, level, [], {}, stepStart);
       } else if ("set" in step) {
         for (const [name, template] of Object.entries(step.set)) vars[name] = renderString(template, vars);
+        record(i, step, level, [], {}, stepStart);
+      } else if ("clock" in step) {
+        const clock = (await shared.clock())!;
+        clockMoved = true;
+        const by = step.clock.advanceSeconds;
+        const seconds = typeof by === "string" ? Number(renderString(by, vars)) : by;
+        if (seconds !== undefined && !Number.isInteger(seconds)) {
+          throw new Error(`${by} is not a whole number of seconds`);
+        }
+        const state = await clock.apply({ ...step.clock, advanceSeconds: seconds });
+        const asked = Date.now();
+        targetNow = () => state.frozen ? state.nowMs : state.nowMs + Date.now() - asked;
         record(i, step, level, [], {}, stepStart);
       } else if ("waitMs" in step) {
         await new Promise((r) => setTimeout(r, step.waitMs));
@@ -526,6 +558,8 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
       }
     }
   }
+  // The next case starts on real time again, whatever happened in this one.
+  if (clockMoved) await (await shared.clock())?.apply({ reset: true }).catch(() => {});
 
   async function runHttpStep(i: number, step: HttpStep, level: Level, stepStart: number): Promise<void> {
     const request = render(step.request, vars) as HttpStep["request"];
@@ -780,6 +814,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   const profile = options.profile ?? namedProfile("reference", "the default for the reference");
   let jwks: Promise<jose.JSONWebKeySet | null> | undefined;
   let openapi: Promise<OpenApiDocument | null> | undefined;
+  let clock: Promise<TargetClock | null> | undefined;
   const secrets = options.redactor ?? new Redactor();
   secrets.addSettings(target.vars);
   // A credential written in a fixture itself (a well-formed unknown token) is public: its reproduction sends it.
@@ -803,10 +838,13 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     discovery: () =>
       discovery ??= discover(target.apiUrl, options.timeoutMs ?? 10_000).then((d) => d.discovery ?? null, () => null),
     openapi: () => openapi ??= fetchOpenApi(target.apiUrl),
+    clock: () => clock ??= targetClock(target),
   };
   const allowDestructive = options.allowDestructive ?? target.inProcess;
   const originalServerToken = target.vars.serverToken;
-  const ordinary = options.cases.filter((c) => !c.destructive);
+  const ordinary = options.cases.filter((c) => !c.destructive && !movesClock(c));
+  // A case that moves the clock moves it for everyone: it runs alone, after the others.
+  const timed = options.cases.filter((c) => !c.destructive && movesClock(c));
   const destructive = options.cases.filter((c) => c.destructive);
   const results = new Map<string, CaseResult>();
   const finish = (c: LoadedCase, r: CaseResult) => {
@@ -829,6 +867,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 8) }, async () => {
     for (let c = queue.shift(); c; c = queue.shift()) finish(c, await runCase(c, shared, allowDestructive));
   }));
+  for (const c of timed) finish(c, await runCase(c, shared, allowDestructive));
   for (const c of destructive) {
     // A destructive case that captures `serverToken` hands the tenant's new token to the runner.
     const vars: Vars = {};

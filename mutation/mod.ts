@@ -48,6 +48,9 @@ mutation.json); a rerun retests only what changed.
   --mutate GLOB             what to mutate instead of the suite's default (repeatable),
                             e.g. --mutate src/http/body.ts
   --concurrency N           Stryker's test runners (default 2)
+  --sample N                judge one function in N (a fixed sample, chosen by a hash of
+                            the file and the function's name; the others are reported as
+                            ignored); default 1, every mutant
   --force                   retest every mutant, not only what changed
   --out DIR                 where the reports go (default reports/mutation)
   --report-only             print the scores of the last reports, run nothing
@@ -62,6 +65,8 @@ export interface ConfigOptions {
   force: boolean;
   out: string;
   deno: string;
+  /** One function in this many is judged; 1: all. */
+  sample: number;
 }
 
 /** The Stryker configuration of one suite's run. */
@@ -72,7 +77,8 @@ export function strykerConfig(o: ConfigOptions): Record<string, unknown> {
       `https://raw.githubusercontent.com/stryker-mutator/stryker-js/v${STRYKER_VERSION}/packages/core/schema/stryker-schema.json`,
     plugins: ["@stryker-mutator/*", "./mutation/stryker_plugin.mjs"],
     testRunner: "setchat",
-    setchat: { deno: o.deno, suite: o.suite },
+    setchat: { deno: o.deno, suite: o.suite, sample: o.sample },
+    ...(o.sample > 1 ? { ignorers: ["setchat-sample"] } : {}),
     mutate: o.mutate,
     coverageAnalysis: "perTest",
     concurrency: o.concurrency,
@@ -130,6 +136,7 @@ export async function main(args: string[], print: (line: string) => void = conso
       suite: { type: "string", default: "api" },
       mutate: { type: "string", multiple: true },
       concurrency: { type: "string", default: "2" },
+      sample: { type: "string", default: "1" },
       force: { type: "boolean", default: false },
       out: { type: "string", default: join("reports", "mutation") },
       "report-only": { type: "boolean", default: false },
@@ -152,6 +159,11 @@ export async function main(args: string[], print: (line: string) => void = conso
     print(`Cannot use --concurrency ${values.concurrency}: give a whole number of test runners, 1 or more`);
     return 2;
   }
+  const sample = Number(values.sample);
+  if (!Number.isInteger(sample) || sample < 1) {
+    print(`Cannot use --sample ${values.sample}: give a whole number N to judge one function in N (1: all)`);
+    return 2;
+  }
   if (values.mutate && suites.length > 1) {
     print("Cannot use --mutate with --suite all: name the suite the files belong to");
     return 2;
@@ -171,9 +183,11 @@ export async function main(args: string[], print: (line: string) => void = conso
         force: values.force,
         out: values.out,
         deno: Deno.execPath(),
+        sample,
       });
       await Deno.writeTextFile(configPath, JSON.stringify(config, null, 2) + "\n");
-      print(`Mutation testing (${suite}): StrykerJS ${STRYKER_VERSION}, ${concurrency} test runner(s)`);
+      const sampled = sample > 1 ? `, one function in ${sample}` : "";
+      print(`Mutation testing (${suite}): StrykerJS ${STRYKER_VERSION}, ${concurrency} test runner(s)${sampled}`);
       const code = await runStryker(configPath);
       if (code !== 0) {
         print(`Stryker stopped with exit code ${code} (suite ${suite})`);

@@ -216,6 +216,9 @@ export function formatSummary(summary: Summary, options: { survivors?: number } 
     "",
     ...table(summary.files, "file"),
   ];
+  if (summary.total.ignored) {
+    lines.push("", `${summary.total.ignored} mutant(s) ignored: outside this run's sample (--sample), not judged`);
+  }
   const shown = options.survivors ?? 30;
   if (summary.unexplained.length) {
     lines.push("", `${summary.unexplained.length} survivor(s) neither killed nor listed as equivalent:`);

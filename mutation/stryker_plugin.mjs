@@ -152,7 +152,57 @@ function factory(options, logger) {
 }
 factory.inject = ["options", "logger"];
 
-export const strykerPlugins = [{ kind: "TestRunner", name: "setchat", factory }];
+/** FNV-1a of a string: stable across runs and machines. */
+function hash(text) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/** A function's name as its code writes it, or its text when it has none. */
+function functionName(path) {
+  const node = path.node;
+  const key = node.key?.name ?? node.key?.id?.name ?? node.key?.value ?? node.id?.name;
+  if (key) return String(key);
+  const parent = path.parent;
+  const named = parent?.id?.name ?? parent?.key?.name ?? parent?.key?.id?.name ?? parent?.left?.property?.name;
+  if (named) return String(named);
+  return path.getSource?.() ?? `${node.start}`;
+}
+
+/**
+ * A fixed random sample of functions (`setchat.sample`: one in N, chosen by a
+ * hash of the file and the function's name), for a suite too slow to judge
+ * every mutant. The unit is a function that holds no other: a function that
+ * does is kept, its own code with it, and each function inside is drawn on
+ * its own. Mutants outside the sample are reported as ignored, with why.
+ */
+function sampleFactory(options) {
+  const every = options.setchat?.sample ?? 1;
+  return {
+    shouldIgnore(path) {
+      if (every <= 1 || !path.isFunction()) return undefined;
+      let holdsFunction = false;
+      path.traverse({
+        Function(inner) {
+          holdsFunction = true;
+          inner.stop();
+        },
+      });
+      if (holdsFunction) return undefined;
+      const file = path.hub?.file?.opts?.filename ?? "";
+      const relative = file.startsWith(process.cwd()) ? file.slice(process.cwd().length + 1) : file;
+      if (hash(`${relative}:${functionName(path)}`) % every === 0) return undefined;
+      return `Not in this run's sample: one function in ${every}, chosen by its name (--sample)`;
+    },
+  };
+}
+sampleFactory.inject = ["options"];
+
+export const strykerPlugins = [
+  { kind: "TestRunner", name: "setchat", factory },
+  { kind: "Ignore", name: "setchat-sample", factory: sampleFactory },
+];
 
 export const strykerValidationSchema = {
   $schema: "http://json-schema.org/draft-07/schema",
@@ -161,7 +211,11 @@ export const strykerValidationSchema = {
     setchat: {
       description: "The SetChat conformance runner: the Deno executable and the suite (api or browser)",
       type: "object",
-      properties: { deno: { type: "string" }, suite: { enum: ["api", "browser"] } },
+      properties: {
+        deno: { type: "string" },
+        suite: { enum: ["api", "browser"] },
+        sample: { type: "integer", minimum: 1 },
+      },
       required: ["deno", "suite"],
     },
   },

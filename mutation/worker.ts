@@ -16,7 +16,7 @@
  */
 import type { Browser, BrowserContext } from "playwright-core";
 import { type LoadedCase, loadFixtures } from "../conformance/fixtures.ts";
-import { type CaseResult, runSuite } from "../conformance/runner.ts";
+import { type CaseResult, movesClock, runSuite } from "../conformance/runner.ts";
 import { startInProcessTarget, type Target } from "../conformance/target.ts";
 import { explore } from "../conformance/explore/explore.ts";
 import { launchChromium } from "../conformance/browser/chromium.ts";
@@ -48,7 +48,7 @@ interface SuiteTest {
   name: string;
   fileName: string;
   line: number;
-  /** Whether it must have a reference of its own (it rotates the tenant's credentials). */
+  /** Whether it must have a reference of its own (it rotates the tenant's credentials, or moves the clock). */
   alone: boolean;
   /** The failure, or `undefined` when it passed. */
   run(target: Target): Promise<string | undefined>;
@@ -73,7 +73,7 @@ async function apiTests(): Promise<SuiteTest[]> {
     name: `${c.id}: ${c.title}`,
     fileName: c.file,
     line: lineOf(texts.get(c.file)!, c.id),
-    alone: c.destructive,
+    alone: c.destructive || movesClock(c),
     run: async (target) => {
       const run = await runSuite({ target, cases: [c], concurrency: 1 });
       return failureOf(run.results[0]!);

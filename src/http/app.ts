@@ -10,6 +10,7 @@ import { agentRoutes } from "./routes/agent.ts";
 import { metaRoutes } from "./routes/meta.ts";
 import { s2sRoutes } from "./routes/s2s.ts";
 import { tenantOpsRoutes } from "./routes/tenant_ops.ts";
+import { testClockRoutes } from "./routes/test_clock.ts";
 import { widgetConversationRoutes } from "./routes/widget_conversations.ts";
 import { widgetSessionRoutes } from "./routes/widget_sessions.ts";
 
@@ -63,6 +64,7 @@ export function createApp(deps: AppDeps): App {
     ...widgetConversationRoutes(deps),
     ...agentRoutes(deps),
     ...metaRoutes(deps),
+    ...(deps.testClock ? testClockRoutes(deps.testClock) : []),
   ];
   let document: Record<string, unknown> | undefined;
   routes.push(defineRoute<Principals, "none">({

@@ -83,6 +83,7 @@ export function metaRoutes(deps: AppDeps): AppRoute[] {
             tenantClaim: "tenant",
             tokenListing: "/api/tenants/{tenantId}/widget-identity/s2s-tokens",
             deviceScope: "site",
+            ...(deps.testClock ? { testClock: "/api/test/clock" } : {}),
           } satisfies Discovery,
         ),
     }),
