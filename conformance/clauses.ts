@@ -244,6 +244,13 @@ export const CLAUSES = {
       "With the tenant's operations credential, the agent API lists, reads and answers the tenant's conversations and reads its visitors; another tenant's get a `4xx` and none of their data, and the server token and session tokens are refused.",
     reference: "The reference answers another tenant's objects with `404` and other tokens with `401`.",
   },
+  "PAGING": {
+    section: "agent",
+    must:
+      "Walking the agent listing page by page, each `nextCursor` sent back as `cursor`, gives each conversation once, newest first, whatever the page size, and ends with no `nextCursor`.",
+    reference:
+      "The reference pages 1 to 100 conversations (50 by default) and answers a size out of bounds with `400`.",
+  },
   "WIDGET-RENEW": {
     section: "script",
     must:

@@ -94,6 +94,14 @@ function assertionProblem(v: unknown, a: Assertion): string | undefined {
     const seen = new Set(v.map((x) => JSON.stringify(x)));
     if (seen.size !== v.length) return `expected ${v.length} different values, got ${seen.size}`;
   }
+  if (a.ordered !== undefined) {
+    if (!Array.isArray(v)) return `expected a list, got ${show(v)}`;
+    let at = 0;
+    for (const x of v) if (at < a.ordered.length && matchesSubset(x, a.ordered[at])) at++;
+    if (at < a.ordered.length) {
+      return `expected ${show(a.ordered)} in this order, found the first ${at} only (then not ${show(a.ordered[at])})`;
+    }
+  }
   if (a.count !== undefined) {
     const n = Array.isArray(v) ? v.filter((x) => matchesSubset(x, a.count!.of)).length : -1;
     if (n !== a.count.is) return `expected ${a.count.is} × ${show(a.count.of)}, got ${n < 0 ? show(v) : n}`;

@@ -73,6 +73,8 @@ export const Assertion = z.strictObject({
   distinct: z.literal(true).optional(),
   /** How many items of the list at `path` equal `of`. */
   count: z.strictObject({ of: z.unknown(), is: z.number().int().nonnegative() }).optional(),
+  /** A list holding these values in this order, others allowed between them. */
+  ordered: z.array(z.unknown()).min(2).optional(),
 }).refine((a) => (a.path === undefined) !== (a.value === undefined), { message: "needs either path or value" });
 export type Assertion = z.infer<typeof Assertion>;
 
@@ -182,6 +184,19 @@ export const HttpStep = z.strictObject({
   capture: z.record(Name, CaptureSpec).optional(),
   /** Send the request this many times at once; captures come from the first success. */
   parallel: z.number().int().min(2).max(32).optional(),
+  /**
+   * Walk a listing's pages to the end: the cursor each answer gives at `next`
+   * goes back as the query parameter `param`, until there is none. The checks
+   * then see the last answer with the list at `items` holding every page's
+   * items, in order, and `pages` how many pages there were.
+   */
+  paginate: z.strictObject({
+    items: z.string(),
+    next: z.string(),
+    param: z.string(),
+    /** Pages to read at most before giving up: a cursor that never ends is a failure. */
+    maxPages: z.number().int().min(2).max(1000).default(200),
+  }).optional(),
 });
 
 /** A step that turns a captured token into an attack. */

@@ -222,6 +222,35 @@ function inPieces(body: string): ReadableStream<Uint8Array> {
   });
 }
 
+/**
+ * Follows a listing's cursor to its end. Answers the last page with the list
+ * at `items` holding every page's items in order, and `pages` counting them;
+ * stops at the first answer that is no success, or after `maxPages`.
+ */
+export async function walkPages(
+  request: HttpStep["request"],
+  paginate: NonNullable<HttpStep["paginate"]>,
+  send: (request: HttpStep["request"]) => Promise<Received>,
+): Promise<Received> {
+  const items: unknown[] = [];
+  let path = request.path;
+  for (let pages = 1;; pages++) {
+    const r = await send({ ...request, path });
+    if (r.status < 200 || r.status >= 300 || r.json === null || typeof r.json !== "object") return r;
+    const page = select(r.json, paginate.items);
+    if (Array.isArray(page)) items.push(...page);
+    const next = select(r.json, paginate.next);
+    const json = { ...(r.json as Record<string, unknown>), [paginate.items]: items, pages };
+    if (next === null || next === undefined) return { ...r, json, text: JSON.stringify(json) };
+    if (pages >= paginate.maxPages) {
+      return { ...r, status: 0, json, text: `the listing still had a next page after ${pages} pages` };
+    }
+    const url = new URL(request.path, "http://x");
+    url.searchParams.set(paginate.param, String(next));
+    path = url.pathname + url.search;
+  }
+}
+
 /** Sends one rendered fixture request to a node and reads its answer. */
 export async function sendRequest(
   request: HttpStep["request"],
@@ -572,9 +601,11 @@ async function runCase(c: LoadedCase, shared: Shared, allowDestructive: boolean,
     const copies = step.parallel ?? 1;
     sentCount += copies;
     stepNodes[i] = nodeIndex(c.id, first, nodes.length);
-    const received = await Promise.all(
-      Array.from({ length: copies }, (_, j) => sendRequest(request, nodeFor(first + j), shared)),
-    );
+    const received = step.paginate
+      ? [await walkPages(request, step.paginate, (r) => sendRequest(r, nodeFor(sentCount++), shared))]
+      : await Promise.all(
+        Array.from({ length: copies }, (_, j) => sendRequest(request, nodeFor(first + j), shared)),
+      );
     const outcomes: CheckResult[] = [];
     let getAnswer: Promise<Received> | undefined;
     const sent = forbidden(request, shared.secrets);
