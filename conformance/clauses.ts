@@ -23,6 +23,7 @@ export const CONTRACT_SECTIONS = {
   agent: "The agent API",
   script: "The widget script",
   endpoints: "Other endpoints",
+  limits: "Limits",
   errors: "Errors",
 } as const;
 /** A section of docs/contract.md. */
@@ -213,6 +214,8 @@ export const CLAUSES = {
     section: "identity",
     must:
       "The token's `metadata` is verified custom data; what the browser sends is kept as `non_verified_custom_data` and never overwrites it.",
+    reference:
+      "The reference replaces a visitor's verified profile and custom data whole with each new visitor token's.",
   },
   "SES-DEVICE": {
     section: "widget",
@@ -271,6 +274,11 @@ export const CLAUSES = {
       "Every `GET` endpoint should answer `HEAD` as it answers `GET`: the same status and headers, the body's `Content-Length`, no body; and a JSON body should be known by its media type whatever its case and parameters (`Application/JSON; charset=utf-8`).",
     reference:
       "The reference answers `HEAD` on its published documents and token listing too, and takes any structured `+json` media type as JSON.",
+  },
+  "LIMITS": {
+    section: "limits",
+    reference:
+      "The reference holds each limit of the table to the unit: a value at the limit is accepted, one past it refused (`413` for a body, `400` naming the field, `401` for a visitor token).",
   },
   "INPUT": {
     section: "errors",
