@@ -103,6 +103,43 @@ export function strykerConfig(o: ConfigOptions): Record<string, unknown> {
   };
 }
 
+/**
+ * A fingerprint of the judge's own code: the runner, its checks, the browser
+ * scenarios and this harness. Stryker's incremental mode sees changes to the
+ * reference and to the fixtures, not to the code that judges them: when this
+ * changes, every mutant is retested.
+ */
+export async function judgeFingerprint(root = new URL("..", import.meta.url)): Promise<string> {
+  const files: string[] = [];
+  for (const dir of ["conformance", "mutation"]) {
+    const walk = async (rel: string) => {
+      for await (const e of Deno.readDir(new URL(rel, root))) {
+        const path = `${rel}/${e.name}`;
+        if (e.isDirectory) await walk(path);
+        else if (/\.(ts|mjs)$/.test(e.name) && !e.name.endsWith("_test.ts")) files.push(path);
+      }
+    };
+    await walk(dir);
+  }
+  files.sort();
+  const hash = await crypto.subtle.digest(
+    "SHA-256",
+    new TextEncoder().encode(
+      (await Promise.all(files.map(async (f) => `${f}\n${await Deno.readTextFile(new URL(f, root))}`))).join("\n"),
+    ),
+  );
+  return [...new Uint8Array(hash)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
 async function runStryker(configPath: string): Promise<number> {
   const child = new Deno.Command("npx", {
     args: ["-y", `--package=@stryker-mutator/core@${STRYKER_VERSION}`, "stryker", "run", configPath],
@@ -176,11 +213,18 @@ export async function main(args: string[], print: (line: string) => void = conso
       const dir = join(values.out, suite);
       await Deno.mkdir(dir, { recursive: true });
       const configPath = join(dir, "stryker.config.json");
+      const fingerprintPath = join(dir, "judge.sha256");
+      const fingerprint = await judgeFingerprint();
+      const before = await readOptional(fingerprintPath);
+      const judgeChanged = before !== undefined && before.trim() !== fingerprint;
+      if (judgeChanged && !values.force) {
+        print("The suite's own code changed since the last run (conformance/, mutation/): every mutant is retested");
+      }
       const config = strykerConfig({
         suite,
         mutate: values.mutate ?? DEFAULT_MUTATE[suite],
         concurrency,
-        force: values.force,
+        force: values.force || judgeChanged,
         out: values.out,
         deno: Deno.execPath(),
         sample,
@@ -192,6 +236,8 @@ export async function main(args: string[], print: (line: string) => void = conso
       if (code !== 0) {
         print(`Stryker stopped with exit code ${code} (suite ${suite})`);
         failed = true;
+      } else {
+        await Deno.writeTextFile(fingerprintPath, fingerprint + "\n");
       }
     }
   }
