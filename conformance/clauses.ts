@@ -99,12 +99,16 @@ export const CLAUSES = {
     section: "token",
     must:
       "`alg: none`, forged, tampered or re-spelled signatures, key confusion, a key the token names itself (`jwk`, `jku`, `x5u`) and unknown or hostile `kid`s open no session: `401`.",
+    reference:
+      "The reference refuses every attack with `visitor_token_invalid`, a validly signed token whose payload is not JSON included.",
   },
   "TOKEN-CLAIMS": {
     section: "token",
     must:
       "A token for another site, issuer or tenant (in the claim the server declares), of another `typ` than the server's, without a required claim, or living more than 15 minutes opens no session: `401`.",
     should: "A token living exactly 15 minutes, the longest allowed, should be accepted.",
+    reference:
+      "The reference refuses a token whose claims do not have the published shape (a `metadata` that is not an object) with `visitor_token_invalid`.",
   },
   "TOKEN-TIME": {
     section: "token",
@@ -118,6 +122,8 @@ export const CLAUSES = {
     section: "token",
     must:
       "A visitor token opens sessions only while the server token that minted it is active: once that token is revoked, the exchange gets `401`.",
+    reference:
+      "The reference names the minting server token in an `s2sTokenId` claim, and refuses a token whose `s2sTokenId` names none of the tenant's with `visitor_token_invalid`.",
   },
   "ROT-ROTATE": {
     section: "rotation",

@@ -588,6 +588,27 @@ export const TOKEN_TRANSFORMS = {
     needs: ["signingKey"],
     apply: (token, ctx) => resign(token, ctx, (_, p) => void delete p.sub),
   },
+  resigned_unknown_minter: {
+    description: `validly signed by the target's key, naming in "s2sTokenId" a server token that does not exist`,
+    needs: ["signingKey"],
+    apply: (token, ctx) => resign(token, ctx, (_, p) => void (p.s2sTokenId = "s2s_0000000000000000000000")),
+  },
+  resigned_metadata_not_object: {
+    description: `validly signed by the target's key, with "metadata" a string instead of an object`,
+    needs: ["signingKey"],
+    apply: (token, ctx) => resign(token, ctx, (_, p) => void (p.metadata = "not an object")),
+  },
+  resigned_payload_not_json: {
+    description: "validly signed by the target's key over a payload that is not JSON",
+    needs: ["signingKey"],
+    apply: async (token, ctx) => {
+      if (!ctx.signingKey) throw new TypeError("Cannot re-sign the token: the target's signing key is not known");
+      const header = { ...parts(token).header, alg: ctx.signingKey.alg, kid: ctx.signingKey.kid };
+      return await new jose.CompactSign(enc.encode("not json")).setProtectedHeader(header).sign(
+        ctx.signingKey.privateKey,
+      );
+    },
+  },
 } satisfies Record<string, TokenTransform>;
 
 /** The name of an attack. */
