@@ -80,7 +80,7 @@ Deno.test("every widget mutant of the sample is caught by the browser scenarios 
   try {
     for (const m of widget) {
       const script = await buildWidgetMutant({
-        name: m.name,
+        name: m.name.replace(/[^\w-]+/g, "-"),
         bug: describe(m),
         breaks: "LOGOUT",
         file: m.file.slice("widget/".length),
