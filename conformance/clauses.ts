@@ -22,6 +22,8 @@ export const CONTRACT_SECTIONS = {
   widget: "The widget API",
   agent: "The agent API",
   script: "The widget script",
+  endpoints: "Other endpoints",
+  limits: "Limits",
   errors: "Errors",
 } as const;
 /** A section of docs/contract.md. */
@@ -85,6 +87,8 @@ export const CLAUSES = {
     section: "token",
     must:
       "A visitor token lives 5 to 15 minutes: `exp - iat` equals `expiresIn` and `expires_in`, and `iat` is the time of minting, within the 30 s clock skew.",
+    reference:
+      "The reference issues a token at the second its clock shows and states its lifetime exactly, however far its clock is moved.",
   },
   "TOKEN-UNIQUE": { section: "token", should: "Every visitor token should have its own `jti`." },
   "TOKEN-SIGNATURE": {
@@ -95,22 +99,31 @@ export const CLAUSES = {
     section: "token",
     must:
       "`alg: none`, forged, tampered or re-spelled signatures, key confusion, a key the token names itself (`jwk`, `jku`, `x5u`) and unknown or hostile `kid`s open no session: `401`.",
+    reference:
+      "The reference refuses every attack with `visitor_token_invalid`, a validly signed token whose payload is not JSON included.",
   },
   "TOKEN-CLAIMS": {
     section: "token",
     must:
       "A token for another site, issuer or tenant (in the claim the server declares), of another `typ` than the server's, without a required claim, or living more than 15 minutes opens no session: `401`.",
+    should: "A token living exactly 15 minutes, the longest allowed, should be accepted.",
+    reference:
+      "The reference refuses a token whose claims do not have the published shape (a `metadata` that is not an object) with `visitor_token_invalid`.",
   },
   "TOKEN-TIME": {
     section: "token",
     must:
       "A token expired, or not yet valid (`nbf` or `iat` ahead), by more than the 30 s clock skew opens no session: `401`. The skew applies to `exp` as to the others: a token is refused from 30 s past its `exp`.",
+    reference:
+      "The reference accepts a token up to 30 s past its `exp` or ahead of its `iat`, and opens for one exchanged so late a session of the skew's 30 s.",
   },
   "TOKEN-SIZE": { section: "token", must: "An oversized visitor token opens no session: `401`, never a `5xx`." },
   "ROT-MINTED": {
     section: "token",
     must:
       "A visitor token opens sessions only while the server token that minted it is active: once that token is revoked, the exchange gets `401`.",
+    reference:
+      "The reference names the minting server token in an `s2sTokenId` claim, and refuses a token whose `s2sTokenId` names none of the tenant's with `visitor_token_invalid`.",
   },
   "ROT-ROTATE": {
     section: "rotation",
@@ -152,6 +165,14 @@ export const CLAUSES = {
     must:
       "A session is anonymous, pre-chat form, client user data or verified, and only a visitor token verifies: a session that is not verified shows `identity.externalUserId` as `null`, whatever id the page claimed. The widget API refuses calls without a live session token (`401`), and a site key no site has gets a `4xx`.",
     reference: "The reference answers an unknown site key with `404`.",
+  },
+  "SES-EXPIRY": {
+    section: "identity",
+    must:
+      "A verified session lives no longer than its visitor token and the 30 s clock skew; a session past its end gets `401`; `expiresIn` counts down the whole seconds left.",
+    should: "A session past its end should still log out: `DELETE /api/widget/session` answers `204`.",
+    reference:
+      "The reference keeps a verified session until its token's `exp`, for at least the 30 s of skew, and any other session 24 hours, to the second.",
   },
   "VIS-VERIFIED": {
     section: "identity",
@@ -200,6 +221,8 @@ export const CLAUSES = {
     section: "identity",
     must:
       "The token's `metadata` is verified custom data; what the browser sends is kept as `non_verified_custom_data` and never overwrites it.",
+    reference:
+      "The reference replaces a visitor's verified profile and custom data whole with each new visitor token's.",
   },
   "SES-DEVICE": {
     section: "widget",
@@ -220,12 +243,23 @@ export const CLAUSES = {
     section: "widget",
     must:
       "The widget API answers browsers on any origin: preflights, answers and errors carry `Access-Control-Allow-Origin`.",
+    should:
+      "A preflight on a widget API path should allow the methods of that path and the `Authorization` and `Content-Type` headers the widget sends.",
+    reference:
+      "The reference answers a preflight with `204`, the path's methods, `Access-Control-Max-Age: 600`, `Vary: Origin` and `X-Request-Id` exposed; it answers none on a path browsers may not call (`404`), and lets any page read its published documents, each cached as it says.",
   },
   "AGENT": {
     section: "agent",
     must:
       "With the tenant's operations credential, the agent API lists, reads and answers the tenant's conversations and reads its visitors; another tenant's get a `4xx` and none of their data, and the server token and session tokens are refused.",
     reference: "The reference answers another tenant's objects with `404` and other tokens with `401`.",
+  },
+  "PAGING": {
+    section: "agent",
+    must:
+      "Walking the agent listing page by page, each `nextCursor` sent back as `cursor`, gives each conversation once, newest first, whatever the page size, and ends with no `nextCursor`.",
+    reference:
+      "The reference pages 1 to 100 conversations (50 by default) and answers a size out of bounds with `400`.",
   },
   "WIDGET-RENEW": {
     section: "script",
@@ -251,6 +285,18 @@ export const CLAUSES = {
     must:
       "Whatever a visitor, a page or an agent wrote (names, subjects, messages, custom data) is shown as text, never run as markup or script.",
     reference: "The reference's agent console shows what visitors wrote as text too.",
+  },
+  "HTTP": {
+    section: "endpoints",
+    should:
+      "Every `GET` endpoint should answer `HEAD` as it answers `GET`: the same status and headers, the body's `Content-Length`, no body; and a JSON body should be known by its media type whatever its case and parameters (`Application/JSON; charset=utf-8`).",
+    reference:
+      "The reference answers `HEAD` on its published documents and token listing too, and takes any structured `+json` media type as JSON.",
+  },
+  "LIMITS": {
+    section: "limits",
+    reference:
+      "The reference holds each limit of the table to the unit: a value at the limit is accepted, one past it refused (`413` for a body, `400` naming the field, `401` for a visitor token).",
   },
   "INPUT": {
     section: "errors",

@@ -173,13 +173,21 @@ function curl(r: HttpStep["request"], o: ReproductionOptions, showStatus: boolea
   const parts = [`curl -sS${showStatus ? " -i" : ""} -w '\\n' -X ${r.method} ${url}`];
   if (r.auth !== undefined) parts.push(`-H ${word(`Authorization: Bearer ${r.auth}`, o)}`);
   for (const [k, v] of Object.entries(r.headers ?? {})) parts.push(`-H ${word(`${k}: ${v}`, o)}`);
+  // An empty header tells curl to send none: not even the form type it gives a body by default.
+  if (r.noContentType) parts.push(`-H 'Content-Type:'`);
+  if (r.chunked) parts.push(`-H 'Transfer-Encoding: chunked'`);
+  let data: string | undefined;
   if (r.json !== undefined) {
-    if (!Object.keys(r.headers ?? {}).some((k) => k.toLowerCase() === "content-type")) {
+    if (!r.noContentType && !Object.keys(r.headers ?? {}).some((k) => k.toLowerCase() === "content-type")) {
       parts.push(`-H 'Content-Type: application/json'`);
     }
-    parts.push(`--data-binary ${jsonWord(r.json, o)}`);
+    data = jsonWord(r.json, o);
   } else if (r.body !== undefined) {
-    parts.push(`--data-binary ${word(r.body, o)}`);
+    data = word(r.body, o);
+  }
+  // printf pads with spaces to a width in bytes (in the C locale): the body the runner sent.
+  if (data !== undefined) {
+    parts.push(`--data-binary ${r.padTo === undefined ? data : `"$(LC_ALL=C printf '%-${r.padTo}s' ${data})"`}`);
   }
   return parts.join(" \\\n  ");
 }
@@ -225,6 +233,13 @@ export function reproduction(c: FixtureCase, o: ReproductionOptions): string {
       for (const [name, template] of Object.entries(step.set)) body.push(`${shellName(name)}=${word(template, o)}`);
     } else if ("waitMs" in step) {
       body.push(`sleep ${step.waitMs / 1000}`);
+    } else if ("clock" in step) {
+      // The target's test clock, as the runner moves it (a reference started with --test-clock).
+      const change = JSON.stringify(step.clock).replace(/"\{\{(\w+)\}\}"/g, (_, name) => `'"$${shellName(name)}"'`);
+      body.push(
+        `curl -sS -o /dev/null -X POST "$SETCHAT_API_URL"'/api/test/clock' -H 'Authorization: Bearer '"$SETCHAT_ADMIN_TOKEN" ` +
+          `-H 'Content-Type: application/json' --data-binary '${change}'`,
+      );
     } else if ("verify" in step) {
       body.push(`: # the runner checks ${JSON.stringify(step.verify.map((a) => a.value ?? a.path))} here`);
     } else {
@@ -267,9 +282,10 @@ export function reproduction(c: FixtureCase, o: ReproductionOptions): string {
       }
     }
     const sent = "parallel" in step && step.parallel ? ` (the runner sent it ${step.parallel} times at once)` : "";
-    const where = o.nodes && !("transform" in step || "set" in step || "waitMs" in step || "verify" in step)
-      ? ` (node ${o.nodes.of(i) + 1})`
-      : "";
+    const where =
+      o.nodes && !("transform" in step || "set" in step || "waitMs" in step || "verify" in step || "clock" in step)
+        ? ` (node ${o.nodes.of(i) + 1})`
+        : "";
     lines.push(`# step ${i + 1}: ${step.name}${where}${sent}`);
     const condition = step.if
       ? `[ -n "\${${shellName(step.if)}:-}" ]`

@@ -7,6 +7,7 @@ import * as jose from "jose";
 import type { Assertion, Checks } from "./fixture_schema.ts";
 import { PUBLISHED_SCHEMAS } from "./schemas.ts";
 import { matchesSubset, select } from "./template.ts";
+import { openApiProblem } from "./reference_checks.ts";
 
 /** A response as the runner keeps it. */
 export interface Received {
@@ -92,6 +93,14 @@ function assertionProblem(v: unknown, a: Assertion): string | undefined {
     if (!Array.isArray(v)) return `expected a list, got ${show(v)}`;
     const seen = new Set(v.map((x) => JSON.stringify(x)));
     if (seen.size !== v.length) return `expected ${v.length} different values, got ${seen.size}`;
+  }
+  if (a.ordered !== undefined) {
+    if (!Array.isArray(v)) return `expected a list, got ${show(v)}`;
+    let at = 0;
+    for (const x of v) if (at < a.ordered.length && matchesSubset(x, a.ordered[at])) at++;
+    if (at < a.ordered.length) {
+      return `expected ${show(a.ordered)} in this order, found the first ${at} only (then not ${show(a.ordered[at])})`;
+    }
   }
   if (a.count !== undefined) {
     const n = Array.isArray(v) ? v.filter((x) => matchesSubset(x, a.count!.of)).length : -1;
@@ -219,6 +228,33 @@ function checkProblem(received: Received): string | undefined {
   return named ? undefined : `expected a "code" or a "type" naming the error, got ${show(body)}`;
 }
 
+/** The headers an answer to HEAD repeats from the answer to GET (RFC 9110, 9.3.2). */
+const HEAD_HEADERS = [
+  "content-type",
+  "cache-control",
+  "x-content-type-options",
+  "access-control-allow-origin",
+  "www-authenticate",
+  "allow",
+];
+
+/** Whether an answer to HEAD is the answer to GET without its body: same status and headers, the GET body's length. */
+export function headMatchesGet(head: Received, get: Received): Outcome {
+  const check = "HEAD answers as GET, without the body";
+  if (head.status !== get.status) return judge(check, `HEAD answered ${head.status}, GET ${get.status}`);
+  if (head.text !== "") return judge(check, `HEAD answered a body of ${head.text.length} characters`);
+  for (const name of HEAD_HEADERS) {
+    const [h, g] = [head.headers.get(name), get.headers.get(name)];
+    if (h !== g) return judge(check, `header ${name} is ${show(h)} on HEAD, ${show(g)} on GET`);
+  }
+  const length = String(new TextEncoder().encode(get.text).byteLength);
+  const stated = head.headers.get("content-length");
+  return judge(
+    check,
+    stated === length ? undefined : `Content-Length is ${show(stated)}, the GET body has ${length} bytes`,
+  );
+}
+
 /** Every check of `checks` on `received`, passed or not. */
 export async function check(received: Received, checks: Checks, ctx: ExpectContext): Promise<Outcome[]> {
   const out: Outcome[] = [];
@@ -257,6 +293,7 @@ export async function check(received: Received, checks: Checks, ctx: ExpectConte
   for (const word of checks.mentions ?? []) {
     out.push(judge(`body names "${word}"`, text.includes(word) ? undefined : `not in ${show(text.slice(0, 300))}`));
   }
+  if (checks.openapi) out.push(judge("a complete OpenAPI document", openApiProblem(json)));
   if (checks.schema !== undefined) {
     const schema = PUBLISHED_SCHEMAS.get(checks.schema);
     if (!schema) throw new Error(`Cannot check the body: no published schema is named "${checks.schema}"`);

@@ -17,11 +17,11 @@ import { TARGET_VARIABLES, type TargetVariable } from "./variables.ts";
 import { DISCOVERED_VARIABLES, type DiscoveredVariable } from "./discovered.ts";
 
 /** What a case may need from the target; a case whose need is missing is skipped, not failed. */
-export const NEEDS = [...TARGET_VARIABLES, ...DISCOVERED_VARIABLES, "signingKey", "jwks"] as unknown as [
+export const NEEDS = [...TARGET_VARIABLES, ...DISCOVERED_VARIABLES, "signingKey", "jwks", "clock"] as unknown as [
   Need,
   ...Need[],
 ];
-export type Need = TargetVariable | DiscoveredVariable | "signingKey" | "jwks";
+export type Need = TargetVariable | DiscoveredVariable | "signingKey" | "jwks" | "clock";
 
 const Name = z.string().regex(/^[a-zA-Z][a-zA-Z0-9_]*$/, { message: "must be a variable name: letters, digits, _" });
 const Level = z.enum(LEVELS);
@@ -40,6 +40,12 @@ export const FixtureRequest = z.strictObject({
   json: z.unknown().optional(),
   /** A raw body, sent as is (for malformed input). */
   body: z.string().optional(),
+  /** Pads the body with trailing spaces (JSON whitespace) to exactly this many bytes: a limit met to the byte. */
+  padTo: z.number().int().positive().optional(),
+  /** Sends the body in pieces, without a `Content-Length`, as a client streaming it would. */
+  chunked: z.literal(true).optional(),
+  /** Sends the body with no `Content-Type` header at all. */
+  noContentType: z.literal(true).optional(),
 }).refine((r) => r.json === undefined || r.body === undefined, { message: "has both json and body" });
 
 /**
@@ -67,6 +73,8 @@ export const Assertion = z.strictObject({
   distinct: z.literal(true).optional(),
   /** How many items of the list at `path` equal `of`. */
   count: z.strictObject({ of: z.unknown(), is: z.number().int().nonnegative() }).optional(),
+  /** A list holding these values in this order, others allowed between them. */
+  ordered: z.array(z.unknown()).min(2).optional(),
 }).refine((a) => (a.path === undefined) !== (a.value === undefined), { message: "needs either path or value" });
 export type Assertion = z.infer<typeof Assertion>;
 
@@ -115,6 +123,10 @@ export const Checks = z.strictObject({
   errorPaths: z.array(z.string()).optional(),
   /** Words the body must contain somewhere (e.g. the name of a refused field). */
   mentions: z.array(z.string()).optional(),
+  /** This answer to HEAD is the answer to GET without its body: same status and headers, its length. */
+  sameAsGet: z.literal(true).optional(),
+  /** The body is a complete OpenAPI 3.1 document: every operation named, summarised and tagged, no text empty. */
+  openapi: z.literal(true).optional(),
   /** A published schema the body must match, by name (e.g. `SessionCreated`). */
   schema: z.string().optional(),
   /** A subset the body must contain. */
@@ -172,6 +184,19 @@ export const HttpStep = z.strictObject({
   capture: z.record(Name, CaptureSpec).optional(),
   /** Send the request this many times at once; captures come from the first success. */
   parallel: z.number().int().min(2).max(32).optional(),
+  /**
+   * Walk a listing's pages to the end: the cursor each answer gives at `next`
+   * goes back as the query parameter `param`, until there is none. The checks
+   * then see the last answer with the list at `items` holding every page's
+   * items, in order, and `pages` how many pages there were.
+   */
+  paginate: z.strictObject({
+    items: z.string(),
+    next: z.string(),
+    param: z.string(),
+    /** Pages to read at most before giving up: a cursor that never ends is a failure. */
+    maxPages: z.number().int().min(2).max(1000).default(200),
+  }).optional(),
 });
 
 /** A step that turns a captured token into an attack. */
@@ -200,8 +225,26 @@ export const WaitStep = z.strictObject({
   waitMs: z.number().int().min(1).max(10_000),
 });
 
+/**
+ * A step that moves the target's clock (a target that declares a `testClock`,
+ * such as the reference started with `--test-clock`): `freeze` stops it,
+ * `advanceSeconds` moves it. The runner sets it back to the real time when
+ * the case ends, and runs such cases one at a time.
+ */
+export const ClockStep = z.strictObject({
+  ...StepBase,
+  clock: z.strictObject({
+    freeze: z.boolean().optional(),
+    /** Seconds, or a variable holding them (such as a token's `expiresIn`). */
+    advanceSeconds: z.union([
+      z.number().int().min(-86_400).max(7 * 86_400),
+      z.string().regex(/^\{\{\w+\}\}$/, { message: "must be a number of seconds or one {{variable}}" }),
+    ]).optional(),
+  }),
+});
+
 /** Any step. */
-export const Step = z.union([HttpStep, TransformStep, SetStep, VerifyStep, WaitStep]);
+export const Step = z.union([HttpStep, TransformStep, SetStep, VerifyStep, WaitStep, ClockStep]);
 
 /** One case. */
 export const FixtureCase = z.strictObject({
@@ -223,6 +266,7 @@ export type TransformStep = z.infer<typeof TransformStep>;
 export type SetStep = z.infer<typeof SetStep>;
 export type VerifyStep = z.infer<typeof VerifyStep>;
 export type WaitStep = z.infer<typeof WaitStep>;
+export type ClockStep = z.infer<typeof ClockStep>;
 
 /** A fixture file. */
 export const FixtureFile = z.strictObject({

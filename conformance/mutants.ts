@@ -314,7 +314,7 @@ export const MUTANTS: Mutant[] = [
             const body = await response.clone().json();
             plaintexts.set(body.tokenInfo.id, body.token);
           }
-          if (path.endsWith("/s2s-tokens") && response.status === 200) {
+          if (path.endsWith("/s2s-tokens") && request.method === "GET" && response.status === 200) {
             const body = await response.json();
             for (const t of body.tokens) if (plaintexts.has(t.id)) t.plaintext = plaintexts.get(t.id);
             return new Response(JSON.stringify(body), { status: 200, headers: response.headers });

@@ -9,7 +9,7 @@
  * checks are always reached.
  */
 import * as jose from "jose";
-import { check, checkAssertion, type ExpectContext, type Outcome, type Received } from "./expect.ts";
+import { check, checkAssertion, type ExpectContext, headMatchesGet, type Outcome, type Received } from "./expect.ts";
 import type { CaptureSpec, Checks, HttpStep, Need, Step } from "./fixture_schema.ts";
 import { type LoadedCase, stepLevel } from "./fixtures.ts";
 import { reproduction } from "./curl.ts";
@@ -17,7 +17,7 @@ import { type Level, LEVELS, namedProfile, outsideProfile, type Profile, type Su
 import { bounded, isCredentialField, redactCase, Redactor, shellName } from "./redact.ts";
 import { isBearerToken, RotationLog, tokenOperation } from "./recovery.ts";
 import { MissingVariable, render, renderString, select, type Vars } from "./template.ts";
-import { fetchJwks, type Target } from "./target.ts";
+import { fetchJwks, fetchOpenApi, type Target, type TargetClock, targetClock } from "./target.ts";
 import { ENV_NAMES, TARGET_VARIABLES, type TargetVariable } from "./variables.ts";
 import { TOKEN_TRANSFORMS } from "./token_transforms.ts";
 import type { Discovery } from "../src/contract/meta.ts";
@@ -26,6 +26,7 @@ import { discover } from "./preflight.ts";
 import { findRotatedToken, foundCheck, type FoundToken, type NoToken } from "./rotated_token.ts";
 import { forServersOnly } from "./endpoints.ts";
 import { VERSIONS } from "./version.ts";
+import { type OpenApiDocument, referenceChecks } from "./reference_checks.ts";
 
 /** How a case ended. */
 export type CaseStatus =
@@ -160,6 +161,7 @@ export function needsOf(c: LoadedCase): Need[] {
   for (const name of TARGET_VARIABLES) if (text.includes(`{{${name}}}`)) needs.add(name);
   for (const step of c.steps) {
     if ("transform" in step) { for (const n of TOKEN_TRANSFORMS[step.transform].needs) needs.add(n); }
+    if ("clock" in step) needs.add("clock");
   }
   // A step that runs only `if` the target declares the value needs nothing: it is left out without it.
   for (const name of DISCOVERED_VARIABLES) {
@@ -169,12 +171,21 @@ export function needsOf(c: LoadedCase): Need[] {
   return [...needs];
 }
 
+/** Whether a case moves the target's clock: it runs alone, and the clock goes back to real time after it. */
+export function movesClock(c: Pick<LoadedCase, "steps">): boolean {
+  return c.steps.some((s) => "clock" in s);
+}
+
 interface Shared {
   target: Target;
   profile: Profile;
   timeoutMs: number;
   jwks: () => Promise<jose.JSONWebKeySet | null>;
   discovery: () => Promise<Discovery | null>;
+  /** The target's `/openapi.json`, or `null` when it serves none. */
+  openapi: () => Promise<OpenApiDocument | null>;
+  /** The target's test clock, or `null` when it has none the run can move. */
+  clock: () => Promise<TargetClock | null>;
   secrets: Redactor;
   rotations: RotationLog;
 }
@@ -194,6 +205,57 @@ export function nodeIndex(id: string, k: number, nodes: number): number {
 /** How a request reaches a node: `fetch`, or an in-process server's handler. */
 export type Send = (request: Request) => Promise<Response>;
 
+const encoder = new TextEncoder();
+
+/** `body` with trailing spaces up to `bytes` bytes of UTF-8; never cut. */
+export function padded(body: string, bytes: number): string {
+  const size = encoder.encode(body).byteLength;
+  if (size > bytes) throw new Error(`Cannot pad the body to ${bytes} bytes: it already has ${size}`);
+  return body + " ".repeat(bytes - size);
+}
+
+/** A body sent in pieces of at most 1 KiB, 10 ms apart, as a slow client would: no `Content-Length` goes with it. */
+function inPieces(body: string): ReadableStream<Uint8Array> {
+  const bytes = encoder.encode(body);
+  let at = 0;
+  return new ReadableStream({
+    async pull(controller) {
+      if (at >= bytes.byteLength) return controller.close();
+      if (at > 0) await new Promise((r) => setTimeout(r, 10));
+      controller.enqueue(bytes.slice(at, at += 1024));
+    },
+  });
+}
+
+/**
+ * Follows a listing's cursor to its end. Answers the last page with the list
+ * at `items` holding every page's items in order, and `pages` counting them;
+ * stops at the first answer that is no success, or after `maxPages`.
+ */
+export async function walkPages(
+  request: HttpStep["request"],
+  paginate: NonNullable<HttpStep["paginate"]>,
+  send: (request: HttpStep["request"]) => Promise<Received>,
+): Promise<Received> {
+  const items: unknown[] = [];
+  let path = request.path;
+  for (let pages = 1;; pages++) {
+    const r = await send({ ...request, path });
+    if (r.status < 200 || r.status >= 300 || r.json === null || typeof r.json !== "object") return r;
+    const page = select(r.json, paginate.items);
+    if (Array.isArray(page)) items.push(...page);
+    const next = select(r.json, paginate.next);
+    const json = { ...(r.json as Record<string, unknown>), [paginate.items]: items, pages };
+    if (next === null || next === undefined) return { ...r, json, text: JSON.stringify(json) };
+    if (pages >= paginate.maxPages) {
+      return { ...r, status: 0, json, text: `the listing still had a next page after ${pages} pages` };
+    }
+    const url = new URL(request.path, "http://x");
+    url.searchParams.set(paginate.param, String(next));
+    path = url.pathname + url.search;
+  }
+}
+
 /** Sends one rendered fixture request to a node and reads its answer. */
 export async function sendRequest(
   request: HttpStep["request"],
@@ -209,12 +271,20 @@ export async function sendRequest(
   } else if (request.body !== undefined) {
     body = request.body;
   }
+  if (body !== undefined && request.padTo !== undefined) body = padded(body, request.padTo);
+  if (request.noContentType) headers.delete("content-type");
   const sentAt = Date.now();
   const res = await (options.send ?? fetch)(
     new Request(node + request.path, {
       method: request.method,
       headers,
-      body: body ?? null,
+      body: body === undefined
+        ? null
+        : request.chunked
+        ? inPieces(body)
+        : request.noContentType
+        ? encoder.encode(body)
+        : body,
       signal: AbortSignal.timeout(options.timeoutMs),
       redirect: "manual",
     }),
@@ -414,6 +484,14 @@ async function runCase(
     if (need === "jwks" && !(await shared.jwks())) {
       return notRun(c, "skipped", "not applicable: the target publishes no JWKS");
     }
+    if (need === "clock" && !(await shared.clock())) {
+      return notRun(
+        c,
+        "skipped",
+        "not applicable: the target's clock cannot be moved (it declares no testClock in /.well-known/setchat.json, " +
+          "or no SETCHAT_ADMIN_TOKEN was given; the reference has one with --test-clock)",
+      );
+    }
   }
   if (c.destructive && !allowDestructive) {
     return notRun(c, "skipped", "destructive (can change the tenant's server tokens): run with --allow-destructive");
@@ -431,6 +509,9 @@ async function runCase(
   const nodes = target.nodes;
   const nodeFor = (k: number) => nodes[nodeIndex(c.id, k, nodes.length)]!;
   const stepNodes: number[] = [];
+  // The target's time as its clock shows it: real, until a step moves it.
+  let targetNow = () => Date.now();
+  let clockMoved = false;
 
   const record = (
     i: number,
@@ -475,7 +556,8 @@ async function runCase(
           signingKey: target.signingKey,
           jwks: (await shared.jwks()) ?? undefined,
           tenantClaim: discovered.tenantClaim,
-          nowSeconds: Math.floor(Date.now() / 1000),
+          nowSeconds: Math.floor(targetNow() / 1000),
+          apiUrl: target.apiUrl,
         });
         // An attack that changes nothing would send the genuine token: the case cannot be made against this target.
         if (out === input) throw new Unchanged(step.transform);
@@ -484,6 +566,18 @@ async function runCase(
         record(i, step, level, [], {}, stepStart);
       } else if ("set" in step) {
         for (const [name, template] of Object.entries(step.set)) vars[name] = renderString(template, vars);
+        record(i, step, level, [], {}, stepStart);
+      } else if ("clock" in step) {
+        const clock = (await shared.clock())!;
+        clockMoved = true;
+        const by = step.clock.advanceSeconds;
+        const seconds = typeof by === "string" ? Number(renderString(by, vars)) : by;
+        if (seconds !== undefined && !Number.isInteger(seconds)) {
+          throw new Error(`${by} is not a whole number of seconds`);
+        }
+        const state = await clock.apply({ ...step.clock, advanceSeconds: seconds });
+        const asked = Date.now();
+        targetNow = () => state.frozen ? state.nowMs : state.nowMs + Date.now() - asked;
         record(i, step, level, [], {}, stepStart);
       } else if ("waitMs" in step) {
         await new Promise((r) => setTimeout(r, step.waitMs));
@@ -512,6 +606,8 @@ async function runCase(
       }
     }
   }
+  // The next case starts on real time again, whatever happened in this one.
+  if (clockMoved) await (await shared.clock())?.apply({ reset: true }).catch(() => {});
 
   async function runHttpStep(i: number, step: HttpStep, level: Level, stepStart: number): Promise<void> {
     const request = render(step.request, vars) as HttpStep["request"];
@@ -525,16 +621,32 @@ async function runCase(
     const copies = step.parallel ?? 1;
     sentCount += copies;
     stepNodes[i] = nodeIndex(c.id, first, nodes.length);
-    const received = await Promise.all(
-      Array.from({ length: copies }, (_, j) => sendRequest(request, nodeFor(first + j), shared)),
-    );
+    const received = step.paginate
+      ? [await walkPages(request, step.paginate, (r) => sendRequest(r, nodeFor(sentCount++), shared))]
+      : await Promise.all(
+        Array.from({ length: copies }, (_, j) => sendRequest(request, nodeFor(first + j), shared)),
+      );
     const outcomes: CheckResult[] = [];
+    let getAnswer: Promise<Received> | undefined;
     const sent = forbidden(request, shared.secrets);
     const many = received.length > 1;
     const serversOnly = forServersOnly(request.path);
     for (const [k, r] of received.entries()) {
       for (const o of universalChecks(r, sent, serversOnly)) {
         outcomes.push({ level: "must", ...o, ...(many && !o.ok ? { check: `${o.check} (answer ${k + 1})` } : {}) });
+      }
+    }
+    if (profile.levels.includes("reference")) {
+      const doc = await shared.openapi();
+      for (const [k, r] of received.entries()) {
+        for (const o of referenceChecks(request.method, request.path, r, doc)) {
+          if (many && o.ok !== false && k > 0) continue;
+          outcomes.push({
+            level: "reference",
+            ...o,
+            ...(many && !o.ok ? { check: `${o.check} (answer ${k + 1})` } : {}),
+          });
+        }
       }
     }
     for (const [lvl, checks] of byLevel(step.expect, level, profile)) {
@@ -551,7 +663,11 @@ async function runCase(
           ...(want === got ? {} : { detail: `expected ${want}, got ${got}` }),
         });
       }
-      const { statusCounts: _, ...single } = rendered;
+      const { statusCounts: _, sameAsGet, ...single } = rendered;
+      if (sameAsGet) {
+        getAnswer ??= sendRequest({ ...request, method: "GET" }, nodeFor(first), shared);
+        outcomes.push({ level: lvl, ...headMatchesGet(received[0]!, await getAnswer) });
+      }
       for (const [k, r] of received.entries()) {
         for (const o of await check(r, single, ctx)) {
           if (many && o.ok !== false && k > 0) continue;
@@ -752,6 +868,8 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   const { target } = options;
   const profile = options.profile ?? namedProfile("reference", "the default for the reference");
   let jwks: Promise<jose.JSONWebKeySet | null> | undefined;
+  let openapi: Promise<OpenApiDocument | null> | undefined;
+  let clock: Promise<TargetClock | null> | undefined;
   const secrets = options.redactor ?? new Redactor();
   secrets.addSettings(target.vars);
   // A credential written in a fixture itself (a well-formed unknown token) is public: its reproduction sends it.
@@ -774,10 +892,14 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     jwks: () => jwks ??= fetchJwks(target.apiUrl),
     discovery: () =>
       discovery ??= discover(target.apiUrl, options.timeoutMs ?? 10_000).then((d) => d.discovery ?? null, () => null),
+    openapi: () => openapi ??= fetchOpenApi(target.apiUrl),
+    clock: () => clock ??= targetClock(target),
   };
   const allowDestructive = options.allowDestructive ?? target.inProcess;
   const originalServerToken = target.vars.serverToken;
-  const ordinary = options.cases.filter((c) => !c.destructive);
+  const ordinary = options.cases.filter((c) => !c.destructive && !movesClock(c));
+  // A case that moves the clock moves it for everyone: it runs alone, after the others.
+  const timed = options.cases.filter((c) => !c.destructive && movesClock(c));
   const destructive = options.cases.filter((c) => c.destructive);
   // Each case's result as reports show it, made when the run ends: redacted once, with every secret the run met.
   const results = new Map<string, () => CaseResult>();
@@ -808,6 +930,10 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
       finish(c, await runCase(c, shared, allowDestructive, {}, extras), extras);
     }
   }));
+  for (const c of timed) {
+    const extras: CaseExtras = {};
+    finish(c, await runCase(c, shared, allowDestructive, {}, extras), extras);
+  }
   for (const c of destructive) {
     // A destructive case that captures `serverToken` hands the tenant's new token to the runner.
     const vars: Vars = {};

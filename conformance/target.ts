@@ -7,6 +7,7 @@ import * as jose from "jose";
 import { devEnv, type StartOptions, startServer } from "../src/server.ts";
 import { buildAll } from "../tools/build.ts";
 import { ENV_NAMES, type TargetVariable } from "./variables.ts";
+import type { OpenApiDocument } from "./reference_checks.ts";
 
 export { ENV_NAMES };
 
@@ -49,6 +50,8 @@ export async function startInProcessTarget(options: StartOptions = {}): Promise<
     issuer: "setchat-reference",
     visitorTokenLifetime: 300,
     publicUrl: undefined,
+    // Cases that depend on time move it, through /api/test/clock, as against a served reference.
+    testClock: true,
   }, options);
   const keys = server.deps.keys;
   // The same values `serve` writes to dev.env, by the names fixtures use.
@@ -83,6 +86,62 @@ export async function fetchJwks(apiUrl: string, timeoutMs = 5000): Promise<jose.
     const res = await fetch(`${apiUrl}/.well-known/jwks.json`, { signal: AbortSignal.timeout(timeoutMs) });
     const body = res.ok ? await res.json() : null;
     return body && Array.isArray(body.keys) && body.keys.length ? body as jose.JSONWebKeySet : null;
+  } catch {
+    return null;
+  }
+}
+
+/** What a target's test clock shows. */
+export interface ClockState {
+  nowMs: number;
+  frozen: boolean;
+}
+
+/** A target's test clock, moved through the endpoint its discovery document names. */
+export interface TargetClock {
+  apply(
+    change: { reset?: boolean; freeze?: boolean | undefined; advanceSeconds?: number | undefined },
+  ): Promise<ClockState>;
+}
+
+/**
+ * The target's test clock, or `null` when it declares none (`testClock` in
+ * `/.well-known/setchat.json`) or the run has no admin token to move it with.
+ */
+export async function targetClock(target: Target, timeoutMs = 5000): Promise<TargetClock | null> {
+  const admin = target.vars.adminToken;
+  if (!admin) return null;
+  let path: unknown;
+  try {
+    const res = await fetch(`${target.apiUrl}/.well-known/setchat.json`, { signal: AbortSignal.timeout(timeoutMs) });
+    path = res.ok ? (await res.json())?.testClock : undefined;
+  } catch {
+    return null;
+  }
+  if (typeof path !== "string" || !path.startsWith("/")) return null;
+  return {
+    async apply(change) {
+      const res = await fetch(`${target.apiUrl}${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+        body: JSON.stringify(change),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      const body = await res.json().catch(() => null);
+      if (!res.ok || typeof body?.nowMs !== "number") {
+        throw new Error(`Cannot move the target's clock: ${path} answered ${res.status}`);
+      }
+      return { nowMs: body.nowMs, frozen: body.frozen === true };
+    },
+  };
+}
+
+/** The target's OpenAPI document, or `null` when it serves none (or nothing usable). */
+export async function fetchOpenApi(apiUrl: string, timeoutMs = 5000): Promise<OpenApiDocument | null> {
+  try {
+    const res = await fetch(`${apiUrl}/openapi.json`, { signal: AbortSignal.timeout(timeoutMs) });
+    const body = res.ok ? await res.json() : null;
+    return body && typeof body === "object" && typeof body.paths === "object" ? body as OpenApiDocument : null;
   } catch {
     return null;
   }

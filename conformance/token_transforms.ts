@@ -8,6 +8,7 @@
  * too long-lived). Without it those cases are not applicable, not failed.
  */
 import * as jose from "jose";
+import { LIMITS } from "../src/contract/common.ts";
 
 /** What an attack may need beyond the genuine token. */
 export type TransformNeed = "signingKey" | "jwks" | "tenantClaim";
@@ -20,9 +21,17 @@ export interface TransformContext {
   jwks?: jose.JSONWebKeySet | undefined;
   /** The claim the target's discovery document says names the tenant. */
   tenantClaim?: string | undefined;
-  /** The clock, in seconds since the epoch. */
+  /** The target's clock, in seconds since the epoch: its test clock's time when a case moved it. */
   nowSeconds: number;
+  /** The target's base URL: key URLs that point back at the target itself. */
+  apiUrl?: string | undefined;
 }
+
+/** The longest lifetime the vendor docs allow a visitor token, in seconds (15 minutes). */
+export const MAX_LIFETIME_SECONDS = 900;
+
+/** The clock skew the contract tolerates between servers, in seconds. */
+export const SKEW_SECONDS = 30;
 
 /** One named attack. */
 export interface TokenTransform {
@@ -100,6 +109,48 @@ function publicKeyBytes(ctx: TransformContext): Uint8Array {
   return enc.encode(JSON.stringify(key));
 }
 
+/** The three segments of a token, and one of them changed by `change`. */
+function withSegment(token: string, index: number, change: (segment: string) => string): string {
+  const segments = token.split(".");
+  segments[index] = change(segments[index] ?? "");
+  return segments.join(".");
+}
+
+const B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/**
+ * The segment with its last character changed so that it decodes to the
+ * same bytes: the bits a decoder ignores are set. `undefined` when the
+ * segment's length leaves no such bits (a multiple of four characters).
+ */
+function strayBits(segment: string): string {
+  const unused = [0, 0, 4, 2][segment.length % 4]!;
+  if (unused === 0) return segment;
+  const last = B64URL.indexOf(segment.at(-1)!);
+  return segment.slice(0, -1) + B64URL[last | ((1 << unused) - 1)]!;
+}
+
+/**
+ * Re-signs with the target's key, padded to exactly `length` characters: a
+ * claim grows the payload, and a header member of 0 to 3 characters shifts
+ * the total past the lengths base64url cannot end on.
+ */
+async function resignToLength(token: string, ctx: TransformContext, length: number): Promise<string> {
+  for (let h = 0; h < 4; h++) {
+    const make = (p: number) =>
+      resign(token, ctx, (header, payload) => {
+        (header as Record<string, unknown>).pad = "y".repeat(h);
+        payload.pad = "x".repeat(p);
+      });
+    const start = await make(0);
+    let p = Math.max(0, Math.floor(((length - start.length) * 3) / 4) - 3);
+    let t = await make(p);
+    while (t.length < length) t = await make(++p);
+    if (t.length === length) return t;
+  }
+  throw new TypeError(`Cannot make a token of exactly ${length} characters`);
+}
+
 /** Every attack, by the name fixtures use. */
 export const TOKEN_TRANSFORMS = {
   alg_none: {
@@ -171,6 +222,119 @@ export const TOKEN_TRANSFORMS = {
         token,
         (kid) => ({ ...parts(token).header, alg: "EdDSA", kid, x5u: "https://attacker.invalid/cert.pem" }),
       ),
+  },
+  x5c_header: {
+    description: `signed by the attacker, with an "x5c" certificate chain in the header`,
+    needs: [],
+    apply: (token) =>
+      signAsAttacker(
+        token,
+        (kid) => ({
+          ...parts(token).header,
+          alg: "EdDSA",
+          kid,
+          x5c: [jose.base64url.encode(crypto.getRandomValues(new Uint8Array(96)))],
+        }),
+      ),
+  },
+  x5t_header: {
+    description: `signed by the attacker, with an "x5t" certificate thumbprint in the header`,
+    needs: [],
+    apply: (token) =>
+      signAsAttacker(
+        token,
+        (kid) => ({
+          ...parts(token).header,
+          alg: "EdDSA",
+          kid,
+          x5t: jose.base64url.encode(crypto.getRandomValues(new Uint8Array(20))),
+        }),
+      ),
+  },
+  x5t_s256_header: {
+    description: `signed by the attacker, with an "x5t#S256" certificate thumbprint in the header`,
+    needs: [],
+    apply: (token) =>
+      signAsAttacker(
+        token,
+        (kid) => ({
+          ...parts(token).header,
+          alg: "EdDSA",
+          kid,
+          "x5t#S256": jose.base64url.encode(crypto.getRandomValues(new Uint8Array(32))),
+        }),
+      ),
+  },
+  jku_same_origin: {
+    description: `signed by the attacker, with a "jku" pointing at the target's own JWKS and the genuine "kid"`,
+    needs: [],
+    apply: (token, ctx) =>
+      signAsAttacker(
+        token,
+        () => ({ ...parts(token).header, alg: "EdDSA", jku: `${ctx.apiUrl ?? ""}/.well-known/jwks.json` }),
+      ),
+  },
+  jku_userinfo: {
+    description: `signed by the attacker, with a "jku" that names the target as user info before the attacker's host`,
+    needs: [],
+    apply: (token, ctx) =>
+      signAsAttacker(token, (kid) => ({
+        ...parts(token).header,
+        alg: "EdDSA",
+        kid,
+        jku: `https://${new URL(ctx.apiUrl ?? "https://target.invalid").host}@attacker.invalid/jwks.json`,
+      })),
+  },
+  x5u_same_origin: {
+    description: `signed by the attacker, with an "x5u" pointing at a path of the target itself`,
+    needs: [],
+    apply: (token, ctx) =>
+      signAsAttacker(
+        token,
+        (kid) => ({ ...parts(token).header, alg: "EdDSA", kid, x5u: `${ctx.apiUrl ?? ""}/cert.pem` }),
+      ),
+  },
+  jwk_with_genuine_kid: {
+    description: `signed by the attacker, whose key is embedded as "jwk" under the genuine "kid"`,
+    needs: [],
+    apply: (token) =>
+      signAsAttacker(token, (_, jwk) => ({ ...parts(token).header, alg: "EdDSA", jwk } as jose.JWTHeaderParameters)),
+  },
+  signature_padded: {
+    description: `the genuine signature with "=" padding appended, which base64url never has`,
+    needs: [],
+    apply: (token) => Promise.resolve(withSegment(token, 2, (s) => s + "=".repeat((4 - (s.length % 4)) % 4 || 4))),
+  },
+  signature_stray_bits: {
+    description: "the genuine signature with the bits its last character does not encode set: the same bytes, " +
+      "written another way",
+    needs: [],
+    apply: (token) => Promise.resolve(withSegment(token, 2, strayBits)),
+  },
+  payload_stray_bits: {
+    description: "the genuine payload with the bits its last character does not encode set",
+    needs: [],
+    apply: (token) => Promise.resolve(withSegment(token, 1, strayBits)),
+  },
+  header_stray_bits: {
+    description: "the genuine header with the bits its last character does not encode set",
+    needs: [],
+    apply: (token) => Promise.resolve(withSegment(token, 0, strayBits)),
+  },
+  signature_with_space: {
+    description: "a space inside the genuine signature",
+    needs: [],
+    apply: (token) => Promise.resolve(withSegment(token, 2, (s) => `${s.slice(0, 10)} ${s.slice(10)}`)),
+  },
+  four_segments: {
+    description: "the genuine token with a fourth segment appended",
+    needs: [],
+    apply: (token) => Promise.resolve(`${token}.${token.split(".")[2]}`),
+  },
+  two_segments: {
+    description: "header and payload only, not even the dot before the signature",
+    needs: [],
+    apply: (token) => Promise.resolve(token.split(".").slice(0, 2).join(".")),
   },
   unknown_kid: {
     description: `signed by the attacker under a "kid" the target does not have`,
@@ -336,6 +500,84 @@ export const TOKEN_TRANSFORMS = {
     needs: ["signingKey"],
     apply: (token, ctx) => resign(token, ctx, (_, p) => void (p.exp = (p.iat ?? ctx.nowSeconds) + 86400)),
   },
+  resigned_lifetime_at_limit: {
+    description:
+      `validly signed by the target's key, living ${MAX_LIFETIME_SECONDS} s: the longest the contract allows`,
+    needs: ["signingKey"],
+    apply: (token, ctx) =>
+      resign(token, ctx, (_, p) => {
+        p.iat = ctx.nowSeconds;
+        p.exp = ctx.nowSeconds + MAX_LIFETIME_SECONDS;
+      }),
+  },
+  resigned_lifetime_past_limit: {
+    description: `validly signed by the target's key, living ${MAX_LIFETIME_SECONDS + 1} s: one second too long`,
+    needs: ["signingKey"],
+    apply: (token, ctx) =>
+      resign(token, ctx, (_, p) => {
+        p.iat = ctx.nowSeconds;
+        p.exp = ctx.nowSeconds + MAX_LIFETIME_SECONDS + 1;
+      }),
+  },
+  resigned_issued_at_skew: {
+    description:
+      `validly signed by the target's key, issued ${SKEW_SECONDS} s ahead of the target's clock: within the skew`,
+    needs: ["signingKey"],
+    apply: (token, ctx) =>
+      resign(token, ctx, (_, p) => {
+        p.iat = ctx.nowSeconds + SKEW_SECONDS;
+        p.exp = ctx.nowSeconds + SKEW_SECONDS + 300;
+      }),
+  },
+  resigned_issued_past_skew: {
+    description: `validly signed by the target's key, issued ${SKEW_SECONDS + 1} s ahead: one second past the skew`,
+    needs: ["signingKey"],
+    apply: (token, ctx) =>
+      resign(token, ctx, (_, p) => {
+        p.iat = ctx.nowSeconds + SKEW_SECONDS + 1;
+        p.exp = ctx.nowSeconds + SKEW_SECONDS + 301;
+      }),
+  },
+  resigned_expired_within_skew: {
+    description: `validly signed by the target's key, expired ${SKEW_SECONDS - 1} s ago: within the skew`,
+    needs: ["signingKey"],
+    apply: (token, ctx) =>
+      resign(token, ctx, (_, p) => {
+        p.iat = ctx.nowSeconds - 300 - (SKEW_SECONDS - 1);
+        p.exp = ctx.nowSeconds - (SKEW_SECONDS - 1);
+      }),
+  },
+  resigned_expired_past_skew: {
+    description: `validly signed by the target's key, expired ${SKEW_SECONDS} s ago: at the end of the skew`,
+    needs: ["signingKey"],
+    apply: (token, ctx) =>
+      resign(token, ctx, (_, p) => {
+        p.iat = ctx.nowSeconds - 300 - SKEW_SECONDS;
+        p.exp = ctx.nowSeconds - SKEW_SECONDS;
+      }),
+  },
+  resigned_expiring_soon: {
+    description: "validly signed by the target's key, expiring 3 s from now",
+    needs: ["signingKey"],
+    apply: (token, ctx) =>
+      resign(token, ctx, (_, p) => {
+        p.iat = ctx.nowSeconds - 297;
+        p.exp = ctx.nowSeconds + 3;
+      }),
+  },
+  resigned_length_at_limit: {
+    description:
+      `validly signed by the target's key and padded to ${LIMITS.visitorTokenChars} characters: the longest the reference reads`,
+    needs: ["signingKey"],
+    apply: (token, ctx) => resignToLength(token, ctx, LIMITS.visitorTokenChars),
+  },
+  resigned_length_past_limit: {
+    description: `validly signed by the target's key and padded to ${
+      LIMITS.visitorTokenChars + 1
+    } characters: one too many`,
+    needs: ["signingKey"],
+    apply: (token, ctx) => resignToLength(token, ctx, LIMITS.visitorTokenChars + 1),
+  },
   resigned_without_exp: {
     description: `validly signed by the target's key, with no "exp"`,
     needs: ["signingKey"],
@@ -345,6 +587,27 @@ export const TOKEN_TRANSFORMS = {
     description: `validly signed by the target's key, with no "sub"`,
     needs: ["signingKey"],
     apply: (token, ctx) => resign(token, ctx, (_, p) => void delete p.sub),
+  },
+  resigned_unknown_minter: {
+    description: `validly signed by the target's key, naming in "s2sTokenId" a server token that does not exist`,
+    needs: ["signingKey"],
+    apply: (token, ctx) => resign(token, ctx, (_, p) => void (p.s2sTokenId = "s2s_0000000000000000000000")),
+  },
+  resigned_metadata_not_object: {
+    description: `validly signed by the target's key, with "metadata" a string instead of an object`,
+    needs: ["signingKey"],
+    apply: (token, ctx) => resign(token, ctx, (_, p) => void (p.metadata = "not an object")),
+  },
+  resigned_payload_not_json: {
+    description: "validly signed by the target's key over a payload that is not JSON",
+    needs: ["signingKey"],
+    apply: async (token, ctx) => {
+      if (!ctx.signingKey) throw new TypeError("Cannot re-sign the token: the target's signing key is not known");
+      const header = { ...parts(token).header, alg: ctx.signingKey.alg, kid: ctx.signingKey.kid };
+      return await new jose.CompactSign(enc.encode("not json")).setProtectedHeader(header).sign(
+        ctx.signingKey.privateKey,
+      );
+    },
   },
 } satisfies Record<string, TokenTransform>;
 

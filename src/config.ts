@@ -22,6 +22,8 @@ export interface ServerConfig {
   log?: LogFormat;
   /** A PostgreSQL URL: the store is that database instead of Deno KV in the data directory. */
   databaseUrl?: string | undefined;
+  /** A clock tests can move (`POST /api/test/clock`); off unless asked for, refused where others could reach it. */
+  testClock?: boolean;
 }
 
 /** What the command line asks for. */
@@ -66,6 +68,12 @@ export const SETTINGS: readonly Setting[] = [
     flag: "--build",
     default: "off",
     what: "bundle the widget into dist/ once the data directory is locked (the serve task sets it)",
+  },
+  {
+    flag: "--test-clock",
+    env: "SETCHAT_TEST_CLOCK",
+    default: "off",
+    what: "a clock tests can move (POST /api/test/clock): on a loopback host with its own store only",
   },
   { env: "SETCHAT_ISSUER", default: DEFAULT_ISSUER, what: "iss of visitor tokens" },
   {
@@ -131,6 +139,7 @@ interface Flags {
   database?: string | undefined;
   log?: string | undefined;
   build?: boolean | undefined;
+  "test-clock"?: boolean | undefined;
   help?: boolean | undefined;
 }
 
@@ -151,6 +160,7 @@ export function parseCommandLine(args: string[], env: (name: string) => string |
         database: { type: "string" },
         log: { type: "string" },
         build: { type: "boolean" },
+        "test-clock": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -196,8 +206,21 @@ function configOf(flags: Flags, env: (name: string) => string | undefined): Serv
       `Cannot use ${source}: a database URL starts with postgres:// or postgresql://, such as postgres://setchat@127.0.0.1:5432/setchat`,
     );
   }
+  const hostname = flags.host ?? env("HOST") ?? "127.0.0.1";
+  const clockText = env("SETCHAT_TEST_CLOCK");
+  if (clockText !== undefined && !["1", "true", "0", "false", ""].includes(clockText)) {
+    throw new StartupError("invalid_setting", `Cannot use SETCHAT_TEST_CLOCK "${clockText}": it is 1 (on) or 0 (off)`);
+  }
+  const testClock = flags["test-clock"] ?? ["1", "true"].includes(clockText ?? "");
+  if (testClock && (!isLoopback(hostname) || databaseUrl !== undefined)) {
+    const where = databaseUrl !== undefined ? "--database" : `--host ${hostname}`;
+    throw new StartupError(
+      "test_clock_refused",
+      `Cannot use --test-clock with ${where}: a server others can reach keeps real time; listen on 127.0.0.1 or start without --test-clock`,
+    );
+  }
   return {
-    hostname: flags.host ?? env("HOST") ?? "127.0.0.1",
+    hostname,
     port,
     dataDir: flags.data ?? env("SETCHAT_DATA_DIR") ?? ".setchat",
     issuer: env("SETCHAT_ISSUER") ?? DEFAULT_ISSUER,
@@ -205,7 +228,13 @@ function configOf(flags: Flags, env: (name: string) => string | undefined): Serv
     publicUrl: env("SETCHAT_PUBLIC_URL"),
     log,
     ...(databaseUrl === undefined ? {} : { databaseUrl }),
+    ...(testClock ? { testClock } : {}),
   };
+}
+
+/** Whether a host name is this machine's loopback only: no other machine reaches it. */
+function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "::1" || /^127(\.\d{1,3}){3}$/.test(hostname);
 }
 
 function isDatabaseUrl(text: string): boolean {

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { ServerConfig } from "./config.ts";
 import { StartupError } from "./domain/startup_error.ts";
+import { TestClock } from "./domain/test_clock.ts";
 import { credentialsFromDevEnv, type DemoAssets, type DemoCredentials, demoHandler } from "../demo/server/backend.ts";
 import { type App, createApp } from "./http/app.ts";
 import { withAccessLog } from "./http/access_log.ts";
@@ -176,7 +177,8 @@ function listen(config: ServerConfig, handler: Handler): Deno.HttpServer<Deno.Ne
 
 /** Opens the store, creates the demo tenants on first start, and serves the application. */
 export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
-  const now = options.now ?? Date.now;
+  const testClock = config.testClock ? new TestClock(options.now ?? Date.now) : undefined;
+  const now = testClock ? () => testClock.now() : options.now ?? Date.now;
   const inMemory = config.dataDir === ":memory:";
   const store = options.store ?? await openStore(config);
   let server: Deno.HttpServer<Deno.NetAddr> | undefined;
@@ -189,6 +191,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       config: { issuer: config.issuer, visitorTokenLifetime: config.visitorTokenLifetime },
       now,
       widgetScript: assets.widgetScript,
+      ...(testClock ? { testClock } : {}),
     };
     const app = createApp(options.mutate ? options.mutate(deps) : deps);
     let url = "";

@@ -164,3 +164,58 @@ Deno.test("startServer() creates every store file 0600, and narrows those an old
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("--test-clock is off by default, refused where others could reach the server, and moves the whole server's time", async () => {
+  const env = (vars: Record<string, string>) => (name: string) => vars[name];
+  assert.equal(parseCommandLine([], env({})).config.testClock, undefined);
+  assert.equal(parseCommandLine(["--test-clock"], env({})).config.testClock, true);
+  assert.equal(parseCommandLine([], env({ SETCHAT_TEST_CLOCK: "1" })).config.testClock, true);
+  assert.equal(parseCommandLine([], env({ SETCHAT_TEST_CLOCK: "0" })).config.testClock, undefined);
+  const refused = (args: string[], vars: Record<string, string> = {}) =>
+    assert.throws(
+      () => parseCommandLine(args, env(vars)),
+      (e) => e instanceof StartupError && e.code === "test_clock_refused",
+    );
+  refused(["--test-clock", "--host", "0.0.0.0"]);
+  refused(["--test-clock", "--host", "192.168.1.20"]);
+  refused(["--test-clock", "--database", "postgres://setchat@127.0.0.1:5432/setchat"]);
+  refused([], { SETCHAT_TEST_CLOCK: "true", HOST: "0.0.0.0" });
+  assert.throws(
+    () => parseCommandLine([], env({ SETCHAT_TEST_CLOCK: "yes" })),
+    /SETCHAT_TEST_CLOCK "yes": it is 1 \(on\) or 0 \(off\)/,
+  );
+  assert.equal(parseCommandLine(["--test-clock", "--host", "localhost"], env({})).config.testClock, true);
+
+  // Off: no clock route, and the discovery document names none.
+  const { config } = parseCommandLine(["--port", "0", "--data", ":memory:", "--log", "off"], () => undefined);
+  await using plain = await startServer(config);
+  assert.equal((await fetch(`${plain.url}/api/test/clock`)).status, 404);
+  assert.equal((await (await fetch(`${plain.url}/.well-known/setchat.json`)).json()).testClock, undefined);
+
+  // On: an admin token moves the time every answer is given in.
+  await using server = await startServer({ ...config, testClock: true });
+  const discovery = await (await fetch(`${server.url}/.well-known/setchat.json`)).json();
+  assert.equal(discovery.testClock, "/api/test/clock");
+  const admin = server.demo!.acme.adminToken;
+  const move = async (body: unknown, token = admin) =>
+    await fetch(`${server.url}/api/test/clock`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  assert.equal((await move({ advanceSeconds: 60 }, server.demo!.acme.serverToken)).status, 401);
+  assert.equal((await move({ advanceSeconds: 1.5 })).status, 400);
+  const frozen = await (await move({ freeze: true, advanceSeconds: 3600 })).json();
+  assert.equal(frozen.frozen, true);
+  assert.ok(Math.abs(frozen.offsetSeconds - 3600) < 2, `offset ${frozen.offsetSeconds}`);
+  const minted = await fetch(`${server.url}/api/widget/visitor-token`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${server.demo!.acme.serverToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ siteApiKey: server.demo!.acme.sites[0]!.apiKey, externalUserId: "u" }),
+  });
+  const { token } = await minted.json();
+  const iat = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).iat;
+  assert.equal(iat * 1000, frozen.nowMs, "a token minted on the frozen clock is issued at its time");
+  const reset = await (await move({ reset: true })).json();
+  assert.deepEqual([reset.frozen, Math.round(reset.offsetSeconds)], [false, 0]);
+});

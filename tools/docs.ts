@@ -21,11 +21,12 @@ import {
 import { SCENARIOS } from "../conformance/browser/scenarios.ts";
 import { BROWSER_CHECKS } from "../conformance/browser/judge.ts";
 import { plantedWidgetKillTable, plantedWidgetKillTableMarkdown } from "../conformance/browser/independent_widget.ts";
+import { limitsFixture, limitsTableMarkdown } from "../conformance/limits.ts";
 
 /** The files with generated sections, and the sections each holds, by marker name. */
 export const DOC_SECTIONS: Readonly<Record<string, readonly string[]>> = {
   "docs/running.md": ["settings", "startup-errors"],
-  "docs/contract.md": ["errors", ...Object.keys(CONTRACT_SECTIONS).map((s) => `rules-${s}`)],
+  "docs/contract.md": ["errors", "limits", ...Object.keys(CONTRACT_SECTIONS).map((s) => `rules-${s}`)],
   "docs/widget.md": ["widget-size", "testids"],
   "docs/conformance.md": [
     "levels",
@@ -69,6 +70,7 @@ export async function generatedSections(options: { kills?: boolean } = {}): Prom
       Object.keys(CONTRACT_SECTIONS).map((s) => [`rules-${s}`, rulesTable(rules().filter((r) => r.section === s))]),
     ),
     levels: levelsTable(),
+    limits: limitsTableMarkdown(),
     "widget-size": await widgetSize(),
     scenarios: [
       "| scenario | clause | level | what it checks |",
@@ -120,6 +122,11 @@ function levelsTable(): string {
     return `| \`${level}\` | ${what[level]}: ${clauses.join(", ")} | ${failure[level]} |`;
   });
   return ["| level | what, and the clauses with a rule at it | a failure |", "|---|---|---|", ...rows].join("\n");
+}
+
+/** The text of `fixtures/limits.json`, generated from the contract's table of limits. */
+export async function limitsFixtureText(): Promise<string> {
+  return await formatText(JSON.stringify(limitsFixture(), null, 2) + "\n", "json");
 }
 
 /** The text between a section's generated markers. */
@@ -202,6 +209,7 @@ if (import.meta.main) {
   await Deno.writeTextFile(schema, await formatText(fixtureSchemaText(), "json"));
   const { generatedInputsText, GENERATED_INPUTS } = await import("./fixture_schema.ts");
   await Deno.writeTextFile(GENERATED_INPUTS, await formatText(generatedInputsText(), "json"));
+  await Deno.writeTextFile(new URL("../fixtures/limits.json", import.meta.url), await limitsFixtureText());
   for (const { file, text, rendered } of await renderDocs({ kills: true })) {
     if (rendered !== text) await Deno.writeTextFile(file, rendered);
     console.log(`${file.pathname.split("/").slice(-2).join("/")}: ${rendered === text ? "up to date" : "updated"}`);

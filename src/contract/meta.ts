@@ -72,6 +72,35 @@ export const Discovery = z
       description: "How the credentials it issues begin (`sk_`, say), so that a conformance runner can keep any " +
         "value of that shape out of its reports.",
     }),
+    testClock: z.string().startsWith("/").max(300).optional().meta({
+      description: "Where a test moves this server's clock, when it was started with one (the reference's " +
+        "`--test-clock`); absent otherwise.",
+    }),
   })
   .meta({ id: "Discovery" });
 export type Discovery = z.infer<typeof Discovery>;
+
+/**
+ * Body of `POST /api/test/clock`, on a reference started with `--test-clock`:
+ * `reset` returns to the real time, `freeze` stops the clock (or lets it run
+ * again), `advanceSeconds` moves it; in that order.
+ */
+export const TestClockChange = z
+  .strictObject({
+    reset: z.boolean().optional(),
+    freeze: z.boolean().optional(),
+    advanceSeconds: z.number().int().min(-86_400).max(7 * 86_400).optional(),
+  })
+  .meta({ id: "TestClockChange" });
+export type TestClockChange = z.infer<typeof TestClockChange>;
+
+/** What the test clock shows. */
+export const TestClockState = z
+  .object({
+    now: z.string(),
+    nowMs: z.number().int(),
+    offsetSeconds: z.number(),
+    frozen: z.boolean(),
+  })
+  .meta({ id: "TestClockState" });
+export type TestClockState = z.infer<typeof TestClockState>;

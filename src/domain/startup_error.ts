@@ -54,6 +54,13 @@ export const STARTUP_ERRORS = catalogue({
     cause: "Another server runs on the same data directory: the store is locked for one process.",
     fix: "Stop the other server (the first line it printed names its URL), or start this one with another `--data`.",
   },
+  test_clock_refused: {
+    message:
+      "Cannot use --test-clock with --host 0.0.0.0: a server others can reach keeps real time; listen on 127.0.0.1 or start without --test-clock",
+    cause:
+      "The test clock lets any tenant's admin token move the server's time: it is for a test run on this machine, never for a server others reach or share (a non-loopback `--host`, a `--database`).",
+    fix: "Start the server for tests on `127.0.0.1` with its own data directory, or leave `--test-clock` out.",
+  },
   database_unusable: {
     message:
       "Cannot use the database postgres://setchat@db:5432/setchat: connection refused; start PostgreSQL or correct --database (SETCHAT_DATABASE_URL)",

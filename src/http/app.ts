@@ -4,12 +4,13 @@ import { authenticateCredential, authenticateSession } from "./auth.ts";
 import { parseWith, readJson } from "./body.ts";
 import type { AppDeps, AppRoute, Principals } from "./context.ts";
 import { openApiDocument, type SecuritySchemes } from "./openapi.ts";
-import { json, problemResponse } from "./problem.ts";
+import { API_HEADERS, json, problemResponse } from "./problem.ts";
 import { type Candidates, defineRoute, Router } from "./router.ts";
 import { agentRoutes } from "./routes/agent.ts";
 import { metaRoutes } from "./routes/meta.ts";
 import { s2sRoutes } from "./routes/s2s.ts";
 import { tenantOpsRoutes } from "./routes/tenant_ops.ts";
+import { testClockRoutes } from "./routes/test_clock.ts";
 import { widgetConversationRoutes } from "./routes/widget_conversations.ts";
 import { widgetSessionRoutes } from "./routes/widget_sessions.ts";
 
@@ -63,6 +64,7 @@ export function createApp(deps: AppDeps): App {
     ...widgetConversationRoutes(deps),
     ...agentRoutes(deps),
     ...metaRoutes(deps),
+    ...(deps.testClock ? testClockRoutes(deps.testClock) : []),
   ];
   let document: Record<string, unknown> | undefined;
   routes.push(defineRoute<Principals, "none">({
@@ -73,7 +75,7 @@ export function createApp(deps: AppDeps): App {
     tag: "Meta",
     security: "none",
     cors: true,
-    responses: { 200: { description: "The OpenAPI 3.1 document of this API" } },
+    responses: { 200: { description: "The OpenAPI 3.1 document of this API", contentType: "application/json" } },
     errors: [],
     handle: () => json(200, document ??= openApiDocument(routes, SCHEMES)),
   }));
@@ -115,6 +117,7 @@ export function createApp(deps: AppDeps): App {
       response = problemResponse(error, requestId);
     }
     response.headers.set("x-request-id", requestId);
+    for (const [k, v] of Object.entries(API_HEADERS)) if (!response.headers.has(k)) response.headers.set(k, v);
     if (found?.routes.some((r) => r.cors)) {
       for (const [k, v] of Object.entries(CORS_HEADERS)) response.headers.set(k, v);
     }

@@ -1,6 +1,7 @@
 import type { VisitorTokenClaims } from "../contract/s2s.ts";
 import type { HistoryIndex, Owner, Viewer } from "../domain/visibility.ts";
 import type { SigningKeys } from "../identity/signing_keys.ts";
+import type { TestClock } from "../domain/test_clock.ts";
 import type { VerifyOptions } from "../identity/visitor_token.ts";
 import type { CredentialRecord, SessionRecord, Store } from "../store/store.ts";
 import type { Route } from "./router.ts";
@@ -37,6 +38,8 @@ export interface AppDeps {
   verifyVisitorToken?: VisitorTokenVerifier;
   /** The visibility rules; by default the contract's (`src/domain/visibility.ts`). */
   visibility?: VisibilityPolicy;
+  /** The clock tests move (`--test-clock`): `now` reads it, and `/api/test/clock` is served. */
+  testClock?: TestClock;
 }
 
 /** Who a request is, by security scheme. */

@@ -117,7 +117,11 @@ export function openApiDocument<P>(routes: readonly Route<P>[], schemes: Securit
         ...(spec.schema
           ? { content: { [spec.contentType ?? "application/json"]: { schema: components.ref(spec.schema, "output") } } }
           : spec.contentType
-          ? { content: { [spec.contentType]: { schema: { type: "string" } } } }
+          ? {
+            content: {
+              [spec.contentType]: { schema: { type: spec.contentType.endsWith("json") ? "object" : "string" } },
+            },
+          }
           : {}),
       };
     }

@@ -2,7 +2,7 @@ import type { Problem } from "../contract/common.ts";
 import { type ErrorCode, ERRORS } from "../contract/errors.ts";
 import { AppError } from "../domain/app_error.ts";
 
-/** Headers every API answer carries: nothing here may be cached or sniffed. */
+/** Headers every API answer carries: nothing may be sniffed, and nothing cached unless its route says otherwise. */
 export const API_HEADERS = {
   "cache-control": "no-store",
   "x-content-type-options": "nosniff",
@@ -20,12 +20,9 @@ export function bearerChallenge(code: ErrorCode): string {
   return code === "auth_missing" ? `Bearer realm="${REALM}"` : `Bearer realm="${REALM}", error="invalid_token"`;
 }
 
-/** A JSON answer with the API headers; `headers` may override them. */
+/** A JSON answer; the app adds {@linkcode API_HEADERS}, which `headers` may override. */
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { ...API_HEADERS, "content-type": "application/json", ...headers },
-  });
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
 }
 
 /**
@@ -75,6 +72,5 @@ export function problemResponse(error: unknown, requestId: string): Response {
   const headers = new Headers(known?.headers);
   headers.set("content-type", "application/problem+json");
   if (info.status === 401) headers.set("www-authenticate", bearerChallenge(code));
-  for (const [k, v] of Object.entries(API_HEADERS)) headers.set(k, v);
   return new Response(JSON.stringify(body), { status: info.status, headers });
 }

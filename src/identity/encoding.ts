@@ -27,10 +27,23 @@ export function randomBytes(n: number): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(n));
 }
 
+/** The last id's time and random part: ids of one millisecond follow it. */
+let last = { ms: -1, random: 0n };
+
+const RANDOM_LIMIT = 1n << 72n;
+
 /**
  * A sortable, unguessable id: prefix, 8 base62 digits of milliseconds, then
- * 72 random bits. Ids made later sort after ids made earlier.
+ * 72 random bits. Ids made later sort after ids made earlier, in the same
+ * millisecond too: the random part then grows from the previous id's by a
+ * random step of up to 32 bits, so that it stays unguessable.
  */
 export function newId(prefix: string, nowMs: number): string {
-  return `${prefix}_${base62(nowMs, 8)}${base62(bytesToBigInt(randomBytes(9)), 13)}`;
+  let random = bytesToBigInt(randomBytes(9));
+  if (nowMs === last.ms) {
+    const next = last.random + 1n + bytesToBigInt(randomBytes(4));
+    if (next < RANDOM_LIMIT) random = next;
+  }
+  last = { ms: nowMs, random };
+  return `${prefix}_${base62(nowMs, 8)}${base62(random, 13)}`;
 }

@@ -55,7 +55,6 @@ export function metaRoutes(deps: AppDeps): AppRoute[] {
           headers: {
             "content-type": "text/javascript; charset=utf-8",
             "cache-control": "no-cache",
-            "x-content-type-options": "nosniff",
           },
         });
       },
@@ -85,6 +84,7 @@ export function metaRoutes(deps: AppDeps): AppRoute[] {
             tokenListing: "/api/tenants/{tenantId}/widget-identity/s2s-tokens",
             deviceScope: "site",
             credentialPrefixes: ["setchat_s2s_", "setchat_adm_", "setchat_wss_", "setchat_dev_"],
+            ...(deps.testClock ? { testClock: "/api/test/clock" } : {}),
           } satisfies Discovery,
         ),
     }),

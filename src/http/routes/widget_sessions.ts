@@ -209,7 +209,7 @@ export function widgetSessionRoutes(deps: AppDeps): AppRoute[] {
       errors: SESSION_ERRORS,
       async handle({ principal }) {
         await store.endSession(principal, deps.now());
-        return new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
+        return new Response(null, { status: 204 });
       },
     }),
   ];

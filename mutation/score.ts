@@ -1,0 +1,235 @@
+/**
+ * The suite's strength, read from Stryker's JSON report: how many of the
+ * reference's mutants the suite killed, by room and by file, and which
+ * survivors are explained by the reviewed list of equivalent mutants.
+ */
+
+/** A mutant's status in Stryker's report. */
+export type MutantStatus =
+  | "Killed"
+  | "Survived"
+  | "NoCoverage"
+  | "Timeout"
+  | "CompileError"
+  | "RuntimeError"
+  | "Ignored"
+  | "Pending";
+
+/** One mutant, as the summary needs it. */
+export interface Mutant {
+  file: string;
+  mutator: string;
+  replacement: string;
+  /** One-based line of its start. */
+  line: number;
+  /** That line of the source, trimmed. */
+  code: string;
+  status: MutantStatus;
+  killedBy: string[];
+}
+
+/** A survivor no client can tell from the reference, with the reason, from `equivalent_mutants.md`. */
+export interface Equivalent {
+  file: string;
+  code: string;
+  mutator: string;
+  replacement: string;
+  why: string;
+}
+
+interface ReportFile {
+  source: string;
+  mutants: {
+    mutatorName: string;
+    replacement?: string;
+    location: { start: { line: number; column: number } };
+    status: MutantStatus;
+    killedBy?: string[];
+  }[];
+}
+
+/** The mutants of a report (mutation-testing-report-schema), its test ids turned back into names. */
+export function mutantsOf(report: {
+  files: Record<string, ReportFile>;
+  testFiles?: Record<string, { tests: { id: string; name: string }[] }>;
+}): Mutant[] {
+  const names = new Map<string, string>();
+  for (const file of Object.values(report.testFiles ?? {})) {
+    for (const t of file.tests) names.set(t.id, t.name.split(":")[0]!);
+  }
+  const out: Mutant[] = [];
+  for (const [file, { source, mutants }] of Object.entries(report.files)) {
+    const lines = source.split("\n");
+    for (const m of mutants) {
+      const line = m.location.start.line;
+      out.push({
+        file,
+        mutator: m.mutatorName,
+        replacement: m.replacement ?? "",
+        line,
+        code: (lines[line - 1] ?? "").trim(),
+        status: m.status,
+        killedBy: (m.killedBy ?? []).map((id) => names.get(id) ?? id),
+      });
+    }
+  }
+  return out;
+}
+
+/** The room a file belongs to: its folder (`src/http/routes`, `widget`). */
+export function roomOf(file: string): string {
+  return file.includes("/") ? file.slice(0, file.lastIndexOf("/")) : ".";
+}
+
+/** Counts of one room or file. */
+export interface Row {
+  name: string;
+  killed: number;
+  timeout: number;
+  survived: number;
+  noCoverage: number;
+  /** Survivors (or uncovered) listed as equivalent. */
+  equivalent: number;
+  ignored: number;
+  errors: number;
+}
+
+/** Mutants that count: detected or not. */
+export function valid(r: Row): number {
+  return r.killed + r.timeout + r.survived + r.noCoverage;
+}
+
+/** Stryker's mutation score: detected over valid, in percent. */
+export function score(r: Row): number {
+  const v = valid(r);
+  return v === 0 ? 100 : (100 * (r.killed + r.timeout)) / v;
+}
+
+/** The score once the reviewed equivalent mutants leave the count. */
+export function scoreWithoutEquivalents(r: Row): number {
+  const v = valid(r) - r.equivalent;
+  return v <= 0 ? 100 : (100 * (r.killed + r.timeout)) / v;
+}
+
+function emptyRow(name: string): Row {
+  return { name, killed: 0, timeout: 0, survived: 0, noCoverage: 0, equivalent: 0, ignored: 0, errors: 0 };
+}
+
+/** Whether an equivalent entry names this mutant. */
+export function matches(e: Equivalent, m: Mutant): boolean {
+  return e.file === m.file && e.mutator === m.mutator && e.replacement === m.replacement && e.code === m.code;
+}
+
+/** A summary: rows by room and by file, the survivors nobody explained, and listed equivalents that match nothing. */
+export interface Summary {
+  total: Row;
+  rooms: Row[];
+  files: Row[];
+  unexplained: Mutant[];
+  stale: Equivalent[];
+}
+
+/** Summarises `mutants`, counting those listed in `equivalents` apart. */
+export function summarise(mutants: Mutant[], equivalents: Equivalent[]): Summary {
+  const total = emptyRow("total");
+  const rooms = new Map<string, Row>();
+  const files = new Map<string, Row>();
+  const used = new Set<Equivalent>();
+  const unexplained: Mutant[] = [];
+  for (const m of mutants) {
+    const room = rooms.get(roomOf(m.file)) ?? rooms.set(roomOf(m.file), emptyRow(roomOf(m.file))).get(roomOf(m.file))!;
+    const file = files.get(m.file) ?? files.set(m.file, emptyRow(m.file)).get(m.file)!;
+    for (const row of [total, room, file]) {
+      if (m.status === "Killed") row.killed++;
+      else if (m.status === "Timeout") row.timeout++;
+      else if (m.status === "Survived") row.survived++;
+      else if (m.status === "NoCoverage") row.noCoverage++;
+      else if (m.status === "Ignored") row.ignored++;
+      else row.errors++;
+    }
+    if (m.status === "Survived" || m.status === "NoCoverage") {
+      const e = equivalents.find((e) => matches(e, m));
+      if (e) {
+        used.add(e);
+        for (const row of [total, room, file]) row.equivalent++;
+      } else {
+        unexplained.push(m);
+      }
+    }
+  }
+  const byName = (a: Row, b: Row) => a.name.localeCompare(b.name);
+  return {
+    total,
+    rooms: [...rooms.values()].sort(byName),
+    files: [...files.values()].sort(byName),
+    unexplained,
+    stale: equivalents.filter((e) => !used.has(e)),
+  };
+}
+
+/**
+ * Reads the table of `equivalent_mutants.md`: one row per mutant, its cells
+ * the file, the line of code (in backticks), the mutator, the replacement (in
+ * backticks) and why no client can observe it. `\|` is a `|` inside a cell.
+ */
+export function parseEquivalents(markdown: string): Equivalent[] {
+  const out: Equivalent[] = [];
+  for (const raw of markdown.split("\n")) {
+    const line = raw.trim();
+    if (!line.startsWith("|") || /^\|\s*-/.test(line) || /^\|\s*file\s*\|/i.test(line)) continue;
+    const cells = line.slice(1, line.endsWith("|") ? -1 : undefined).split(/(?<!\\)\|/).map((c) =>
+      c.trim().replaceAll("\\|", "|")
+    );
+    if (cells.length !== 5) throw new Error(`Cannot read the equivalent mutant "${line}": it needs 5 cells`);
+    const code = (c: string) => c.replace(/^`+\s?/, "").replace(/\s?`+$/, "");
+    const [file, source, mutator, replacement, why] = cells as [string, string, string, string, string];
+    if (!why) throw new Error(`Cannot read the equivalent mutant "${line}": it says not why it is equivalent`);
+    out.push({ file: code(file), code: code(source), mutator, replacement: code(replacement), why });
+  }
+  return out;
+}
+
+function percent(n: number): string {
+  return `${n.toFixed(1)}%`;
+}
+
+/** The summary as lines: rooms, then files, then what is left to explain. */
+export function formatSummary(summary: Summary, options: { survivors?: number } = {}): string[] {
+  const head = ["", "killed", "timeout", "survived", "no cover", "equiv.", "score", "w/o equiv."];
+  const cells = (r: Row) => [
+    r.name,
+    String(r.killed),
+    String(r.timeout),
+    String(r.survived),
+    String(r.noCoverage),
+    String(r.equivalent),
+    percent(score(r)),
+    percent(scoreWithoutEquivalents(r)),
+  ];
+  const table = (rows: Row[], title: string) => {
+    const all = [[title, ...head.slice(1)], ...rows.map(cells)];
+    const widths = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
+    return all.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  "));
+  };
+  const lines = [
+    ...table([...summary.rooms, summary.total], "room"),
+    "",
+    ...table(summary.files, "file"),
+  ];
+  if (summary.total.ignored) {
+    lines.push("", `${summary.total.ignored} mutant(s) ignored: outside this run's sample (--sample), not judged`);
+  }
+  const shown = options.survivors ?? 30;
+  if (summary.unexplained.length) {
+    lines.push("", `${summary.unexplained.length} survivor(s) neither killed nor listed as equivalent:`);
+    for (const m of summary.unexplained.slice(0, shown)) {
+      lines.push(`  ${m.file}:${m.line} ${m.mutator} -> ${m.replacement.split("\n")[0]}    (${m.code})`);
+    }
+    if (summary.unexplained.length > shown) lines.push(`  … and ${summary.unexplained.length - shown} more`);
+  }
+  if (summary.stale.length) {
+    lines.push("", `${summary.stale.length} listed equivalent(s) match no survivor (killed now, or the code moved):`);
+    for (const e of summary.stale) lines.push(`  ${e.file}: ${e.code} (${e.mutator} -> ${e.replacement})`);
+  }
+  return lines;
+}

@@ -1,0 +1,375 @@
+/**
+ * The test side of mutation testing. Stryker's runner plugin
+ * (`stryker_plugin.mjs`) starts this program in Stryker's sandbox, where the
+ * reference's source is instrumented with every mutant, and asks it for runs,
+ * one JSON line per request on stdin, one answer per line on stdout.
+ *
+ * - `api`: the tests are the fixtures' cases, and one exploration. Each run
+ *   starts a fresh reference in process under the active mutant, so start-up
+ *   code is judged like the rest.
+ * - `browser`: the tests are the browser scenarios, against the reference's
+ *   widget built from the instrumented source; the active mutant and the
+ *   coverage travel through each browser context.
+ *
+ * The program stays up between runs: a mutant is switched on by setting
+ * Stryker's namespace, which the instrumented code reads on every call.
+ */
+import type { Browser, BrowserContext } from "playwright-core";
+import { type LoadedCase, loadFixtures } from "../conformance/fixtures.ts";
+import { type CaseResult, movesClock, runSuite } from "../conformance/runner.ts";
+import { startInProcessTarget, type Target } from "../conformance/target.ts";
+import { explore } from "../conformance/explore/explore.ts";
+import { launchChromium } from "../conformance/browser/chromium.ts";
+import { runBrowserScenarios } from "../conformance/browser/run.ts";
+import { type Scenario, SCENARIOS } from "../conformance/browser/scenarios.ts";
+import {
+  type Coverage,
+  EXPLORE,
+  type MutantRunAnswer,
+  MUTATION_MARK,
+  type TestResult,
+  type WorkerRequest,
+} from "./protocol.ts";
+
+/** The namespace Stryker's instrumented code reads and writes. */
+interface StrykerNamespace {
+  activeMutant?: string | undefined;
+  currentTestId?: string | undefined;
+  mutantCoverage?: Coverage;
+  hitCount?: number | undefined;
+  hitLimit?: number | undefined;
+}
+
+const ns: StrykerNamespace = ((globalThis as { __stryker__?: StrykerNamespace }).__stryker__ ??= {});
+
+/** One test of a suite: what Stryker sees, and how to run it against a target. */
+interface SuiteTest {
+  id: string;
+  name: string;
+  fileName: string;
+  line: number;
+  /** Whether it must have a reference of its own (it rotates the tenant's credentials, or moves the clock). */
+  alone: boolean;
+  /** The failure, or `undefined` when it passed. */
+  run(target: Target): Promise<string | undefined>;
+}
+
+/** Where in its file a test is written: the line that holds its id, zero-based. */
+function lineOf(text: string, id: string): number {
+  const at = text.indexOf(`"${id}"`);
+  return at < 0 ? 0 : text.slice(0, at).split("\n").length - 1;
+}
+
+function failureOf(r: CaseResult): string | undefined {
+  return r.status === "passed" ? undefined : `${r.id} ${r.status}: ${r.reason ?? ""}`.trim();
+}
+
+async function apiTests(): Promise<SuiteTest[]> {
+  const cases = await loadFixtures("fixtures");
+  const texts = new Map<string, string>();
+  for (const c of cases) if (!texts.has(c.file)) texts.set(c.file, await Deno.readTextFile(c.file));
+  const tests: SuiteTest[] = cases.map((c: LoadedCase) => ({
+    id: c.id,
+    name: `${c.id}: ${c.title}`,
+    fileName: c.file,
+    line: lineOf(texts.get(c.file)!, c.id),
+    alone: c.destructive || movesClock(c),
+    run: async (target) => {
+      const run = await runSuite({ target, cases: [c], concurrency: 1 });
+      return failureOf(run.results[0]!);
+    },
+  }));
+  tests.push({
+    id: EXPLORE.id,
+    name: EXPLORE.name,
+    fileName: "conformance/explore/explore.ts",
+    line: 0,
+    alone: false,
+    run: async (target) => {
+      const result = await explore({ target, seed: EXPLORE.seed, runs: EXPLORE.runs, maxShrinkTries: 0 });
+      return result.failure ? `explore: ${result.failure.disagreement.message}` : undefined;
+    },
+  });
+  return tests;
+}
+
+/** Runs `tests` against one fresh reference, several at a time; stops at the first failure unless told. */
+async function runApi(
+  tests: SuiteTest[],
+  options: { bail: boolean; onTest?: (test: SuiteTest) => void },
+): Promise<{ failed: { test: SuiteTest; message: string }[]; ran: number }> {
+  const failed: { test: SuiteTest; message: string }[] = [];
+  let ran = 0;
+  const shared = tests.filter((t) => !t.alone);
+  const alone = tests.filter((t) => t.alone);
+  const attempt = async (test: SuiteTest, target: Target) => {
+    ran++;
+    let message: string | undefined;
+    try {
+      message = await test.run(target);
+    } catch (error) {
+      message = `${test.id}: ${(error as Error).message}`;
+    }
+    if (message !== undefined) failed.push({ test, message });
+  };
+  const withTarget = async (run: (target: Target) => Promise<void>, first: SuiteTest) => {
+    let target: Target;
+    try {
+      target = await startInProcessTarget();
+    } catch (error) {
+      ran++;
+      failed.push({ test: first, message: `the reference did not start: ${(error as Error).message}` });
+      return;
+    }
+    try {
+      await run(target);
+    } finally {
+      await target.close();
+    }
+  };
+  if (shared.length) {
+    await withTarget(async (target) => {
+      const queue = [...shared];
+      await Promise.all(Array.from({ length: 6 }, async () => {
+        for (let t = queue.shift(); t && !(options.bail && failed.length); t = queue.shift()) {
+          await attempt(t, target);
+        }
+      }));
+    }, shared[0]!);
+  }
+  for (const test of alone) {
+    if (options.bail && failed.length) break;
+    await withTarget((target) => attempt(test, target), test);
+  }
+  return { failed, ran };
+}
+
+/** The dry run of the API suite: every test alone on its own reference, its coverage recorded under its id. */
+async function dryRunApi(tests: SuiteTest[]): Promise<TestResult[]> {
+  const results: TestResult[] = [];
+  for (const test of tests) {
+    ns.currentTestId = test.id;
+    const started = performance.now();
+    const { failed } = await runApi([{ ...test, alone: true }], { bail: false });
+    ns.currentTestId = undefined;
+    results.push({
+      id: test.id,
+      name: test.name,
+      fileName: test.fileName,
+      line: test.line,
+      timeSpentMs: Math.round(performance.now() - started),
+      ...(failed[0] ? { failure: failed[0].message } : {}),
+    });
+  }
+  return results;
+}
+
+/**
+ * The browser side: one Chromium, one reference, and every browser context
+ * given the active mutant and a way to hand its coverage back before it closes.
+ */
+class BrowserSuite {
+  #browser!: Browser;
+  #target!: Target;
+  #script = "";
+  #durations = new Map<string, number>();
+  readonly tests: (SuiteTest & { scenario: Scenario })[];
+  coverage: Coverage = { static: {}, perTest: {} };
+
+  constructor(readonly file: string) {
+    this.tests = SCENARIOS.map((s) => ({
+      id: s.id,
+      name: `${s.id}: ${s.title}`,
+      fileName: "conformance/browser/scenarios.ts",
+      line: lineOf(file, s.id),
+      alone: false,
+      scenario: s,
+      run: () => this.#runScenario(s),
+    }));
+  }
+
+  async start(): Promise<void> {
+    this.#target = await startInProcessTarget();
+    this.#browser = await launchChromium();
+  }
+
+  async close(): Promise<void> {
+    await this.#browser?.close();
+    await this.#target?.close();
+  }
+
+  /** What every page runs before the widget: Stryker's namespace, set for this run. */
+  set(options: { mutant?: string | undefined; testId?: string | undefined }): void {
+    const state = { activeMutant: options.mutant, currentTestId: options.testId };
+    this.#script = `(() => {
+      const ns = globalThis.__stryker__ = ${JSON.stringify(state)};
+      const flush = () => {
+        const c = ns.mutantCoverage;
+        if (!c || typeof globalThis.__strykerCoverage !== "function") return;
+        const copy = JSON.stringify(c);
+        for (const k of Object.keys(c.static)) delete c.static[k];
+        for (const k of Object.keys(c.perTest)) delete c.perTest[k];
+        if (copy.length > 30) globalThis.__strykerCoverage(copy);
+      };
+      globalThis.__strykerFlush = flush;
+      setInterval(flush, 200);
+      addEventListener("pagehide", flush);
+    })();`;
+  }
+
+  /** A browser whose new contexts carry the run's script, and hand their coverage back before closing. */
+  #instrumented(): Browser {
+    const browser = this.#browser;
+    const script = () => this.#script;
+    const merge = (c: Coverage) => this.#merge(c);
+    const newContext = async (...args: Parameters<Browser["newContext"]>): Promise<BrowserContext> => {
+      const context = await browser.newContext(...args);
+      await context.exposeFunction("__strykerCoverage", (json: string) => merge(JSON.parse(json)));
+      await context.addInitScript({ content: script() });
+      const close = context.close.bind(context);
+      context.close = async (...a: Parameters<BrowserContext["close"]>) => {
+        await Promise.all(
+          context.pages().map((p) => p.evaluate("globalThis.__strykerFlush?.()").catch(() => {})),
+        );
+        await close(...a);
+      };
+      return context;
+    };
+    return new Proxy(browser, {
+      get: (t, p) => p === "newContext" ? newContext : Reflect.get(t, p, t),
+    });
+  }
+
+  #merge(c: Coverage): void {
+    for (const [id, n] of Object.entries(c.static)) this.coverage.static[id] = (this.coverage.static[id] ?? 0) + n;
+    for (const [test, hits] of Object.entries(c.perTest)) {
+      const into = this.coverage.perTest[test] ??= {};
+      for (const [id, n] of Object.entries(hits)) into[id] = (into[id] ?? 0) + n;
+    }
+  }
+
+  async #runScenario(s: Scenario): Promise<string | undefined> {
+    const started = performance.now();
+    const [result] = await runBrowserScenarios({
+      target: this.#target,
+      scenarios: [s],
+      browser: this.#instrumented(),
+      concurrency: 1,
+    });
+    this.#durations.set(s.id, performance.now() - started);
+    return failureOf(result!);
+  }
+
+  /** The quickest scenarios first: a mutant they catch costs least. */
+  byDuration<T extends { id: string }>(tests: T[]): T[] {
+    return [...tests].sort((a, b) => (this.#durations.get(a.id) ?? 0) - (this.#durations.get(b.id) ?? 0));
+  }
+}
+
+async function main(suite: string): Promise<void> {
+  const write = (answer: unknown) => console.log(MUTATION_MARK + JSON.stringify(answer));
+  // The parent may die without closing our stdin (a timeout's kill): then this process goes too.
+  const parent = (globalThis as { process?: { ppid: number } }).process?.ppid;
+  setInterval(() => {
+    if ((globalThis as { process?: { ppid: number } }).process?.ppid !== parent) Deno.exit(1);
+  }, 1000);
+  const api = suite === "api" ? await apiTests() : [];
+  const browser = suite === "browser"
+    ? new BrowserSuite(await Deno.readTextFile("conformance/browser/scenarios.ts"))
+    : undefined;
+  await browser?.start();
+  const tests: SuiteTest[] = browser ? browser.tests : api;
+  write({ type: "ready" });
+
+  const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream());
+  let buffer = "";
+  for await (const chunk of lines) {
+    buffer += chunk;
+    for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      if (!line.trim()) continue;
+      const request = JSON.parse(line) as WorkerRequest;
+      try {
+        if (request.type === "dryRun") {
+          let results: TestResult[];
+          if (browser) {
+            results = [];
+            for (const test of browser.tests) {
+              browser.set({ testId: test.id });
+              const started = performance.now();
+              const failure = await test.run(undefined as unknown as Target);
+              results.push({
+                id: test.id,
+                name: test.name,
+                fileName: test.fileName,
+                line: test.line,
+                timeSpentMs: Math.round(performance.now() - started),
+                ...(failure ? { failure } : {}),
+              });
+            }
+          } else {
+            results = await dryRunApi(tests);
+          }
+          write({
+            type: "dryRun",
+            tests: results,
+            coverage: browser ? browser.coverage : ns.mutantCoverage ?? { static: {}, perTest: {} },
+          });
+        } else if (request.type === "mutantRun") {
+          write({ type: "mutantRun", ...await mutantRun(request, tests, browser) });
+        }
+      } catch (error) {
+        write({ type: "error", message: (error as Error).stack ?? String(error) });
+      }
+    }
+  }
+  await browser?.close();
+  Deno.exit(0);
+}
+
+async function mutantRun(
+  request: Extract<WorkerRequest, { type: "mutantRun" }>,
+  tests: SuiteTest[],
+  browser: BrowserSuite | undefined,
+): Promise<MutantRunAnswer> {
+  const filter = request.testFilter ? new Set(request.testFilter) : undefined;
+  const selected = tests.filter((t) => !filter || filter.has(t.id));
+  if (browser) {
+    browser.set({ mutant: request.mutantId });
+    let ran = 0;
+    for (const test of browser.byDuration(selected)) {
+      ran++;
+      const failure = await test.run(undefined as unknown as Target);
+      // A kill counts only when the scenario fails again: a loaded machine must not kill a mutant.
+      if (failure && await test.run(undefined as unknown as Target)) {
+        return { status: "killed", killedBy: [test.id], failureMessage: failure, nrOfTests: ran };
+      }
+    }
+    return { status: "survived", nrOfTests: ran };
+  }
+  ns.activeMutant = request.mutantId;
+  ns.hitCount = request.hitLimit === undefined ? undefined : 0;
+  ns.hitLimit = request.hitLimit;
+  try {
+    const { failed, ran } = await runApi(selected, { bail: !request.disableBail });
+    if (ns.hitLimit !== undefined && (ns.hitCount ?? 0) > ns.hitLimit) {
+      return { status: "timeout", reason: `hit limit reached (${ns.hitCount}/${ns.hitLimit})` };
+    }
+    if (failed.length) {
+      return {
+        status: "killed",
+        killedBy: failed.map((f) => f.test.id),
+        failureMessage: failed[0]!.message,
+        nrOfTests: ran,
+      };
+    }
+    return { status: "survived", nrOfTests: ran };
+  } finally {
+    ns.activeMutant = undefined;
+    ns.hitCount = undefined;
+    ns.hitLimit = undefined;
+  }
+}
+
+if (import.meta.main) await main(Deno.args[0] ?? "api");

@@ -1,0 +1,67 @@
+/**
+ * A clock a test can move: the server's time is the real time plus an
+ * offset, or a frozen instant. With it a conformance run checks what depends
+ * on time (a session past its end, `expiresIn` counting down, a token one
+ * second past its lifetime or its skew) without waiting minutes. The
+ * reference has one only when started with `--test-clock`, which it refuses
+ * where anyone but its operator could reach it; otherwise its clock is the
+ * real one.
+ */
+
+/** A change to the test clock; applied in this order: reset, freeze, advance. */
+export interface ClockChange {
+  /** Back to the real time, running. */
+  reset?: boolean | undefined;
+  /** Stop the clock at the start of the second it shows (`true`), or let it run from there (`false`). */
+  freeze?: boolean | undefined;
+  /** Move the clock by this many seconds (negative: back). */
+  advanceSeconds?: number | undefined;
+}
+
+/** What the test clock shows. */
+export interface ClockState {
+  nowMs: number;
+  /** How far the clock is from the real time, in ms. */
+  offsetMs: number;
+  frozen: boolean;
+}
+
+/** The test clock over a real one. */
+export class TestClock {
+  #offsetMs = 0;
+  #frozenAt: number | undefined;
+  readonly #real: () => number;
+
+  constructor(real: () => number = Date.now) {
+    this.#real = real;
+  }
+
+  /** The time the server uses, in ms since the epoch. */
+  now(): number {
+    return this.#frozenAt ?? this.#real() + this.#offsetMs;
+  }
+
+  /** Applies `change` and answers what the clock shows then. */
+  apply(change: ClockChange): ClockState {
+    if (change.reset) {
+      this.#offsetMs = 0;
+      this.#frozenAt = undefined;
+    }
+    // A whole second: a token's times are whole seconds, so what a test counts comes out exact.
+    if (change.freeze === true && this.#frozenAt === undefined) this.#frozenAt = Math.floor(this.now() / 1000) * 1000;
+    if (change.freeze === false && this.#frozenAt !== undefined) {
+      this.#offsetMs = this.#frozenAt - this.#real();
+      this.#frozenAt = undefined;
+    }
+    const by = (change.advanceSeconds ?? 0) * 1000;
+    if (this.#frozenAt !== undefined) this.#frozenAt += by;
+    else this.#offsetMs += by;
+    return this.state();
+  }
+
+  /** What the clock shows. */
+  state(): ClockState {
+    const nowMs = this.now();
+    return { nowMs, offsetMs: nowMs - this.#real(), frozen: this.#frozenAt !== undefined };
+  }
+}
