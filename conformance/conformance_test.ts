@@ -332,7 +332,7 @@ Deno.test("the preflight stops a run with mixed-up credentials before any case, 
 Deno.test("the suite passes against a separate `deno task serve`, destructive cases included, and says how to recover", async () => {
   const dir = await Deno.makeTempDir();
   const serve = new Deno.Command(Deno.execPath(), {
-    args: ["task", "serve", "--port", "0", "--data", join(dir, "data"), "--log", "off"],
+    args: ["task", "serve", "--port", "0", "--data", join(dir, "data"), "--log", "off", "--test-clock"],
     stdout: "piped",
     stderr: "piped",
   }).spawn();
