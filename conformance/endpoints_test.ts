@@ -14,6 +14,9 @@ const REFERENCE_ONLY = new Set([
   // Declared in the discovery document, and called through it: `{{tokenListing}}`, `{{widgetScript}}`.
   "GET /api/tenants/{id}/widget-identity/s2s-tokens",
   "GET /widget.js",
+  // The test clock of a reference started with --test-clock: declared as `testClock`, moved by clock steps.
+  "GET /api/test/clock",
+  "POST /api/test/clock",
 ]);
 
 /** An OpenAPI path as fixtures write it, for comparison: `{x}` and `{{x}}` alike become `{}`. */

@@ -616,16 +616,19 @@ async function runCase(
     if (request.auth !== undefined && step.request.auth?.includes("{{")) {
       redactor.addReturned(request.auth, authVariable(step.request.auth));
     }
-    // Copies of a parallel step go to successive nodes too: a race is run across nodes.
+    // Copies of a parallel step go to successive nodes too: a race is run across nodes; so do a walk's pages.
     const first = sentCount;
     const copies = step.parallel ?? 1;
-    sentCount += copies;
     stepNodes[i] = nodeIndex(c.id, first, nodes.length);
-    const received = step.paginate
-      ? [await walkPages(request, step.paginate, (r) => sendRequest(r, nodeFor(sentCount++), shared))]
-      : await Promise.all(
+    let received: Received[];
+    if (step.paginate) {
+      received = [await walkPages(request, step.paginate, (r) => sendRequest(r, nodeFor(sentCount++), shared))];
+    } else {
+      sentCount += copies;
+      received = await Promise.all(
         Array.from({ length: copies }, (_, j) => sendRequest(request, nodeFor(first + j), shared)),
       );
+    }
     const outcomes: CheckResult[] = [];
     let getAnswer: Promise<Received> | undefined;
     const sent = forbidden(request, shared.secrets);

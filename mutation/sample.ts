@@ -158,10 +158,10 @@ export const SAMPLE: SampleMutant[] = [
     caughtBy: ["agent-foreign-conversation", "agent-other-tenant"],
   },
   {
-    name: "app:127 ConditionalExpression",
+    name: "app:91 ConditionalExpression",
     file: "src/http/app.ts",
-    original: "!found || !found.routes.some((r) => r.cors)",
-    replacement: "true",
+    original: 'request.method === "OPTIONS" && found?.routes.some((r) => r.cors)',
+    replacement: "false",
     mutator: "ConditionalExpression",
     caughtBy: ["cors-preflight"],
   },
