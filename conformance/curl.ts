@@ -170,7 +170,9 @@ function curl(r: HttpStep["request"], o: ReproductionOptions, showStatus: boolea
   const base = o.nodes ? `"$${nodeVariable(node)}"` : "";
   const url = o.nodes ? `${base}${word(r.path, o)}` : word(`{{apiUrl}}${r.path}`, o);
   // -w adds a line break after each answer, so that the next one starts its own line.
-  const parts = [`curl -sS${showStatus ? " -i" : ""} -w '\\n' -X ${r.method} ${url}`];
+  // HEAD is --head: with -X HEAD, curl waits for the body the headers announce, which never comes.
+  const method = r.method === "HEAD" ? "--head" : `-X ${r.method}`;
+  const parts = [`curl -sS${showStatus ? " -i" : ""} -w '\\n' ${method} ${url}`];
   if (r.auth !== undefined) parts.push(`-H ${word(`Authorization: Bearer ${r.auth}`, o)}`);
   for (const [k, v] of Object.entries(r.headers ?? {})) parts.push(`-H ${word(`${k}: ${v}`, o)}`);
   // An empty header tells curl to send none: not even the form type it gives a body by default.

@@ -131,3 +131,26 @@ Deno.test("a credential the fixture writes out is sent as written in its reprodu
     await target.close();
   }
 });
+
+Deno.test("a HEAD step's reproduction ends once the headers came, as curl reads no body after HEAD", async () => {
+  const { loadFixtures } = await import("./fixtures.ts");
+  const { reproduction } = await import("./curl.ts");
+  const c = (await loadFixtures("fixtures")).find((c) => c.id === "http-head-published-documents")!;
+  const target = await startInProcessTarget();
+  try {
+    const script = reproduction(c, { upTo: 0, unique: "u1", vars: {}, levels: ["must", "should", "reference"] });
+    assert.match(script, /--head/);
+    // With `-X HEAD`, curl waits for the body the headers announce until the timeout kills it.
+    const out = await new Deno.Command("timeout", {
+      args: ["-k", "2", "20", "bash", "-c", script],
+      env: { SETCHAT_API_URL: target.apiUrl, PATH: Deno.env.get("PATH") ?? "" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, text);
+    assert.match(text, /^HTTP\/1\.1 200/m);
+  } finally {
+    await target.close();
+  }
+});
