@@ -68,7 +68,8 @@ async function selectionOf(selected: { id: string }[]): Promise<NonNullable<RunR
 /** The fixtures beside this module, wherever the command runs from. */
 const DEFAULT_FIXTURES = fileURLToPath(new URL("../fixtures", import.meta.url));
 
-const HELP = `Usage: deno task conformance [options]
+const HELP = `Usage: npx -y @setchat/conformance@${SUITE_VERSION.split(".")[0]} -- [options]
+       deno task conformance [options]            (from a clone of the repository)
 
 Runs the conformance fixtures against a SetChat-compatible API. When nothing names a
 target (no flag, variable or env file below), starts the reference in process (on a free
