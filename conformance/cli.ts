@@ -53,6 +53,7 @@ import { SCENARIOS } from "./browser/scenarios.ts";
 import { exploreCommand } from "./explore/command.ts";
 import { findReports, MergeError, mergeReports, readReports } from "./merge.ts";
 import { annotations } from "./annotations.ts";
+import { CONFIG_HELP, ConfigError, type ConformanceConfig, readConfig } from "./config.ts";
 import { SUITE_VERSION } from "./version.ts";
 
 export { SUITE_VERSION } from "./version.ts";
@@ -76,6 +77,9 @@ target (no flag, variable or env file below), starts the reference in process (o
 port, with a store in memory), and every report says so first. A target setting given
 without a target URL (an env file without SETCHAT_API_URL, an empty SETCHAT_API_URL, a
 credential) stops the run with exit 2 instead.
+
+Configuration:
+${CONFIG_HELP}
 
 Target (flags win over environment, which wins over the env files):
   --target URL               base URL (SETCHAT_API_URL); give it once per node of a deployment
@@ -135,6 +139,10 @@ Output:
   --out DIR                  default reports/
   --concurrency N            cases at once (default 8)
   --timeout MS               per request (default 10000)
+  --retries N                send a request again, up to N times (0 to 5, default 0), when it met a
+                             network error (no answer at all); a case with a retried request is
+                             marked so in every report
+  --run-timeout MS           the whole run: past it, the run stops with exit 2 (default none)
   Every run ends with its summary and the paths of the reports it wrote. Colours only on a
   terminal, never with NO_COLOR set; under GitHub Actions (GITHUB_ACTIONS=true), failures
   and warnings are also written as ::error and ::warning annotations.
@@ -171,10 +179,20 @@ export interface CliOptions {
   excludeTags: string[];
   allowDestructive: boolean;
   expectedFailures?: string | undefined;
+  /** Known failures written in the configuration file itself. */
+  knownFailures?: Record<string, string> | undefined;
   reporters: ReporterName[];
   out: string;
   concurrency: number;
   timeoutMs: number;
+  /** Times a request that met a network error is sent again. */
+  retries: number;
+  /** The whole run's time limit. */
+  runTimeoutMs?: number | undefined;
+  /** `--config`: the configuration file. */
+  config?: string | undefined;
+  /** The flags given on the command line: they win over the configuration file. */
+  given: ReadonlySet<string>;
   list: boolean;
   help: boolean;
   version: boolean;
@@ -200,11 +218,15 @@ export interface CliOptions {
 export function parseCli(args: string[]): CliOptions {
   // `npx -y deno@2.9 task conformance -- --env-file F`: the `--` keeps Node.js from reading --env-file itself.
   if (args[0] === "--") args = args.slice(1);
-  const { values, positionals } = parseArgs({
+  const { values, positionals, tokens } = parseArgs({
     args,
     strict: true,
     allowPositionals: true,
+    tokens: true,
     options: {
+      config: { type: "string" },
+      retries: { type: "string" },
+      "run-timeout": { type: "string" },
       target: { type: "string", multiple: true, default: [] },
       "env-file": { type: "string", multiple: true, default: [] },
       "server-token": { type: "string" },
@@ -299,6 +321,10 @@ export function parseCli(args: string[]): CliOptions {
     out: values.out,
     concurrency: number("concurrency", values.concurrency),
     timeoutMs: number("timeout", values.timeout),
+    retries: values.retries === undefined ? 0 : retriesOf(values.retries),
+    runTimeoutMs: values["run-timeout"] === undefined ? undefined : number("run-timeout", values["run-timeout"]),
+    config: values.config,
+    given: new Set(tokens.flatMap((t) => (t.kind === "option" ? [t.name] : []))),
     list: values.list,
     help: values.help,
     browser: values.browser,
@@ -352,6 +378,43 @@ export function shardCases<T extends { id: string }>(cases: T[], shard: { index:
   return cases.filter((c) => mine.has(c.id));
 }
 
+function retriesOf(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 5) {
+    throw new TypeError(`Cannot use --retries ${text}: it must be a whole number from 0 to 5`);
+  }
+  return n;
+}
+
+/**
+ * The configuration file's settings, under the command line's: what a flag
+ * gives wins, and env files add up (the file's first, so that the command
+ * line's win).
+ */
+export function withConfig(options: CliOptions, config: ConformanceConfig): CliOptions {
+  const unless = <T>(flag: string, value: T | undefined, current: T): T =>
+    options.given.has(flag) || value === undefined ? current : value;
+  const url = config.target?.url;
+  const targets = url === undefined ? undefined : Array.isArray(url) ? url : [url];
+  const known = config.expectedFailures;
+  const listed = options.given.has("expected-failures") || known === undefined;
+  return {
+    ...options,
+    envFiles: [...(config.target?.envFiles ?? []), ...options.envFiles],
+    profile: unless("profile", config.profile as ProfileName | undefined, options.profile),
+    timeoutMs: unless("timeout", config.timeouts?.requestMs, options.timeoutMs),
+    runTimeoutMs: unless("run-timeout", config.timeouts?.runMs, options.runTimeoutMs),
+    retries: unless("retries", config.retries?.networkErrors, options.retries),
+    expectedFailures: listed || typeof known !== "string" ? options.expectedFailures : known,
+    knownFailures: listed || typeof known === "string" ? options.knownFailures : known,
+    target: {
+      ...options.target,
+      ...(options.given.has("target") || !targets ? {} : { target: targets[0], targets }),
+      widgetUrl: unless("widget-url", config.target?.widgetUrl, options.target.widgetUrl),
+    },
+  };
+}
+
 function seedOf(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) {
@@ -396,6 +459,7 @@ function fromInvocationFolder(options: CliOptions, initCwd: string | undefined):
     out: at(options.out),
     envFiles: options.envFiles.map(at),
     expectedFailures: maybe(options.expectedFailures),
+    config: maybe(options.config),
     merge: options.merge?.map(at),
     target: { ...options.target, signingKey: maybe(options.target.signingKey) },
   };
@@ -464,6 +528,15 @@ export async function main(
     return { exitCode: 0 };
   }
   options = fromInvocationFolder(options, env("INIT_CWD"));
+  if (options.config) {
+    try {
+      options = withConfig(options, await readConfig(options.config));
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      print(error.message);
+      return { exitCode: 2 };
+    }
+  }
   const output = outputOf(options, env, print, o.terminal ?? Deno.stdout.isTerminal());
   if (options.merge) return await merge(options.merge, options, output);
 
@@ -575,11 +648,13 @@ export async function main(
     const profile = profileFor(options.profile, target, checked);
     const expectedFailures = options.expectedFailures
       ? await readExpectedFailures(options.expectedFailures)
+      : options.knownFailures
+      ? new Map(Object.entries(options.knownFailures))
       : undefined;
     if (expectedFailures) {
       for (const id of expectedFailures.keys()) {
         if (!cases.some((c) => c.id === id)) {
-          print(`Note: ${options.expectedFailures} lists "${id}", which no selected case has.`);
+          print(`Note: ${options.expectedFailures ?? options.config} lists "${id}", which no selected case has.`);
         }
       }
     }
@@ -589,6 +664,7 @@ export async function main(
     const redactor = new Redactor();
     redactor.declarePrefixes(checked.discovery?.credentialPrefixes ?? []);
     const live = output.live ? { onResult: (r: CaseResult) => print(prettyLine(r, output.color)) } : {};
+    const stop = options.runTimeoutMs === undefined ? undefined : AbortSignal.timeout(options.runTimeoutMs);
     let run = await runSuite({
       target,
       cases,
@@ -597,12 +673,14 @@ export async function main(
       allowDestructive: options.allowDestructive || target.inProcess,
       concurrency: options.concurrency,
       timeoutMs: options.timeoutMs,
+      retries: options.retries,
+      ...(stop ? { signal: stop } : {}),
       redactor,
       ...(expectedFailures ? { expectedFailures } : {}),
       ...(target.inProcess ? {} : { recoveryFile: join(options.out, "recovery.env") }),
       ...live,
     });
-    if (options.browser) {
+    if (options.browser && !stop?.aborted) {
       const outside = profile.surfaces.includes("browser") ? undefined : "not in profile";
       if (output.live && scenarios.length && !outside) {
         print(`Running ${scenarios.length} browser scenarios against ${target.widgetUrl}`);
@@ -632,13 +710,33 @@ export async function main(
       ...(options.shard ? { shard: options.shard } : {}),
       selection,
       ...(options.noSkips ? { noSkips: true } : {}),
-      notes: [...leftOut(profile), ...run.notes],
+      notes: [...leftOut(profile), ...retriedNotes(run.results), ...run.notes],
     };
+    if (stop?.aborted) {
+      const ended = run.results.filter((r) => !r.reason?.startsWith("not run: the run was stopped")).length;
+      print(
+        `Cannot finish the run within its whole-run timeout of ${options.runTimeoutMs} ms (--run-timeout, ` +
+          `timeouts.runMs): ${ended} of ${run.results.length} cases had ended; no report was written`,
+      );
+      return { exitCode: 2 };
+    }
     await finish(run, options, output);
     return { exitCode: exitCodeOf(run), run };
   } finally {
     await target.close();
   }
+}
+
+/** The note every report carries when requests were sent again after network errors. */
+function retriedNotes(results: CaseResult[]): string[] {
+  const retried = results.filter((r) => r.retried);
+  if (!retried.length) return [];
+  const requests = retried.reduce((n, r) => n + r.retried!, 0);
+  return [
+    `${requests} requests of ${retried.length} cases met a network error and were sent again (--retries): ` +
+    `${retried.map((r) => r.id).join(", ")}. A request that met one may have reached the target before its answer ` +
+    `was lost: read those verdicts knowing it.`,
+  ];
 }
 
 /** How a run talks: live lines, colours, annotations, and the report files. */

@@ -7,8 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parse as parseYaml } from "yaml";
-import { CompositeActionMetadata } from "../tools/action_metadata.ts";
+import { CompositeActionMetadata, readAction, runAction } from "../tools/action_metadata.ts";
 import { MUTANTS } from "./mutants.ts";
 import { startInProcessTarget, type Target } from "./target.ts";
 import { ENV_NAMES, type TargetVariable } from "./variables.ts";
@@ -166,11 +165,6 @@ globalThis.addEventListener("unload", () => {
   if (packed) packed.then((path) => Deno.removeSync(join(path, ".."), { recursive: true }), () => {});
 });
 
-/** The action's metadata, parsed as GitHub parses it. */
-async function actionMetadata(): Promise<unknown> {
-  return parseYaml(await Deno.readTextFile(join(ROOT, "action.yml")));
-}
-
 /** The inputs and outputs vendors drive the action with. */
 const ACTION_INPUTS = [
   "target",
@@ -186,7 +180,7 @@ const ACTION_INPUTS = [
 const ACTION_OUTPUTS = ["exit-code", "reports", "json", "junit", "html"];
 
 Deno.test("action.yml follows GitHub's metadata rules, and its inputs reach the script only as variables", async () => {
-  const action = CompositeActionMetadata.parse(await actionMetadata());
+  const action = await readAction();
   for (const input of ACTION_INPUTS) assert.ok(action.inputs?.[input], `input ${input}`);
   for (const output of ACTION_OUTPUTS) assert.ok(action.outputs?.[output], `output ${output}`);
   const ids = new Set(action.runs.steps.map((s) => s.id).filter((id) => id !== undefined));
@@ -236,56 +230,6 @@ Deno.test("CompositeActionMetadata refuses what GitHub refuses", () => {
   ];
   for (const [why, metadata] of broken) assert.ok(!CompositeActionMetadata.safeParse(metadata).success, why);
 });
-
-/**
- * Runs the action's steps as a GitHub runner would: each step's `env` with
- * its expressions evaluated (the inputs given, else their defaults), its
- * script in its shell; returns what the steps printed and wrote as outputs.
- */
-async function runAction(
-  inputs: Record<string, string>,
-  o: { cwd: string; env: Record<string, string> },
-): Promise<{ code: number; output: string; outputs: Record<string, string> }> {
-  const action = CompositeActionMetadata.parse(await actionMetadata());
-  const value = (expression: string) => {
-    if (expression === "github.action_path") return ROOT.replace(/\/$/, "");
-    const input = /^inputs\.([\w-]+)$/.exec(expression)?.[1];
-    if (input === undefined || !action.inputs?.[input]) throw new Error(`Cannot evaluate \${{ ${expression} }}`);
-    return inputs[input] ?? action.inputs[input].default ?? "";
-  };
-  const outputFile = await Deno.makeTempFile();
-  let output = "";
-  let code = 0;
-  try {
-    for (const step of action.runs.steps) {
-      const stepEnv = Object.fromEntries(
-        Object.entries(step.env ?? {}).map((
-          [k, v],
-        ) => [k, String(v).replace(/\$\{\{\s*(.*?)\s*\}\}/g, (_, e: string) => value(e))]),
-      );
-      assert.equal(step.shell, "bash");
-      const out = await new Deno.Command("bash", {
-        args: ["--noprofile", "--norc", "-eo", "pipefail", "-c", step.run!],
-        cwd: o.cwd,
-        env: { ...o.env, ...stepEnv, GITHUB_OUTPUT: outputFile, GITHUB_ACTIONS: "true" },
-        clearEnv: true,
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      output += new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-      code = out.code;
-      if (code !== 0) break;
-    }
-    const outputs = Object.fromEntries(
-      (await Deno.readTextFile(outputFile)).split("\n").filter(Boolean).map((
-        l,
-      ) => [l.split("=")[0]!, l.slice(l.indexOf("=") + 1)]),
-    );
-    return { code, output, outputs };
-  } finally {
-    await Deno.remove(outputFile);
-  }
-}
 
 Deno.test("the action's step runs the packed suite: outputs the exit code and the reports, annotates failures", async (t) => {
   const tgz = await tarball();

@@ -103,6 +103,8 @@ export interface CaseResult {
   curl?: string;
   /** Files showing a browser scenario's failure (screenshots, Playwright traces, consoles), relative to the reports. */
   evidence?: { label: string; path: string }[];
+  /** How many of its requests were sent again after a network error (`--retries`): its verdict is read knowing it. */
+  retried?: number;
 }
 
 /** A whole run. */
@@ -142,6 +144,10 @@ export interface RunOptions {
   allowDestructive?: boolean;
   concurrency?: number;
   timeoutMs?: number;
+  /** Times a request that met a network error (no answer at all) is sent again; default 0. */
+  retries?: number;
+  /** Ends the run early (the whole-run timeout): no case starts after it, and requests under way are cut. */
+  signal?: AbortSignal;
   /** Ids of cases known to fail on this target, with why. */
   expectedFailures?: ReadonlyMap<string, string>;
   /** Called as each case ends (live progress). */
@@ -180,6 +186,8 @@ interface Shared {
   target: Target;
   profile: Profile;
   timeoutMs: number;
+  retries: number;
+  signal?: AbortSignal | undefined;
   jwks: () => Promise<jose.JSONWebKeySet | null>;
   discovery: () => Promise<Discovery | null>;
   /** The target's `/openapi.json`, or `null` when it serves none. */
@@ -256,12 +264,39 @@ export async function walkPages(
   }
 }
 
-/** Sends one rendered fixture request to a node and reads its answer. */
+/** How {@linkcode sendRequest} sends. */
+export interface SendOptions {
+  timeoutMs: number;
+  send?: Send | undefined;
+  /** Times to send again after a network error (the request got no answer at all); default 0. */
+  retries?: number;
+  /** Called before each new attempt. */
+  onRetry?: (error: Error) => void;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Sends one rendered fixture request to a node and reads its answer; a
+ * network error is retried as `options.retries` allows, never a timeout nor
+ * any answer, which are the target's verdict.
+ */
 export async function sendRequest(
   request: HttpStep["request"],
   node: string,
-  options: { timeoutMs: number; send?: Send | undefined },
+  options: SendOptions,
 ): Promise<Received> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await sendOnce(request, node, options);
+    } catch (error) {
+      if (!(error instanceof TypeError) || attempt >= (options.retries ?? 0) || options.signal?.aborted) throw error;
+      options.onRetry?.(error);
+      await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+    }
+  }
+}
+
+async function sendOnce(request: HttpStep["request"], node: string, options: SendOptions): Promise<Received> {
   const headers = new Headers(request.headers);
   if (request.auth !== undefined) headers.set("authorization", `Bearer ${request.auth}`);
   let body: string | undefined;
@@ -285,7 +320,9 @@ export async function sendRequest(
         : request.noContentType
         ? encoder.encode(body)
         : body,
-      signal: AbortSignal.timeout(options.timeoutMs),
+      signal: options.signal
+        ? AbortSignal.any([AbortSignal.timeout(options.timeoutMs), options.signal])
+        : AbortSignal.timeout(options.timeoutMs),
       redirect: "manual",
     }),
   );
@@ -509,6 +546,9 @@ async function runCase(
   const nodes = target.nodes;
   const nodeFor = (k: number) => nodes[nodeIndex(c.id, k, nodes.length)]!;
   const stepNodes: number[] = [];
+  // Requests sent again after a network error: the case says so in every report.
+  let retried = 0;
+  const sending: SendOptions = { ...shared, onRetry: () => retried++ };
   // The target's time as its clock shows it: real, until a step moves it.
   let targetNow = () => Date.now();
   let clockMoved = false;
@@ -622,11 +662,11 @@ async function runCase(
     stepNodes[i] = nodeIndex(c.id, first, nodes.length);
     let received: Received[];
     if (step.paginate) {
-      received = [await walkPages(request, step.paginate, (r) => sendRequest(r, nodeFor(sentCount++), shared))];
+      received = [await walkPages(request, step.paginate, (r) => sendRequest(r, nodeFor(sentCount++), sending))];
     } else {
       sentCount += copies;
       received = await Promise.all(
-        Array.from({ length: copies }, (_, j) => sendRequest(request, nodeFor(first + j), shared)),
+        Array.from({ length: copies }, (_, j) => sendRequest(request, nodeFor(first + j), sending)),
       );
     }
     const outcomes: CheckResult[] = [];
@@ -668,7 +708,7 @@ async function runCase(
       }
       const { statusCounts: _, sameAsGet, ...single } = rendered;
       if (sameAsGet) {
-        getAnswer ??= sendRequest({ ...request, method: "GET" }, nodeFor(first), shared);
+        getAnswer ??= sendRequest({ ...request, method: "GET" }, nodeFor(first), sending);
         outcomes.push({ level: lvl, ...headMatchesGet(received[0]!, await getAnswer) });
       }
       for (const [k, r] of received.entries()) {
@@ -794,6 +834,7 @@ async function runCase(
     ...(reason === undefined ? {} : { reason }),
     durationMs: Math.round(performance.now() - started),
     steps,
+    ...(retried ? { retried } : {}),
   };
 }
 
@@ -890,6 +931,8 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     target,
     profile,
     timeoutMs: options.timeoutMs ?? 10_000,
+    retries: options.retries ?? 0,
+    signal: options.signal,
     secrets,
     rotations,
     jwks: () => jwks ??= fetchJwks(target.apiUrl),
@@ -928,16 +971,18 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   };
   const queue = [...ordinary];
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 8) }, async () => {
-    for (let c = queue.shift(); c; c = queue.shift()) {
+    for (let c = queue.shift(); c && !options.signal?.aborted; c = queue.shift()) {
       const extras: CaseExtras = {};
       finish(c, await runCase(c, shared, allowDestructive, {}, extras), extras);
     }
   }));
   for (const c of timed) {
+    if (options.signal?.aborted) break;
     const extras: CaseExtras = {};
     finish(c, await runCase(c, shared, allowDestructive, {}, extras), extras);
   }
   for (const c of destructive) {
+    if (options.signal?.aborted) break;
     // A destructive case that captures `serverToken` hands the tenant's new token to the runner.
     const vars: Vars = {};
     const extras: CaseExtras = {};
@@ -945,7 +990,9 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     const rotated = vars.serverToken;
     if (typeof rotated === "string" && rotated !== target.vars.serverToken) target.vars.serverToken = rotated;
   }
-  const ordered = options.cases.map((c) => results.get(c.id)!());
+  const ordered = options.cases.map((c) =>
+    results.get(c.id)?.() ?? notRun(c, "skipped", "not run: the run was stopped (the whole-run timeout ran out)")
+  );
   const notes = (target.inProcess ? [] : await recoveryNotes(shared, originalServerToken)).map((n) => secrets.shown(n));
   return {
     target: target.description,

@@ -4,6 +4,7 @@
  * repository publishes: what GitHub would refuse, or silently ignore, fails
  * validation here instead.
  */
+import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 
 /** An input or output id: starts with a letter or `_`, then letters, digits, `-` or `_`. */
@@ -69,3 +70,96 @@ export const CompositeActionMetadata = z.strictObject({
   branding: z.strictObject({ icon: z.string().min(1).optional(), color: z.enum(COLORS).optional() }).optional(),
 });
 export type CompositeActionMetadata = z.infer<typeof CompositeActionMetadata>;
+
+const ROOT = new URL("..", import.meta.url);
+
+/** This repository's `action.yml`, parsed as GitHub parses it and held to the rules above. */
+export async function readAction(): Promise<CompositeActionMetadata> {
+  return CompositeActionMetadata.parse(parseYaml(await Deno.readTextFile(new URL("action.yml", ROOT))));
+}
+
+/** What {@linkcode runAction} saw: the steps' output, the last exit code, and the outputs they wrote. */
+export interface ActionRun {
+  code: number;
+  output: string;
+  outputs: Record<string, string>;
+}
+
+/**
+ * Runs the action's steps here as a GitHub runner would: each step's `env`
+ * with its expressions evaluated (the inputs given, else their defaults;
+ * any other expression is an error), its script in bash as GitHub starts it
+ * (`-eo pipefail`), in `cwd`, with `env` as the job's environment.
+ */
+export async function runAction(
+  inputs: Record<string, string>,
+  o: { cwd: string; env: Record<string, string> },
+): Promise<ActionRun> {
+  const action = await readAction();
+  const value = (expression: string) => {
+    if (expression === "github.action_path") return decodeURIComponent(ROOT.pathname).replace(/\/$/, "");
+    const input = /^inputs\.([\w-]+)$/.exec(expression)?.[1];
+    const declared = input === undefined ? undefined : action.inputs?.[input];
+    if (!declared) throw new Error(`Cannot evaluate \${{ ${expression} }}: the action declares no such input`);
+    return inputs[input!] ?? declared.default ?? "";
+  };
+  for (const name of Object.keys(inputs)) {
+    if (!action.inputs?.[name]) throw new Error(`Cannot give input ${name}: the action declares no such input`);
+  }
+  const outputFile = await Deno.makeTempFile();
+  let output = "";
+  let code = 0;
+  try {
+    for (const step of action.runs.steps) {
+      if (step.shell !== "bash" || step.run === undefined) {
+        throw new Error("Cannot run a step that is not a bash script");
+      }
+      const stepEnv = Object.fromEntries(
+        Object.entries(step.env ?? {}).map((
+          [k, v],
+        ) => [k, String(v).replace(/\$\{\{\s*(.*?)\s*\}\}/g, (_, e: string) => value(e))]),
+      );
+      const out = await new Deno.Command("bash", {
+        args: ["--noprofile", "--norc", "-eo", "pipefail", "-c", step.run],
+        cwd: o.cwd,
+        env: { ...o.env, ...stepEnv, GITHUB_OUTPUT: outputFile, GITHUB_ACTIONS: "true" },
+        clearEnv: true,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      output += new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+      code = out.code;
+      if (code !== 0) break;
+    }
+    const outputs = Object.fromEntries(
+      (await Deno.readTextFile(outputFile)).split("\n").filter(Boolean).map((
+        l,
+      ) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+    );
+    return { code, output, outputs };
+  } finally {
+    await Deno.remove(outputFile);
+  }
+}
+
+/**
+ * The runner's arguments the action's step passes for `inputs`, read from a
+ * stand-in for npx on the `PATH`: what a workflow's `with:` becomes.
+ */
+export async function actionArguments(inputs: Record<string, string>): Promise<string[]> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/bin`);
+    await Deno.writeTextFile(`${dir}/bin/npx`, `#!/bin/sh\nprintf '%s\\n' "$@" > "${dir}/args"\n`, { mode: 0o755 });
+    const run = await runAction(inputs, {
+      cwd: dir,
+      env: { PATH: `${dir}/bin:${Deno.env.get("PATH") ?? ""}` },
+    });
+    if (run.code !== 0) throw new Error(`Cannot read the action's arguments: ${run.output}`);
+    const args = (await Deno.readTextFile(`${dir}/args`)).split("\n").slice(0, -1);
+    // npx -y <package> -- <the runner's arguments>
+    return args.slice(args.indexOf("--") + 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
