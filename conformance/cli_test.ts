@@ -5,7 +5,7 @@ import { actionArguments } from "../tools/action_metadata.ts";
 import { main, parseCli, shardCases, SUITE_VERSION } from "./cli.ts";
 import { annotations } from "./annotations.ts";
 import { loadFixtures } from "./fixtures.ts";
-import { MUTANTS } from "./mutants.ts";
+import { MUTANTS } from "./proof/mutants.ts";
 import type { CaseResult, RunResult } from "./runner.ts";
 import { RotationLog } from "./recovery.ts";
 import { ENV_NAMES } from "./variables.ts";

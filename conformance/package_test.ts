@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CompositeActionMetadata, readAction, runAction } from "../tools/action_metadata.ts";
-import { MUTANTS } from "./mutants.ts";
+import { MUTANTS } from "./proof/mutants.ts";
 import { startInProcessTarget, type Target } from "./target.ts";
 import { ENV_NAMES, type TargetVariable } from "./variables.ts";
 import { SUITE_VERSION } from "./version.ts";
@@ -163,6 +163,24 @@ Deno.test("the packed npm package runs the suite from an empty folder: exit 0 on
 
 globalThis.addEventListener("unload", () => {
   if (packed) packed.then((path) => Deno.removeSync(join(path, ".."), { recursive: true }), () => {});
+});
+
+Deno.test("the package holds what ships and nothing that only proves the suite", async () => {
+  const out = await new Deno.Command("tar", { args: ["-tzf", await tarball()], stdout: "piped" }).output();
+  const files = new TextDecoder().decode(out.stdout).split("\n").filter(Boolean).map((f) =>
+    f.replace(/^package\//, "")
+  );
+  for (const shipped of ["bin/setchat-conformance.mjs", "conformance/mod.ts", "dist/widget.js", "CHANGELOG.md"]) {
+    assert.ok(files.includes(shipped), `${shipped} is in the package`);
+  }
+  assert.ok(files.some((f) => f.startsWith("fixtures/") && f.endsWith(".json")), "the fixtures are in the package");
+  for (const f of files) {
+    assert.doesNotMatch(
+      f,
+      /^(conformance\/proof|independent\/(?!widget\/deno\.json)|mutation|bench)\/|_test(_utils)?\.ts$/,
+      f,
+    );
+  }
 });
 
 /** The inputs and outputs vendors drive the action with. */
