@@ -142,6 +142,7 @@ Deno.test("the packed npm package runs the suite from an empty folder: exit 0 on
         ]);
         assert.equal(code, 0, output);
         assert.match(output, / 0 failed, .*: exit 0/);
+        assert.match(output, new RegExp(`^Running \\d+ cases of suite ${SUITE_VERSION.replaceAll(".", "\\.")} `, "m"));
         const json = JSON.parse(await Deno.readTextFile(join(empty, "reports", "conformance.json")));
         assert.equal(json.versions.suite, SUITE_VERSION);
         for (const file of ["junit.xml", "report.html"]) {

@@ -58,7 +58,7 @@ function worthShowing(r: CaseResult): boolean {
 
 /** The run's first line on a terminal. */
 export function prettyProfile(cases: number, target: string, profile: Profile, strict: boolean): string {
-  return `Running ${cases} cases against ${target}\n` +
+  return `Running ${cases} cases of suite ${VERSIONS.suite} (contract ${VERSIONS.contract}) against ${target}\n` +
     `Profile ${profile.name} (${profile.source}): surfaces ${profile.surfaces.join(", ")}; levels ${
       profile.levels.join(", ")
     }${strict ? "; strict: warnings fail the run" : ""}`;
