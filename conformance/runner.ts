@@ -1008,12 +1008,9 @@ export function writtenIn(c: LoadedCase): string {
   return JSON.stringify(c.steps).replace(/\{\{[^}]*\}\}/g, " ");
 }
 
-/** Runs the cases against the target. */
-export async function runSuite(options: RunOptions): Promise<RunResult> {
-  const started = performance.now();
-  const startedAt = new Date().toISOString();
+/** What every case of a run shares: the target, the profile, the secrets met, and what is fetched from the target once. */
+function sharedOf(options: RunOptions): Shared {
   const { target } = options;
-  const profile = options.profile ?? namedProfile("reference", "the default for the reference");
   let jwks: Promise<jose.JSONWebKeySet | null> | undefined;
   let openapi: Promise<OpenApiDocument | null> | undefined;
   let clock: Promise<TargetClock | null> | undefined;
@@ -1021,29 +1018,52 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   secrets.addSettings(target.vars);
   // A credential written in a fixture itself (a well-formed unknown token) is public: its reproduction sends it.
   for (const c of options.cases) secrets.allowWrittenIn(writtenIn(c));
-  const rotations = new RotationLog({
-    file: options.recoveryFile,
-    tenantId: target.vars.tenantId,
-    foreignTenantId: target.vars.foreignTenantId,
-    target: target.description,
-  });
   let discovery: Promise<Discovery | null> | undefined = options.discovery === undefined
     ? undefined
     : Promise.resolve(options.discovery);
-  const shared: Shared = {
+  return {
     target,
-    profile,
+    profile: options.profile ?? namedProfile("reference", "the default for the reference"),
     timeoutMs: options.timeoutMs ?? 10_000,
     retries: options.retries ?? 0,
     signal: options.signal,
     secrets,
-    rotations,
+    rotations: new RotationLog({
+      file: options.recoveryFile,
+      tenantId: target.vars.tenantId,
+      foreignTenantId: target.vars.foreignTenantId,
+      target: target.description,
+    }),
     jwks: () => jwks ??= fetchJwks(target.apiUrl),
     discovery: () =>
       discovery ??= discover(target.apiUrl, options.timeoutMs ?? 10_000).then((d) => d.discovery ?? null, () => null),
     openapi: () => openapi ??= fetchOpenApi(target.apiUrl),
     clock: () => clock ??= targetClock(target),
   };
+}
+
+/** A case listed as a known failure: its failure is expected, and a pass is news that fails the run. */
+function asKnownFailure(r: CaseResult, why: string): CaseResult {
+  if (["failed", "warning", "deviation"].includes(r.status)) {
+    return { ...r, status: "expected-failure", reason: `${r.reason} (known: ${why})` };
+  }
+  if (r.status === "passed") {
+    return {
+      ...r,
+      status: "unexpected-pass",
+      reason: `listed as a known failure (${why}) but passed: remove it from the list`,
+    };
+  }
+  return r;
+}
+
+/** Runs the cases against the target. */
+export async function runSuite(options: RunOptions): Promise<RunResult> {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const { target } = options;
+  const shared = sharedOf(options);
+  const { profile, secrets } = shared;
   const allowDestructive = options.allowDestructive ?? target.inProcess;
   const originalServerToken = target.vars.serverToken;
   const ordinary = options.cases.filter((c) => !c.destructive && !movesClock(c));
@@ -1054,17 +1074,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   const results = new Map<string, () => CaseResult>();
   const finish = (c: LoadedCase, r: CaseResult, extras: CaseExtras) => {
     const expected = options.expectedFailures?.get(c.id);
-    if (expected !== undefined) {
-      r = ["failed", "warning", "deviation"].includes(r.status)
-        ? { ...r, status: "expected-failure", reason: `${r.reason} (known: ${expected})` }
-        : r.status === "passed"
-        ? {
-          ...r,
-          status: "unexpected-pass",
-          reason: `listed as a known failure (${expected}) but passed: remove it from the list`,
-        }
-        : r;
-    }
+    if (expected !== undefined) r = asKnownFailure(r, expected);
     const redactor = extras.redactor ?? secrets;
     results.set(
       c.id,
