@@ -10,13 +10,13 @@ import {
   PLANTED_WIDGET,
   plantedWidgetKills,
   plantedWidgetKillTableMarkdown,
-} from "./browser/independent_widget.ts";
+} from "./proof/independent_widget.ts";
 import { runBrowserScenarios } from "./browser/run.ts";
 import { SCENARIOS } from "./browser/scenarios.ts";
-import { applyPatches, WIDGET_MUTANTS } from "./browser/widget_mutants.ts";
+import { applyPatches, WIDGET_MUTANTS } from "./proof/widget_mutants.ts";
 import { ENV_NAMES, startInProcessTarget, type Target } from "./target.ts";
 import { docSection, formatMarkdown } from "../tools/docs.ts";
-import { widgetKillTable, widgetKillTableMarkdown } from "./kill_table.ts";
+import { widgetKillTable, widgetKillTableMarkdown } from "./proof/kill_table.ts";
 
 /** Serves one script on a free loopback port, as a vendor's CDN would. */
 function serveScript(script: string): { url: string; close(): Promise<void> } {

@@ -1,5 +1,5 @@
 /** `deno task conformance`: flags, target, preflight, profile, run, reports, exit code. */
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CONTRACT_VERSION } from "../src/contract/meta.ts";
@@ -53,6 +53,7 @@ import { SCENARIOS } from "./browser/scenarios.ts";
 import { exploreCommand } from "./explore/command.ts";
 import { findReports, MergeError, mergeReports, readReports } from "./merge.ts";
 import { annotations } from "./annotations.ts";
+import { CONFIG_HELP, ConfigError, type ConformanceConfig, readConfig } from "./config.ts";
 import { SUITE_VERSION } from "./version.ts";
 
 export { SUITE_VERSION } from "./version.ts";
@@ -68,13 +69,17 @@ async function selectionOf(selected: { id: string }[]): Promise<NonNullable<RunR
 /** The fixtures beside this module, wherever the command runs from. */
 const DEFAULT_FIXTURES = fileURLToPath(new URL("../fixtures", import.meta.url));
 
-const HELP = `Usage: deno task conformance [options]
+const HELP = `Usage: npx -y @setchat/conformance@${SUITE_VERSION.split(".")[0]} -- [options]
+       deno task conformance [options]            (from a clone of the repository)
 
 Runs the conformance fixtures against a SetChat-compatible API. When nothing names a
 target (no flag, variable or env file below), starts the reference in process (on a free
 port, with a store in memory), and every report says so first. A target setting given
 without a target URL (an env file without SETCHAT_API_URL, an empty SETCHAT_API_URL, a
 credential) stops the run with exit 2 instead.
+
+Configuration:
+${CONFIG_HELP}
 
 Target (flags win over environment, which wins over the env files):
   --target URL               base URL (SETCHAT_API_URL); give it once per node of a deployment
@@ -134,6 +139,10 @@ Output:
   --out DIR                  default reports/
   --concurrency N            cases at once (default 8)
   --timeout MS               per request (default 10000)
+  --retries N                send a request again, up to N times (0 to 5, default 0), when it met a
+                             network error (no answer at all); a case with a retried request is
+                             marked so in every report
+  --run-timeout MS           the whole run: past it, the run stops with exit 2 (default none)
   Every run ends with its summary and the paths of the reports it wrote. Colours only on a
   terminal, never with NO_COLOR set; under GitHub Actions (GITHUB_ACTIONS=true), failures
   and warnings are also written as ::error and ::warning annotations.
@@ -170,10 +179,20 @@ export interface CliOptions {
   excludeTags: string[];
   allowDestructive: boolean;
   expectedFailures?: string | undefined;
+  /** Known failures written in the configuration file itself. */
+  knownFailures?: Record<string, string> | undefined;
   reporters: ReporterName[];
   out: string;
   concurrency: number;
   timeoutMs: number;
+  /** Times a request that met a network error is sent again. */
+  retries: number;
+  /** The whole run's time limit. */
+  runTimeoutMs?: number | undefined;
+  /** `--config`: the configuration file. */
+  config?: string | undefined;
+  /** The flags given on the command line: they win over the configuration file. */
+  given: ReadonlySet<string>;
   list: boolean;
   help: boolean;
   version: boolean;
@@ -195,55 +214,62 @@ export interface CliOptions {
   envFiles: string[];
 }
 
+/** The command line's flags, as `parseArgs` reads them. */
+const FLAGS = {
+  config: { type: "string" },
+  retries: { type: "string" },
+  "run-timeout": { type: "string" },
+  target: { type: "string", multiple: true, default: [] },
+  "env-file": { type: "string", multiple: true, default: [] },
+  "server-token": { type: "string" },
+  "admin-token": { type: "string" },
+  "tenant-id": { type: "string" },
+  "site-api-key": { type: "string" },
+  "other-site-api-key": { type: "string" },
+  "foreign-site-api-key": { type: "string" },
+  "foreign-tenant-id": { type: "string" },
+  "foreign-admin-token": { type: "string" },
+  "foreign-server-token": { type: "string" },
+  "foreign-other-site-api-key": { type: "string" },
+  "signing-key": { type: "string" },
+  "widget-url": { type: "string" },
+  fixtures: { type: "string", default: DEFAULT_FIXTURES },
+  shard: { type: "string" },
+  merge: { type: "boolean", default: false },
+  version: { type: "boolean", default: false },
+  filter: { type: "string" },
+  tag: { type: "string", multiple: true, default: [] },
+  "exclude-tag": { type: "string", multiple: true, default: [] },
+  "allow-destructive": { type: "boolean", default: false },
+  "expected-failures": { type: "string" },
+  reporter: { type: "string", multiple: true, default: [] },
+  out: { type: "string", default: "reports" },
+  concurrency: { type: "string", default: "8" },
+  timeout: { type: "string", default: "10000" },
+  list: { type: "boolean", default: false },
+  browser: { type: "boolean", default: false },
+  profile: { type: "string" },
+  strict: { type: "boolean", default: false },
+  "no-skips": { type: "boolean", default: false },
+  transform: { type: "string" },
+  explore: { type: "boolean", default: false },
+  seed: { type: "string", default: "1" },
+  runs: { type: "string", default: "200" },
+  steps: { type: "string", default: "30" },
+  sweep: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} satisfies ParseArgsOptionsConfig;
+
 /** Reads the command line; throws a `TypeError` naming a bad flag. */
 export function parseCli(args: string[]): CliOptions {
   // `npx -y deno@2.9 task conformance -- --env-file F`: the `--` keeps Node.js from reading --env-file itself.
   if (args[0] === "--") args = args.slice(1);
-  const { values, positionals } = parseArgs({
+  const { values, positionals, tokens } = parseArgs({
     args,
     strict: true,
     allowPositionals: true,
-    options: {
-      target: { type: "string", multiple: true, default: [] },
-      "env-file": { type: "string", multiple: true, default: [] },
-      "server-token": { type: "string" },
-      "admin-token": { type: "string" },
-      "tenant-id": { type: "string" },
-      "site-api-key": { type: "string" },
-      "other-site-api-key": { type: "string" },
-      "foreign-site-api-key": { type: "string" },
-      "foreign-tenant-id": { type: "string" },
-      "foreign-admin-token": { type: "string" },
-      "foreign-server-token": { type: "string" },
-      "foreign-other-site-api-key": { type: "string" },
-      "signing-key": { type: "string" },
-      "widget-url": { type: "string" },
-      fixtures: { type: "string", default: DEFAULT_FIXTURES },
-      shard: { type: "string" },
-      merge: { type: "boolean", default: false },
-      version: { type: "boolean", default: false },
-      filter: { type: "string" },
-      tag: { type: "string", multiple: true, default: [] },
-      "exclude-tag": { type: "string", multiple: true, default: [] },
-      "allow-destructive": { type: "boolean", default: false },
-      "expected-failures": { type: "string" },
-      reporter: { type: "string", multiple: true, default: [] },
-      out: { type: "string", default: "reports" },
-      concurrency: { type: "string", default: "8" },
-      timeout: { type: "string", default: "10000" },
-      list: { type: "boolean", default: false },
-      browser: { type: "boolean", default: false },
-      profile: { type: "string" },
-      strict: { type: "boolean", default: false },
-      "no-skips": { type: "boolean", default: false },
-      transform: { type: "string" },
-      explore: { type: "boolean", default: false },
-      seed: { type: "string", default: "1" },
-      runs: { type: "string", default: "200" },
-      steps: { type: "string", default: "30" },
-      sweep: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
+    tokens: true,
+    options: FLAGS,
   });
   const reporters = (values.reporter.length ? values.reporter : ["pretty"]).flatMap((r) => r.split(","));
   for (const r of reporters) {
@@ -270,20 +296,7 @@ export function parseCli(args: string[]): CliOptions {
   if (values.merge && positionals.length === 0) {
     throw new TypeError("Cannot merge: give the reports (or the folders holding them) after --merge");
   }
-  if (values.merge) {
-    const ignored = ["target", "filter", "tag", "exclude-tag", "shard", "profile", "browser", "explore", "list"]
-      .filter((name) => {
-        const v = (values as Record<string, unknown>)[name];
-        return Array.isArray(v) ? v.length > 0 : v !== undefined && v !== false;
-      });
-    if (ignored.length) {
-      throw new TypeError(
-        `Cannot use --${
-          ignored[0]
-        } with --merge: a merge reads its reports only (it takes --reporter, --out, --strict and --no-skips)`,
-      );
-    }
-  }
+  if (values.merge) refuseWithMerge(values);
   return {
     fixtures: values.fixtures,
     version: values.version,
@@ -298,6 +311,10 @@ export function parseCli(args: string[]): CliOptions {
     out: values.out,
     concurrency: number("concurrency", values.concurrency),
     timeoutMs: number("timeout", values.timeout),
+    retries: values.retries === undefined ? 0 : retriesOf(values.retries),
+    runTimeoutMs: values["run-timeout"] === undefined ? undefined : number("run-timeout", values["run-timeout"]),
+    config: values.config,
+    given: new Set(tokens.flatMap((t) => (t.kind === "option" ? [t.name] : []))),
     list: values.list,
     help: values.help,
     browser: values.browser,
@@ -330,6 +347,22 @@ export function parseCli(args: string[]): CliOptions {
   };
 }
 
+/** A merge reads its reports only: a flag that selects or names a target has no meaning there. */
+function refuseWithMerge(values: Record<string, unknown>): void {
+  const ignored = ["target", "filter", "tag", "exclude-tag", "shard", "profile", "browser", "explore", "list"]
+    .filter((name) => {
+      const v = values[name];
+      return Array.isArray(v) ? v.length > 0 : v !== undefined && v !== false;
+    });
+  if (ignored.length) {
+    throw new TypeError(
+      `Cannot use --${
+        ignored[0]
+      } with --merge: a merge reads its reports only (it takes --reporter, --out, --strict and --no-skips)`,
+    );
+  }
+}
+
 function shardOf(text: string): { index: number; count: number } {
   const m = /^(\d+)\/(\d+)$/.exec(text);
   const index = Number(m?.[1]);
@@ -349,6 +382,43 @@ export function shardCases<T extends { id: string }>(cases: T[], shard: { index:
   const ids = cases.map((c) => c.id).sort();
   const mine = new Set(ids.filter((_, i) => i % shard.count === shard.index - 1));
   return cases.filter((c) => mine.has(c.id));
+}
+
+function retriesOf(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 5) {
+    throw new TypeError(`Cannot use --retries ${text}: it must be a whole number from 0 to 5`);
+  }
+  return n;
+}
+
+/**
+ * The configuration file's settings, under the command line's: what a flag
+ * gives wins, and env files add up (the file's first, so that the command
+ * line's win).
+ */
+export function withConfig(options: CliOptions, config: ConformanceConfig): CliOptions {
+  const unless = <T>(flag: string, value: T | undefined, current: T): T =>
+    options.given.has(flag) || value === undefined ? current : value;
+  const url = config.target?.url;
+  const targets = url === undefined ? undefined : Array.isArray(url) ? url : [url];
+  const known = config.expectedFailures;
+  const listed = options.given.has("expected-failures") || known === undefined;
+  return {
+    ...options,
+    envFiles: [...(config.target?.envFiles ?? []), ...options.envFiles],
+    profile: unless("profile", config.profile as ProfileName | undefined, options.profile),
+    timeoutMs: unless("timeout", config.timeouts?.requestMs, options.timeoutMs),
+    runTimeoutMs: unless("run-timeout", config.timeouts?.runMs, options.runTimeoutMs),
+    retries: unless("retries", config.retries?.networkErrors, options.retries),
+    expectedFailures: listed || typeof known !== "string" ? options.expectedFailures : known,
+    knownFailures: listed || typeof known === "string" ? options.knownFailures : known,
+    target: {
+      ...options.target,
+      ...(options.given.has("target") || !targets ? {} : { target: targets[0], targets }),
+      widgetUrl: unless("widget-url", config.target?.widgetUrl, options.target.widgetUrl),
+    },
+  };
 }
 
 function seedOf(text: string): number {
@@ -395,6 +465,7 @@ function fromInvocationFolder(options: CliOptions, initCwd: string | undefined):
     out: at(options.out),
     envFiles: options.envFiles.map(at),
     expectedFailures: maybe(options.expectedFailures),
+    config: maybe(options.config),
     merge: options.merge?.map(at),
     target: { ...options.target, signingKey: maybe(options.target.signingKey) },
   };
@@ -428,7 +499,104 @@ async function readStdin(): Promise<string> {
   return await new Response(Deno.stdin.readable).text();
 }
 
-/** `--transform`: the named attack on the token read from standard input. */
+/** Ends the command early with an exit code, after printing `message` when there is one. */
+class Stop {
+  constructor(readonly exitCode: 0 | 1 | 2, readonly message?: string) {}
+}
+
+/** What the steps of {@linkcode main} share: where lines go, and the environment. */
+interface Io {
+  print: (line: string) => void;
+  env: (name: string) => string | undefined;
+  stdin: () => Promise<string>;
+  terminal: boolean;
+}
+
+/** The cases and browser scenarios a run holds, after any shard, and what was selected before it. */
+interface Selection {
+  cases: LoadedCase[];
+  scenarios: typeof SCENARIOS;
+  fingerprint: NonNullable<RunResult["selection"]>;
+}
+
+/**
+ * Runs the command line; `print` gets the live output. A pipeline: parse,
+ * resolve the target, select, preflight, run, report, exit.
+ */
+export async function main(
+  args: string[],
+  printOrOptions: ((line: string) => void) | MainOptions = {},
+): Promise<CliRun> {
+  const o: MainOptions = typeof printOrOptions === "function" ? { print: printOrOptions } : printOrOptions;
+  const io: Io = {
+    print: o.print ?? console.log,
+    env: o.env ?? ((name: string) => Deno.env.get(name)),
+    stdin: o.stdin ?? readStdin,
+    terminal: o.terminal ?? Deno.stdout.isTerminal(),
+  };
+  try {
+    const options = await parse(args, io);
+    const output = outputOf(options, io.env, io.print, io.terminal);
+    if (options.merge) return await merge(options.merge, options, output);
+    const settings = await targetSettings(options, io);
+    if (options.transform) return await transformCommand(options, settings, io);
+    refuseTargetWithoutUrl(options, settings);
+    if (options.explore) {
+      return { exitCode: await exploreCommand(options, { env: io.env, envFile: settings.envFile, print: io.print }) };
+    }
+    const selection = await select(options);
+    if (options.list) return list(selection, options, io.print);
+    const target = await resolveTarget(settings);
+    try {
+      const run = await runSelection(target, selection, options, output);
+      await finish(run, options, output);
+      return { exitCode: exitCodeOf(run), run };
+    } finally {
+      await target.close();
+    }
+  } catch (error) {
+    if (!(error instanceof Stop)) throw error;
+    if (error.message !== undefined) io.print(error.message);
+    return { exitCode: error.exitCode };
+  }
+}
+
+/** The command line, read from the invocation folder, under its configuration file; `--help` and `--version`. */
+async function parse(args: string[], io: Io): Promise<CliOptions> {
+  let options: CliOptions;
+  try {
+    options = parseCli(args);
+  } catch (error) {
+    throw new Stop(2, `${(error as Error).message}\n\n${HELP}`);
+  }
+  if (options.help) throw new Stop(0, HELP);
+  if (options.version) {
+    throw new Stop(0, `SetChat conformance suite ${SUITE_VERSION}, checking contract ${CONTRACT_VERSION}`);
+  }
+  options = fromInvocationFolder(options, io.env("INIT_CWD"));
+  if (!options.config) return options;
+  try {
+    return withConfig(options, await readConfig(options.config));
+  } catch (error) {
+    if (error instanceof ConfigError) throw new Stop(2, error.message);
+    throw error;
+  }
+}
+
+/**
+ * Where the target's settings come from. Only the files named are read: a file found lying about (a local server's
+ * dev.env) never gives a target its credentials, nor a run its target.
+ */
+async function targetSettings(options: CliOptions, io: Io): Promise<RemoteSettings> {
+  try {
+    const envFile = await readEnvFiles(options.envFiles);
+    return { flags: options.target, env: io.env, envFile, envFiles: options.envFiles };
+  } catch (error) {
+    throw new Stop(2, (error as Error).message);
+  }
+}
+
+/** The named attack on a token. */
 async function transform(options: CliOptions, target: Target | undefined, input: string): Promise<string> {
   const needs: readonly string[] = TOKEN_TRANSFORMS[options.transform!].needs;
   const jwks = target && needs.includes("jwks") ? await fetchJwks(target.apiUrl, options.timeoutMs) : null;
@@ -439,205 +607,232 @@ async function transform(options: CliOptions, target: Target | undefined, input:
   });
 }
 
-/** Runs the command line; `print` gets the live output. */
-export async function main(
-  args: string[],
-  printOrOptions: ((line: string) => void) | MainOptions = {},
-): Promise<CliRun> {
-  const o: MainOptions = typeof printOrOptions === "function" ? { print: printOrOptions } : printOrOptions;
-  const print = o.print ?? console.log;
-  const env = o.env ?? ((name: string) => Deno.env.get(name));
-  let options: CliOptions;
+/** `--transform`: prints the named attack on the token read from standard input. */
+async function transformCommand(options: CliOptions, settings: RemoteSettings, io: Io): Promise<CliRun> {
   try {
-    options = parseCli(args);
-  } catch (error) {
-    print(`${(error as Error).message}\n\n${HELP}`);
-    return { exitCode: 2 };
-  }
-  if (options.help) {
-    print(HELP);
+    const target = await remoteTarget(settings);
+    io.print(await transform(options, target, await io.stdin()));
     return { exitCode: 0 };
-  }
-  if (options.version) {
-    print(`SetChat conformance suite ${SUITE_VERSION}, checking contract ${CONTRACT_VERSION}`);
-    return { exitCode: 0 };
-  }
-  options = fromInvocationFolder(options, env("INIT_CWD"));
-  const output = outputOf(options, env, print, o.terminal ?? Deno.stdout.isTerminal());
-  if (options.merge) return await merge(options.merge, options, output);
-
-  // Only the files named are read: a file found lying about (a local server's dev.env) never gives a target its
-  // credentials, nor a run its target.
-  let envFile: Record<string, string>;
-  try {
-    envFile = await readEnvFiles(options.envFiles);
   } catch (error) {
-    print((error as Error).message);
-    return { exitCode: 2 };
+    throw new Stop(2, `Cannot make the ${options.transform} attack: ${(error as Error).message}`);
   }
-  const settings: RemoteSettings = { flags: options.target, env, envFile, envFiles: options.envFiles };
+}
 
-  if (options.transform) {
-    try {
-      const target = await remoteTarget(settings);
-      print(await transform(options, target, await (o.stdin ?? readStdin)()));
-      return { exitCode: 0 };
-    } catch (error) {
-      print(`Cannot make the ${options.transform} attack: ${(error as Error).message}`);
-      return { exitCode: 2 };
-    }
-  }
-
-  // Anything that judges a target stops here when settings name one without its URL.
+/** Anything that judges a target stops here when settings name one without its URL. */
+function refuseTargetWithoutUrl(options: CliOptions, settings: RemoteSettings): void {
   try {
     const missing = options.list ? undefined : missingTargetUrl(settings);
     if (missing) throw new Error(missing);
   } catch (error) {
-    print((error as Error).message);
-    return { exitCode: 2 };
+    throw new Stop(2, (error as Error).message);
   }
+}
 
-  if (options.explore) {
-    const exitCode = await exploreCommand(options, { env, envFile, print });
-    return { exitCode };
-  }
-
+/** The cases and scenarios the options select, then this shard's part of them. */
+async function select(options: CliOptions): Promise<Selection> {
   let cases: LoadedCase[];
   let scenarios = options.browser ? selectCases(SCENARIOS, options) : [];
   try {
     cases = selectCases(await loadFixtures(options.fixtures), options);
   } catch (error) {
-    print(error instanceof FixtureError ? error.message : `Cannot load the fixtures: ${(error as Error).message}`);
-    return { exitCode: 2 };
+    throw new Stop(
+      2,
+      error instanceof FixtureError ? error.message : `Cannot load the fixtures: ${(error as Error).message}`,
+    );
   }
   if (cases.length === 0 && scenarios.length === 0) {
     const browser = options.browser ? 0 : selectCases(SCENARIOS, options).length;
-    print(
+    throw new Stop(
+      2,
       `No case matches the selection: nothing to run${
         browser ? ` (${browser} browser scenarios do: add --browser)` : ""
       }.`,
     );
-    return { exitCode: 2 };
   }
-  const selection = await selectionOf([...cases, ...scenarios]);
+  const fingerprint = await selectionOf([...cases, ...scenarios]);
   if (options.shard) {
     cases = shardCases(cases, options.shard);
     scenarios = shardCases(scenarios, options.shard);
   }
-  if (options.list) {
-    const profile = options.profile ? namedProfile(options.profile, "--profile") : undefined;
-    for (const c of cases) {
-      const outside = profile ? outsideProfile(c, profile) : undefined;
-      print(
-        `${c.id}  [${c.clause}, ${c.level}${c.destructive ? ", destructive" : ""}] ${c.title}` +
-          `  (surfaces ${c.surfaces.join(", ") || "none"}; tags ${c.tags.join(", ")}; needs ${
-            needsOf(c).join(", ") || "nothing"
-          })${outside ? `  — not in profile: ${outside}` : ""}`,
-      );
-    }
-    for (const line of listScenarios(scenarios, profile)) print(line);
-    const part = options.shard ? ` in shard ${options.shard.index}/${options.shard.count}` : "";
-    const browser = scenarios.length ? ` and ${scenarios.length} browser scenarios` : "";
+  return { cases, scenarios, fingerprint };
+}
+
+/** `--list`: the selected cases and scenarios, their level, surfaces, tags and needs. */
+function list({ cases, scenarios }: Selection, options: CliOptions, print: Io["print"]): CliRun {
+  const profile = options.profile ? namedProfile(options.profile, "--profile") : undefined;
+  for (const c of cases) {
+    const outside = profile ? outsideProfile(c, profile) : undefined;
     print(
-      `${cases.length} cases${browser}${part}. Levels: ${LEVELS.join(", ")}. Profiles: ${PROFILE_NAMES.join(", ")}.`,
+      `${c.id}  [${c.clause}, ${c.level}${c.destructive ? ", destructive" : ""}] ${c.title}` +
+        `  (surfaces ${c.surfaces.join(", ") || "none"}; tags ${c.tags.join(", ")}; needs ${
+          needsOf(c).join(", ") || "nothing"
+        })${outside ? `  — not in profile: ${outside}` : ""}`,
     );
-    print(`Tags: ${[...new Set([...cases, ...scenarios].flatMap((c) => c.tags))].sort().join(", ")}.`);
-    const unlisted = options.browser ? 0 : selectCases(SCENARIOS, options).length;
-    if (unlisted) print(`${unlisted} browser scenarios match too: add --browser to list and run them.`);
-    return { exitCode: 0 };
   }
+  for (const line of listScenarios(scenarios, profile)) print(line);
+  const part = options.shard ? ` in shard ${options.shard.index}/${options.shard.count}` : "";
+  const browser = scenarios.length ? ` and ${scenarios.length} browser scenarios` : "";
+  print(
+    `${cases.length} cases${browser}${part}. Levels: ${LEVELS.join(", ")}. Profiles: ${PROFILE_NAMES.join(", ")}.`,
+  );
+  print(`Tags: ${[...new Set([...cases, ...scenarios].flatMap((c) => c.tags))].sort().join(", ")}.`);
+  const unlisted = options.browser ? 0 : selectCases(SCENARIOS, options).length;
+  if (unlisted) print(`${unlisted} browser scenarios match too: add --browser to list and run them.`);
+  return { exitCode: 0 };
+}
 
-  let target: Target;
+/** The target the settings name, or the reference in process when nothing names one. */
+async function resolveTarget(settings: RemoteSettings): Promise<Target> {
   try {
-    target = (await remoteTarget(settings)) ?? await startInProcessTarget();
+    return (await remoteTarget(settings)) ?? await startInProcessTarget();
   } catch (error) {
-    print((error as Error).message);
-    return { exitCode: 2 };
+    throw new Stop(2, (error as Error).message);
   }
+}
 
-  try {
-    if (options.shard && options.allowDestructive && !target.inProcess && cases.some((c) => c.destructive)) {
-      print(
-        "Cannot run destructive cases in shards against a named target: they rotate and revoke the server token " +
-          "that the other shards use at the same time. Shard with --exclude-tag destructive, and run " +
-          "--tag destructive --allow-destructive in one job of its own",
-      );
-      return { exitCode: 2 };
-    }
-    const checked = await preflight(target, options.timeoutMs);
-    if (checked.problem) {
-      const recovery = join(options.out, "recovery.env");
-      const earlier = /does not mint/.test(checked.problem) && await Deno.stat(recovery).then(() => true, () => false);
-      print(earlier ? `${checked.problem} (an earlier run rotated tokens: see ${recovery})` : checked.problem);
-      return { exitCode: 2 };
-    }
-    const profile = profileFor(options.profile, target, checked);
-    const expectedFailures = options.expectedFailures
-      ? await readExpectedFailures(options.expectedFailures)
-      : undefined;
-    if (expectedFailures) {
-      for (const id of expectedFailures.keys()) {
-        if (!cases.some((c) => c.id === id)) {
-          print(`Note: ${options.expectedFailures} lists "${id}", which no selected case has.`);
-        }
-      }
-    }
-    const part = options.shard ? ` (shard ${options.shard.index}/${options.shard.count})` : "";
-    print(prettyProfile(cases.length, `${target.description}${part}`, profile, options.strict));
-    // One redactor for the whole run: every result is redacted with every secret the run met, before any report.
-    const redactor = new Redactor();
-    redactor.declarePrefixes(checked.discovery?.credentialPrefixes ?? []);
-    const live = output.live ? { onResult: (r: CaseResult) => print(prettyLine(r, output.color)) } : {};
-    let run = await runSuite({
-      target,
-      cases,
-      profile,
-      strict: options.strict,
-      allowDestructive: options.allowDestructive || target.inProcess,
-      concurrency: options.concurrency,
-      timeoutMs: options.timeoutMs,
-      redactor,
-      ...(expectedFailures ? { expectedFailures } : {}),
-      ...(target.inProcess ? {} : { recoveryFile: join(options.out, "recovery.env") }),
-      ...live,
-    });
-    if (options.browser) {
-      const outside = profile.surfaces.includes("browser") ? undefined : "not in profile";
-      if (output.live && scenarios.length && !outside) {
-        print(`Running ${scenarios.length} browser scenarios against ${target.widgetUrl}`);
-      }
-      const started = performance.now();
-      // The scenarios' results are the target's data too: redacted here, once, like the API cases'.
-      const shown = (r: CaseResult) => redactCase(r, redactor);
-      const browserResults = (await runBrowserScenarios({
-        target,
-        scenarios,
-        profile,
-        outDir: options.out,
-        ...(output.live ? { onResult: (r: CaseResult) => print(prettyLine(shown(r), output.color)) } : {}),
-      })).map(shown);
-      const results = [...run.results, ...browserResults];
-      run = {
-        ...run,
-        results,
-        counts: countStatuses(results),
-        checks: countChecks(results),
-        durationMs: run.durationMs + Math.round(performance.now() - started),
-      };
-    }
-    run = {
-      ...run,
-      ...(target.nodes.length > 1 ? { nodes: target.nodes } : {}),
-      ...(options.shard ? { shard: options.shard } : {}),
-      selection,
-      ...(options.noSkips ? { noSkips: true } : {}),
-      notes: [...leftOut(profile), ...run.notes],
-    };
-    await finish(run, options, output);
-    return { exitCode: exitCodeOf(run), run };
-  } finally {
-    await target.close();
+/** What may run against this target, and how: the shard rule for destructive cases, the preflight, the profile. */
+async function preflightOf(target: Target, { cases }: Selection, options: CliOptions) {
+  if (options.shard && options.allowDestructive && !target.inProcess && cases.some((c) => c.destructive)) {
+    throw new Stop(
+      2,
+      "Cannot run destructive cases in shards against a named target: they rotate and revoke the server token " +
+        "that the other shards use at the same time. Shard with --exclude-tag destructive, and run " +
+        "--tag destructive --allow-destructive in one job of its own",
+    );
   }
+  const checked = await preflight(target, options.timeoutMs);
+  if (checked.problem) {
+    const recovery = join(options.out, "recovery.env");
+    const earlier = /does not mint/.test(checked.problem) && await Deno.stat(recovery).then(() => true, () => false);
+    throw new Stop(
+      2,
+      earlier ? `${checked.problem} (an earlier run rotated tokens: see ${recovery})` : checked.problem,
+    );
+  }
+  return { checked, profile: profileFor(options.profile, target, checked) };
+}
+
+/** The known failures the options name, each checked against the selection. */
+async function expectedFailuresOf(
+  options: CliOptions,
+  cases: LoadedCase[],
+  print: Io["print"],
+): Promise<Map<string, string> | undefined> {
+  const expected = options.expectedFailures
+    ? await readExpectedFailures(options.expectedFailures)
+    : options.knownFailures
+    ? new Map(Object.entries(options.knownFailures))
+    : undefined;
+  for (const id of expected?.keys() ?? []) {
+    if (!cases.some((c) => c.id === id)) {
+      print(`Note: ${options.expectedFailures ?? options.config} lists "${id}", which no selected case has.`);
+    }
+  }
+  return expected;
+}
+
+/** Runs the selection against the target: the API cases, then the browser scenarios; one run, redacted. */
+async function runSelection(
+  target: Target,
+  selection: Selection,
+  options: CliOptions,
+  output: Output,
+): Promise<RunResult> {
+  const { cases, scenarios } = selection;
+  const { print } = output;
+  const { checked, profile } = await preflightOf(target, selection, options);
+  const expectedFailures = await expectedFailuresOf(options, cases, print);
+  const part = options.shard ? ` (shard ${options.shard.index}/${options.shard.count})` : "";
+  print(prettyProfile(cases.length, `${target.description}${part}`, profile, options.strict));
+  // One redactor for the whole run: every result is redacted with every secret the run met, before any report.
+  const redactor = new Redactor();
+  redactor.declarePrefixes(checked.discovery?.credentialPrefixes ?? []);
+  const live = output.live ? { onResult: (r: CaseResult) => print(prettyLine(r, output.color)) } : {};
+  const stop = options.runTimeoutMs === undefined ? undefined : AbortSignal.timeout(options.runTimeoutMs);
+  let run = await runSuite({
+    target,
+    cases,
+    profile,
+    strict: options.strict,
+    allowDestructive: options.allowDestructive || target.inProcess,
+    concurrency: options.concurrency,
+    timeoutMs: options.timeoutMs,
+    retries: options.retries,
+    ...(stop ? { signal: stop } : {}),
+    redactor,
+    ...(expectedFailures ? { expectedFailures } : {}),
+    ...(target.inProcess ? {} : { recoveryFile: join(options.out, "recovery.env") }),
+    ...live,
+  });
+  if (options.browser && !stop?.aborted) {
+    run = await withBrowserScenarios(run, { target, scenarios, profile, redactor, options, output });
+  }
+  run = {
+    ...run,
+    ...(target.nodes.length > 1 ? { nodes: target.nodes } : {}),
+    ...(options.shard ? { shard: options.shard } : {}),
+    selection: selection.fingerprint,
+    ...(options.noSkips ? { noSkips: true } : {}),
+    notes: [...leftOut(profile), ...retriedNotes(run.results), ...run.notes],
+  };
+  if (stop?.aborted) {
+    const ended = run.results.filter((r) => !r.reason?.startsWith("not run: the run was stopped")).length;
+    throw new Stop(
+      2,
+      `Cannot finish the run within its whole-run timeout of ${options.runTimeoutMs} ms (--run-timeout, ` +
+        `timeouts.runMs): ${ended} of ${run.results.length} cases had ended; no report was written`,
+    );
+  }
+  return run;
+}
+
+/** The browser scenarios' results added to the run's. */
+async function withBrowserScenarios(
+  run: RunResult,
+  o: {
+    target: Target;
+    scenarios: Selection["scenarios"];
+    profile: RunResult["profile"];
+    redactor: Redactor;
+    options: CliOptions;
+    output: Output;
+  },
+): Promise<RunResult> {
+  const { target, scenarios, profile, redactor, output } = o;
+  const outside = profile.surfaces.includes("browser") ? undefined : "not in profile";
+  if (output.live && scenarios.length && !outside) {
+    output.print(`Running ${scenarios.length} browser scenarios against ${target.widgetUrl}`);
+  }
+  const started = performance.now();
+  // The scenarios' results are the target's data too: redacted here, once, like the API cases'.
+  const shown = (r: CaseResult) => redactCase(r, redactor);
+  const browserResults = (await runBrowserScenarios({
+    target,
+    scenarios,
+    profile,
+    outDir: o.options.out,
+    ...(output.live ? { onResult: (r: CaseResult) => output.print(prettyLine(shown(r), output.color)) } : {}),
+  })).map(shown);
+  const results = [...run.results, ...browserResults];
+  return {
+    ...run,
+    results,
+    counts: countStatuses(results),
+    checks: countChecks(results),
+    durationMs: run.durationMs + Math.round(performance.now() - started),
+  };
+}
+
+/** The note every report carries when requests were sent again after network errors. */
+function retriedNotes(results: CaseResult[]): string[] {
+  const retried = results.filter((r) => r.retried);
+  if (!retried.length) return [];
+  const requests = retried.reduce((n, r) => n + r.retried!, 0);
+  return [
+    `${requests} requests of ${retried.length} cases met a network error and were sent again (--retries): ` +
+    `${retried.map((r) => r.id).join(", ")}. A request that met one may have reached the target before its answer ` +
+    `was lost: read those verdicts knowing it.`,
+  ];
 }
 
 /** How a run talks: live lines, colours, annotations, and the report files. */

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { actionArguments } from "../tools/action_metadata.ts";
 import { main, parseCli, shardCases, SUITE_VERSION } from "./cli.ts";
 import { annotations } from "./annotations.ts";
 import { loadFixtures } from "./fixtures.ts";
-import { MUTANTS } from "./mutants.ts";
+import { MUTANTS } from "./proof/mutants.ts";
 import type { CaseResult, RunResult } from "./runner.ts";
 import { RotationLog } from "./recovery.ts";
 import { ENV_NAMES } from "./variables.ts";
@@ -314,11 +316,25 @@ Deno.test("a .setchat/dev.env where the runner starts gives no run its target no
   }
 });
 
-/** The conformance commands of a Markdown page's workflows, with the variables each job maps from CI. */
-function workflowRuns(markdown: string): { args: string[]; variables: string[] }[] {
+/**
+ * The conformance commands of a Markdown page's workflows, with the variables each job maps from CI: the `run:`
+ * commands, and the runs of this repository's action, with the arguments its step makes of each `with:`.
+ */
+async function workflowRuns(markdown: string): Promise<{ args: string[]; variables: string[] }[]> {
   const runs: { args: string[]; variables: string[] }[] = [];
   for (const [, yaml] of markdown.matchAll(/```yaml\n([\s\S]*?)```/g)) {
     const variables = [...yaml!.matchAll(/^\s*(SETCHAT_\w+): \$\{\{[^}]*\}\}/gm)].map((m) => m[1]!);
+    const workflow = parseYaml(yaml!) as { jobs?: Record<string, { steps?: { uses?: string; with?: object }[] }> };
+    for (const job of Object.values(workflow.jobs ?? {})) {
+      for (const step of job.steps ?? []) {
+        if (!/\/setchat-identity@/.test(step.uses ?? "")) continue;
+        const inputs = Object.fromEntries(
+          Object.entries(step.with ?? {}).map(([k, v]) => [k, String(v).replace(/\$\{\{ matrix\.shard \}\}/g, "1")]),
+        );
+        const args = await actionArguments(inputs);
+        if (!args.some((a) => a === "--merge" || a === "--version")) runs.push({ args, variables });
+      }
+    }
     const lines = yaml!.split("\n");
     for (const [i, line] of lines.entries()) {
       const run = /^(\s*)(?:- )?run: (.*)$/.exec(line);
@@ -348,8 +364,8 @@ Deno.test("the documented CI workflows stop with exit 2 when CI leaves their tar
   try {
     const root = new URL("../docs/", import.meta.url);
     const runs = [
-      ...workflowRuns(await Deno.readTextFile(new URL("ci.md", root))),
-      ...workflowRuns(await Deno.readTextFile(new URL("conformance.md", root))),
+      ...await workflowRuns(await Deno.readTextFile(new URL("ci.md", root))),
+      ...await workflowRuns(await Deno.readTextFile(new URL("conformance.md", root))),
     ];
     assert.ok(runs.length >= 3, `${runs.length} workflow runs found`);
     for (const { args, variables } of runs) {

@@ -5,7 +5,7 @@ import type { CredentialRecord, DeviceRecord, SessionRecord } from "../src/store
 import { testCluster } from "../src/test_utils.ts";
 import { main } from "./cli.ts";
 import { loadFixtures } from "./fixtures.ts";
-import { withStore } from "./mutants.ts";
+import { withStore } from "./proof/mutants.ts";
 import { needsOf, nodeIndex } from "./runner.ts";
 import { startInProcessTarget, type Target } from "./target.ts";
 import { ENV_NAMES } from "./variables.ts";

@@ -47,6 +47,7 @@ export const CaseReport = z.object({
   steps: z.array(StepResult),
   curl: z.string().exactOptional(),
   evidence: z.array(z.object({ label: z.string(), path: z.string() })).exactOptional(),
+  retried: z.int().min(1).exactOptional(),
 });
 
 const Counts = z.object({ passed: z.number(), failed: z.number(), notApplicable: z.number() });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { launchChromium } from "./browser/chromium.ts";
 import { loadFixtures } from "./fixtures.ts";
 import { namedProfile } from "./levels.ts";
-import { MUTANTS } from "./mutants.ts";
+import { MUTANTS } from "./proof/mutants.ts";
 import { toHtml, toJUnit } from "./reporters.ts";
 import { runSuite } from "./runner.ts";
 import { startInProcessTarget } from "./target.ts";

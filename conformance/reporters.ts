@@ -58,17 +58,22 @@ function worthShowing(r: CaseResult): boolean {
 
 /** The run's first line on a terminal. */
 export function prettyProfile(cases: number, target: string, profile: Profile, strict: boolean): string {
-  return `Running ${cases} cases against ${target}\n` +
+  return `Running ${cases} cases of suite ${VERSIONS.suite} (contract ${VERSIONS.contract}) against ${target}\n` +
     `Profile ${profile.name} (${profile.source}): surfaces ${profile.surfaces.join(", ")}; levels ${
       profile.levels.join(", ")
     }${strict ? "; strict: warnings fail the run" : ""}`;
+}
+
+/** How every report marks a case whose requests were sent again after network errors. */
+export function retriedPhrase(retried: number): string {
+  return `retried ${retried} ${retried === 1 ? "request" : "requests"} after a network error`;
 }
 
 /** One case as a terminal line (and the reason beneath, if any). */
 export function prettyLine(r: CaseResult, color: boolean): string {
   const paint = (code: number, s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
   const head = `${paint(COLOR[r.status], SYMBOL[r.status])} ${r.id} ${
-    paint(90, `(${r.clause}, ${r.level}, ${r.durationMs} ms)`)
+    paint(90, `(${r.clause}, ${r.level}, ${r.durationMs} ms${r.retried ? `, ${retriedPhrase(r.retried)}` : ""})`)
   }`;
   if (r.status === "passed") return head;
   return `${head}\n    ${paint(COLOR[r.status], LABEL[r.status])}: ${r.reason ?? ""}`;
@@ -213,6 +218,7 @@ export function toJUnit(run: RunResult): string {
       const warned = r.status === "warning" || r.status === "deviation";
       const props = [
         property("clause", r.clause),
+        ...(r.retried ? [property("retried", String(r.retried))] : []),
         property("level", r.level),
         property("surfaces", r.surfaces.join(",")),
         property("tags", r.tags.join(",")),
@@ -334,7 +340,9 @@ function caseRow(run: RunResult, r: CaseResult): string {
     html(r.title)
   }</div>${detail}</td><td><span class="lvl ${r.level}">${r.level}</span></td><td>${
     html(r.surfaces.join(", "))
-  }<div class="t">${html(r.tags.join(", "))}</div></td><td class="n">${r.durationMs} ms</td></tr>`;
+  }<div class="t">${html(r.tags.join(", "))}</div></td><td class="n">${r.durationMs} ms${
+    r.retried ? `<div class="t retried">${retriedPhrase(r.retried)}</div>` : ""
+  }</td></tr>`;
 }
 
 function tally(rs: CaseResult[]): string {

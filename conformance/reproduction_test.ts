@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { startIndependentServer } from "../independent/server.ts";
 import { main } from "./cli.ts";
-import { MUTANTS } from "./mutants.ts";
+import { MUTANTS } from "./proof/mutants.ts";
 import { startInProcessTarget } from "./target.ts";
 import { ENV_NAMES } from "./variables.ts";
 

@@ -103,6 +103,8 @@ export interface CaseResult {
   curl?: string;
   /** Files showing a browser scenario's failure (screenshots, Playwright traces, consoles), relative to the reports. */
   evidence?: { label: string; path: string }[];
+  /** How many of its requests were sent again after a network error (`--retries`): its verdict is read knowing it. */
+  retried?: number;
 }
 
 /** A whole run. */
@@ -142,6 +144,10 @@ export interface RunOptions {
   allowDestructive?: boolean;
   concurrency?: number;
   timeoutMs?: number;
+  /** Times a request that met a network error (no answer at all) is sent again; default 0. */
+  retries?: number;
+  /** Ends the run early (the whole-run timeout): no case starts after it, and requests under way are cut. */
+  signal?: AbortSignal;
   /** Ids of cases known to fail on this target, with why. */
   expectedFailures?: ReadonlyMap<string, string>;
   /** Called as each case ends (live progress). */
@@ -180,6 +186,8 @@ interface Shared {
   target: Target;
   profile: Profile;
   timeoutMs: number;
+  retries: number;
+  signal?: AbortSignal | undefined;
   jwks: () => Promise<jose.JSONWebKeySet | null>;
   discovery: () => Promise<Discovery | null>;
   /** The target's `/openapi.json`, or `null` when it serves none. */
@@ -256,12 +264,39 @@ export async function walkPages(
   }
 }
 
-/** Sends one rendered fixture request to a node and reads its answer. */
+/** How {@linkcode sendRequest} sends. */
+export interface SendOptions {
+  timeoutMs: number;
+  send?: Send | undefined;
+  /** Times to send again after a network error (the request got no answer at all); default 0. */
+  retries?: number;
+  /** Called before each new attempt. */
+  onRetry?: (error: Error) => void;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Sends one rendered fixture request to a node and reads its answer; a
+ * network error is retried as `options.retries` allows, never a timeout nor
+ * any answer, which are the target's verdict.
+ */
 export async function sendRequest(
   request: HttpStep["request"],
   node: string,
-  options: { timeoutMs: number; send?: Send | undefined },
+  options: SendOptions,
 ): Promise<Received> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await sendOnce(request, node, options);
+    } catch (error) {
+      if (!(error instanceof TypeError) || attempt >= (options.retries ?? 0) || options.signal?.aborted) throw error;
+      options.onRetry?.(error);
+      await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+    }
+  }
+}
+
+async function sendOnce(request: HttpStep["request"], node: string, options: SendOptions): Promise<Received> {
   const headers = new Headers(request.headers);
   if (request.auth !== undefined) headers.set("authorization", `Bearer ${request.auth}`);
   let body: string | undefined;
@@ -285,7 +320,9 @@ export async function sendRequest(
         : request.noContentType
         ? encoder.encode(body)
         : body,
-      signal: AbortSignal.timeout(options.timeoutMs),
+      signal: options.signal
+        ? AbortSignal.any([AbortSignal.timeout(options.timeoutMs), options.signal])
+        : AbortSignal.timeout(options.timeoutMs),
       redirect: "manual",
     }),
   );
@@ -458,72 +495,172 @@ async function runCase(
   vars: Vars = {},
   extras: CaseExtras = {},
 ): Promise<CaseResult> {
-  const { target, profile } = shared;
-  const outside = outsideProfile(c, profile);
+  const outside = outsideProfile(c, shared.profile);
   if (outside) return notRun(c, "not-in-profile", outside);
+  const { target } = shared;
   const discovered = discoveredValues(await shared.discovery(), { apiUrl: target.apiUrl, vars: target.vars });
+  const skipped = await whyNotRun(c, shared, discovered, allowDestructive);
+  if (skipped) return notRun(c, "skipped", skipped);
+  const run = new CaseRun(c, shared, discovered, vars, extras);
+  const unchanged = await run.runSteps();
+  if (unchanged) return { ...notRun(c, "skipped", `not applicable: ${unchanged.message}`), steps: run.steps };
+  return run.result();
+}
+
+/** Why a case cannot run against this target (a setting, a key, a clock it lacks), or nothing when it can. */
+async function whyNotRun(
+  c: LoadedCase,
+  shared: Shared,
+  discovered: ReturnType<typeof discoveredValues>,
+  allowDestructive: boolean,
+): Promise<string | undefined> {
   const needs = needsOf(c);
   for (const need of needs) {
-    if (need in ENV_NAMES && !target.vars[need as TargetVariable]) {
-      return notRun(c, "skipped", `needs ${ENV_NAMES[need as TargetVariable]}`);
+    if (need in ENV_NAMES && !shared.target.vars[need as TargetVariable]) {
+      return `needs ${ENV_NAMES[need as TargetVariable]}`;
     }
   }
   for (const need of needs) {
     if ((DISCOVERED_VARIABLES as readonly string[]).includes(need)) {
-      if (discovered[need as DiscoveredVariable] === undefined) {
-        return notRun(c, "skipped", undeclared(need as DiscoveredVariable));
-      }
+      if (discovered[need as DiscoveredVariable] === undefined) return undeclared(need as DiscoveredVariable);
     }
-    if (need === "signingKey" && !target.signingKey) {
-      return notRun(
-        c,
-        "skipped",
-        "not applicable: needs the target's private signing key (--signing-key) to sign a token with one fault",
-      );
+    if (need === "signingKey" && !shared.target.signingKey) {
+      return "not applicable: needs the target's private signing key (--signing-key) to sign a token with one fault";
     }
-    if (need === "jwks" && !(await shared.jwks())) {
-      return notRun(c, "skipped", "not applicable: the target publishes no JWKS");
-    }
+    if (need === "jwks" && !(await shared.jwks())) return "not applicable: the target publishes no JWKS";
     if (need === "clock" && !(await shared.clock())) {
-      return notRun(
-        c,
-        "skipped",
-        "not applicable: the target's clock cannot be moved (it declares no testClock in /.well-known/setchat.json, " +
-          "or no SETCHAT_ADMIN_TOKEN was given; the reference has one with --test-clock)",
-      );
+      return "not applicable: the target's clock cannot be moved (it declares no testClock in " +
+        "/.well-known/setchat.json, or no SETCHAT_ADMIN_TOKEN was given; the reference has one with --test-clock)";
     }
   }
   if (c.destructive && !allowDestructive) {
-    return notRun(c, "skipped", "destructive (can change the tenant's server tokens): run with --allow-destructive");
+    return "destructive (can change the tenant's server tokens): run with --allow-destructive";
   }
-  const unique = crypto.randomUUID().slice(0, 8);
-  Object.assign(vars, { apiUrl: target.apiUrl, unique, ...target.vars, ...discovered });
-  const redactor = new Redactor(shared.secrets);
-  extras.redactor = redactor;
-  const ctx: ExpectContext = { jwks: shared.jwks, values: (name) => vars[name] };
-  const steps: StepResult[] = [];
-  const started = performance.now();
-  let lastStep = -1;
-  // Requests sent so far: the next one goes to the next node.
-  let sentCount = 0;
-  const nodes = target.nodes;
-  const nodeFor = (k: number) => nodes[nodeIndex(c.id, k, nodes.length)]!;
-  const stepNodes: number[] = [];
-  // The target's time as its clock shows it: real, until a step moves it.
-  let targetNow = () => Date.now();
-  let clockMoved = false;
+  return undefined;
+}
 
-  const record = (
+/** A step of each kind, by the field that names its kind. */
+type TransformStep = Extract<Step, { transform: unknown }>;
+type SetStep = Extract<Step, { set: unknown }>;
+type ClockStep = Extract<Step, { clock: unknown }>;
+type WaitStep = Extract<Step, { waitMs: unknown }>;
+type VerifyStep = Extract<Step, { verify: unknown }>;
+
+/**
+ * One case under way: its variables, the secrets it met, the steps it made
+ * and where its requests went. Each kind of step has its executor; every
+ * executor ends by recording the step's checks, and a failed `must` check
+ * stops the case.
+ */
+class CaseRun {
+  readonly steps: StepResult[] = [];
+  readonly redactor: Redactor;
+  readonly #ctx: ExpectContext;
+  readonly #unique = crypto.randomUUID().slice(0, 8);
+  readonly #started = performance.now();
+  #lastStep = -1;
+  /** Requests sent so far: the next one goes to the next node. */
+  #sentCount = 0;
+  readonly #stepNodes: number[] = [];
+  /** The target's time as its clock shows it: real, until a step moves it. */
+  #targetNow = () => Date.now();
+  #clockMoved = false;
+  /** Requests sent again after a network error: the case says so in every report. */
+  #retried = 0;
+  readonly #sending: SendOptions;
+
+  constructor(
+    readonly c: LoadedCase,
+    readonly shared: Shared,
+    readonly discovered: ReturnType<typeof discoveredValues>,
+    readonly vars: Vars,
+    readonly extras: CaseExtras,
+  ) {
+    const { target } = shared;
+    Object.assign(vars, { apiUrl: target.apiUrl, unique: this.#unique, ...target.vars, ...discovered });
+    this.redactor = new Redactor(shared.secrets);
+    extras.redactor = this.redactor;
+    this.#ctx = { jwks: shared.jwks, values: (name) => vars[name] };
+    this.#sending = { ...shared, onRetry: () => this.#retried++ };
+  }
+
+  get #nodes(): string[] {
+    return this.shared.target.nodes;
+  }
+
+  #nodeFor(k: number): string {
+    return this.#nodes[nodeIndex(this.c.id, k, this.#nodes.length)]!;
+  }
+
+  /** Runs every step in order; a transform that changes nothing makes the case not applicable. */
+  async runSteps(): Promise<Unchanged | undefined> {
+    for (const [i, step] of this.c.steps.entries()) {
+      const level = stepLevel(this.c, step);
+      const stepStart = performance.now();
+      if (!this.shared.profile.levels.includes(level)) {
+        this.steps.push({ name: step.name, level, ok: true, problems: [], notRun: "not in profile", durationMs: 0 });
+        continue;
+      }
+      const { vars } = this;
+      if ((step.if && vars[step.if] === undefined) || (step.unless && vars[step.unless] !== undefined)) {
+        const why = step.if ? `{{${step.if}}} is not set` : `{{${step.unless}}} is set`;
+        this.steps.push({ name: step.name, level, ok: true, problems: [], notRun: why, durationMs: 0 });
+        continue;
+      }
+      try {
+        await this.#execute(i, step, level, stepStart);
+      } catch (error) {
+        if (error instanceof StopCase) break;
+        if (error instanceof Unchanged) return error;
+        try {
+          this.#record(
+            i,
+            step,
+            level,
+            [{ level, check: "step", ok: false, detail: this.#problem(error) }],
+            {},
+            stepStart,
+          );
+        } catch (stop) {
+          if (stop instanceof StopCase) break;
+          throw stop;
+        }
+      }
+    }
+    // The next case starts on real time again, whatever happened in this one.
+    if (this.#clockMoved) await (await this.shared.clock())?.apply({ reset: true }).catch(() => {});
+    return undefined;
+  }
+
+  /** The executor of the step's kind. */
+  async #execute(i: number, step: Step, level: Level, stepStart: number): Promise<void> {
+    if ("transform" in step) await this.#transform(step);
+    else if ("set" in step) this.#set(step);
+    else if ("clock" in step) await this.#clock(step);
+    else if ("waitMs" in step) await this.#wait(step);
+    else if ("verify" in step) return this.#verify(i, step, level, stepStart);
+    else return await this.#http(i, step, level, stepStart);
+    this.#record(i, step, level, [], {}, stepStart);
+  }
+
+  #problem(error: unknown): string {
+    return error instanceof MissingVariable
+      ? `needs {{${error.variable}}}, which no earlier step could capture`
+      : error instanceof DOMException && error.name === "TimeoutError"
+      ? `no answer within ${this.shared.timeoutMs} ms`
+      : (error as Error).message;
+  }
+
+  #record(
     i: number,
     step: Step,
     level: Level,
-    outcomes: CheckResult[],
+    checks: CheckResult[],
     extra: Partial<StepResult> = {},
     stepStart = performance.now(),
-  ) => {
-    const checks = outcomes;
+  ): void {
     const problems = checks.filter((o) => o.ok === false).map((o) => `[${o.level}] ${o.check}: ${o.detail ?? ""}`);
-    steps.push({
+    this.steps.push({
       name: step.name,
       level,
       ok: problems.length === 0,
@@ -532,106 +669,97 @@ async function runCase(
       ...extra,
       durationMs: Math.round(performance.now() - stepStart),
     });
-    lastStep = i;
+    this.#lastStep = i;
     if (checks.some((o) => o.ok === false && o.level === "must")) throw new StopCase();
-  };
-
-  for (const [i, step] of c.steps.entries()) {
-    const level = stepLevel(c, step);
-    const stepStart = performance.now();
-    if (!profile.levels.includes(level)) {
-      steps.push({ name: step.name, level, ok: true, problems: [], notRun: "not in profile", durationMs: 0 });
-      continue;
-    }
-    if ((step.if && vars[step.if] === undefined) || (step.unless && vars[step.unless] !== undefined)) {
-      const why = step.if ? `{{${step.if}}} is not set` : `{{${step.unless}}} is set`;
-      steps.push({ name: step.name, level, ok: true, problems: [], notRun: why, durationMs: 0 });
-      continue;
-    }
-    try {
-      if ("transform" in step) {
-        const input = renderString(step.input, vars);
-        if (typeof input !== "string") throw new Error(`${step.input} is not a token`);
-        const out = await TOKEN_TRANSFORMS[step.transform].apply(input, {
-          signingKey: target.signingKey,
-          jwks: (await shared.jwks()) ?? undefined,
-          tenantClaim: discovered.tenantClaim,
-          nowSeconds: Math.floor(targetNow() / 1000),
-          apiUrl: target.apiUrl,
-        });
-        // An attack that changes nothing would send the genuine token: the case cannot be made against this target.
-        if (out === input) throw new Unchanged(step.transform);
-        vars[step.capture] = out;
-        redactor.add(out, shellName(step.capture));
-        record(i, step, level, [], {}, stepStart);
-      } else if ("set" in step) {
-        for (const [name, template] of Object.entries(step.set)) vars[name] = renderString(template, vars);
-        record(i, step, level, [], {}, stepStart);
-      } else if ("clock" in step) {
-        const clock = (await shared.clock())!;
-        clockMoved = true;
-        const by = step.clock.advanceSeconds;
-        const seconds = typeof by === "string" ? Number(renderString(by, vars)) : by;
-        if (seconds !== undefined && !Number.isInteger(seconds)) {
-          throw new Error(`${by} is not a whole number of seconds`);
-        }
-        const state = await clock.apply({ ...step.clock, advanceSeconds: seconds });
-        const asked = Date.now();
-        targetNow = () => state.frozen ? state.nowMs : state.nowMs + Date.now() - asked;
-        record(i, step, level, [], {}, stepStart);
-      } else if ("waitMs" in step) {
-        await new Promise((r) => setTimeout(r, step.waitMs));
-        record(i, step, level, [], {}, stepStart);
-      } else if ("verify" in step) {
-        const outcomes = step.verify.map((a) => checkAssertion(undefined, render(a, vars) as typeof a));
-        record(i, step, level, outcomes.map((o) => ({ level, ...o })), {}, stepStart);
-      } else {
-        await runHttpStep(i, step, level, stepStart);
-      }
-    } catch (error) {
-      if (error instanceof StopCase) break;
-      if (error instanceof Unchanged) {
-        return { ...notRun(c, "skipped", `not applicable: ${error.message}`), steps };
-      }
-      const message = error instanceof MissingVariable
-        ? `needs {{${error.variable}}}, which no earlier step could capture`
-        : error instanceof DOMException && error.name === "TimeoutError"
-        ? `no answer within ${shared.timeoutMs} ms`
-        : (error as Error).message;
-      try {
-        record(i, step, level, [{ level, check: "step", ok: false, detail: message }], {}, stepStart);
-      } catch (stop) {
-        if (stop instanceof StopCase) break;
-        throw stop;
-      }
-    }
   }
-  // The next case starts on real time again, whatever happened in this one.
-  if (clockMoved) await (await shared.clock())?.apply({ reset: true }).catch(() => {});
 
-  async function runHttpStep(i: number, step: HttpStep, level: Level, stepStart: number): Promise<void> {
-    const request = render(step.request, vars) as HttpStep["request"];
+  /** A token attack, applied to a value of an earlier step. */
+  async #transform(step: TransformStep): Promise<void> {
+    const input = renderString(step.input, this.vars);
+    if (typeof input !== "string") throw new Error(`${step.input} is not a token`);
+    const out = await TOKEN_TRANSFORMS[step.transform].apply(input, {
+      signingKey: this.shared.target.signingKey,
+      jwks: (await this.shared.jwks()) ?? undefined,
+      tenantClaim: this.discovered.tenantClaim,
+      nowSeconds: Math.floor(this.#targetNow() / 1000),
+      apiUrl: this.shared.target.apiUrl,
+    });
+    // An attack that changes nothing would send the genuine token: the case cannot be made against this target.
+    if (out === input) throw new Unchanged(step.transform);
+    this.vars[step.capture] = out;
+    this.redactor.add(out, shellName(step.capture));
+  }
+
+  #set(step: SetStep): void {
+    for (const [name, template] of Object.entries(step.set)) this.vars[name] = renderString(template, this.vars);
+  }
+
+  /** Moves the target's test clock; the case's notion of the target's time follows it. */
+  async #clock(step: ClockStep): Promise<void> {
+    const clock = (await this.shared.clock())!;
+    this.#clockMoved = true;
+    const by = step.clock.advanceSeconds;
+    const seconds = typeof by === "string" ? Number(renderString(by, this.vars)) : by;
+    if (seconds !== undefined && !Number.isInteger(seconds)) throw new Error(`${by} is not a whole number of seconds`);
+    const state = await clock.apply({ ...step.clock, advanceSeconds: seconds });
+    const asked = Date.now();
+    this.#targetNow = () => state.frozen ? state.nowMs : state.nowMs + Date.now() - asked;
+  }
+
+  async #wait(step: WaitStep): Promise<void> {
+    await new Promise((r) => setTimeout(r, step.waitMs));
+  }
+
+  #verify(i: number, step: VerifyStep, level: Level, stepStart: number): void {
+    const outcomes = step.verify.map((a) => checkAssertion(undefined, render(a, this.vars) as typeof a));
+    this.#record(i, step, level, outcomes.map((o) => ({ level, ...o })), {}, stepStart);
+  }
+
+  /** Sends the step's request (copies of it at once, or page after page) and checks the answers. */
+  async #http(i: number, step: HttpStep, level: Level, stepStart: number): Promise<void> {
+    const request = render(step.request, this.vars) as HttpStep["request"];
     // A bearer the fixture writes out is public; one it takes from a variable is a secret, when shaped like one
     // (the run's own credentials are known already, whatever their shape).
     if (request.auth !== undefined && step.request.auth?.includes("{{")) {
-      redactor.addReturned(request.auth, authVariable(step.request.auth));
+      this.redactor.addReturned(request.auth, authVariable(step.request.auth));
     }
     // Copies of a parallel step go to successive nodes too: a race is run across nodes; so do a walk's pages.
-    const first = sentCount;
+    const first = this.#sentCount;
     const copies = step.parallel ?? 1;
-    stepNodes[i] = nodeIndex(c.id, first, nodes.length);
+    this.#stepNodes[i] = nodeIndex(this.c.id, first, this.#nodes.length);
     let received: Received[];
     if (step.paginate) {
-      received = [await walkPages(request, step.paginate, (r) => sendRequest(r, nodeFor(sentCount++), shared))];
+      const send = (r: HttpStep["request"]) => sendRequest(r, this.#nodeFor(this.#sentCount++), this.#sending);
+      received = [await walkPages(request, step.paginate, send)];
     } else {
-      sentCount += copies;
+      this.#sentCount += copies;
       received = await Promise.all(
-        Array.from({ length: copies }, (_, j) => sendRequest(request, nodeFor(first + j), shared)),
+        Array.from({ length: copies }, (_, j) => sendRequest(request, this.#nodeFor(first + j), this.#sending)),
       );
     }
+    const outcomes = await this.#checks(step, level, request, received, first);
+    const shown = received.find(succeeded) ?? received[0]!;
+    const rotated = await this.#noteRotations(request, received, outcomes);
+    this.#capture(step, level, received, shown, rotated, outcomes);
+    this.#record(i, step, level, outcomes, {
+      request: { method: request.method, path: request.path },
+      // Reports show the first 2000 characters; a huge answer is not kept whole meanwhile.
+      response: { status: shown.status, body: bounded(shown.text, 64 * 1024) },
+      ...(this.#nodes.length > 1 ? { node: this.#nodeFor(first + received.indexOf(shown)) } : {}),
+    }, stepStart);
+  }
+
+  /** The checks of a step's answers: those every answer must pass, the reference's, and the step's own. */
+  async #checks(
+    step: HttpStep,
+    level: Level,
+    request: HttpStep["request"],
+    received: Received[],
+    first: number,
+  ): Promise<CheckResult[]> {
+    const { profile } = this.shared;
     const outcomes: CheckResult[] = [];
-    let getAnswer: Promise<Received> | undefined;
-    const sent = forbidden(request, shared.secrets);
+    const sent = forbidden(request, this.shared.secrets);
     const many = received.length > 1;
     const serversOnly = forServersOnly(request.path);
     for (const [k, r] of received.entries()) {
@@ -640,7 +768,7 @@ async function runCase(
       }
     }
     if (profile.levels.includes("reference")) {
-      const doc = await shared.openapi();
+      const doc = await this.shared.openapi();
       for (const [k, r] of received.entries()) {
         for (const o of referenceChecks(request.method, request.path, r, doc)) {
           if (many && o.ok !== false && k > 0) continue;
@@ -652,8 +780,9 @@ async function runCase(
         }
       }
     }
+    let getAnswer: Promise<Received> | undefined;
     for (const [lvl, checks] of byLevel(step.expect, level, profile)) {
-      const rendered = render(checks, vars) as Checks;
+      const rendered = render(checks, this.vars) as Checks;
       if (rendered.statusCounts) {
         const counts: Record<string, number> = {};
         for (const r of received) counts[r.status] = (counts[r.status] ?? 0) + 1;
@@ -668,11 +797,11 @@ async function runCase(
       }
       const { statusCounts: _, sameAsGet, ...single } = rendered;
       if (sameAsGet) {
-        getAnswer ??= sendRequest({ ...request, method: "GET" }, nodeFor(first), shared);
+        getAnswer ??= sendRequest({ ...request, method: "GET" }, this.#nodeFor(first), this.#sending);
         outcomes.push({ level: lvl, ...headMatchesGet(received[0]!, await getAnswer) });
       }
       for (const [k, r] of received.entries()) {
-        for (const o of await check(r, single, ctx)) {
+        for (const o of await check(r, single, this.#ctx)) {
           if (many && o.ok !== false && k > 0) continue;
           outcomes.push({
             level: lvl,
@@ -682,9 +811,19 @@ async function runCase(
         }
       }
     }
-    const shown = received.find(succeeded) ?? received[0]!;
-    const rotated = await noteRotations(c, request, received, outcomes);
-    // Captures of credentials become variables of the reproduction, never values in the report.
+    return outcomes;
+  }
+
+  /** The step's captures into variables; captures of credentials become variables of the reproduction, never values. */
+  #capture(
+    step: HttpStep,
+    level: Level,
+    received: Received[],
+    shown: Received,
+    rotated: Map<Received, FoundToken | NoToken>,
+    outcomes: CheckResult[],
+  ): void {
+    const { vars } = this;
     for (const [name, spec] of Object.entries(step.capture ?? {})) {
       if (typeof spec !== "string" && "rotatedToken" in spec) {
         const found = rotated.get(shown);
@@ -712,26 +851,22 @@ async function runCase(
       }
       vars[name] = value;
       // A value the target put where a credential goes is one, if it can be; any other value is data.
-      if (isCredentialField(path) || redactor.hasCredentialShape(value)) redactor.addReturned(value, shellName(name));
+      if (isCredentialField(path) || this.redactor.hasCredentialShape(value)) {
+        this.redactor.addReturned(value, shellName(name));
+      }
     }
-    record(i, step, level, outcomes, {
-      request: { method: request.method, path: request.path },
-      // Reports show the first 2000 characters; a huge answer is not kept whole meanwhile.
-      response: { status: shown.status, body: bounded(shown.text, 64 * 1024) },
-      ...(nodes.length > 1 ? { node: nodeFor(first + received.indexOf(shown)) } : {}),
-    }, stepStart);
   }
 
   /**
    * Any token a rotation returns, expected or not, goes to the recovery file and is kept secret: found where the
    * discovery document says, or as the string of the answer that authenticates.
    */
-  async function noteRotations(
-    c: LoadedCase,
+  async #noteRotations(
     request: HttpStep["request"],
     received: Received[],
     o: CheckResult[],
   ): Promise<Map<Received, FoundToken | NoToken>> {
+    const { shared } = this;
     const found = new Map<Received, FoundToken | NoToken>();
     const op = request.method === "POST" ? tokenOperation(request.path) : undefined;
     if (op === undefined) return found;
@@ -742,59 +877,68 @@ async function runCase(
     }
     const expected = !o.some((x) => x.check.startsWith("status") && x.ok === false);
     const declaredField = (await shared.discovery())?.rotateTokenField;
-    const site = siteOf(target, tenantId);
+    const site = siteOf(shared.target, tenantId);
     for (const r of received) {
       if (!succeeded(r)) continue;
       const result = await findRotatedToken(r.json, {
         declaredField,
-        known: (v) => redactor.knows(v),
-        authenticates: site === undefined ? undefined : (candidate) => mints(target.apiUrl, candidate, site, shared),
+        known: (v) => this.redactor.knows(v),
+        authenticates: site === undefined
+          ? undefined
+          : (candidate) => mints(shared.target.apiUrl, candidate, site, shared),
       });
       found.set(r, result);
       if (!("token" in result)) continue;
       // A token that cannot be a bearer token is the target's data: shown escaped, and kept out of recovery.env.
       if (isBearerToken(result.token)) shared.secrets.add(result.token, shared.rotations.variableFor(tenantId));
-      await shared.rotations.record({ caseId: c.id, tenantId, token: result.token, expected });
+      await shared.rotations.record({ caseId: this.c.id, tenantId, token: result.token, expected });
     }
     return found;
   }
 
-  const all = steps.flatMap((s) => s.checks ?? []);
-  const worst = LEVELS.find((l) => all.some((o) => o.ok === false && o.level === l));
-  const status: CaseStatus = worst === "must"
-    ? "failed"
-    : worst === "should"
-    ? "warning"
-    : worst
-    ? "deviation"
-    : "passed";
-  const firstProblem = steps.findIndex((s) => s.problems.some((p) => p.startsWith(`[${worst}]`)));
-  const reason = worst
-    ? steps
-      .map((s, k) => ({ s, k }))
-      .filter(({ s }) => s.problems.length)
-      .map(({ s, k }) => `step ${k + 1} (${s.name}): ${s.problems.join("; ")}`)
-      .join(" | ")
-    : undefined;
-  if (worst !== undefined) {
-    // Made when the run ends, with every secret it met: a value the script writes out is redacted as a shell word.
-    extras.reproduce = () =>
-      reproduction(c, {
-        upTo: status === "failed" ? lastStep : firstProblem,
-        unique,
-        vars,
-        levels: profile.levels,
-        redactor,
-        ...(nodes.length > 1 ? { nodes: { urls: nodes, of: (i: number) => stepNodes[i] ?? 0 } } : {}),
-      });
+  /** The case's verdict: its worst failed level, why, and how to reproduce it. */
+  result(): CaseResult {
+    const { c, steps } = this;
+    const all = steps.flatMap((s) => s.checks ?? []);
+    const worst = LEVELS.find((l) => all.some((o) => o.ok === false && o.level === l));
+    const status: CaseStatus = worst === "must"
+      ? "failed"
+      : worst === "should"
+      ? "warning"
+      : worst
+      ? "deviation"
+      : "passed";
+    const firstProblem = steps.findIndex((s) => s.problems.some((p) => p.startsWith(`[${worst}]`)));
+    const reason = worst
+      ? steps
+        .map((s, k) => ({ s, k }))
+        .filter(({ s }) => s.problems.length)
+        .map(({ s, k }) => `step ${k + 1} (${s.name}): ${s.problems.join("; ")}`)
+        .join(" | ")
+      : undefined;
+    if (worst !== undefined) {
+      const nodes = this.#nodes;
+      const stepNodes = this.#stepNodes;
+      // Made when the run ends, with every secret it met: a value the script writes out is redacted as a shell word.
+      this.extras.reproduce = () =>
+        reproduction(c, {
+          upTo: status === "failed" ? this.#lastStep : firstProblem,
+          unique: this.#unique,
+          vars: this.vars,
+          levels: this.shared.profile.levels,
+          redactor: this.redactor,
+          ...(nodes.length > 1 ? { nodes: { urls: nodes, of: (i: number) => stepNodes[i] ?? 0 } } : {}),
+        });
+    }
+    return {
+      ...describe(c),
+      status,
+      ...(reason === undefined ? {} : { reason }),
+      durationMs: Math.round(performance.now() - this.#started),
+      steps,
+      ...(this.#retried ? { retried: this.#retried } : {}),
+    };
   }
-  return {
-    ...describe(c),
-    status,
-    ...(reason === undefined ? {} : { reason }),
-    durationMs: Math.round(performance.now() - started),
-    steps,
-  };
 }
 
 /** The shell variable a bearer template stands for: `{{adminToken}}` is `SETCHAT_ADMIN_TOKEN`. */
@@ -864,12 +1008,9 @@ export function writtenIn(c: LoadedCase): string {
   return JSON.stringify(c.steps).replace(/\{\{[^}]*\}\}/g, " ");
 }
 
-/** Runs the cases against the target. */
-export async function runSuite(options: RunOptions): Promise<RunResult> {
-  const started = performance.now();
-  const startedAt = new Date().toISOString();
+/** What every case of a run shares: the target, the profile, the secrets met, and what is fetched from the target once. */
+function sharedOf(options: RunOptions): Shared {
   const { target } = options;
-  const profile = options.profile ?? namedProfile("reference", "the default for the reference");
   let jwks: Promise<jose.JSONWebKeySet | null> | undefined;
   let openapi: Promise<OpenApiDocument | null> | undefined;
   let clock: Promise<TargetClock | null> | undefined;
@@ -877,27 +1018,52 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   secrets.addSettings(target.vars);
   // A credential written in a fixture itself (a well-formed unknown token) is public: its reproduction sends it.
   for (const c of options.cases) secrets.allowWrittenIn(writtenIn(c));
-  const rotations = new RotationLog({
-    file: options.recoveryFile,
-    tenantId: target.vars.tenantId,
-    foreignTenantId: target.vars.foreignTenantId,
-    target: target.description,
-  });
   let discovery: Promise<Discovery | null> | undefined = options.discovery === undefined
     ? undefined
     : Promise.resolve(options.discovery);
-  const shared: Shared = {
+  return {
     target,
-    profile,
+    profile: options.profile ?? namedProfile("reference", "the default for the reference"),
     timeoutMs: options.timeoutMs ?? 10_000,
+    retries: options.retries ?? 0,
+    signal: options.signal,
     secrets,
-    rotations,
+    rotations: new RotationLog({
+      file: options.recoveryFile,
+      tenantId: target.vars.tenantId,
+      foreignTenantId: target.vars.foreignTenantId,
+      target: target.description,
+    }),
     jwks: () => jwks ??= fetchJwks(target.apiUrl),
     discovery: () =>
       discovery ??= discover(target.apiUrl, options.timeoutMs ?? 10_000).then((d) => d.discovery ?? null, () => null),
     openapi: () => openapi ??= fetchOpenApi(target.apiUrl),
     clock: () => clock ??= targetClock(target),
   };
+}
+
+/** A case listed as a known failure: its failure is expected, and a pass is news that fails the run. */
+function asKnownFailure(r: CaseResult, why: string): CaseResult {
+  if (["failed", "warning", "deviation"].includes(r.status)) {
+    return { ...r, status: "expected-failure", reason: `${r.reason} (known: ${why})` };
+  }
+  if (r.status === "passed") {
+    return {
+      ...r,
+      status: "unexpected-pass",
+      reason: `listed as a known failure (${why}) but passed: remove it from the list`,
+    };
+  }
+  return r;
+}
+
+/** Runs the cases against the target. */
+export async function runSuite(options: RunOptions): Promise<RunResult> {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const { target } = options;
+  const shared = sharedOf(options);
+  const { profile, secrets } = shared;
   const allowDestructive = options.allowDestructive ?? target.inProcess;
   const originalServerToken = target.vars.serverToken;
   const ordinary = options.cases.filter((c) => !c.destructive && !movesClock(c));
@@ -908,17 +1074,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   const results = new Map<string, () => CaseResult>();
   const finish = (c: LoadedCase, r: CaseResult, extras: CaseExtras) => {
     const expected = options.expectedFailures?.get(c.id);
-    if (expected !== undefined) {
-      r = ["failed", "warning", "deviation"].includes(r.status)
-        ? { ...r, status: "expected-failure", reason: `${r.reason} (known: ${expected})` }
-        : r.status === "passed"
-        ? {
-          ...r,
-          status: "unexpected-pass",
-          reason: `listed as a known failure (${expected}) but passed: remove it from the list`,
-        }
-        : r;
-    }
+    if (expected !== undefined) r = asKnownFailure(r, expected);
     const redactor = extras.redactor ?? secrets;
     results.set(
       c.id,
@@ -928,16 +1084,18 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   };
   const queue = [...ordinary];
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 8) }, async () => {
-    for (let c = queue.shift(); c; c = queue.shift()) {
+    for (let c = queue.shift(); c && !options.signal?.aborted; c = queue.shift()) {
       const extras: CaseExtras = {};
       finish(c, await runCase(c, shared, allowDestructive, {}, extras), extras);
     }
   }));
   for (const c of timed) {
+    if (options.signal?.aborted) break;
     const extras: CaseExtras = {};
     finish(c, await runCase(c, shared, allowDestructive, {}, extras), extras);
   }
   for (const c of destructive) {
+    if (options.signal?.aborted) break;
     // A destructive case that captures `serverToken` hands the tenant's new token to the runner.
     const vars: Vars = {};
     const extras: CaseExtras = {};
@@ -945,7 +1103,9 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     const rotated = vars.serverToken;
     if (typeof rotated === "string" && rotated !== target.vars.serverToken) target.vars.serverToken = rotated;
   }
-  const ordered = options.cases.map((c) => results.get(c.id)!());
+  const ordered = options.cases.map((c) =>
+    results.get(c.id)?.() ?? notRun(c, "skipped", "not run: the run was stopped (the whole-run timeout ran out)")
+  );
   const notes = (target.inProcess ? [] : await recoveryNotes(shared, originalServerToken)).map((n) => secrets.shown(n));
   return {
     target: target.description,

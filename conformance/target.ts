@@ -4,8 +4,7 @@
  * reference started in process on a free port with a store in memory.
  */
 import * as jose from "jose";
-import { devEnv, type StartOptions, startServer } from "../src/server.ts";
-import { buildAll } from "../tools/build.ts";
+import type { StartOptions } from "../src/server.ts";
 import { ENV_NAMES, type TargetVariable } from "./variables.ts";
 import type { OpenApiDocument } from "./reference_checks.ts";
 
@@ -42,7 +41,12 @@ export const IN_PROCESS = "the reference, in process";
  * reference never fails its own suite for want of `deno task build`.
  */
 export async function startInProcessTarget(options: StartOptions = {}): Promise<Target> {
-  if (!options.assetRoot && !(await exists(new URL("../dist/widget.js", import.meta.url)))) await buildAll();
+  // The reference is loaded only when a run asks for it: a run against a named target never loads the server.
+  const { devEnv, startServer } = await import("../src/server.ts");
+  if (!options.assetRoot && !(await exists(new URL("../dist/widget.js", import.meta.url)))) {
+    const { buildAll } = await import("../tools/build.ts");
+    await buildAll();
+  }
   const server = await startServer({
     hostname: "127.0.0.1",
     port: 0,

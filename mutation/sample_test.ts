@@ -5,7 +5,7 @@ import { startInProcessTarget } from "../conformance/target.ts";
 import { launchChromium } from "../conformance/browser/chromium.ts";
 import { runBrowserScenarios } from "../conformance/browser/run.ts";
 import { SCENARIOS } from "../conformance/browser/scenarios.ts";
-import { buildWidgetMutant } from "../conformance/browser/widget_mutants.ts";
+import { buildWidgetMutant } from "../conformance/proof/widget_mutants.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const SKIPPED = new Set([".git", "reports", ".stryker-tmp", "node_modules", ".setchat", "docs"]);

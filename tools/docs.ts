@@ -17,10 +17,10 @@ import {
   plantedKillTableMarkdown,
   widgetKillTable,
   widgetKillTableMarkdown,
-} from "../conformance/kill_table.ts";
+} from "../conformance/proof/kill_table.ts";
 import { SCENARIOS } from "../conformance/browser/scenarios.ts";
 import { BROWSER_CHECKS } from "../conformance/browser/judge.ts";
-import { plantedWidgetKillTable, plantedWidgetKillTableMarkdown } from "../conformance/browser/independent_widget.ts";
+import { plantedWidgetKillTable, plantedWidgetKillTableMarkdown } from "../conformance/proof/independent_widget.ts";
 import { limitsFixture, limitsTableMarkdown } from "../conformance/limits.ts";
 
 /** The files with generated sections, and the sections each holds, by marker name. */

@@ -11,7 +11,7 @@ import { TESTID } from "../src/contract/testids.ts";
 import { startServer } from "../src/server.ts";
 import { loadFixtures } from "../conformance/fixtures.ts";
 import { namedProfile } from "../conformance/levels.ts";
-import { MUTANTS } from "../conformance/mutants.ts";
+import { MUTANTS } from "../conformance/proof/mutants.ts";
 import { toHtml } from "../conformance/reporters.ts";
 import { runSuite } from "../conformance/runner.ts";
 import { startInProcessTarget } from "../conformance/target.ts";

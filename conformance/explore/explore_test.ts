@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { main } from "../cli.ts";
 import { FixtureFile } from "../fixture_schema.ts";
-import { kindOf, MUTANTS } from "../mutants.ts";
+import { kindOf, MUTANTS } from "../proof/mutants.ts";
 import { startInProcessTarget, type Target } from "../target.ts";
 import { ENV_NAMES } from "../variables.ts";
 import { drive } from "./driver.ts";
 import { explore, fixturePasses, mergedActors, sendOf } from "./explore.ts";
-import { exploredMutants, exploreMutants } from "./mutants_explored.ts";
+import { exploredMutants, exploreMutants } from "../proof/mutants_explored.ts";
 import { type Action, worldOf } from "./world.ts";
 
 /** The environment that names `target` as a remote one. */

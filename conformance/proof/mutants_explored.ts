@@ -1,12 +1,12 @@
 /**
  * Explore mode against the broken builds, with no fixture: which ones it
  * catches on its own, in how many runs, and how short the shrunk sequence
- * is. `deno run --allow-all conformance/explore/mutants_explored.ts` prints
+ * is. `deno run --allow-all conformance/proof/mutants_explored.ts` prints
  * the table; the tests hold the same numbers.
  */
-import { kindOf, type Mutant, type MutantKind, MUTANTS } from "../mutants.ts";
+import { kindOf, type Mutant, type MutantKind, MUTANTS } from "./mutants.ts";
 import { startInProcessTarget, type Target } from "../target.ts";
-import { explore, fixturePasses } from "./explore.ts";
+import { explore, fixturePasses } from "../explore/explore.ts";
 
 /** The kinds explore mode must catch on its own. */
 export const EXPLORED_KINDS: readonly MutantKind[] = ["visibility", "isolation", "logout"];

@@ -6,17 +6,17 @@
  * a vendor would run it).
  */
 import { join } from "node:path";
-import { type BugName, BUGS, startIndependentServer } from "../independent/server.ts";
-import { launchChromium } from "./browser/chromium.ts";
-import { runBrowserScenarios } from "./browser/run.ts";
-import { SCENARIOS } from "./browser/scenarios.ts";
-import { buildWidgetMutant, WIDGET_MUTANTS } from "./browser/widget_mutants.ts";
-import { main } from "./cli.ts";
-import { loadFixtures } from "./fixtures.ts";
-import { type Level, SURFACES } from "./levels.ts";
+import { type BugName, BUGS, startIndependentServer } from "../../independent/server.ts";
+import { launchChromium } from "../browser/chromium.ts";
+import { runBrowserScenarios } from "../browser/run.ts";
+import { SCENARIOS } from "../browser/scenarios.ts";
+import { buildWidgetMutant, WIDGET_MUTANTS } from "./widget_mutants.ts";
+import { main } from "../cli.ts";
+import { loadFixtures } from "../fixtures.ts";
+import { type Level, SURFACES } from "../levels.ts";
 import { MUTANTS } from "./mutants.ts";
-import { type CaseResult, exitCodeOf, runSuite } from "./runner.ts";
-import { startInProcessTarget } from "./target.ts";
+import { type CaseResult, exitCodeOf, runSuite } from "../runner.ts";
+import { startInProcessTarget } from "../target.ts";
 
 /** One broken build and the cases that caught it. */
 export interface Kill {

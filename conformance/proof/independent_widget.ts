@@ -11,10 +11,10 @@ import { PLANTED_BUGS, type PlantedBug } from "../../independent/widget/planted.
 import type { Level } from "../levels.ts";
 import type { CaseResult } from "../runner.ts";
 import { startInProcessTarget, type Target } from "../target.ts";
-import { launchChromium } from "./chromium.ts";
-import { BROWSER_CHECKS, type BrowserCheckId } from "./judge.ts";
-import { runBrowserScenarios } from "./run.ts";
-import { SCENARIOS } from "./scenarios.ts";
+import { launchChromium } from "../browser/chromium.ts";
+import { BROWSER_CHECKS, type BrowserCheckId } from "../browser/judge.ts";
+import { runBrowserScenarios } from "../browser/run.ts";
+import { SCENARIOS } from "../browser/scenarios.ts";
 
 export { PLANTED_BUGS, type PlantedBug };
 

@@ -6,10 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { BUG_NAMES, startIndependentServer } from "../independent/server.ts";
-import { main } from "./cli.ts";
-import { loadFixtures } from "./fixtures.ts";
-import { needsOf } from "./runner.ts";
+import { BUG_NAMES, startIndependentServer } from "../../independent/server.ts";
+import { main } from "../cli.ts";
+import { loadFixtures } from "../fixtures.ts";
+import { needsOf } from "../runner.ts";
 import {
   independentVerdictMarkdown,
   PLANTED,
@@ -17,7 +17,7 @@ import {
   plantedKillTableMarkdown,
   runAgainstIndependent,
 } from "./kill_table.ts";
-import { docSection, formatMarkdown } from "../tools/docs.ts";
+import { docSection, formatMarkdown } from "../../tools/docs.ts";
 
 Deno.test("the independent implementation passes every surface it declares, nothing skipped for want, no known failures", async () => {
   const server = await startIndependentServer();
@@ -56,7 +56,7 @@ Deno.test("the independent implementation passes every surface it declares, noth
     const script = skipped.filter((r) => r.id === "meta-widget-script");
     assert.equal(script.length, 1);
     assert.match(script[0]!.reason!, /^not applicable: the target declares no widget script/);
-    const cases = await loadFixtures(new URL("../fixtures", import.meta.url).pathname);
+    const cases = await loadFixtures(new URL("../../fixtures", import.meta.url).pathname);
     const clockCases = new Set(cases.filter((c) => needsOf(c).includes("clock")).map((c) => c.id));
     for (const r of skipped.filter((r) => r !== script[0])) {
       assert.ok(clockCases.has(r.id), `${r.id} skipped: ${r.reason}`);

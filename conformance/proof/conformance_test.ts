@@ -1,24 +1,24 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { main } from "./cli.ts";
-import { FixtureError, loadFixtures } from "./fixtures.ts";
+import { main } from "../cli.ts";
+import { FixtureError, loadFixtures } from "../fixtures.ts";
 import { killTable, killTableMarkdown } from "./kill_table.ts";
-import { declaredProfile, namedProfile } from "./levels.ts";
+import { declaredProfile, namedProfile } from "../levels.ts";
 import { MUTANTS } from "./mutants.ts";
-import { Redactor } from "./redact.ts";
-import { toHtml, toJson, toJUnit } from "./reporters.ts";
-import { exitCodeOf, needsOf, runSuite } from "./runner.ts";
-import { parseEnvFile, startInProcessTarget } from "./target.ts";
-import { docSection, formatMarkdown, formatText } from "../tools/docs.ts";
-import { fixtureSchemaText, GENERATED_INPUTS, generatedInputsText } from "../tools/fixture_schema.ts";
+import { Redactor } from "../redact.ts";
+import { toHtml, toJson, toJUnit } from "../reporters.ts";
+import { exitCodeOf, needsOf, runSuite } from "../runner.ts";
+import { parseEnvFile, startInProcessTarget } from "../target.ts";
+import { docSection, formatMarkdown, formatText } from "../../tools/docs.ts";
+import { fixtureSchemaText, GENERATED_INPUTS, generatedInputsText } from "../../tools/fixture_schema.ts";
 
 const cases = await loadFixtures("fixtures");
 
 Deno.test("the fixtures load, cover every clause, and their JSON Schema file is up to date", async () => {
   assert.ok(cases.length >= 150, `${cases.length} cases`);
-  const { CLAUSE_IDS } = await import("./clauses.ts");
-  const { SCENARIOS } = await import("./browser/scenarios.ts");
-  const { BROWSER_CHECKS } = await import("./browser/judge.ts");
+  const { CLAUSE_IDS } = await import("../clauses.ts");
+  const { SCENARIOS } = await import("../browser/scenarios.ts");
+  const { BROWSER_CHECKS } = await import("../browser/judge.ts");
   const checked = new Set([...cases, ...SCENARIOS, ...Object.values(BROWSER_CHECKS)].map((c) => c.clause));
   for (const clause of CLAUSE_IDS) assert.ok(checked.has(clause), `no case or scenario checks ${clause}`);
   assert.equal(
@@ -396,7 +396,7 @@ Deno.test("the suite passes against a separate `deno task serve`, destructive ca
 });
 
 Deno.test("parseCli() skips a leading --, which keeps Node.js from reading --env-file when run through npx", async () => {
-  const { parseCli } = await import("./cli.ts");
+  const { parseCli } = await import("../cli.ts");
   assert.deepEqual(parseCli(["--", "--env-file", "x.env", "--profile", "s2s"]).envFiles, ["x.env"]);
   assert.throws(() => parseCli(["--env-file", "x.env", "--", "--profile", "s2s"]), TypeError);
 });

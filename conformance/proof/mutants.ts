@@ -7,16 +7,16 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import * as jose from "jose";
-import { VisitorTokenClaims } from "../src/contract/s2s.ts";
-import { AppError } from "../src/domain/app_error.ts";
-import * as rules from "../src/domain/visibility.ts";
-import type { HistoryIndex } from "../src/domain/visibility.ts";
-import type { AppDeps, VisibilityPolicy, VisitorTokenVerifier } from "../src/http/context.ts";
-import { verifyVisitorToken } from "../src/identity/visitor_token.ts";
-import { mintVisitorToken } from "../src/identity/visitor_token.ts";
-import type { StartOptions } from "../src/server.ts";
-import type { ConversationRecord, CredentialRecord, SessionRecord, SiteRecord, Store } from "../src/store/store.ts";
-import type { ClauseId } from "./clauses.ts";
+import { VisitorTokenClaims } from "../../src/contract/s2s.ts";
+import { AppError } from "../../src/domain/app_error.ts";
+import * as rules from "../../src/domain/visibility.ts";
+import type { HistoryIndex } from "../../src/domain/visibility.ts";
+import type { AppDeps, VisibilityPolicy, VisitorTokenVerifier } from "../../src/http/context.ts";
+import { verifyVisitorToken } from "../../src/identity/visitor_token.ts";
+import { mintVisitorToken } from "../../src/identity/visitor_token.ts";
+import type { StartOptions } from "../../src/server.ts";
+import type { ConversationRecord, CredentialRecord, SessionRecord, SiteRecord, Store } from "../../src/store/store.ts";
+import type { ClauseId } from "../clauses.ts";
 
 /**
  * What part of the contract a broken build breaks: `visibility` (who sees
