@@ -16,7 +16,7 @@ import { type ContextLog, type HostEvent, type Mark, sentBefore } from "./log.ts
 import { takeSamples } from "./sampler.ts";
 
 /** How long a scenario waits for the widget to show something: long, for a busy machine; only a failure waits it out. */
-export const WAIT_MS = 15_000;
+export const WAIT_MS = 30_000;
 
 /** A check of what is on screen failed. */
 export class ScreenAssertion extends Error {

@@ -31,8 +31,8 @@ export interface HostPage extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** How long the host page waits for `init()` or `reset()` to settle. */
-export const SETTLE_MS = 15_000;
+/** How long the host page waits for `init()` or `reset()` to settle: long, for a busy machine; only a failure waits it out. */
+export const SETTLE_MS = 30_000;
 
 /** The `pollIntervalMs` the host page gives the widget: an agent's reply shows within it. */
 const POLL_MS = 400;
