@@ -203,8 +203,15 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       credentials: async () => (devEnvPath ? await credentialsFromDevEnv(devEnvPath) : null) ?? fromFirstStart,
       assets: assets.demo,
     });
-    const base = async (request: Request, info?: Deno.ServeHandlerInfo<Deno.NetAddr>) =>
-      (await demoPages(request, info?.remoteAddr)) ?? await app.handler(request);
+    const base = async (request: Request, info?: Deno.ServeHandlerInfo<Deno.NetAddr>) => {
+      // Only the demo's backend asks who the client is; the runtime builds the address at each read.
+      const client = info && {
+        get hostname() {
+          return info.remoteAddr.hostname;
+        },
+      };
+      return (await demoPages(request, client)) ?? await app.handler(request);
+    };
     const wrapped = options.wrap ? options.wrap(base) : base;
     const handler = config.log && config.log !== "off" ? withAccessLog(wrapped, { format: config.log }) : wrapped;
 
