@@ -44,6 +44,12 @@ export const LISTINGS = {
   messages: `select data from messages where conversation_id = $1 and seq > $2 order by seq`,
 } as const;
 
+/**
+ * The listings are sent as prepared statements, as the driver does for tagged
+ * queries: PostgreSQL plans each once per connection instead of at every call.
+ */
+const PREPARED = { prepare: true } as const;
+
 /** Advisory lock keys: one for migrations, one for the first start, one for the first signing key. */
 const LOCK = { migrate: 5_317_001, initialise: 5_317_002, signingKey: 5_317_003 } as const;
 /** How long credential uses are coalesced in memory before being written. */
@@ -328,7 +334,7 @@ export class PostgresStore implements Store {
 
   async listSites(tenantId: string): Promise<SiteRecord[]> {
     if (!usable(tenantId)) return [];
-    const rows = await this.#sql.unsafe(LISTINGS.sites, [tenantId]);
+    const rows = await this.#sql.unsafe(LISTINGS.sites, [tenantId], PREPARED);
     return rows.map((r) => JSON.parse(r.data) as SiteRecord);
   }
 
@@ -377,7 +383,7 @@ export class PostgresStore implements Store {
   async listS2sTokens(tenantId: string): Promise<CredentialListing[]> {
     await this.#flushUses();
     if (!usable(tenantId)) return [];
-    const rows = await this.#sql.unsafe(LISTINGS.s2sTokens, [tenantId]);
+    const rows = await this.#sql.unsafe(LISTINGS.s2sTokens, [tenantId], PREPARED);
     return rows
       .map((r): CredentialListing => ({
         ...(JSON.parse(r.data) as CredentialRecord),
@@ -498,7 +504,7 @@ export class PostgresStore implements Store {
   }
 
   async listHistory(history: HistoryIndex, limit: number): Promise<ConversationRecord[]> {
-    const rows = await this.#sql.unsafe(LISTINGS.history, [historyKey(history), limit]);
+    const rows = await this.#sql.unsafe(LISTINGS.history, [historyKey(history), limit], PREPARED);
     return rows.map((r) => JSON.parse(r.data) as ConversationRecord);
   }
 
@@ -511,8 +517,12 @@ export class PostgresStore implements Store {
       return { conversations: [], nextCursor: null };
     }
     const rows = options.siteId
-      ? await this.#sql.unsafe(LISTINGS.siteConversations, [options.siteId, tenantId, cursor, options.limit + 1])
-      : await this.#sql.unsafe(LISTINGS.tenantConversations, [tenantId, cursor, options.limit + 1]);
+      ? await this.#sql.unsafe(
+        LISTINGS.siteConversations,
+        [options.siteId, tenantId, cursor, options.limit + 1],
+        PREPARED,
+      )
+      : await this.#sql.unsafe(LISTINGS.tenantConversations, [tenantId, cursor, options.limit + 1], PREPARED);
     const page = rows.slice(0, options.limit);
     return {
       conversations: page.map((r) => JSON.parse(r.data) as ConversationRecord),
@@ -544,7 +554,7 @@ export class PostgresStore implements Store {
 
   async listMessages(conversationId: string, afterSeq = 0): Promise<MessageRecord[]> {
     if (!usable(conversationId)) return [];
-    const rows = await this.#sql.unsafe(LISTINGS.messages, [conversationId, afterSeq]);
+    const rows = await this.#sql.unsafe(LISTINGS.messages, [conversationId, afterSeq], PREPARED);
     return rows.map((r) => JSON.parse(r.data) as MessageRecord);
   }
 
@@ -598,7 +608,7 @@ async function lockTenant(tx: Tx, tenantId: string): Promise<TenantRecord> {
 }
 
 async function s2sTokensOf(tx: Tx, tenantId: string): Promise<CredentialRecord[]> {
-  const rows = await tx.unsafe(LISTINGS.s2sTokens, [tenantId]);
+  const rows = await tx.unsafe(LISTINGS.s2sTokens, [tenantId], PREPARED);
   return rows.map((r) => JSON.parse(r.data) as CredentialRecord);
 }
 
