@@ -15,7 +15,7 @@
  * receives: requests that overlap belong to one parallel step.
  */
 import { loadFixtures } from "../conformance/fixtures.ts";
-import { type RunResult, runSuite } from "../conformance/runner.ts";
+import { DEFAULT_CONCURRENCY, type RunResult, runSuite } from "../conformance/runner.ts";
 import { startInProcessTarget } from "../conformance/target.ts";
 import { startDelayProxy } from "./_delay_proxy.ts";
 
@@ -27,8 +27,6 @@ export interface ConformanceBenchOptions {
   roundTripMs: number;
   /** Concurrencies tried through the proxy. */
   concurrencies: number[];
-  /** Which concurrency the runner uses by default. */
-  defaultConcurrency: number;
 }
 
 /** Requests of the suite, in all and in a row. */
@@ -167,7 +165,7 @@ export async function benchConformance(options: ConformanceBenchOptions): Promis
     shape,
     roundTripMs: options.roundTripMs,
     far,
-    defaultConcurrency: options.defaultConcurrency,
+    defaultConcurrency: DEFAULT_CONCURRENCY,
   };
 }
 
@@ -196,7 +194,6 @@ if (import.meta.main) {
     rounds: 5,
     roundTripMs: 50,
     concurrencies: [4, 8, 16, 32],
-    defaultConcurrency: 8,
   });
   for (const line of formatConformanceBench(r)) console.log(line);
 }
