@@ -210,7 +210,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
           return info.remoteAddr.hostname;
         },
       };
-      return (await demoPages(request, client)) ?? await app.handler(request);
+      const url = new URL(request.url);
+      // The demo has the site's root and /demo/ only: the API's requests go straight to the application.
+      const demo = url.pathname === "/" || url.pathname.startsWith("/demo/") ? await demoPages(request, client) : null;
+      return demo ?? await app.handler(request, url);
     };
     const wrapped = options.wrap ? options.wrap(base) : base;
     const handler = config.log && config.log !== "off" ? withAccessLog(wrapped, { format: config.log }) : wrapped;
