@@ -24,7 +24,8 @@ for (const line of formatSoakBench(soak)) console.log(line);
 console.log();
 for (const line of formatHistoryBench(await benchHistory())) console.log(line);
 console.log();
-for (const line of formatConformanceBench(await benchConformance())) console.log(line);
+const conformanceOptions = { rounds: 3, roundTripMs: 50, concurrencies: [4, 8, 16, 32] };
+for (const line of formatConformanceBench(await benchConformance(conformanceOptions))) console.log(line);
 console.log();
 for (const line of formatBrowserBench(await benchBrowser())) console.log(line);
 // A soak with errors fails the command, after every figure is printed.

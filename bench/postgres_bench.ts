@@ -6,7 +6,11 @@
  *   `GET /api/widget/conversations` of a session with 3 conversations);
  * - one instance against two on one database, as a ratio (same total load);
  * - listing one visitor's history on PostgreSQL with 100,010 conversations
- *   on the site against 10 (goal: within 1.2×).
+ *   on the site against 10 (goal: within 1.2×);
+ * - the inputs of a scale model: during the PostgreSQL runs, the CPU time per
+ *   request of the instance's process and of PostgreSQL's processes (from
+ *   /proc), and what follows: how many instances one PostgreSQL core serves
+ *   before it is the bottleneck, and at what throughput.
  *
  * PostgreSQL is the benchmark's own (initdb in a temporary directory), or the
  * server at `SETCHAT_TEST_DATABASE_URL`, in which it creates its databases.
@@ -21,6 +25,7 @@ import { openPostgresStore } from "../src/store/pg_store.ts";
 import { testPostgres } from "../src/store/pg_test_utils.ts";
 import { conversation, perListing } from "./history_bench.ts";
 import { loadFromAnotherProcess, median } from "./mint_bench.ts";
+import { cpuBetween, cpuOf } from "./_cpu.ts";
 
 /** Options of the PostgreSQL benchmark. */
 export interface PostgresBenchOptions {
@@ -39,6 +44,19 @@ export interface PostgresBenchResult {
   twoInstances: number;
   /** Microseconds per history listing on PostgreSQL. */
   history: { small: number; large: number; others: number; fillSeconds: number };
+  /** CPU per request on PostgreSQL, medians; `null` when the database server is not the benchmark's own. */
+  scale: { mint: RequestCost; widget: RequestCost } | null;
+}
+
+/** What one request costs the instance that serves it and the database behind it, in CPU microseconds. */
+export interface RequestCost {
+  instance: number;
+  database: number;
+}
+
+/** Instances one database core serves before it is the bottleneck, and its requests per second then. */
+export function projection(cost: RequestCost): { instancesPerCore: number; perSecondPerCore: number } {
+  return { instancesPerCore: cost.instance / cost.database, perSecondPerCore: 1e6 / cost.database };
 }
 
 const PROFILE = { externalUserId: "user-42", email: "ada@example.com", metadata: { plan: "pro" } };
@@ -86,11 +104,31 @@ function loads(server: ChildServer, sessionToken: string, options: PostgresBench
 }
 
 async function rate(spec: Parameters<typeof loadFromAnotherProcess>[0]): Promise<number> {
+  return (await measured(spec)).perSecond;
+}
+
+/**
+ * Throughput, and the CPU per request of the `instance` process and of the
+ * `database` processes over the load (its warm-up included, as requests).
+ */
+async function measured(
+  spec: Parameters<typeof loadFromAnotherProcess>[0],
+  watch?: { instance: number; database: () => Promise<number[]> },
+): Promise<{ perSecond: number; cost?: RequestCost }> {
+  const before = watch && { instance: await cpuOf([watch.instance]), database: await cpuOf(await watch.database()) };
   const r = await loadFromAnotherProcess(spec);
   if (Object.keys(r.statuses).some((s) => s !== "200")) {
     throw new Error(`Cannot benchmark ${spec.url}: it answered ${JSON.stringify(r.statuses)}`);
   }
-  return r.perSecond;
+  if (!watch || !before || before.database.size === 0) return { perSecond: r.perSecond };
+  const requests = r.perSecond * (spec.seconds + spec.warmupSeconds);
+  return {
+    perSecond: r.perSecond,
+    cost: {
+      instance: cpuBetween(before.instance, await cpuOf([watch.instance])) / requests,
+      database: cpuBetween(before.database, await cpuOf(await watch.database())) / requests,
+    },
+  };
 }
 
 /**
@@ -149,19 +187,30 @@ export async function benchPostgres(options: PostgresBenchOptions): Promise<Post
     const pgLoads = loads(one, pgSession, options, options.concurrency);
     const halves = [one, two].map((s) => loads(s, pgSession, options, options.concurrency / 2).widget);
     const runs = { mintKv: [] as number[], mintPg: [] as number[], widgetKv: [] as number[], widgetPg: [] as number[] };
+    const costs = { mint: [] as RequestCost[], widget: [] as RequestCost[] };
+    const watch = { instance: one.process.pid, database: () => pg.processes() };
     const twoInstances: number[] = [];
     for (let round = 0; round < options.rounds; round++) {
       runs.mintKv.push(await rate(kvLoads.mint));
-      runs.mintPg.push(await rate(pgLoads.mint));
+      const mint = await measured(pgLoads.mint, watch);
+      runs.mintPg.push(mint.perSecond);
+      if (mint.cost) costs.mint.push(mint.cost);
       runs.widgetKv.push(await rate(kvLoads.widget));
-      runs.widgetPg.push(await rate(pgLoads.widget));
+      const widget = await measured(pgLoads.widget, watch);
+      runs.widgetPg.push(widget.perSecond);
+      if (widget.cost) costs.widget.push(widget.cost);
       twoInstances.push((await Promise.all(halves.map(rate))).reduce((x, y) => x + y, 0));
     }
+    const cost = (xs: RequestCost[]): RequestCost => ({
+      instance: median(xs.map((x) => x.instance)),
+      database: median(xs.map((x) => x.database)),
+    });
     return {
       mint: { kv: median(runs.mintKv), pg: median(runs.mintPg) },
       widget: { kv: median(runs.widgetKv), pg: median(runs.widgetPg) },
       twoInstances: median(twoInstances),
       history: await historyBench(small.url, large.url, options.others ?? 100_000),
+      scale: costs.mint.length && costs.widget.length ? { mint: cost(costs.mint), widget: cost(costs.widget) } : null,
     };
   } finally {
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
@@ -189,6 +238,25 @@ export function formatPostgresBench(r: PostgresBenchResult, options: PostgresBen
     } ${h.large.toFixed(0)} µs per listing  (${ratio(h.large, h.small)}; goal within 1.2×; filled in ${
       h.fillSeconds.toFixed(1)
     } s)`,
+    ...formatScale(r.scale),
+  ];
+}
+
+/** The scale model's inputs and what it projects, per request type. */
+function formatScale(scale: PostgresBenchResult["scale"]): string[] {
+  if (!scale) return ["  scale model: not measured (the database server is not this benchmark's own)"];
+  const line = (name: string, c: RequestCost) => {
+    const p = projection(c);
+    return `  ${name}  instance ${c.instance.toFixed(0).padStart(4)} µs, PostgreSQL ${
+      c.database.toFixed(0).padStart(4)
+    } µs CPU/request  ->  ${p.instancesPerCore.toFixed(1)} instances per PostgreSQL core, ${
+      Math.round(p.perSecondPerCore).toLocaleString("en-US")
+    } /s per core`;
+  };
+  return [
+    "  scale model (projection: an instance on a core of its own, PostgreSQL on its own cores, the CPU per request measured here):",
+    line("POST /api/widget/visitor-token", scale.mint),
+    line("GET /api/widget/conversations ", scale.widget),
   ];
 }
 

@@ -32,6 +32,7 @@ import {
   type CaseResult,
   countChecks,
   countStatuses,
+  DEFAULT_CONCURRENCY,
   exitCodeOf,
   needsOf,
   type RunResult,
@@ -137,7 +138,7 @@ Output:
   --reporter NAME            pretty, json, junit, html (repeatable or comma-separated;
                              default pretty); files go to --out, mode 0600
   --out DIR                  default reports/
-  --concurrency N            cases at once (default 8)
+  --concurrency N            cases at once (default ${DEFAULT_CONCURRENCY})
   --timeout MS               per request (default 10000)
   --retries N                send a request again, up to N times (0 to 5, default 0), when it met a
                              network error (no answer at all); a case with a retried request is
@@ -244,7 +245,7 @@ const FLAGS = {
   "expected-failures": { type: "string" },
   reporter: { type: "string", multiple: true, default: [] },
   out: { type: "string", default: "reports" },
-  concurrency: { type: "string", default: "8" },
+  concurrency: { type: "string", default: String(DEFAULT_CONCURRENCY) },
   timeout: { type: "string", default: "10000" },
   list: { type: "boolean", default: false },
   browser: { type: "boolean", default: false },

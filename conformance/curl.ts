@@ -234,6 +234,7 @@ export function reproduction(c: FixtureCase, o: ReproductionOptions): string {
     } else if ("set" in step) {
       for (const [name, template] of Object.entries(step.set)) body.push(`${shellName(name)}=${word(template, o)}`);
     } else if ("waitMs" in step) {
+      // The runner moves a test clock instead, where the target has one; a reproduction waits.
       body.push(`sleep ${step.waitMs / 1000}`);
     } else if ("clock" in step) {
       // The target's test clock, as the runner moves it (a reference started with --test-clock).

@@ -219,10 +219,16 @@ export const VerifyStep = z.strictObject({
   verify: z.array(Assertion).min(1),
 });
 
-/** A step that waits, e.g. to see that a revocation still holds seconds later. */
+/**
+ * A step that lets time pass, e.g. to see that a revocation still holds
+ * later. With `advanceSeconds`, a target whose clock the run can move (see
+ * {@linkcode ClockStep}) has its clock moved that far instead, at once and
+ * further than a run could wait; any other target is waited on for `waitMs`.
+ */
 export const WaitStep = z.strictObject({
   ...StepBase,
   waitMs: z.number().int().min(1).max(10_000),
+  advanceSeconds: z.number().int().min(1).max(7 * 86_400).optional(),
 });
 
 /**

@@ -51,8 +51,23 @@ export function shellName(name: string): string {
 /** A piece of text, or a secret that stands in it as the variable `variable`. */
 export type Segment = { text: string } | { variable: string };
 
+/** Changes made to any redactor so far: what a redactor compiled stands until the next. */
+let changes = 0;
+
+/** What a redactor masks with, compiled once for every text it is given until something changes. */
+interface Compiled {
+  at: number;
+  /** Registered secrets, longest first, and one pattern finding any of them. */
+  names: Map<string, string>;
+  any: RegExp | undefined;
+  /** Public values, longest first. */
+  kept: string[];
+  shapes: RegExp[];
+}
+
 /** Knows the run's secrets and masks them in text. A child knows its parent's secrets too. */
 export class Redactor {
+  #compiled: Compiled | undefined;
   readonly #known = new Map<string, string>();
   readonly #parent: Redactor | undefined;
   /** Values shaped like credentials that are public (written in a fixture): never masked. */
@@ -66,7 +81,10 @@ export class Redactor {
 
   /** Registers `value`, a secret the run was given or made itself, shown as `$name`. */
   add(value: unknown, name: string): void {
-    if (typeof value === "string" && value.length >= 8 && !this.knows(value)) this.#known.set(value, name);
+    if (typeof value === "string" && value.length >= 8 && !this.knows(value)) {
+      this.#known.set(value, name);
+      changes++;
+    }
   }
 
   /**
@@ -92,6 +110,7 @@ export class Redactor {
       if (!DECLARED_PREFIX.test(prefix)) continue;
       // Letters, digits, `_` and `-` only: the prefix is literal text in the pattern.
       this.#declared.push(new RegExp(`${prefix}[A-Za-z0-9\\-._~+/]{${MIN_RETURNED_SECRET},}`, "g"));
+      changes++;
     }
   }
 
@@ -118,7 +137,12 @@ export class Redactor {
 
   /** Marks the credential-shaped values written in `text` (a fixture's own, public) as never to be masked. */
   allowWrittenIn(text: string): void {
-    for (const re of this.#shapes()) for (const m of text.matchAll(new RegExp(re.source, "g"))) this.#public.add(m[0]);
+    for (const re of this.#shapes()) {
+      for (const m of text.matchAll(new RegExp(re.source, "g"))) {
+        if (!this.#public.has(m[0])) changes++;
+        this.#public.add(m[0]);
+      }
+    }
   }
 
   /** Every public value, the parent's included. */
@@ -136,14 +160,27 @@ export class Redactor {
     return [...(this.#parent?.entries() ?? []), ...this.#known];
   }
 
-  /** `text` as pieces: registered secrets apart, as their variables; other credential shapes masked. */
-  segments(text: string): Segment[] {
+  #compile(): Compiled {
+    if (this.#compiled?.at === changes) return this.#compiled;
     // Longest first, so that a token is not half-replaced by a shorter one it contains.
     const known = this.entries().sort((a, b) => b[0].length - a[0].length);
-    const names = new Map(known);
+    this.#compiled = {
+      at: changes,
+      names: new Map(known),
+      any: known.length
+        ? new RegExp(known.map(([v]) => v.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|"), "g")
+        : undefined,
+      kept: [...this.publicValues()].sort((a, b) => b.length - a.length),
+      shapes: this.#shapes().map((re) => new RegExp(re.source, "g")),
+    };
+    return this.#compiled;
+  }
+
+  /** `text` as pieces: registered secrets apart, as their variables; other credential shapes masked. */
+  segments(text: string): Segment[] {
+    const { names, any } = this.#compile();
     const out: Segment[] = [];
-    if (known.length) {
-      const any = new RegExp(known.map(([v]) => v.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|"), "g");
+    if (any) {
       let last = 0;
       for (const m of text.matchAll(any)) {
         out.push({ text: this.#masked(text.slice(last, m.index)) }, { variable: names.get(m[0])! });
@@ -162,10 +199,11 @@ export class Redactor {
   }
 
   #masked(text: string): string {
+    const compiled = this.#compile();
     // Public values step aside while shapes are masked, then come back as they were.
-    const kept = [...this.publicValues()].filter((v) => text.includes(v)).sort((a, b) => b.length - a.length);
+    const kept = compiled.kept.filter((v) => text.includes(v));
     let out = kept.reduce((t, value, i) => t.split(value).join(`\u0000${i}\u0000`), text);
-    for (const re of this.#shapes()) out = out.replace(new RegExp(re.source, "g"), "<redacted>");
+    for (const re of compiled.shapes) out = out.replace(re, "<redacted>");
     return kept.reduce((t, value, i) => t.split(`\u0000${i}\u0000`).join(value), out);
   }
 

@@ -133,6 +133,14 @@ export interface RunResult {
   notes: string[];
 }
 
+/**
+ * Cases a run keeps in flight by default. Chosen by `deno task bench` against a
+ * target a round trip of 50 ms away: 4 cases at once take longer, and 16 or 32
+ * no less time than 8 (what remains is the cases that run alone and the
+ * listings walked page by page), while asking more of the target at once.
+ */
+export const DEFAULT_CONCURRENCY = 8;
+
 /** Options of {@linkcode runSuite}. */
 export interface RunOptions {
   target: Target;
@@ -142,6 +150,7 @@ export interface RunOptions {
   strict?: boolean;
   /** Run cases that can change the target tenant's credentials. */
   allowDestructive?: boolean;
+  /** Cases at once; default {@linkcode DEFAULT_CONCURRENCY}. */
   concurrency?: number;
   timeoutMs?: number;
   /** Times a request that met a network error (no answer at all) is sent again; default 0. */
@@ -177,9 +186,13 @@ export function needsOf(c: LoadedCase): Need[] {
   return [...needs];
 }
 
-/** Whether a case moves the target's clock: it runs alone, and the clock goes back to real time after it. */
+/**
+ * Whether a case may move the target's clock (a clock step, or a wait the
+ * clock may stand in for): it runs alone, and the clock goes back to real
+ * time after it.
+ */
 export function movesClock(c: Pick<LoadedCase, "steps">): boolean {
-  return c.steps.some((s) => "clock" in s);
+  return c.steps.some((s) => "clock" in s || ("waitMs" in s && s.advanceSeconds !== undefined));
 }
 
 interface Shared {
@@ -222,14 +235,17 @@ export function padded(body: string, bytes: number): string {
   return body + " ".repeat(bytes - size);
 }
 
-/** A body sent in pieces of at most 1 KiB, 10 ms apart, as a slow client would: no `Content-Length` goes with it. */
+/**
+ * A body sent in pieces of at most 1 KiB, each written on its own a millisecond
+ * after the last, as a slow client would: no `Content-Length` goes with it.
+ */
 function inPieces(body: string): ReadableStream<Uint8Array> {
   const bytes = encoder.encode(body);
   let at = 0;
   return new ReadableStream({
     async pull(controller) {
       if (at >= bytes.byteLength) return controller.close();
-      if (at > 0) await new Promise((r) => setTimeout(r, 10));
+      if (at > 0) await new Promise((r) => setTimeout(r, 1));
       controller.enqueue(bytes.slice(at, at += 1024));
     },
   });
@@ -696,18 +712,24 @@ class CaseRun {
 
   /** Moves the target's test clock; the case's notion of the target's time follows it. */
   async #clock(step: ClockStep): Promise<void> {
-    const clock = (await this.shared.clock())!;
-    this.#clockMoved = true;
     const by = step.clock.advanceSeconds;
     const seconds = typeof by === "string" ? Number(renderString(by, this.vars)) : by;
     if (seconds !== undefined && !Number.isInteger(seconds)) throw new Error(`${by} is not a whole number of seconds`);
-    const state = await clock.apply({ ...step.clock, advanceSeconds: seconds });
+    await this.#moveClock((await this.shared.clock())!, { ...step.clock, advanceSeconds: seconds });
+  }
+
+  async #moveClock(clock: TargetClock, change: Parameters<TargetClock["apply"]>[0]): Promise<void> {
+    this.#clockMoved = true;
+    const state = await clock.apply(change);
     const asked = Date.now();
     this.#targetNow = () => state.frozen ? state.nowMs : state.nowMs + Date.now() - asked;
   }
 
+  /** Lets time pass: where the clock can be moved, at once; elsewhere the run waits for it. */
   async #wait(step: WaitStep): Promise<void> {
-    await new Promise((r) => setTimeout(r, step.waitMs));
+    const clock = step.advanceSeconds === undefined ? null : await this.shared.clock();
+    if (clock) await this.#moveClock(clock, { advanceSeconds: step.advanceSeconds });
+    else await new Promise((r) => setTimeout(r, step.waitMs));
   }
 
   #verify(i: number, step: VerifyStep, level: Level, stepStart: number): void {
@@ -1091,7 +1113,7 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     options.onResult?.(redactCase(r, redactor));
   };
   const queue = [...ordinary];
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 8) }, async () => {
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY) }, async () => {
     for (let c = queue.shift(); c && !options.signal?.aborted; c = queue.shift()) {
       const extras: CaseExtras = {};
       finish(c, await runCase(c, shared, allowDestructive, {}, extras), extras);

@@ -203,8 +203,18 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       credentials: async () => (devEnvPath ? await credentialsFromDevEnv(devEnvPath) : null) ?? fromFirstStart,
       assets: assets.demo,
     });
-    const base = async (request: Request, info?: Deno.ServeHandlerInfo<Deno.NetAddr>) =>
-      (await demoPages(request, info?.remoteAddr)) ?? await app.handler(request);
+    const base = async (request: Request, info?: Deno.ServeHandlerInfo<Deno.NetAddr>) => {
+      // Only the demo's backend asks who the client is; the runtime builds the address at each read.
+      const client = info && {
+        get hostname() {
+          return info.remoteAddr.hostname;
+        },
+      };
+      const url = new URL(request.url);
+      // The demo has the site's root and /demo/ only: the API's requests go straight to the application.
+      const demo = url.pathname === "/" || url.pathname.startsWith("/demo/") ? await demoPages(request, client) : null;
+      return demo ?? await app.handler(request, url);
+    };
     const wrapped = options.wrap ? options.wrap(base) : base;
     const handler = config.log && config.log !== "off" ? withAccessLog(wrapped, { format: config.log }) : wrapped;
 

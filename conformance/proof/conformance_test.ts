@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { main } from "../cli.ts";
-import { FixtureError, loadFixtures } from "../fixtures.ts";
+import { FixtureError, type LoadedCase, loadFixtures } from "../fixtures.ts";
 import { killTable, killTableMarkdown } from "./kill_table.ts";
 import { declaredProfile, namedProfile } from "../levels.ts";
 import { MUTANTS } from "./mutants.ts";
 import { Redactor } from "../redact.ts";
 import { toHtml, toJson, toJUnit } from "../reporters.ts";
-import { exitCodeOf, needsOf, runSuite } from "../runner.ts";
+import { exitCodeOf, movesClock, needsOf, runSuite } from "../runner.ts";
 import { parseEnvFile, startInProcessTarget } from "../target.ts";
 import { docSection, formatMarkdown, formatText } from "../../tools/docs.ts";
 import { fixtureSchemaText, GENERATED_INPUTS, generatedInputsText } from "../../tools/fixture_schema.ts";
@@ -412,4 +412,34 @@ Deno.test("declaredProfile() follows what a discovery document declares", () => 
     "must",
     "should",
   ]]);
+});
+
+Deno.test("a wait moves a clock the run can move instead of waiting, and waits on a target without one", async () => {
+  const moves: unknown[] = [];
+  const target = await startInProcessTarget({
+    wrap: (next) => async (request, info) => {
+      if (new URL(request.url).pathname === "/api/test/clock") moves.push(await request.clone().json());
+      return await next(request, info);
+    },
+  });
+  const base = cases.find((c) => !c.destructive)!;
+  const wait = (waitMs: number): LoadedCase => ({
+    ...base,
+    id: "wait-for-a-day",
+    steps: [{ name: "a day passes", waitMs, advanceSeconds: 86_400 }],
+  });
+  try {
+    // Were the run to wait instead, this case would take ten seconds and move nothing.
+    const moved = await runSuite({ target, cases: [wait(10_000)] });
+    assert.equal(moved.counts.passed, 1);
+    assert.deepEqual(moves, [{ advanceSeconds: 86_400 }, { reset: true }]);
+    assert.ok(movesClock(wait(1)), "a case whose wait may move the clock runs alone");
+    moves.length = 0;
+    target.vars.adminToken = undefined;
+    const waited = await runSuite({ target, cases: [wait(1)] });
+    assert.equal(waited.counts.passed, 1);
+    assert.deepEqual(moves, [], "a target whose clock the run cannot move is waited on");
+  } finally {
+    await target.close();
+  }
 });

@@ -16,7 +16,8 @@ import { widgetSessionRoutes } from "./routes/widget_sessions.ts";
 
 /** The application: a fetch handler and the route table it serves. */
 export interface App {
-  handler: (request: Request) => Promise<Response>;
+  /** Answers `request`; `url` is its URL, when the caller has parsed it already. */
+  handler: (request: Request, url?: URL) => Promise<Response>;
   routes: readonly AppRoute[];
 }
 
@@ -106,9 +107,8 @@ export function createApp(deps: AppDeps): App {
     return await route.handle({ request, url, params, principal, body, query, requestId });
   }
 
-  async function handler(request: Request): Promise<Response> {
+  async function handler(request: Request, url = new URL(request.url)): Promise<Response> {
     const requestId = crypto.randomUUID();
-    const url = new URL(request.url);
     const found = router.candidates(url.pathname);
     let response: Response;
     try {
@@ -117,9 +117,11 @@ export function createApp(deps: AppDeps): App {
       response = problemResponse(error, requestId);
     }
     response.headers.set("x-request-id", requestId);
-    for (const [k, v] of Object.entries(API_HEADERS)) if (!response.headers.has(k)) response.headers.set(k, v);
+    for (const k in API_HEADERS) {
+      if (!response.headers.has(k)) response.headers.set(k, API_HEADERS[k as keyof typeof API_HEADERS]);
+    }
     if (found?.routes.some((r) => r.cors)) {
-      for (const [k, v] of Object.entries(CORS_HEADERS)) response.headers.set(k, v);
+      for (const k in CORS_HEADERS) response.headers.set(k, CORS_HEADERS[k as keyof typeof CORS_HEADERS]);
     }
     return request.method === "HEAD" ? await withoutBody(response) : response;
   }

@@ -12,6 +12,9 @@ const FIELD_HINTS: Record<string, string> = {
   siteKey: `the field is "siteApiKey"`,
 };
 
+/** Strict UTF-8, one decoder for every body: a whole body at a time keeps no state between calls. */
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 /** Bounds of {@linkcode readJson}. */
 export interface ReadOptions {
   /** Bytes the body may have. */
@@ -37,27 +40,26 @@ export async function readJson(request: Request, { limit, timeoutMs }: ReadOptio
   if (length !== null && Number(length) > limit) throw tooLarge(limit);
   // With a Content-Length the server reads exactly that many bytes; without
   // one (chunked), the body is read piece by piece and cut off at the limit.
-  const bytes = await withDeadline(
-    length !== null ? request.arrayBuffer().then((b) => new Uint8Array(b)) : readBytes(request, limit),
-    timeoutMs,
-  ).catch((error) => {
-    if (error instanceof AppError) throw error;
-    // The runtime fails the read on a chunk it cannot parse; the connection cannot carry another request after it.
-    if (/invalid HTTP/i.test(String(error))) {
-      throw new AppError("malformed_json", "Cannot read the body: its chunked transfer encoding is malformed", {
+  const bytes = await withDeadline(length !== null ? request.bytes() : readBytes(request, limit), timeoutMs).catch(
+    (error) => {
+      if (error instanceof AppError) throw error;
+      // The runtime fails the read on a chunk it cannot parse; the connection cannot carry another request after it.
+      if (/invalid HTTP/i.test(String(error))) {
+        throw new AppError("malformed_json", "Cannot read the body: its chunked transfer encoding is malformed", {
+          cause: error,
+          headers: { connection: "close" },
+        });
+      }
+      // The client went away half-way: its body is truncated, not a failure of ours.
+      throw new AppError("malformed_json", "Cannot read the body: the connection ended before all of it arrived", {
         cause: error,
-        headers: { connection: "close" },
       });
-    }
-    // The client went away half-way: its body is truncated, not a failure of ours.
-    throw new AppError("malformed_json", "Cannot read the body: the connection ended before all of it arrived", {
-      cause: error,
-    });
-  });
+    },
+  );
   let text: string;
   try {
     // Not valid UTF-8 is not JSON (RFC 8259): replacing the bytes would store text the client never sent.
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = UTF8.decode(bytes);
   } catch (error) {
     throw new AppError("malformed_json", "Cannot read the body: it is not valid UTF-8, which JSON must be", {
       cause: error,
@@ -120,6 +122,71 @@ function inspect(value: unknown, max: number): { deep: string | undefined; proto
   return { deep: undefined, protoKeys: protoKeys.sort() };
 }
 
+/** A read waiting on its deadline. */
+interface Waiting {
+  at: number;
+  late: (() => void) | undefined;
+}
+
+/**
+ * Reads waiting on a deadline `ms` after they began, oldest first, with one
+ * timer for them all: a read that ends only marks itself done, where a timer
+ * of its own would cost more than the rest of reading a small body. The timer
+ * is left to run out when no read waits (setting it again for every request
+ * of a quiet spell would cost the same), and never keeps the process alive.
+ */
+export class Deadlines {
+  readonly #ms: number;
+  #queue: Waiting[] = [];
+  #head = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(ms: number) {
+    this.#ms = ms;
+  }
+
+  /** Calls `late` once `ms` have passed, unless the returned function is called first. */
+  add(late: () => void): () => void {
+    const entry: Waiting = { at: performance.now() + this.#ms, late };
+    this.#queue.push(entry);
+    if (this.#timer === undefined) this.#arm(this.#ms);
+    return () => {
+      entry.late = undefined;
+    };
+  }
+
+  #arm(ms: number): void {
+    const timer = setTimeout(() => this.#sweep(), ms);
+    Deno.unrefTimer(timer);
+    this.#timer = timer;
+  }
+
+  #sweep(): void {
+    this.#timer = undefined;
+    const now = performance.now();
+    for (; this.#head < this.#queue.length; this.#head++) {
+      const entry = this.#queue[this.#head]!;
+      if (entry.late === undefined) continue;
+      if (entry.at > now) break;
+      const late = entry.late;
+      entry.late = undefined;
+      late();
+    }
+    if (this.#head === this.#queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+      return;
+    }
+    if (this.#head > 1024) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+    this.#arm(this.#queue[this.#head]!.at - now);
+  }
+}
+
+const deadlines = new Map<number, Deadlines>();
+
 /**
  * `reading`, or a 408 once `ms` have passed. A client that stalls half-way
  * through its body gets a clear answer instead of holding the handler; the
@@ -127,24 +194,24 @@ function inspect(value: unknown, max: number): { deep: string | undefined; proto
  * handler no way to close one).
  */
 async function withDeadline<T>(reading: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let queue = deadlines.get(ms);
+  if (!queue) deadlines.set(ms, queue = new Deadlines(ms));
+  let done: () => void = () => {};
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new AppError("request_timeout", `Cannot read the body: it did not arrive in full within ${ms} ms`, {
-            // RFC 9110: a 408 means this connection is not worth waiting on.
-            headers: { connection: "close" },
-          }),
-        ),
-      ms,
+    done = queue.add(() =>
+      reject(
+        new AppError("request_timeout", `Cannot read the body: it did not arrive in full within ${ms} ms`, {
+          // RFC 9110: a 408 means this connection is not worth waiting on.
+          headers: { connection: "close" },
+        }),
+      )
     );
   });
   reading.catch(() => {});
   try {
     return await Promise.race([reading, late]);
   } finally {
-    clearTimeout(timer);
+    done();
   }
 }
 

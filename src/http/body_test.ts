@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import * as jose from "jose";
 import { testServer } from "../test_utils.ts";
+import { Deadlines } from "./body.ts";
 
 Deno.test("a __proto__ key in metadata or customData is refused with a 400 naming its path, not dropped", async () => {
   await using s = await testServer();
@@ -215,4 +216,26 @@ Deno.test("a chunked body broken from its first byte is closed by the runtime un
   assert.equal(closed.text, "");
   assert.ok(closed.ms < 14_000, `the runtime held the connection for ${closed.ms} ms`);
   assert.deepEqual(calls, []);
+});
+
+Deno.test("Deadlines: one timer stands for every read, late ones fire oldest first, ended ones never", async () => {
+  const deadlines = new Deadlines(20);
+  const fired: string[] = [];
+  const allFired = Promise.withResolvers<void>();
+  const late = (name: string) => () => {
+    fired.push(name);
+    if (fired.length === 2) allFired.resolve();
+  };
+  deadlines.add(late("first"));
+  const ended = deadlines.add(late("ended"));
+  // Begun later, so due later: the timer is set again for it after the first fires.
+  await new Promise((r) => setTimeout(r, 5));
+  deadlines.add(late("second"));
+  ended();
+  ended();
+  // Its timer keeps no process alive: a server's listener does, and here this one.
+  const alive = setTimeout(() => {}, 60_000);
+  await allFired.promise;
+  clearTimeout(alive);
+  assert.deepEqual(fired, ["first", "second"]);
 });

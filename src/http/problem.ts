@@ -20,9 +20,15 @@ export function bearerChallenge(code: ErrorCode): string {
   return code === "auth_missing" ? `Bearer realm="${REALM}"` : `Bearer realm="${REALM}", error="invalid_token"`;
 }
 
-/** A JSON answer; the app adds {@linkcode API_HEADERS}, which `headers` may override. */
+/**
+ * A JSON answer with {@linkcode API_HEADERS}, which `headers` may override.
+ * Given at once, the app finds them there and sets none one by one.
+ */
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json", ...API_HEADERS, ...headers },
+  });
 }
 
 /**

@@ -24,4 +24,8 @@ export class Lru<K, V> {
   delete(key: K): void {
     this.#map.delete(key);
   }
+  /** Forgets every key. */
+  clear(): void {
+    this.#map.clear();
+  }
 }

@@ -81,4 +81,21 @@ create table messages (
 );
 `,
   },
+  {
+    version: 2,
+    name: "changes to cached records",
+    sql: `
+create table cache_changes (
+  xid xid8 not null default pg_current_xact_id(),
+  key text collate "C" not null,
+  at timestamptz not null default clock_timestamp()
+);
+create index cache_changes_by_xid on cache_changes (xid);
+create table cache_changes_pruned (
+  only_row boolean primary key default true check (only_row),
+  below bigint not null
+);
+insert into cache_changes_pruned (below) values (0);
+`,
+  },
 ];

@@ -9,6 +9,7 @@ import { historyParts } from "./kv_keys.ts";
 import { messageId } from "../contract/widget.ts";
 import { Lru } from "./lru.ts";
 import { redactUrl } from "./database_url.ts";
+import { type ChangeKey, Changes, recordChanges } from "./pg_changes.ts";
 import { MIGRATIONS } from "./pg_migrations.ts";
 import type {
   ConversationRecord,
@@ -42,6 +43,12 @@ export const LISTINGS = {
     `select id, data from conversations where site_id = $1 and tenant_id = $2 and id < $3 order by id desc limit $4`,
   messages: `select data from messages where conversation_id = $1 and seq > $2 order by seq`,
 } as const;
+
+/**
+ * The listings are sent as prepared statements, as the driver does for tagged
+ * queries: PostgreSQL plans each once per connection instead of at every call.
+ */
+const PREPARED = { prepare: true } as const;
 
 /** Advisory lock keys: one for migrations, one for the first start, one for the first signing key. */
 const LOCK = { migrate: 5_317_001, initialise: 5_317_002, signingKey: 5_317_003 } as const;
@@ -77,6 +84,9 @@ function decode<T>(row: { data: string } | undefined): T | null {
 /** A lost race to create a row that another writer created first: the attempt is run again. */
 class Conflict extends Error {}
 
+/** Records kept in memory per instance, by kind; a few per tenant or visitor, so this bounds many. */
+const CACHE_ENTRIES = 10_000;
+
 /** The fewest connections the pool may have: {@linkcode PostgresStore.initialiseOnce} holds one for its lock. */
 const MIN_CONNECTIONS = 2;
 
@@ -89,6 +99,8 @@ export interface PostgresStoreOptions {
    * one for its lock while another creates the demo tenants.
    */
   max?: number;
+  /** Called with the text of each statement sent, for tests that count them. */
+  onStatement?: (text: string) => void;
 }
 
 /**
@@ -108,6 +120,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       onnotice: () => {},
       transform: { undefined: null },
       connection: { application_name: "setchat-reference" },
+      ...(options.onStatement ? { debug: (_: number, text: string) => options.onStatement!(text) } : {}),
     });
   } catch (error) {
     throw new StartupError("database_unusable", `Cannot use the database ${where}: ${detailOf(error)}`, {
@@ -127,7 +140,16 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       { cause: error },
     );
   }
-  return new PostgresStore(sql);
+  const store = new PostgresStore(sql);
+  try {
+    await store.changes.fresh();
+  } catch (error) {
+    await sql.end({ timeout: 1 }).catch(() => {});
+    throw new StartupError("database_unusable", `Cannot use the database ${where}: ${detailOf(error)}`, {
+      cause: error,
+    });
+  }
+  return store;
 }
 
 function detailOf(error: unknown): string {
@@ -184,14 +206,21 @@ async function migrate(sql: Sql): Promise<void> {
  * UPDATE`) in a READ COMMITTED transaction: every change to a tenant's
  * server tokens takes that lock first, so they happen one at a time.
  *
- * Nothing mutable is cached: credentials, sessions and devices are read from
- * the database at every request, so a revocation or a logout made through
- * another instance holds at this one's next request. Only sites are cached,
- * since a site never changes once created.
+ * Server tokens, widget sessions and devices, read at every request, are
+ * kept in memory; a revocation or a logout made through any instance still
+ * holds at this one's next request, since a cached record serves a lookup
+ * only after a check of `cache_changes` that began after the lookup (see
+ * {@linkcode Changes}). Sites never change once created: they are kept as
+ * they are.
  */
 export class PostgresStore implements Store {
   readonly #sql: Sql;
-  readonly #sites = new Lru<string, SiteRecord>(10_000);
+  readonly #sites = new Lru<string, SiteRecord>(CACHE_ENTRIES);
+  readonly #credentials = new Lru<string, CredentialRecord>(CACHE_ENTRIES);
+  readonly #sessions = new Lru<string, { session: SessionRecord; purgeAt: number }>(CACHE_ENTRIES);
+  readonly #devices = new Lru<string, DeviceRecord>(CACHE_ENTRIES);
+  /** This instance's checks of what other instances changed. */
+  readonly changes: Changes;
   readonly #pendingUse = new Map<string, number>();
   #lastFlush = 0;
   #flushing: Promise<void> = Promise.resolve();
@@ -199,6 +228,42 @@ export class PostgresStore implements Store {
 
   constructor(sql: Sql) {
     this.#sql = sql;
+    this.changes = new Changes(sql, { forget: (keys) => this.#forget(keys) });
+  }
+
+  /** Forgets the cached records `keys` names (`kind:hash`), or every cached record. */
+  #forget(keys: readonly string[] | undefined): void {
+    if (keys === undefined) {
+      this.#credentials.clear();
+      this.#sessions.clear();
+      this.#devices.clear();
+      return;
+    }
+    for (const key of keys) {
+      const cut = key.indexOf(":");
+      const [kind, hash] = [key.slice(0, cut), key.slice(cut + 1)];
+      if (kind === "credential") this.#credentials.delete(hash);
+      else if (kind === "session") this.#sessions.delete(hash);
+      else if (kind === "device") this.#devices.delete(hash);
+    }
+  }
+
+  /**
+   * A cached record, once a check that began after this call has passed
+   * without forgetting it; `undefined` when none is cached (or it was forgotten).
+   */
+  async #cached<V>(cache: Lru<string, V>, key: string): Promise<V | undefined> {
+    if (cache.get(key) === undefined) return undefined;
+    await this.changes.fresh();
+    return cache.get(key);
+  }
+
+  /** Reads a record with `read` and caches it, unless a check finished meanwhile (it may have missed a change). */
+  async #load<V>(cache: Lru<string, V>, key: string, read: () => Promise<V | null>): Promise<V | null> {
+    const checks = this.changes.checks;
+    const value = await read();
+    if (value !== null && checks === this.changes.checks) cache.set(key, value);
+    return value;
   }
 
   /** The driver, for tests and benchmarks that look at the database itself. */
@@ -269,14 +334,18 @@ export class PostgresStore implements Store {
 
   async listSites(tenantId: string): Promise<SiteRecord[]> {
     if (!usable(tenantId)) return [];
-    const rows = await this.#sql.unsafe(LISTINGS.sites, [tenantId]);
+    const rows = await this.#sql.unsafe(LISTINGS.sites, [tenantId], PREPARED);
     return rows.map((r) => JSON.parse(r.data) as SiteRecord);
   }
 
   async findCredential(hash: string): Promise<CredentialRecord | null> {
     if (!usable(hash)) return null;
-    const [row] = await this.#sql`select data from credentials where hash = ${hash}`;
-    return decode<CredentialRecord>(row as { data: string } | undefined);
+    const cached = await this.#cached(this.#credentials, hash);
+    if (cached) return cached;
+    return await this.#load(this.#credentials, hash, async () => {
+      const [row] = await this.#sql`select data from credentials where hash = ${hash}`;
+      return decode<CredentialRecord>(row as { data: string } | undefined);
+    });
   }
 
   async findS2sToken(tenantId: string, id: string): Promise<CredentialRecord | null> {
@@ -314,7 +383,7 @@ export class PostgresStore implements Store {
   async listS2sTokens(tenantId: string): Promise<CredentialListing[]> {
     await this.#flushUses();
     if (!usable(tenantId)) return [];
-    const rows = await this.#sql.unsafe(LISTINGS.s2sTokens, [tenantId]);
+    const rows = await this.#sql.unsafe(LISTINGS.s2sTokens, [tenantId], PREPARED);
     return rows
       .map((r): CredentialListing => ({
         ...(JSON.parse(r.data) as CredentialRecord),
@@ -339,14 +408,19 @@ export class PostgresStore implements Store {
       const doomed = tokensToRevoke(await s2sTokensOf(tx, tenantId), tenant.currentS2sTokenId);
       const revoked = doomed.map((t): CredentialRecord => ({ ...t, status: "revoked", revokedAt: atMs }));
       for (const r of revoked) await tx`update credentials set data = ${encode(r)} where hash = ${r.hash}`;
+      await recordChanges(tx, revoked.map((r): ChangeKey => `credential:${r.hash}`));
       return revoked;
     });
   }
 
   async findDevice(hash: string): Promise<DeviceRecord | null> {
     if (!usable(hash)) return null;
-    const [row] = await this.#sql`select data from devices where hash = ${hash}`;
-    return decode<DeviceRecord>(row as { data: string } | undefined);
+    const cached = await this.#cached(this.#devices, hash);
+    if (cached) return cached;
+    return await this.#load(this.#devices, hash, async () => {
+      const [row] = await this.#sql`select data from devices where hash = ${hash}`;
+      return decode<DeviceRecord>(row as { data: string } | undefined);
+    });
   }
 
   async openSession(input: OpenSession): Promise<{ session: SessionRecord; visitor: VisitorRecord }> {
@@ -377,8 +451,16 @@ export class PostgresStore implements Store {
 
   async findSession(hash: string): Promise<SessionRecord | null> {
     if (!usable(hash)) return null;
-    const [row] = await this.#sql`select data from sessions where hash = ${hash} and purge_at > ${Date.now()}`;
-    return decode<SessionRecord>(row as { data: string } | undefined);
+    // A session's row is swept its grace period after expiry; its cached copy is dropped at the same time.
+    const cached = await this.#cached(this.#sessions, hash);
+    if (cached && Date.now() < cached.purgeAt) return cached.session;
+    const found = await this.#load(this.#sessions, hash, async () => {
+      const [row] = await this.#sql`select data, purge_at from sessions
+        where hash = ${hash} and purge_at > ${Date.now()}`;
+      const session = decode<SessionRecord>(row as { data: string } | undefined);
+      return session && { session, purgeAt: Number(row!.purge_at) };
+    });
+    return found?.session ?? null;
   }
 
   async endSession(session: SessionRecord, atMs: number): Promise<void> {
@@ -389,6 +471,7 @@ export class PostgresStore implements Store {
       if (device && device.retiredAt === null) {
         await tx`update devices set data = ${encode({ ...device, retiredAt: atMs })} where hash = ${device.hash}`;
       }
+      await recordChanges(tx, [`session:${session.hash}`, `device:${session.deviceHash}`]);
     });
   }
 
@@ -421,7 +504,7 @@ export class PostgresStore implements Store {
   }
 
   async listHistory(history: HistoryIndex, limit: number): Promise<ConversationRecord[]> {
-    const rows = await this.#sql.unsafe(LISTINGS.history, [historyKey(history), limit]);
+    const rows = await this.#sql.unsafe(LISTINGS.history, [historyKey(history), limit], PREPARED);
     return rows.map((r) => JSON.parse(r.data) as ConversationRecord);
   }
 
@@ -434,8 +517,12 @@ export class PostgresStore implements Store {
       return { conversations: [], nextCursor: null };
     }
     const rows = options.siteId
-      ? await this.#sql.unsafe(LISTINGS.siteConversations, [options.siteId, tenantId, cursor, options.limit + 1])
-      : await this.#sql.unsafe(LISTINGS.tenantConversations, [tenantId, cursor, options.limit + 1]);
+      ? await this.#sql.unsafe(
+        LISTINGS.siteConversations,
+        [options.siteId, tenantId, cursor, options.limit + 1],
+        PREPARED,
+      )
+      : await this.#sql.unsafe(LISTINGS.tenantConversations, [tenantId, cursor, options.limit + 1], PREPARED);
     const page = rows.slice(0, options.limit);
     return {
       conversations: page.map((r) => JSON.parse(r.data) as ConversationRecord),
@@ -467,7 +554,7 @@ export class PostgresStore implements Store {
 
   async listMessages(conversationId: string, afterSeq = 0): Promise<MessageRecord[]> {
     if (!usable(conversationId)) return [];
-    const rows = await this.#sql.unsafe(LISTINGS.messages, [conversationId, afterSeq]);
+    const rows = await this.#sql.unsafe(LISTINGS.messages, [conversationId, afterSeq], PREPARED);
     return rows.map((r) => JSON.parse(r.data) as MessageRecord);
   }
 
@@ -521,7 +608,7 @@ async function lockTenant(tx: Tx, tenantId: string): Promise<TenantRecord> {
 }
 
 async function s2sTokensOf(tx: Tx, tenantId: string): Promise<CredentialRecord[]> {
-  const rows = await tx.unsafe(LISTINGS.s2sTokens, [tenantId]);
+  const rows = await tx.unsafe(LISTINGS.s2sTokens, [tenantId], PREPARED);
   return rows.map((r) => JSON.parse(r.data) as CredentialRecord);
 }
 

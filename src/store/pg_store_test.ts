@@ -5,7 +5,8 @@ import { MIGRATIONS } from "./pg_migrations.ts";
 import { redactUrl } from "./database_url.ts";
 import { LISTINGS, openPostgresStore } from "./pg_store.ts";
 import { testPostgres } from "./pg_test_utils.ts";
-import { runStoreContract } from "./store_contract.ts";
+import { generateSecret, hashSecret } from "../identity/secret_token.ts";
+import { newToken, runStoreContract, sessionInput } from "./store_contract.ts";
 
 const NOW = Date.UTC(2026, 10, 22, 12);
 
@@ -126,4 +127,50 @@ Deno.test("PostgresStore.findSession() no longer answers a session past its grac
     ('h_gone', ${JSON.stringify({ ...session, hash: "h_gone" })}, ${Date.now() - 1})`;
   assert.equal((await store.findSession("h_kept"))?.hash, "h_kept");
   assert.equal(await store.findSession("h_gone"), null);
+});
+
+Deno.test("Two PostgresStores on one database: a revocation or a logout through one holds at the other's next lookup, though it kept the record", async () => {
+  await using pg = await testPostgres();
+  await using db = await pg.database();
+  await using a = await openPostgresStore({ url: db.url, max: 2 });
+  await using b = await openPostgresStore({ url: db.url, max: 2 });
+  const { tenant, sites, serverToken } = await provisionTenant(a, { name: "A", siteNames: ["s"], nowMs: NOW });
+  const hash = hashSecret(serverToken);
+  for (let i = 0; i < 3; i++) assert.equal((await b.findCredential(hash))?.status, "active");
+  await a.rotateS2sToken(tenant.id, newToken(tenant.id));
+  assert.equal((await b.findCredential(hash))?.status, "active", "rotation alone revokes nothing");
+  await a.revokePreviousS2sTokens(tenant.id, NOW + 2);
+  assert.equal((await b.findCredential(hash))?.status, "revoked");
+
+  const deviceHash = generateSecret("dev").hash;
+  const opened = await a.openSession(sessionInput(sites[0]!.id, tenant.id, deviceHash, true));
+  const other = await a.openSession(sessionInput(sites[0]!.id, tenant.id, deviceHash, false));
+  for (let i = 0; i < 3; i++) {
+    assert.equal((await b.findSession(opened.session.hash))?.id, opened.session.id);
+    assert.equal((await b.findDevice(deviceHash))?.retiredAt, null);
+  }
+  await a.endSession(opened.session, NOW + 9);
+  assert.equal(await b.findSession(opened.session.hash), null);
+  assert.equal(
+    (await b.findDevice(deviceHash))?.retiredAt,
+    NOW + 9,
+    "the other tab's session stands on a retired device",
+  );
+  assert.equal((await b.findSession(other.session.hash))?.id, other.session.id);
+});
+
+Deno.test("PostgresStore keeps what it read: lookups at once share one check of what changed, and read no record again", async () => {
+  await using pg = await testPostgres();
+  await using db = await pg.database();
+  const statements: string[] = [];
+  await using store = await openPostgresStore({ url: db.url, max: 4, onStatement: (text) => statements.push(text) });
+  const { serverToken } = await provisionTenant(store, { name: "A", siteNames: ["s"], nowMs: NOW });
+  const hash = hashSecret(serverToken);
+  await store.findCredential(hash);
+  const count = (pattern: RegExp) => statements.filter((s) => pattern.test(s)).length;
+  const [reads, checks] = [count(/from credentials/), count(/pg_current_snapshot/)];
+  const found = await Promise.all(Array.from({ length: 20 }, () => store.findCredential(hash)));
+  assert.ok(found.every((c) => c?.hash === hash));
+  assert.equal(count(/from credentials/), reads, "no credential read again");
+  assert.equal(count(/pg_current_snapshot/) - checks, 1, "twenty lookups at once, one check");
 });

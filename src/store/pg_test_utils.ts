@@ -46,6 +46,8 @@ export interface TestDatabase extends AsyncDisposable {
 export interface TestPostgres extends AsyncDisposable {
   /** Creates an empty database of its own. */
   database(): Promise<TestDatabase>;
+  /** The server's processes (the postmaster and its children), or none when it is not this one's own. */
+  processes(): Promise<number[]>;
   stop(): Promise<void>;
 }
 
@@ -77,7 +79,7 @@ async function postgresUser(): Promise<{ uid: number; gid: number } | null> {
 /** Starts a {@linkcode TestPostgres}; dispose it with `await using`. */
 export async function testPostgres(): Promise<TestPostgres> {
   const given = Deno.env.get("SETCHAT_TEST_DATABASE_URL");
-  if (given) return serverAt(given, async () => {});
+  if (given) return serverAt(given, async () => {}, () => Promise.resolve([]));
   const bin = await findPostgresBin();
   if (!bin) throw new Error(POSTGRES_INSTALL_HINT);
   // PostgreSQL refuses to run as root: as root, its programs run as the postgres user.
@@ -108,7 +110,7 @@ export async function testPostgres(): Promise<TestPostgres> {
       await as("pg_ctl", ["stop", "-s", "-m", "immediate", "-D", data]).catch(() => {});
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     };
-    return serverAt(`postgres://postgres@127.0.0.1:${port}/postgres`, stop);
+    return serverAt(`postgres://postgres@127.0.0.1:${port}/postgres`, stop, () => serverProcesses(data));
   } catch (error) {
     if (started) await as("pg_ctl", ["stop", "-s", "-m", "immediate", "-D", data]).catch(() => {});
     await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -116,7 +118,34 @@ export async function testPostgres(): Promise<TestPostgres> {
   }
 }
 
-function serverAt(adminUrl: string, stopServer: () => Promise<void>): TestPostgres {
+/** The postmaster of the data directory `data` and its children, from /proc (none where there is no /proc). */
+async function serverProcesses(data: string): Promise<number[]> {
+  let postmaster: number;
+  try {
+    postmaster = Number((await Deno.readTextFile(`${data}/postmaster.pid`)).split("\n")[0]);
+  } catch {
+    return [];
+  }
+  const pids = [postmaster];
+  try {
+    for await (const e of Deno.readDir("/proc")) {
+      if (!/^\d+$/.test(e.name)) continue;
+      const stat = await Deno.readTextFile(`/proc/${e.name}/stat`).catch(() => "");
+      // The fourth field, after the command name in parentheses, is the parent's pid.
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === postmaster) pids.push(Number(e.name));
+    }
+  } catch {
+    return [];
+  }
+  return pids;
+}
+
+function serverAt(
+  adminUrl: string,
+  stopServer: () => Promise<void>,
+  processes: () => Promise<number[]>,
+): TestPostgres {
   const admin = postgres(adminUrl, { max: 2, onnotice: () => {} });
   let stopped: Promise<void> | undefined;
   const stop = () =>
@@ -135,6 +164,7 @@ function serverAt(adminUrl: string, stopServer: () => Promise<void>): TestPostgr
       };
       return { url: url.toString(), [Symbol.asyncDispose]: drop };
     },
+    processes,
     stop,
     [Symbol.asyncDispose]: stop,
   };

@@ -18,6 +18,10 @@ Deno.test("testPostgres() gives each database its own name and stops its server 
     url = a.url;
     const sql = postgres(url, { max: 1 });
     assert.equal((await sql`select 1 as one`)[0]!.one, 1);
+    if (!Deno.env.get("SETCHAT_TEST_DATABASE_URL")) {
+      const backend = Number((await sql`select pg_backend_pid() as pid`)[0]!.pid);
+      assert.ok((await pg.processes()).includes(backend), "the backend serving a connection is one of its processes");
+    }
     await sql.end();
   }
   if (Deno.env.get("SETCHAT_TEST_DATABASE_URL")) return;

@@ -58,7 +58,8 @@ function conversation(
   } as ConversationRecord;
 }
 
-function sessionInput(siteId: string, tenantId: string, deviceHash: string, deviceIsNew: boolean): OpenSession {
+/** What opening a session of `tenantId` on `siteId` writes, with the device `deviceHash`. */
+export function sessionInput(siteId: string, tenantId: string, deviceHash: string, deviceIsNew: boolean): OpenSession {
   const device: DeviceRecord = { id: newId("dev", NOW), siteId, hash: deviceHash, createdAt: NOW, retiredAt: null };
   const session = generateSecret("wss");
   return {
