@@ -62,6 +62,8 @@ function problemMismatch(received: Received): string | undefined {
   } else if (typeof detail !== "string" || !/^Cannot \w+:? \S/.test(detail)) {
     return `"detail" ${show(detail)} does not say what it cannot do and why ("Cannot <action>: <cause>")`;
   }
+  const broken = brokenText(detail as string);
+  if (broken) return `"detail" ${show(detail)} ${broken}`;
   const errors = body.errors;
   if (errors === undefined) {
     return code === "invalid_request" || code === "unknown_field"
@@ -74,6 +76,8 @@ function problemMismatch(received: Received): string | undefined {
       return `each of "errors" needs a path, a code and a message, got ${show(e)}`;
     }
     if (e.message === "") return `the error at "${e.path}" has an empty message`;
+    const brokenMessage = brokenText(e.message);
+    if (brokenMessage) return `the message at "${e.path}" ${brokenMessage}: ${show(e.message)}`;
     if (e.code === "unknown_field" && !e.message.includes(`"${String(e.path).split(".").at(-1)}"`)) {
       return `the unknown field error at "${e.path}" does not name the field: ${show(e.message)}`;
     }
@@ -87,6 +91,19 @@ function problemMismatch(received: Received): string | undefined {
   if (listed.length > 3 && !(detail as string).includes(`(and ${listed.length - 3} more)`)) {
     return `"detail" does not say how many more fields "errors" lists beyond the first three`;
   }
+  return undefined;
+}
+
+/**
+ * How a sentence of an error shows a part left out: a colon, a quote or a
+ * parenthesis with nothing after it, a doubled space, a space before a comma.
+ * A message is written whole, its cause after its colon.
+ */
+export function brokenText(text: string): string | undefined {
+  if (/:\s*$/.test(text)) return "ends at a colon, its cause left out";
+  if (/:\s*[;,)]/.test(text)) return "leaves a part empty after a colon";
+  if (/ {2}|\s[,;]/.test(text)) return "has a gap where a word was left out";
+  if (/\(\s*\)|\[object \w+\]/.test(text)) return "shows a value the server never filled in";
   return undefined;
 }
 
