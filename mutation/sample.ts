@@ -379,6 +379,14 @@ export const SAMPLE: SampleMutant[] = [
     caughtBy: ["token-resigned-expired"],
   },
   {
+    name: "visitor_token:164 StringLiteral",
+    file: "src/identity/visitor_token.ts",
+    original: 'invalid("the signature does not match", error)',
+    replacement: 'invalid("", error)',
+    mutator: "StringLiteral",
+    caughtBy: ["token-tampered-payload", "token-tampered-signature"],
+  },
+  {
     name: "kv_keys:56 ConditionalExpression",
     file: "src/store/kv_keys.ts",
     original: 'h.kind === "verified"',
