@@ -170,7 +170,8 @@ export function summarise(mutants: Mutant[], equivalents: Equivalent[]): Summary
 /**
  * Reads the table of `equivalent_mutants.md`: one row per mutant, its cells
  * the file, the line of code (in backticks), the mutator, the replacement (in
- * backticks) and why no client can observe it. `\|` is a `|` inside a cell.
+ * backticks) and why no client can observe it. `\|` is a `|` inside a cell; a
+ * cell out of backticks is read as written, `\`` a backtick.
  */
 export function parseEquivalents(markdown: string): Equivalent[] {
   const out: Equivalent[] = [];
@@ -181,7 +182,9 @@ export function parseEquivalents(markdown: string): Equivalent[] {
       c.trim().replaceAll("\\|", "|")
     );
     if (cells.length !== 5) throw new Error(`Cannot read the equivalent mutant "${line}": it needs 5 cells`);
-    const code = (c: string) => c.replace(/^`+\s?/, "").replace(/\s?`+$/, "");
+    // A cell is a code span, or plain text where `\`` is a backtick (an empty template literal, which no span can hold).
+    const code = (c: string) =>
+      c.startsWith("`") ? c.replace(/^`+\s?/, "").replace(/\s?`+$/, "") : c.replaceAll("\\`", "`");
     const [file, source, mutator, replacement, why] = cells as [string, string, string, string, string];
     if (!why) throw new Error(`Cannot read the equivalent mutant "${line}": it says not why it is equivalent`);
     out.push({ file: code(file), code: code(source), mutator, replacement: code(replacement), why });
