@@ -35,8 +35,8 @@ export const ERRORS = catalogue({
     status: 400,
     title: "Request has fields the API does not know",
     cause:
-      "The body has fields outside the published shape, often a misspelling (`custom_data` instead of `metadata`).",
-    fix: "Remove or rename the fields named in `errors`; custom data goes in `metadata`.",
+      "The body has fields outside the published shape, often a misspelling (`external_user_id` instead of `externalUserId`, `custom_data` instead of `metadata`).",
+    fix: "Rename each field named in `errors` as its message says (the problem's `fix` names them), or remove it.",
   },
   body_too_large: {
     status: 413,
@@ -68,7 +68,8 @@ export const ERRORS = catalogue({
     title: "Credentials are malformed",
     cause:
       "The header is not `Bearer <token>`, or the token's shape or checksum is wrong: it was mistyped, truncated or wrapped in quotes.",
-    fix: "Copy the whole token again (it ends with a 6-character checksum) and check for stray quotes or spaces.",
+    fix:
+      "Send `Authorization: Bearer <token>` (the word `Bearer`, one space, the token); if it is there, copy the whole token again (it ends with a 6-character checksum) without quotes or spaces.",
   },
   auth_wrong_kind: {
     status: 401,

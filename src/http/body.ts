@@ -2,18 +2,33 @@ import type { z } from "zod";
 import { LIMITS } from "../contract/common.ts";
 import { AppError, type FieldError } from "../domain/app_error.ts";
 
-/** Renames users often get wrong, with what to use instead. */
-const FIELD_HINTS: Record<string, string> = {
-  custom_data: `custom data goes in "metadata"`,
-  customData: `custom data goes in "metadata"`,
-  external_user_id: `the field is "externalUserId"`,
-  userId: `the field is "externalUserId"`,
-  site_api_key: `the field is "siteApiKey"`,
-  siteKey: `the field is "siteApiKey"`,
+/** Names users often give a field, beyond its snake_case spelling, with the field they mean. */
+const FIELD_ALIASES: Record<string, string> = {
+  custom_data: "metadata",
+  customData: "metadata",
+  userId: "externalUserId",
+  user_id: "externalUserId",
+  siteKey: "siteApiKey",
 };
 
 /** Strict UTF-8, one decoder for every body: a whole body at a time keeps no state between calls. */
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The field an unknown `key` most likely means, when the object it was sent in has that field. */
+export function meantField(key: string, known: ReadonlySet<string>): string | undefined {
+  const camel = key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  const guess = known.has(camel) ? camel : FIELD_ALIASES[key];
+  return guess !== undefined && guess !== key && known.has(guess) ? guess : undefined;
+}
+
+/** The fields of the object `schema` describes at `path`, as far as zod shows them. */
+function fieldsAt(schema: z.ZodType, path: readonly PropertyKey[]): Set<string> {
+  // deno-lint-ignore no-explicit-any
+  let node: any = schema;
+  for (const key of path) node = node?.shape?.[key as string] ?? node?.unwrap?.()?.shape?.[key as string];
+  const shape = node?.shape ?? node?.unwrap?.()?.shape;
+  return new Set(shape && typeof shape === "object" ? Object.keys(shape) : []);
+}
 
 /** Bounds of {@linkcode readJson}. */
 export interface ReadOptions {
@@ -248,17 +263,20 @@ export function parseWith<T>(schema: z.ZodType<T>, value: unknown, what = "the b
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const errors: FieldError[] = [];
+  const renames: string[] = [];
   let unknown = false;
   for (const issue of result.error.issues) {
     const base = issue.path.map(String).join(".");
     if (issue.code === "unrecognized_keys") {
       unknown = true;
+      const known = fieldsAt(schema, issue.path);
       for (const key of issue.keys) {
-        const hint = FIELD_HINTS[key];
+        const meant = meantField(key, known);
+        if (meant) renames.push(`"${key}" to "${meant}"`);
         errors.push({
           path: base ? `${base}.${key}` : key,
           code: "unknown_field",
-          message: `Unknown field "${key}"${hint ? `: ${hint}` : ""}`,
+          message: `Unknown field "${key}"${meant ? `: the field is "${meant}"` : ""}`,
         });
       }
     } else {
@@ -267,7 +285,14 @@ export function parseWith<T>(schema: z.ZodType<T>, value: unknown, what = "the b
   }
   const summary = errors.slice(0, 3).map((e) => (e.path ? `"${e.path}": ${e.message}` : e.message)).join("; ");
   const more = errors.length > 3 ? ` (and ${errors.length - 3} more)` : "";
+  // The fix names this request's fields: a misspelt field is renamed, never sent to `metadata` by default.
+  const fix = renames.length > 0
+    ? `Rename ${renames.join(", ")}; remove any other field named in \`errors\`.`
+    : unknown
+    ? "Remove the fields named in `errors`: the accepted fields are in /openapi.json."
+    : undefined;
   throw new AppError(unknown ? "unknown_field" : "invalid_request", `Cannot accept ${what}: ${summary}${more}`, {
     errors,
+    ...(fix ? { fix } : {}),
   });
 }

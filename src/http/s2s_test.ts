@@ -144,6 +144,39 @@ Deno.test("POST /api/widget/visitor-token refuses unknown fields by name, with a
   assert.equal((await problem(nested, 400, "unknown_field")).errors[0].path, "workspace.name");
 });
 
+Deno.test("POST /api/widget/visitor-token's fix names the field a snake_case one means, and metadata only for custom data", async () => {
+  await using t = await testApp();
+  const site = t.a.sites[0]!.apiKey;
+  const snake = await problem(
+    await t.post(MINT, t.a.serverToken, { siteApiKey: site, external_user_id: "u" }),
+    400,
+    "unknown_field",
+  );
+  const named = snake.errors.find((e: { path: string }) => e.path === "external_user_id");
+  assert.equal(named?.message, 'Unknown field "external_user_id": the field is "externalUserId"');
+  assert.match(snake.fix, /Rename "external_user_id" to "externalUserId"/);
+  assert.doesNotMatch(snake.fix, /metadata/);
+  const custom = { siteApiKey: site, externalUserId: "u", custom_data: { plan: "pro" } };
+  const data = await problem(await t.post(MINT, t.a.serverToken, custom), 400, "unknown_field");
+  assert.match(data.fix, /Rename "custom_data" to "metadata"/);
+  const unknown = { siteApiKey: site, externalUserId: "u", admin: true };
+  const other = await problem(await t.post(MINT, t.a.serverToken, unknown), 400, "unknown_field");
+  assert.doesNotMatch(other.fix, /metadata|Rename/);
+});
+
+Deno.test("POST /api/widget/visitor-token's fix for a token without the Bearer prefix says to add it, not checksums", async () => {
+  await using t = await testApp();
+  const res = await t.fetch(MINT, {
+    method: "POST",
+    headers: { authorization: t.a.serverToken, "content-type": "application/json" },
+    body: JSON.stringify({ siteApiKey: t.a.sites[0]!.apiKey, externalUserId: "u" }),
+  });
+  const b = await problem(res, 401, "auth_malformed");
+  assert.match(b.fix, /Bearer /);
+  assert.doesNotMatch(b.fix, /checksum/);
+  assert.ok(!b.fix.includes(t.a.serverToken), "the fix never echoes the credential");
+});
+
 Deno.test("POST /api/widget/visitor-token bounds metadata at 4 KiB of JSON", async () => {
   await using t = await testApp();
   const base = { siteApiKey: t.a.sites[0]!.apiKey, externalUserId: "u" };
