@@ -22,7 +22,7 @@ const en = {
   empty: "No conversations yet.",
   emptyHere: "No conversations here yet.",
   notVerifiedWhy:
-    "This chat is not verified: it shows only the conversations started on this browser without a verified sign-in, never those of a verified account. Verified by the site you use, you see your conversations from every device.",
+    "You are chatting as a guest, so only the conversations you start on this browser appear here. Sign in to the site to see your conversations on all your devices.",
   verified: "Verified",
   noMessage: "No message yet",
   newChat: "New chat",
@@ -41,6 +41,20 @@ const en = {
   agent: "Support",
   loading: "Loading…",
   error: "Something went wrong. Please try again.",
+  unread: (n: number): string => (n === 1 ? "1 new message" : `${n} new messages`),
+  startFailed: (code: string): string =>
+    code === "network_error"
+      ? "We cannot reach the chat right now. Check your connection and try again."
+      : "The chat is not available right now. Please try again later.",
+  retry: "Try again",
+  unconfirmed: "We could not confirm your account.",
+  unconfirmedHint: "You are still signed in to the site; the chat could not check who you are.",
+  unconfirmedReload: "Your conversations are safe. Reload the page to try again.",
+  signInAction: "Sign in",
+  cannotSignIn: "Cannot sign in?",
+  contact: "Contact us",
+  subjectMissing: "Give your ticket a subject.",
+  greeting: "Hi! How can we help? Send us a message and we will reply here.",
 };
 
 const fr: typeof en = {
@@ -66,7 +80,7 @@ const fr: typeof en = {
   empty: "Aucune conversation pour le moment.",
   emptyHere: "Aucune conversation ici pour le moment.",
   notVerifiedWhy:
-    "Cette discussion n'est pas vérifiée : elle ne montre que les conversations commencées sur ce navigateur sans connexion vérifiée, jamais celles d'un compte vérifié. Vérifié par le site que vous utilisez, vous retrouvez vos conversations de tous vos appareils.",
+    "Vous discutez en invité : seules les conversations commencées sur ce navigateur apparaissent ici. Connectez-vous au site pour retrouver vos conversations sur tous vos appareils.",
   verified: "Vérifié",
   noMessage: "Pas encore de message",
   newChat: "Nouvelle discussion",
@@ -85,6 +99,20 @@ const fr: typeof en = {
   agent: "Support",
   loading: "Chargement…",
   error: "Une erreur est survenue. Veuillez réessayer.",
+  unread: (n) => (n === 1 ? "1 nouveau message" : `${n} nouveaux messages`),
+  startFailed: (code) =>
+    code === "network_error"
+      ? "Impossible de joindre le chat pour le moment. Vérifiez votre connexion et réessayez."
+      : "Le chat n'est pas disponible pour le moment. Veuillez réessayer plus tard.",
+  retry: "Réessayer",
+  unconfirmed: "Nous n'avons pas pu confirmer votre compte.",
+  unconfirmedHint: "Vous êtes toujours connecté au site ; le chat n'a pas pu vérifier qui vous êtes.",
+  unconfirmedReload: "Vos conversations sont en sécurité. Rechargez la page pour réessayer.",
+  signInAction: "Se connecter",
+  cannotSignIn: "Impossible de vous connecter ?",
+  contact: "Contactez-nous",
+  subjectMissing: "Donnez un objet à votre ticket.",
+  greeting: "Bonjour ! Comment pouvons-nous vous aider ? Écrivez-nous, nous vous répondrons ici.",
 };
 
 /** The words of one locale. */

@@ -12,6 +12,10 @@ import type { Message, SessionCreated } from "../src/contract/widget.ts";
 import { ApiError, type WidgetApi } from "./api.ts";
 import type { Locale } from "./i18n.ts";
 import type { PrechatData, WidgetStorage } from "./storage.ts";
+import { startAdvice, tokenAdvice } from "./advice.ts";
+
+/** What `getVisitorToken()` gave when it threw or gave something other than a string or nothing. */
+const FAILED = Symbol("failed");
 
 /** What the page passes to `SetChat.init()`. */
 export interface SetChatConfig {
@@ -35,6 +39,12 @@ export interface SetChatConfig {
   open?: boolean;
   /** How often an open panel looks for new messages, in ms (default 2000). */
   pollIntervalMs?: number;
+  /** Where a visitor who is not signed in signs in to the page: the panel's "Sign in" link. */
+  signInUrl?: string;
+  /** Called when a visitor who is not signed in clicks "Sign in" (instead of following `signInUrl`). */
+  onSignIn?: () => void;
+  /** How a visitor who cannot sign in reaches the site's team (a `mailto:` or `https:` address). */
+  contactUrl?: string;
 }
 
 /** Why a visitor who was verified is shown signed out. */
@@ -70,23 +80,27 @@ export type SessionState =
   | { name: "starting" }
   | { name: "prechat" }
   /** The page wants a verified visitor and nobody is signed in to it: nothing was lost. */
-  | { name: "awaiting-sign-in" }
+  | { name: "awaiting-sign-in"; unconfirmed?: true }
+  /** The session could not start (the server refused the site, or could not be reached): `code` says why. */
+  | { name: "failed"; code: string }
   | { name: "session"; session: SessionCreated; mode: SessionMode }
   | { name: "renewing"; session: SessionCreated; mode: SessionMode }
-  | { name: "identity-lost"; reason: LostReason };
+  /** `unconfirmed` when the page's `getVisitorToken()` failed rather than said nobody is signed in. */
+  | { name: "identity-lost"; reason: LostReason; unconfirmed?: true };
 
 /** What happens to the session. */
 export type SessionEvent =
   | { type: "start" }
   /** Start-up found no token; `verifiedBefore` when this widget showed a verified visitor since its last reset. */
   /** No token: `expired` when the page gave one that has since expired. */
-  | { type: "no-token"; verifiedBefore: boolean; reason: "no-token" | "expired" }
+  | { type: "no-token"; verifiedBefore: boolean; reason: "no-token" | "expired"; unconfirmed?: boolean }
   | { type: "prechat-needed" }
   | { type: "opened"; session: SessionCreated }
   | { type: "renew" }
   | { type: "token-rejected"; reason: LostReason }
   /** Another tab logged out, or the session ended on the server: start again. */
   | { type: "restart" }
+  | { type: "failed"; code: string }
   | { type: "reset" };
 
 /** The phase `SetChat.state()` reports, from the state. */
@@ -115,9 +129,13 @@ export function transition(state: SessionState, event: SessionEvent): SessionSta
       return { name: "starting" };
     case "reset":
       return { name: "idle" };
-    case "no-token":
-      // Never a fall back to anonymous; and a loss only for someone who was verified.
-      return event.verifiedBefore ? { name: "identity-lost", reason: event.reason } : { name: "awaiting-sign-in" };
+    case "no-token": // Never a fall back to anonymous; and a loss only for someone who was verified.
+    {
+      const unconfirmed = event.unconfirmed ? { unconfirmed: true as const } : {};
+      return event.verifiedBefore
+        ? { name: "identity-lost", reason: event.reason, ...unconfirmed }
+        : { name: "awaiting-sign-in", ...unconfirmed };
+    }
     case "prechat-needed":
       return state.name === "starting" ? { name: "prechat" } : state;
     case "opened":
@@ -126,6 +144,8 @@ export function transition(state: SessionState, event: SessionEvent): SessionSta
       return state.name === "session" ? { name: "renewing", session: state.session, mode: state.mode } : state;
     case "token-rejected":
       return { name: "identity-lost", reason: event.reason };
+    case "failed":
+      return state.name === "starting" || state.name === "prechat" ? { name: "failed", code: event.code } : state;
   }
 }
 
@@ -136,6 +156,9 @@ export function phaseOf(state: SessionState): Phase {
       return "ready";
     case "identity-lost":
       return "signed-out";
+    case "failed":
+      // Nothing runs and no session is open: opening the panel, or its retry, starts again.
+      return "idle";
     default:
       return state.name;
   }
@@ -223,13 +246,17 @@ export function refreshDelay(session: SessionCreated | null): number | undefined
 
 /** The configuration a reset leaves: whoever comes next is an anonymous visitor of the same site. */
 export function anonymousConfig(config: SetChatConfig): SetChatConfig {
-  const { siteApiKey, apiUrl, workspace, locale, collectUserData, pollIntervalMs } = config;
+  const { siteApiKey, apiUrl, workspace, locale, collectUserData, pollIntervalMs, signInUrl, onSignIn, contactUrl } =
+    config;
   const next: SetChatConfig = { siteApiKey };
   if (apiUrl !== undefined) next.apiUrl = apiUrl;
   if (workspace !== undefined) next.workspace = workspace;
   if (locale !== undefined) next.locale = locale;
   if (collectUserData !== undefined) next.collectUserData = collectUserData;
   if (pollIntervalMs !== undefined) next.pollIntervalMs = pollIntervalMs;
+  if (signInUrl !== undefined) next.signInUrl = signInUrl;
+  if (onSignIn !== undefined) next.onSignIn = onSignIn;
+  if (contactUrl !== undefined) next.contactUrl = contactUrl;
   return next;
 }
 
@@ -252,6 +279,8 @@ export interface SessionEffects {
   load(): Promise<void>;
   /** Something failed that the visitor should hear about. */
   fail(error: unknown): void;
+  /** Tells the page's developer, once, what went wrong and how to fix it. */
+  warn(text: string): void;
 }
 
 /** One widget's session: the state machine, run over the API and the browser's storage. */
@@ -318,9 +347,12 @@ export class WidgetSession {
     const epoch = this.#epoch;
     this.#apply({ type: "start" });
     let token = config.visitorToken;
+    let unconfirmed = false;
     if (needsFreshToken(config, this.#now())) {
-      token = (await this.#fetchToken()) ?? undefined;
+      const fetched = await this.#fetchToken();
       if (epoch !== this.#epoch) return;
+      token = typeof fetched === "string" ? fetched : undefined;
+      unconfirmed = fetched === FAILED;
     }
     const wantsIdentity = config.visitorToken !== undefined || config.getVisitorToken !== undefined;
     if (token === undefined && wantsIdentity) {
@@ -330,6 +362,7 @@ export class WidgetSession {
         type: "no-token",
         verifiedBefore,
         reason: config.visitorToken === undefined ? "no-token" : "expired",
+        unconfirmed,
       });
     }
     if (token === undefined && config.collectUserData && !config.user && !this.#storage!.prechat()) {
@@ -344,14 +377,20 @@ export class WidgetSession {
     await this.open(undefined, false);
   }
 
-  async #fetchToken(): Promise<string | null> {
+  /** The page's token; `null` when it says nobody is signed in; {@linkcode FAILED} when the callback misbehaved. */
+  async #fetchToken(): Promise<string | null | typeof FAILED> {
+    let token: unknown;
     try {
-      const token = await this.#config?.getVisitorToken?.();
-      return typeof token === "string" && token !== "" ? token : null;
+      token = await this.#config?.getVisitorToken?.();
     } catch (error) {
       this.#effects.emit("error", { code: "get_visitor_token_failed", message: String(error) });
-      return null;
+      this.#effects.warn(tokenAdvice(error, true));
+      return FAILED;
     }
+    if (typeof token === "string" && token !== "") return token;
+    if (token === null || token === undefined) return null;
+    this.#effects.warn(tokenAdvice(token, false));
+    return FAILED;
   }
 
   /** Exchanges a token (or none) for a widget session. */
@@ -387,12 +426,20 @@ export class WidgetSession {
       if (next.step === "retry") {
         const fresh = await this.#fetchToken();
         if (epoch !== this.#epoch) return;
-        if (fresh) return this.open(fresh, first, true);
+        if (typeof fresh === "string") return this.open(fresh, first, true);
       }
       if (next.step !== "fail" && error instanceof ApiError && token) {
         this.#effects.emit("error", { code: error.code, message: error.message });
+        this.#effects.warn(startAdvice(error, config));
         const reason = error.code === "visitor_token_expired" ? "expired" : "refused";
         return this.#lose({ type: "token-rejected", reason });
+      }
+      if (this.#state.name === "starting" || this.#state.name === "prechat") {
+        // A start that failed is shown as such, with a retry, and explained to the developer once.
+        const code = error instanceof ApiError ? error.code : "widget_error";
+        this.#effects.emit("error", { code, message: error instanceof Error ? error.message : String(error) });
+        this.#effects.warn(startAdvice(error, config));
+        return this.#apply({ type: "failed", code });
       }
       this.#effects.fail(error);
       return;
@@ -427,7 +474,9 @@ export class WidgetSession {
     this.#state = transition(this.#state, { type: "renew" });
     const token = await this.#fetchToken();
     if (epoch !== this.#epoch) return;
-    if (!token) return this.#lose({ type: "token-rejected", reason: "expired" });
+    if (typeof token !== "string") {
+      return this.#lose({ type: "no-token", verifiedBefore: true, reason: "expired", unconfirmed: token === FAILED });
+    }
     await this.open(token, false);
   }
 

@@ -5,6 +5,7 @@ import { ApiError } from "./api.ts";
 import {
   identityChanged,
   offersForget,
+  phaseOf,
   type SessionApi,
   type SessionEffects,
   type SessionState,
@@ -36,6 +37,7 @@ function created(verified: boolean, device = "dev_1"): SessionCreated {
 /** A session over a fake API and storage, recording what it emits and asks of the view. */
 function harness(answer: (body: CreateSessionRequest) => Promise<SessionCreated>) {
   const events: { event: keyof SetChatEvents; detail: unknown }[] = [];
+  const warnings: string[] = [];
   const ended: (string | undefined)[] = [];
   let device: string | null = null;
   let prechat: PrechatData | null = null;
@@ -65,9 +67,10 @@ function harness(answer: (body: CreateSessionRequest) => Promise<SessionCreated>
     clearData: () => void cleared++,
     load: () => Promise.resolve(),
     fail: (error) => void events.push({ event: "error", detail: error }),
+    warn: (text) => void warnings.push(text),
   };
   const session = new WidgetSession(effects);
-  return { session, api, storage, events, ended, device: () => device, cleared: () => cleared };
+  return { session, api, storage, events, ended, warnings, device: () => device, cleared: () => cleared };
 }
 
 const STARTING: SessionState = { name: "starting" };
@@ -142,6 +145,45 @@ Deno.test("WidgetSession.open() loses identity when the server refuses the token
   assert.deepEqual(h.session.state, { name: "identity-lost", reason: "refused" });
   assert.equal(h.session.session, null);
   assert.ok(h.events.some((e) => e.event === "identity-lost"));
+});
+
+Deno.test("WidgetSession.start() that the server refuses shows a failed start, emits one error and warns once with the fix", async () => {
+  const h = harness(() => Promise.reject(new ApiError(404, "site_not_found", "Cannot open a session: no such site")));
+  h.session.configure({ siteApiKey: "site_typo" }, h.api, h.storage);
+  await h.session.start(true);
+  assert.deepEqual(h.session.state, { name: "failed", code: "site_not_found" });
+  assert.equal(phaseOf(h.session.state), "idle");
+  assert.deepEqual(h.events.map((e) => e.event), ["error"]);
+  assert.equal(h.warnings.length, 1);
+  assert.match(h.warnings[0]!, /site_not_found/);
+  assert.match(h.warnings[0]!, /site_typo/);
+  assert.match(h.warnings[0]!, /Fix: .*siteApiKey/);
+});
+
+Deno.test("WidgetSession.start() with a getVisitorToken that gives the whole mint answer warns the developer and shows no sign-out", async () => {
+  const h = harness(() => Promise.reject(new Error("no session without a token")));
+  const mint = { token: "eyJ.a.b", expiresIn: 300 };
+  h.session.configure({ siteApiKey: "site", getVisitorToken: () => mint as never }, h.api, h.storage);
+  await h.session.start(true);
+  assert.deepEqual(h.session.state, { name: "awaiting-sign-in", unconfirmed: true });
+  assert.equal(h.warnings.length, 1);
+  assert.match(h.warnings[0]!, /whole mint answer: return its `token` field/);
+  assert.ok(!h.warnings[0]!.includes("eyJ.a.b"), "the warning never prints the token");
+});
+
+Deno.test("WidgetSession.start() whose getVisitorToken fails after a verified session is unconfirmed, not signed out", async () => {
+  const h = harness(() => Promise.resolve(created(true)));
+  h.session.configure({ siteApiKey: "site", getVisitorToken: () => "a.b.c" }, h.api, h.storage);
+  await h.session.start(true);
+  h.session.configure(
+    { siteApiKey: "site", getVisitorToken: () => Promise.reject(new Error("503")) },
+    h.api,
+    h.storage,
+  );
+  await h.session.start(true);
+  assert.deepEqual(h.session.state, { name: "identity-lost", reason: "no-token", unconfirmed: true });
+  assert.equal(h.warnings.length, 1);
+  assert.match(h.warnings[0]!, /getVisitorToken\(\) failed/);
 });
 
 Deno.test("WidgetSession.reset() ends the session, forgets the device and starts nobody", async () => {

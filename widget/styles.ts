@@ -6,7 +6,14 @@ export const STYLES = `
 button { font: inherit; cursor: pointer; }
 button:focus-visible, input:focus-visible, textarea:focus-visible { outline: 3px solid #7aa7ff; outline-offset: 2px; }
 .launcher { width: 56px; height: 56px; border-radius: 50%; border: 0; background: #2f5bea; color: #fff; box-shadow: 0 6px 20px rgba(20,40,120,.3); display: grid; place-items: center; margin-left: auto; }
+.launcher { position: relative; }
 .launcher svg { width: 26px; height: 26px; }
+.badge { position: absolute; top: -4px; right: -4px; min-width: 20px; height: 20px; padding: 0 5px; border-radius: 10px; background: #d92d20; color: #fff; font-size: 12px; font-weight: 600; line-height: 20px; text-align: center; box-shadow: 0 0 0 2px #fff; }
+.badge[hidden], .preview[hidden] { display: none; }
+.preview { position: absolute; right: 0; bottom: 68px; width: max-content; max-width: min(280px, calc(100vw - 40px)); text-align: left; background: #fff; color: inherit; border: 1px solid #e1e6f0; border-radius: 14px 14px 4px 14px; padding: 10px 12px; box-shadow: 0 8px 24px rgba(20,30,60,.18); }
+.preview strong { display: block; font-size: 12px; color: #5a6578; }
+.preview span { display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical; overflow: hidden; }
+.root.open .preview { display: none; }
 .panel { position: absolute; right: 0; bottom: 72px; width: min(370px, calc(100vw - 40px)); height: min(560px, calc(100vh - 110px)); height: min(560px, calc(100dvh - 110px)); background: #fff; border-radius: 16px; box-shadow: 0 12px 40px rgba(20,30,60,.25); display: flex; flex-direction: column; overflow: hidden; }
 .panel[hidden] { display: none; }
 header { background: #2f5bea; color: #fff; padding: 14px 16px; display: flex; align-items: center; gap: 8px; }
@@ -40,6 +47,11 @@ input, textarea { font: inherit; border: 1px solid #c9d1e0; border-radius: 8px; 
 .msg { max-width: 85%; padding: 8px 12px; border-radius: 14px; background: #fff; border: 1px solid #e1e6f0; align-self: flex-start; white-space: pre-wrap; word-wrap: break-word; }
 .msg[data-author="visitor"] { align-self: flex-end; background: #2f5bea; color: #fff; border-color: #2f5bea; }
 .msg .who { display: block; font-size: 11px; opacity: .75; margin-bottom: 2px; }
+.greeting { margin: 0; }
+.field-error { color: #b42318; font-size: 12px; margin: -4px 0 0; }
+.field-error[hidden] { display: none; }
+.centered .primary { margin-top: 8px; }
+a { color: #2f5bea; }
 .back { align-self: flex-start; background: none; border: 0; color: #2f5bea; padding: 0; }
 .composer { display: flex; gap: 8px; padding: 10px 12px; border-top: 1px solid #e1e6f0; background: #fff; }
 .composer textarea { flex: 1; resize: none; height: 40px; }

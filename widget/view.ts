@@ -6,7 +6,7 @@
 import { TESTID } from "../src/contract/testids.ts";
 import type { Conversation, Message } from "../src/contract/widget.ts";
 import type { Locale, Words } from "./i18n.ts";
-import { identityState, offersForget, type SessionState } from "./session.ts";
+import { identityState, offersForget, type SessionState, type SetChatConfig } from "./session.ts";
 import { STYLES } from "./styles.ts";
 
 /** Which screen of a session the panel shows. */
@@ -19,6 +19,9 @@ export interface ViewModel {
   screen: Screen;
   conversations: Conversation[];
   current: { conversation: Conversation; messages: Message[] } | null;
+  /** Agents' messages that arrived while the panel was closed, newest first. */
+  unread: { conversationId: string; message: Message }[];
+  config: SetChatConfig | undefined;
 }
 
 /** What the visitor can do in the panel. */
@@ -27,6 +30,12 @@ export interface ViewActions {
   close(): void;
   forget(): void;
   prechat(data: { name: string; email: string }): void;
+  /** Starts again after a start that failed. */
+  retry(): void;
+  /** The page's sign-in: its `onSignIn`, else its `signInUrl`. */
+  signIn(): void;
+  /** Opens the panel on a conversation the launcher's preview shows. */
+  openUnread(conversationId: string): void;
   newChat(): void;
   newFlow(): void;
   showScreen(screen: Screen): void;
@@ -55,12 +64,14 @@ function h<K extends keyof HTMLElementTagNameMap>(
 }
 
 /** A short time for a list: the hour today, the day otherwise; in the browser's format if it speaks the widget's language. */
-function when(iso: string, locale: Locale): string {
+function when(iso: string, locale: Locale, withHour = false): string {
   const date = new Date(iso);
   const today = new Date().toDateString() === date.toDateString();
   const browser = navigator.language ?? "";
   const options: Intl.DateTimeFormatOptions = today
     ? { hour: "2-digit", minute: "2-digit" }
+    : withHour
+    ? { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" }
     : { day: "numeric", month: "short" };
   return new Intl.DateTimeFormat(browser.toLowerCase().startsWith(locale) ? browser : locale, options).format(date);
 }
@@ -70,6 +81,8 @@ export class WidgetView {
   readonly #shadow: ShadowRoot;
   readonly #root: HTMLElement;
   readonly #launcher: HTMLButtonElement;
+  readonly #badge: HTMLElement;
+  readonly #preview: HTMLButtonElement;
   readonly #panel: HTMLElement;
   readonly #identity: HTMLElement;
   readonly #title: HTMLElement;
@@ -96,6 +109,19 @@ export class WidgetView {
       "aria-expanded": "false",
     });
     this.#launcher.innerHTML = ICON;
+    this.#badge = h("span", {
+      class: "badge",
+      "data-testid": TESTID.launcherBadge,
+      "aria-hidden": "true",
+      hidden: true,
+    });
+    this.#launcher.append(this.#badge);
+    this.#preview = h("button", {
+      class: "preview",
+      type: "button",
+      "data-testid": TESTID.launcherPreview,
+      hidden: true,
+    });
     this.#identity = h("span", { class: "identity", "data-testid": TESTID.identity, role: "status" });
     this.#title = h("h2", { id: "setchat-title" });
     this.#close = h("button", { type: "button", "data-testid": TESTID.close }, "×");
@@ -115,9 +141,13 @@ export class WidgetView {
       this.#main,
       this.#footer,
     );
-    this.#root = h("div", { class: "root", lang: locale }, this.#panel, this.#launcher);
+    this.#root = h("div", { class: "root", lang: locale }, this.#panel, this.#preview, this.#launcher);
     this.#shadow.append(this.#root);
     this.#launcher.addEventListener("click", () => actions.toggle());
+    this.#preview.addEventListener("click", () => {
+      const id = this.#preview.dataset.conversationId;
+      if (id) actions.openUnread(id);
+    });
     this.#close.addEventListener("click", () => actions.close());
     this.#panel.addEventListener("keydown", (e) => {
       if (e.key === "Escape") actions.close();
@@ -153,7 +183,23 @@ export class WidgetView {
     this.#panel.hidden = !model.open;
     this.#root.classList.toggle("open", model.open);
     this.#launcher.setAttribute("aria-expanded", String(model.open));
-    this.#launcher.setAttribute("aria-label", model.open ? w.launcherClose : w.launcherOpen);
+    const unread = model.open ? [] : model.unread;
+    this.#launcher.setAttribute(
+      "aria-label",
+      model.open ? w.launcherClose : unread.length ? `${w.launcherOpen} (${w.unread(unread.length)})` : w.launcherOpen,
+    );
+    this.#badge.hidden = unread.length === 0;
+    this.#badge.textContent = String(unread.length);
+    const newest = unread[0];
+    this.#preview.hidden = !newest;
+    this.#preview.replaceChildren();
+    if (newest) {
+      this.#preview.dataset.conversationId = newest.conversationId;
+      this.#preview.append(
+        h("strong", {}, newest.message.authorName ?? w.agent),
+        h("span", {}, newest.message.text.length > 90 ? newest.message.text.slice(0, 89) + "…" : newest.message.text),
+      );
+    }
     this.#title.textContent = w.title;
     this.#close.setAttribute("aria-label", w.close);
     const session = model.state.name === "session" || model.state.name === "renewing" ? model.state.session : null;
@@ -185,21 +231,49 @@ export class WidgetView {
       case "starting":
         this.#main.append(h("p", { class: "note", "data-testid": TESTID.loading }, w.loading));
         return;
-      case "awaiting-sign-in":
+      case "failed":
         this.#main.append(
-          h("div", { class: "centered" }, h("p", {}, w.signIn), h("p", { class: "note" }, w.signInHint)),
+          h(
+            "div",
+            { class: "centered" },
+            h("p", { role: "alert", "data-testid": TESTID.error }, w.startFailed(model.state.code)),
+            this.#button(TESTID.retry, w.retry, true, () => this.#actions.retry()),
+          ),
         );
         return;
-      case "identity-lost":
+      case "awaiting-sign-in":
+        this.#main.append(
+          model.state.unconfirmed
+            ? h(
+              "div",
+              { class: "centered" },
+              h("p", { role: "alert" }, w.unconfirmed),
+              h("p", { class: "note" }, w.unconfirmedHint),
+              this.#button(TESTID.retry, w.retry, true, () => this.#actions.retry()),
+            )
+            : h(
+              "div",
+              { class: "centered" },
+              h("p", {}, w.signIn),
+              h("p", { class: "note" }, w.signInHint),
+              ...this.#ways(model.config),
+            ),
+        );
+        return;
+      case "identity-lost": {
+        // A page that failed to give a token, or a token the server refused, is no sign-out: say what happened.
+        const unconfirmed = model.state.unconfirmed || model.state.reason === "refused";
         this.#main.append(
           h(
             "div",
             { class: "centered", "data-testid": TESTID.signedOut },
-            h("p", {}, w.signedOut),
-            h("p", { class: "note" }, w.signedOutHint),
+            h("p", {}, unconfirmed ? w.unconfirmed : w.signedOut),
+            h("p", { class: "note" }, unconfirmed ? w.unconfirmedReload : w.signedOutHint),
+            ...(unconfirmed ? [] : this.#ways(model.config)),
           ),
         );
         return;
+      }
       case "prechat":
         this.#main.append(this.#prechatForm());
         return;
@@ -209,6 +283,34 @@ export class WidgetView {
         else if (model.screen === "ticket") this.#main.append(this.#ticketForm());
         else this.#listView(model);
     }
+  }
+
+  #button(testid: string, label: string, primary: boolean, onClick: () => void): HTMLButtonElement {
+    const b = h("button", { class: primary ? "primary" : "secondary", type: "button", "data-testid": testid }, label);
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  /** The ways forward the page offers a visitor who is not signed in: its sign-in, and a contact. */
+  #ways(config: SetChatConfig | undefined): HTMLElement[] {
+    const w = this.#words;
+    const ways: HTMLElement[] = [];
+    if (config?.onSignIn || config?.signInUrl) {
+      ways.push(this.#button(TESTID.signIn, w.signInAction, true, () => this.#actions.signIn()));
+    }
+    const contact = config?.contactUrl;
+    if (contact && /^(https?|mailto):/i.test(contact)) {
+      ways.push(
+        h(
+          "p",
+          { class: "note" },
+          w.cannotSignIn,
+          " ",
+          h("a", { href: contact, "data-testid": TESTID.contact, target: "_blank", rel: "noopener" }, w.contact),
+        ),
+      );
+    }
+    return ways;
   }
 
   #prechatForm(): HTMLFormElement {
@@ -246,10 +348,12 @@ export class WidgetView {
       "data-testid": TESTID.ticketSubject,
     });
     const cancel = h("button", { class: "secondary", type: "button", "data-testid": TESTID.ticketCancel }, w.cancel);
+    const missing = h("p", { class: "field-error", role: "alert", hidden: true }, w.subjectMissing);
     const form = h(
       "form",
-      { class: "stack", "data-testid": TESTID.ticketForm },
+      { class: "stack", "data-testid": TESTID.ticketForm, novalidate: true },
       h("label", {}, w.subject, subject),
+      missing,
       h(
         "div",
         { class: "actions" },
@@ -259,7 +363,10 @@ export class WidgetView {
     );
     form.addEventListener("submit", (e) => {
       e.preventDefault();
-      if (subject.value.trim()) this.#actions.createTicket(subject.value.trim());
+      missing.hidden = subject.value.trim() !== "";
+      subject.setAttribute("aria-invalid", String(!missing.hidden));
+      if (missing.hidden) this.#actions.createTicket(subject.value.trim());
+      else subject.focus();
     });
     cancel.addEventListener("click", () => this.#actions.showScreen("list"));
     queueMicrotask(() => subject.focus());
@@ -269,11 +376,8 @@ export class WidgetView {
   #listView(model: ViewModel): void {
     const w = this.#words;
     const verified = identityState(model.state) === "verified";
-    const button = (testid: string, label: string, primary: boolean, onClick: () => void) => {
-      const b = h("button", { class: primary ? "primary" : "secondary", type: "button", "data-testid": testid }, label);
-      b.addEventListener("click", onClick);
-      return b;
-    };
+    const button = (testid: string, label: string, primary: boolean, onClick: () => void) =>
+      this.#button(testid, label, primary, onClick);
     const actions = h(
       "div",
       { class: "actions" },
@@ -332,7 +436,9 @@ export class WidgetView {
     const w = this.#words;
     const back = h("button", { class: "back", type: "button", "data-testid": TESTID.back }, `← ${w.back}`);
     back.addEventListener("click", () => this.#actions.back());
-    this.#main.append(back, h("ol", { class: "messages", "data-testid": TESTID.messageList, "aria-live": "polite" }));
+    this.#main.append(back);
+    if (!model.current?.conversation.id) this.#main.append(h("p", { class: "msg greeting" }, w.greeting));
+    this.#main.append(h("ol", { class: "messages", "data-testid": TESTID.messageList, "aria-live": "polite" }));
     this.renderMessages(model.current?.messages ?? []);
     const input = h("textarea", {
       "aria-label": w.message,
@@ -377,7 +483,13 @@ export class WidgetView {
         h(
           "li",
           { class: "msg", "data-testid": TESTID.message, "data-author": m.author, "data-message-id": m.id },
-          h("span", { class: "who" }, m.author === "visitor" ? w.you : m.authorName ?? w.agent),
+          h(
+            "span",
+            { class: "who" },
+            m.author === "visitor" ? w.you : m.authorName ?? w.agent,
+            " · ",
+            h("time", { datetime: m.createdAt }, when(m.createdAt, this.#locale, true)),
+          ),
           m.text,
         )
       ),

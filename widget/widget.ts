@@ -29,6 +29,10 @@ export class ChatWidget {
   #screen: Screen = "list";
   #conversations: Conversation[] = [];
   #current: { conversation: Conversation; messages: Message[] } | null = null;
+  /** The last message of each conversation the visitor has seen, by conversation id. */
+  #seen = new Map<string, string | undefined>();
+  /** Agents' messages that arrived while the panel was closed, newest first. */
+  #unread: { conversationId: string; message: Message }[] = [];
   #open = false;
   #pollTimer: ReturnType<typeof setInterval> | undefined;
   #busy = false;
@@ -49,6 +53,7 @@ export class ChatWidget {
         else await this.#loadList();
       },
       fail: (error) => this.#fail(error),
+      warn: (text) => console.warn(text),
     });
   }
 
@@ -73,7 +78,13 @@ export class ChatWidget {
         close: () => this.close(),
         forget: () => void this.reset(),
         prechat: (data) => void this.#session.submitPrechat(data),
-        newChat: () => void this.#create("chat"),
+        retry: () => void this.#session.start(true),
+        signIn: () => this.#signIn(),
+        openUnread: (id) => {
+          this.open();
+          void this.#openConversation(id);
+        },
+        newChat: () => this.#draftChat(),
         newFlow: () => void this.#create("flow"),
         showScreen: (screen) => {
           this.#screen = screen;
@@ -88,7 +99,7 @@ export class ChatWidget {
     this.#clearData();
     this.#session.configure(config, this.#api, this.#storage);
     if (config.open) this.open();
-    else if (this.#open) this.#startPolling();
+    else this.#startPolling();
     await this.#session.start(true);
   }
 
@@ -102,6 +113,8 @@ export class ChatWidget {
   open(): void {
     if (!this.#view) return;
     this.#open = true;
+    this.#unread = [];
+    this.#markSeen();
     this.#render();
     this.#startPolling();
     this.#emit("open", {});
@@ -113,7 +126,7 @@ export class ChatWidget {
   close(): void {
     if (!this.#view) return;
     this.#open = false;
-    this.#stopPolling();
+    this.#markSeen();
     this.#render();
     this.#view.focusLauncher();
     this.#emit("close", {});
@@ -154,6 +167,8 @@ export class ChatWidget {
       screen: this.#screen,
       conversations: this.#conversations,
       current: this.#current,
+      unread: this.#unread,
+      config: this.#session.config,
     };
   }
 
@@ -174,6 +189,8 @@ export class ChatWidget {
   #clearData(): void {
     this.#conversations = [];
     this.#current = null;
+    this.#seen = new Map();
+    this.#unread = [];
     this.#screen = "list";
     if (this.#view) this.#view.draft = "";
   }
@@ -187,7 +204,61 @@ export class ChatWidget {
 
   async #loadList(): Promise<void> {
     const list = await this.#session.call(() => this.#api!.listConversations());
-    if (list) this.#conversations = list;
+    if (!list) return;
+    const first = this.#seen.size === 0 && this.#conversations.length === 0;
+    this.#conversations = list;
+    // What a session finds at its start is not news; only what arrives later is.
+    if (first || this.#open) this.#markSeen();
+    else this.#noteUnread();
+  }
+
+  /** Everything listed now counts as seen. */
+  #markSeen(): void {
+    for (const c of this.#conversations) this.#seen.set(c.id, c.lastMessage?.id);
+    const current = this.#current;
+    if (current && current.conversation.id) this.#seen.set(current.conversation.id, current.messages.at(-1)?.id);
+  }
+
+  /** Agents' messages the visitor has not seen: the launcher's badge and preview. */
+  #noteUnread(): void {
+    const fresh = this.#conversations.filter((c) =>
+      c.lastMessage && c.lastMessage.author !== "visitor" && this.#seen.get(c.id) !== c.lastMessage.id
+    );
+    const unread = fresh.map((c) => ({ conversationId: c.id, message: c.lastMessage as Message }));
+    const changed = unread.map((u) => u.message.id).join() !== this.#unread.map((u) => u.message.id).join();
+    this.#unread = unread;
+    if (changed) this.#render();
+  }
+
+  #signIn(): void {
+    const config = this.#session.config;
+    if (config?.onSignIn) {
+      try {
+        config.onSignIn();
+      } catch (error) {
+        console.error("SetChat onSignIn failed:", error);
+      }
+    } else if (config?.signInUrl) location.assign(config.signInUrl);
+  }
+
+  /** A new chat, not yet on the server: its first message creates it, so no empty chat is left behind. */
+  #draftChat(): void {
+    const now = new Date().toISOString();
+    const conversation: Conversation = {
+      id: "",
+      kind: "chat",
+      subject: null,
+      flowId: null,
+      verified: this.#session.session?.identity.verified ?? false,
+      workspace: null,
+      createdAt: now,
+      updatedAt: now,
+      lastMessage: null,
+    };
+    this.#current = { conversation, messages: [] };
+    this.#screen = "conversation";
+    this.#render();
+    this.#view?.focus("textarea");
   }
 
   async #reloadCurrent(): Promise<void> {
@@ -227,7 +298,7 @@ export class ChatWidget {
 
   #back(): void {
     const current = this.#current;
-    if (current) {
+    if (current?.conversation.id) {
       // The list shows the conversation as just seen, before the server's list arrives.
       const seen = { ...current.conversation, lastMessage: current.messages.at(-1) ?? null };
       this.#conversations = [seen, ...this.#conversations.filter((c) => c.id !== seen.id)];
@@ -240,6 +311,17 @@ export class ChatWidget {
   async #send(text: string): Promise<boolean> {
     const current = this.#current;
     if (!current || text.trim() === "") return false;
+    if (!current.conversation.id) {
+      // A draft chat: created with its first message.
+      if (this.#busy) return false;
+      this.#busy = true;
+      const detail = await this.#session.call(() => this.#api!.createConversation({ kind: "chat" }));
+      this.#busy = false;
+      if (!detail || this.#current !== current) return false;
+      current.conversation = detail.conversation;
+      current.messages = detail.messages;
+      this.#conversations = [detail.conversation, ...this.#conversations];
+    }
     const message = await this.#session.call(() => this.#api!.postMessage(current.conversation.id, text));
     if (!message || this.#current?.conversation.id !== current.conversation.id) return false;
     this.#append([message]);
@@ -269,9 +351,15 @@ export class ChatWidget {
   }
 
   async #poll(): Promise<void> {
-    if (!this.#open || this.#session.state.name !== "session") return;
+    if (this.#session.state.name !== "session") return;
+    if (!this.#open) {
+      // Closed: watch for agents' replies only for a visitor who has conversations.
+      if (this.#conversations.length > 0) await this.#loadList();
+      return;
+    }
     const current = this.#current;
     if (current && this.#screen === "conversation") {
+      if (!current.conversation.id) return;
       const after = current.messages.at(-1)?.id;
       const fresh = await this.#session.call(() => this.#api!.listMessages(current.conversation.id, after));
       if (fresh && this.#current === current) this.#append(fresh);

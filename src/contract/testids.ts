@@ -5,12 +5,17 @@
  */
 export const TESTID = {
   launcher: "setchat-launcher",
+  launcherBadge: "setchat-launcher-badge",
+  launcherPreview: "setchat-launcher-preview",
   panel: "setchat-panel",
   identity: "setchat-identity",
   reset: "setchat-reset",
   close: "setchat-close",
   loading: "setchat-loading",
   error: "setchat-error",
+  retry: "setchat-retry",
+  signIn: "setchat-sign-in",
+  contact: "setchat-contact",
   signedOut: "setchat-signed-out",
   prechat: "setchat-prechat",
   prechatName: "setchat-prechat-name",
@@ -37,13 +42,19 @@ export const TESTID = {
 /** What each hook is, for docs/widget.md. */
 export const TESTID_DOCS: Record<keyof typeof TESTID, string> = {
   launcher: "the button that opens and closes the panel (`aria-expanded`)",
+  launcherBadge:
+    "on the launcher while the panel is closed: how many conversations have an agent's message the visitor has not seen",
+  launcherPreview: "beside the closed launcher: the newest unseen agent's message (name and text); clicking opens it",
   panel: "the chat panel (`role=dialog`, hidden when closed)",
   identity:
     "who the widget shows: `data-state` is `verified`, `guest`, `anonymous`, `signed-out` or `none`; `data-verified` is `true` or `false`",
   reset: 'the "Forget me on this browser" button (visitors who are not verified): same as `SetChat.reset()`',
   close: "closes the panel",
   loading: "shown while a session starts",
-  error: "an error message",
+  error: "an error message; a start that failed shows one with `setchat-retry`",
+  retry: "starts the widget again after a start that failed",
+  signIn: "the page's sign-in (`signInUrl` or `onSignIn`), offered to a visitor who is not signed in",
+  contact: "the page's `contactUrl`, for a visitor who cannot sign in",
   signedOut: "shown instead of any history when identity is lost",
   prechat: "the pre-chat form",
   prechatName: "its name field",
