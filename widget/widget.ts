@@ -98,9 +98,11 @@ export class ChatWidget {
     }
     this.#clearData();
     this.#session.configure(config, this.#api, this.#storage);
+    // Started before the panel opens, so that opening it does not start a second session.
+    const started = this.#session.start(true);
     if (config.open) this.open();
     else this.#startPolling();
-    await this.#session.start(true);
+    await started;
   }
 
   /** Logout: ends the server session, forgets the device credential, and clears the panel. */
