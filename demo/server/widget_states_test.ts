@@ -97,6 +97,13 @@ async function init(page: Page, config: Record<string, unknown>, functions: Reco
   }, [config, functions] as const);
 }
 
+/** The widget's phase, from `SetChat.state()`. */
+function phase(page: Page): Promise<string> {
+  return page.evaluate(() =>
+    (globalThis as unknown as { SetChat: { state(): { phase: string } } }).SetChat.state().phase
+  );
+}
+
 async function agentReply(f: Fixture, conversationId: string, text: string): Promise<void> {
   const acme = f.server.demo!.acme;
   const res = await fetch(`${f.server.url}/api/tenants/${acme.tenant.id}/conversations/${conversationId}/messages`, {
@@ -131,7 +138,7 @@ Deno.test("a widget that cannot start shows a translated error with a retry, and
     assert.match(fr.warnings[0]!, /site_not_found/);
     assert.match(fr.warnings[0]!, /"site_typo"/);
     assert.match(fr.warnings[0]!, /Fix: pass the site API key/);
-    assert.equal((await fr.page.evaluate(() => (globalThis as any).SetChat.state())).phase, "idle");
+    assert.equal(await phase(fr.page), "idle");
   } finally {
     await fr.close();
   }
@@ -165,10 +172,10 @@ Deno.test("a visitor who is not signed in on a verified-only site gets the page'
       onSignIn: "() => { globalThis.signInClicked = (globalThis.signInClicked ?? 0) + 1; }",
     });
     await h.page.getByTestId(TESTID.signIn).click({ timeout: WAIT });
-    assert.equal(await h.page.evaluate(() => (globalThis as any).signInClicked), 1);
+    assert.equal(await h.page.evaluate(() => (globalThis as unknown as { signInClicked?: number }).signInClicked), 1);
     const contact = h.page.getByTestId(TESTID.contact);
     assert.equal(await contact.getAttribute("href"), "mailto:help@shop.test");
-    assert.equal((await h.page.evaluate(() => (globalThis as any).SetChat.state())).phase, "awaiting-sign-in");
+    assert.equal(await phase(h.page), "awaiting-sign-in");
     // A script URL is not a way to contact anyone: it is not offered.
     await init(h.page, { siteApiKey: f.site, open: true, contactUrl: "javascript:alert(1)", signInUrl: "/login" }, {
       getVisitorToken: "() => null",
