@@ -39,4 +39,26 @@ const api: SetChatApi = {
   version: "1.0",
 };
 
-(globalThis as unknown as { SetChat: SetChatApi }).SetChat = api;
+/** A call the asynchronous loader snippet queued before this script arrived: replayed in order. */
+type QueuedCall = [
+  method: string,
+  args: unknown[],
+  resolve: (value: unknown) => void,
+  reject: (error: unknown) => void,
+];
+
+const global = globalThis as unknown as { SetChat?: SetChatApi | { q?: QueuedCall[] } };
+const queued = global.SetChat && "q" in global.SetChat && Array.isArray(global.SetChat.q) ? global.SetChat.q : [];
+global.SetChat = api;
+for (const [method, args, resolve, reject] of queued) {
+  const call = (api as unknown as Record<string, unknown>)[method];
+  if (typeof call !== "function") {
+    reject(new TypeError(`Cannot call SetChat.${method}(): there is no such method`));
+    continue;
+  }
+  try {
+    Promise.resolve(call(...args)).then(resolve, reject);
+  } catch (error) {
+    reject(error);
+  }
+}

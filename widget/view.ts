@@ -76,6 +76,21 @@ function when(iso: string, locale: Locale, withHour = false): string {
   return new Intl.DateTimeFormat(browser.toLowerCase().startsWith(locale) ? browser : locale, options).format(date);
 }
 
+/**
+ * Styles the shadow root through a constructed stylesheet: CSSOM, which a
+ * page's `style-src` policy does not block as it does a `<style>` element. A
+ * browser without constructed stylesheets gets the `<style>` element.
+ */
+function adoptStyles(shadow: ShadowRoot): void {
+  try {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(STYLES);
+    shadow.adoptedStyleSheets = [sheet];
+  } catch {
+    shadow.append(h("style", {}, STYLES));
+  }
+}
+
 /** The widget's DOM in one shadow root. */
 export class WidgetView {
   readonly #shadow: ShadowRoot;
@@ -100,7 +115,7 @@ export class WidgetView {
     this.#words = words;
     this.#locale = locale;
     this.#shadow = host.attachShadow({ mode: "open" });
-    this.#shadow.append(h("style", {}, STYLES));
+    adoptStyles(this.#shadow);
     this.#launcher = h("button", {
       class: "launcher",
       type: "button",

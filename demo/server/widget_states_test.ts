@@ -18,6 +18,8 @@ const WAIT = 10_000;
 interface HostContent {
   body: string;
   headers: Record<string, string>;
+  /** Scripts of the host's own origin, by path. */
+  scripts: Record<string, string>;
 }
 
 interface Fixture {
@@ -37,9 +39,11 @@ async function fixture(): Promise<Fixture> {
     throw new Error("Cannot test the widget: dist/ is not built; run `deno task build` (the test task does)");
   }
   const browser = await launchChromium();
-  const content: HostContent = { body: "", headers: {} };
+  const content: HostContent = { body: "", headers: {}, scripts: {} };
   const host = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
     const path = new URL(request.url).pathname;
+    const script = content.scripts[path];
+    if (script !== undefined) return new Response(script, { headers: { "content-type": "text/javascript" } });
     const page =
       `<!doctype html><html><head><title>Shop</title></head><body><h1>Shop</h1>${content.body}</body></html>`;
     return new Response(path === "/favicon.ico" ? null : page, {
@@ -67,6 +71,7 @@ async function hostPage(
   options: {
     headers?: Record<string, string>;
     body?: string;
+    scripts?: Record<string, string>;
     locale?: string;
     viewport?: { width: number; height: number };
   } = {},
@@ -82,6 +87,7 @@ async function hostPage(
   });
   f.content.body = options.body ?? `<script src="${f.server.url}/widget.js"></script>`;
   f.content.headers = options.headers ?? {};
+  f.content.scripts = options.scripts ?? {};
   await page.goto(`${f.host}/`);
   return { page, warnings, close: () => context.close() };
 }
@@ -268,6 +274,82 @@ Deno.test("the ticket form says what is missing when sent empty", async () => {
     await h.page.getByTestId(TESTID.ticketSubmit).click();
     await h.page.getByTestId(TESTID.ticketForm).getByText("Give your ticket a subject.").waitFor({ timeout: WAIT });
     assert.deepEqual(await conversationsOf(f), []);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("under a strict Content-Security-Policy (style-src 'self', no inline script) the widget is styled and works", async () => {
+  await using f = await fixture();
+  const csp = `default-src 'none'; script-src 'self' ${f.server.url}; connect-src ${f.server.url}; style-src 'self'`;
+  const h = await hostPage(f, {
+    headers: { "content-security-policy": csp },
+    body: `<script src="${f.server.url}/widget.js"></script><script src="/app.js"></script>`,
+    scripts: {
+      "/app.js":
+        `addEventListener("securitypolicyviolation", (e) => (globalThis.violations ??= []).push(e.violatedDirective));
+        SetChat.init({ siteApiKey: ${JSON.stringify(f.site)}, open: true });`,
+    },
+  });
+  try {
+    await h.page.getByTestId(TESTID.empty).waitFor({ timeout: WAIT });
+    const launcher = await h.page.getByTestId(TESTID.launcher).evaluate((el) => {
+      const { getComputedStyle } = globalThis as unknown as {
+        getComputedStyle(e: unknown): { position: string; backgroundColor: string };
+      };
+      const style = getComputedStyle(el);
+      const box = el.getBoundingClientRect();
+      return { position: getComputedStyle(el.parentElement!).position, background: style.backgroundColor, box };
+    });
+    assert.equal(launcher.position, "fixed", "the widget is laid out inline in the page: its styles were blocked");
+    assert.equal(launcher.background, "rgb(47, 91, 234)");
+    assert.ok(launcher.box.right > 1200 && launcher.box.bottom > 850, JSON.stringify(launcher.box));
+    await h.page.getByTestId(TESTID.newChat).click();
+    await h.page.getByTestId(TESTID.composerInput).fill("Hello under a strict policy");
+    await h.page.getByTestId(TESTID.composerSend).click();
+    await h.page.getByTestId(TESTID.message).filter({ hasText: "strict policy" }).waitFor({ timeout: WAIT });
+    const violations = await h.page.evaluate(() => (globalThis as unknown as { violations?: string[] }).violations);
+    assert.equal(violations, undefined, `the policy was violated: ${violations}`);
+  } finally {
+    await h.close();
+  }
+});
+
+/** The asynchronous loader snippet exactly as docs/widget.md shows it. */
+async function documentedLoader(): Promise<string> {
+  const doc = await Deno.readTextFile(new URL("../../docs/widget.md", import.meta.url));
+  const section = doc.slice(doc.indexOf("### Loading the script asynchronously"));
+  const snippet = /```html\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(snippet, "docs/widget.md shows no loader snippet");
+  return snippet;
+}
+
+Deno.test("the documented asynchronous loader queues SetChat.init() until the script arrives", async () => {
+  await using f = await fixture();
+  const loader = (await documentedLoader())
+    .replace("https://chat.example.com/widget.js", `${f.server.url}/widget.js`)
+    .replace('siteApiKey: "site_…"', `siteApiKey: ${JSON.stringify(f.site)}, open: true`);
+  assert.ok(loader.includes(f.site), "the snippet's init call was not found");
+  // The widget's script is held back until the page has called init() on the stub.
+  const h = await hostPage(f, { body: "" });
+  try {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    await h.page.route(`${f.server.url}/widget.js`, async (route) => {
+      await held;
+      await route.fallback();
+    });
+    await h.page.setContent(`<!doctype html><html><head></head><body><h1>Shop</h1>${loader}</body></html>`, {
+      waitUntil: "domcontentloaded",
+    });
+    const early = await h.page.evaluate(() =>
+      (globalThis as unknown as { SetChat: { q: unknown[]; version?: string } }).SetChat
+    );
+    assert.equal(early.version, undefined, "the script arrived early: the test proves nothing");
+    assert.equal(early.q.length, 1, "init() was not queued");
+    release();
+    await h.page.getByTestId(TESTID.empty).waitFor({ timeout: WAIT });
+    assert.equal(await phase(h.page), "ready");
   } finally {
     await h.close();
   }
