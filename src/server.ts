@@ -63,7 +63,7 @@ async function readOptional(url: URL): Promise<string | null> {
   }
 }
 
-/** The widget bundle and the demo's pages, read once at start-up. */
+/** The widget bundle, its type declarations and the demo's pages, read once at start-up. */
 export async function loadAssets(root: URL = PROJECT): Promise<{ widgetScript: string | null; demo: DemoAssets }> {
   const files: [string, string, string][] = [
     ["/", "demo/index.html", "text/html; charset=utf-8"],
@@ -71,6 +71,8 @@ export async function loadAssets(root: URL = PROJECT): Promise<{ widgetScript: s
     ["/demo/demo.css", "demo/demo.css", "text/css; charset=utf-8"],
     ["/demo/acme.js", "dist/demo/acme.js", "text/javascript; charset=utf-8"],
     ["/demo/agent.js", "dist/demo/agent.js", "text/javascript; charset=utf-8"],
+    // The widget's public API as TypeScript declarations, beside the script, for integrators to save in their project.
+    ["/widget.d.ts", "widget/widget.d.ts", "application/typescript; charset=utf-8"],
   ];
   const demo: DemoAssets = new Map();
   for (const [path, file, type] of files) {

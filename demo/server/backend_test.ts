@@ -26,6 +26,7 @@ Deno.test("the demo serves its pages, its scripts and the widget", async () => {
       ["/demo/demo.css", "text/css", ".topbar"],
       ["/demo/acme.js", "text/javascript", "visitor-token"],
       ["/widget.js", "text/javascript", "SetChat"],
+      ["/widget.d.ts", "application/typescript", "interface SetChatApi"],
     ]
   ) {
     const res = await fetch(`${s.url}${path}`);
