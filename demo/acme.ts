@@ -37,7 +37,12 @@ const MODES: { id: Mode; title: string; detail: string; verified: boolean }[] = 
     verified: false,
   },
   { id: "prechat", title: "Pre-chat form", detail: "The visitor types a name and an email.", verified: false },
-  { id: "anonymous", title: "Anonymous", detail: "No identity: a device credential only.", verified: false },
+  {
+    id: "anonymous",
+    title: "Anonymous",
+    detail: "The page gives no identity: a device credential, and a pre-chat form's answers if this browser gave some.",
+    verified: false,
+  },
 ];
 
 let me: Me;
@@ -64,6 +69,9 @@ function widgetConfig(): SetChatConfig {
           return token;
         },
         user: { customData: { theme: "dark", page: location.pathname } },
+        // A visitor who is not signed in is shown the page's own sign-in, and a way to reach a person without one.
+        onSignIn: () => document.querySelector<HTMLButtonElement>("#account button")?.focus(),
+        contactUrl: "mailto:support@acme.example",
       };
     case "client":
       return user
@@ -142,7 +150,10 @@ function renderModes() {
       "The visitor types a name and an email; they are kept as non-verified data.",
       `The widget shows only this device's conversations in ${ws}, never a verified user's, whatever email is typed.`,
     ],
-    anonymous: [`The widget knows only this browser's device credential: this device's conversations in ${ws}.`],
+    anonymous: [
+      `The page gives the widget no identity. It knows this browser's device credential, and the name and email typed in a pre-chat form on this browser, if any (kept until "Forget me"): never verified either way.`,
+      `It shows this device's conversations in ${ws} only.`,
+    ],
   };
   for (const line of lines[mode]) explain.append(el("p", line));
 }
@@ -201,9 +212,6 @@ async function main() {
   SetChat.on("identity-lost", ({ reason }) => log(`identity-lost: ${reason}`, "lost"));
   SetChat.on("reset", () => log("reset: session ended, device forgotten"));
   SetChat.on("message", ({ message }) => log(`message from ${message.authorName ?? message.author}`));
-  // The page keeps its controls out of the open panel's column (demo.css).
-  SetChat.on("open", () => document.body.classList.add("chat-open"));
-  SetChat.on("close", () => document.body.classList.remove("chat-open"));
   SetChat.on("error", ({ code }) => log(`error: ${code}`, "lost"));
   ($("workspace") as HTMLSelectElement).addEventListener("change", (e) => {
     workspace = (e.target as HTMLSelectElement).value;

@@ -25,6 +25,14 @@ const METHOD_NAMES: Record<string, string> = {
   anonymous: "anonymous",
 };
 
+/** Where a conversation stands for the agents: whose turn it is. */
+export function statusOf(last: Message | null): { label: string; waiting: boolean } {
+  if (!last) return { label: "No message yet", waiting: false };
+  return last.author === "visitor"
+    ? { label: "Waiting for a reply", waiting: true }
+    : { label: "Answered", waiting: false };
+}
+
 /** Who the visitor is, as an agent would name them, and whether that is proven. */
 function who(v: Visitor | undefined): { name: string; email: string | null; verified: boolean } {
   if (!v) return { name: "…", email: null, verified: false };
@@ -54,7 +62,12 @@ async function loadInbox() {
     });
     const person = who(visitors.get(c.id));
     const head = el("span", undefined, { class: "row" });
-    head.append(el("strong", person.name), el("time", shortTime(c.lastMessage?.createdAt ?? c.updatedAt)));
+    const status = statusOf(c.lastMessage);
+    head.append(
+      el("strong", person.name),
+      el("span", status.label, { class: `status${status.waiting ? " waiting" : ""}`, "data-testid": "agent-status" }),
+      el("time", shortTime(c.lastMessage?.createdAt ?? c.updatedAt)),
+    );
     const meta = [c.subject ?? c.kind, METHOD_NAMES[c.identityMethod], c.workspace?.externalId]
       .filter(Boolean).join(" · ");
     b.append(
@@ -92,7 +105,7 @@ function dataList(entries: [string, unknown][]): HTMLDListElement {
 
 function visitorCard(v: Visitor): HTMLElement {
   const card = el("div", undefined, { class: "visitor", "data-testid": "agent-visitor" });
-  card.append(el("h3", "Verified (from the visitor token)"));
+  card.append(el("h3", "Verified · visitor token"));
   // Green only for what a visitor token proved: an empty proof is no good news.
   const verified = el("div", undefined, {
     class: `box ${v.verified ? "verified" : "none"}`,
@@ -109,7 +122,7 @@ function visitorCard(v: Visitor): HTMLElement {
       ])
       : el("p", "Not verified: nothing here is proven."),
   );
-  card.append(verified, el("h3", "Not verified (from the browser)"));
+  card.append(verified, el("h3", "Not verified · from the browser"));
   const unverified = el("div", undefined, { class: "box unverified", "data-testid": "agent-unverified" });
   unverified.append(dataList([
     ["name", v.non_verified?.name],
@@ -144,10 +157,17 @@ async function loadThread() {
   });
   text.value = typed;
   const form = el("form", undefined, { class: "reply" });
-  form.append(text, el("button", "Send", { class: "primary", type: "submit", "data-testid": "agent-reply-send" }));
+  const missing = el("p", "Write a reply first.", { class: "missing", role: "alert", hidden: "" });
+  form.append(
+    text,
+    el("button", "Send", { class: "primary", type: "submit", "data-testid": "agent-reply-send" }),
+    missing,
+  );
+  text.addEventListener("input", () => (missing.hidden = true));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    if (!text.value.trim()) return;
+    missing.hidden = text.value.trim() !== "";
+    if (!missing.hidden) return text.focus();
     await api("POST", `/conversations/${selected}/messages`, { text: text.value });
     text.value = "";
     lastRendered = "";
@@ -157,12 +177,18 @@ async function loadThread() {
   const person = who(detail.visitor);
   const heading = el("header", undefined, { class: "thread-head" });
   heading.append(
-    el("h2", person.email && person.verified ? `${person.name} · ${person.email}` : person.name, {
-      "data-testid": "agent-thread-title",
-    }),
+    el("h2", person.name, { "data-testid": "agent-thread-title" }),
     el(
       "small",
-      [c.subject ?? c.kind, METHOD_NAMES[c.identityMethod], c.workspace?.externalId, c.id].filter(Boolean).join(" · "),
+      [
+        person.email,
+        c.subject ?? c.kind,
+        METHOD_NAMES[c.identityMethod],
+        c.workspace?.externalId,
+        statusOf(
+          detail.messages.at(-1) ?? null,
+        ).label,
+      ].filter(Boolean).join(" · "),
     ),
   );
   const left = el("div", undefined, { class: "conversation" });

@@ -20,7 +20,7 @@ const WAIT = 10_000;
 
 /** The viewports the screenshots are taken at, at a device scale of 1 to keep the files small. */
 export const VIEWPORTS = {
-  desktop: { width: 1280, height: 800 },
+  desktop: { width: 1280, height: 900 },
   phone: { width: 390, height: 844 },
 } as const;
 
@@ -93,10 +93,14 @@ async function desktop(browser: Browser, url: string, outDir: string): Promise<s
     await shot(page, outDir, "widget-history", written);
 
     // The same browser, not verified: what a visitor with an empty history reads.
+    // The panel overlays the page: close it to reach the demo's controls, then open it again.
+    await page.getByTestId(TESTID.close).click();
     await page.getByTestId("demo-mode-anonymous").click();
+    await page.getByTestId(TESTID.launcher).click();
     await visible(page, TESTID.empty);
     await shot(page, outDir, "widget-not-verified", written);
     // Leave the demo as a new visitor finds it.
+    await page.getByTestId(TESTID.close).click();
     await page.getByTestId("demo-mode-verified").click();
   } finally {
     await context.close();
@@ -119,6 +123,11 @@ async function phone(browser: Browser, url: string, outDir: string): Promise<str
     await page.getByTestId(TESTID.launcher).click();
     await page.getByTestId(TESTID.conversationItem).first().waitFor({ timeout: WAIT });
     await shot(page, outDir, "phone-widget-open", written);
+    const agent = await context.newPage();
+    await agent.goto(`${url}/demo/agent`);
+    await agent.getByTestId("agent-conversation").first().click();
+    await agent.getByTestId("agent-messages").waitFor({ timeout: WAIT });
+    await shot(agent, outDir, "phone-agent-console", written);
   } finally {
     await context.close();
   }

@@ -453,3 +453,74 @@ Deno.test("the agent console names each visitor with a time, shows custom data a
     await browser.close();
   }
 });
+
+Deno.test("the agent console fits a phone, names visitors, shows each conversation's status and asks for an empty reply", async () => {
+  await using s = await server();
+  const browser = await launchChromium();
+  try {
+    const desk = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const acme = await desk.newPage();
+    await acme.goto(`${s.publicUrl}/`);
+    await acme.getByTestId("demo-sign-in-user-ada").click();
+    await acme.getByTestId(TESTID.launcher).click();
+    await acme.getByTestId(TESTID.newChat).click();
+    // A long link, as visitors paste them: it must wrap on a phone, not widen the page.
+    const link = `https://acme.example/exports/${"0123456789abcdef".repeat(6)}.csv`;
+    await acme.getByTestId(TESTID.composerInput).fill(`Is the export fixed? ${link}`);
+    await acme.getByTestId(TESTID.composerSend).click();
+    await acme.getByTestId(TESTID.message).filter({ hasText: "export fixed" }).waitFor({ timeout: WAIT });
+
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const agent = await phone.newPage();
+    await agent.goto(`${s.publicUrl}/demo/agent`);
+    const row = agent.getByTestId("agent-conversation").filter({ hasText: "Ada Lovelace" });
+    await row.waitFor({ timeout: WAIT });
+    assert.equal(await row.getByTestId("agent-status").innerText(), "Waiting for a reply");
+    await row.click();
+    await agent.getByTestId("agent-thread-title").waitFor({ timeout: WAIT });
+    assert.equal(await agent.getByTestId("agent-thread-title").innerText(), "Ada Lovelace");
+    const thread = await agent.getByTestId("agent-thread").innerText();
+    assert.doesNotMatch(thread, /cnv_|vis_/, "internal ids are shown to agents");
+    const width = await agent.evaluate(() => {
+      const d =
+        (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } })
+          .document.documentElement;
+      return { scroll: d.scrollWidth, client: d.clientWidth };
+    });
+    assert.ok(
+      width.scroll <= width.client,
+      `the console scrolls sideways on a phone: ${width.scroll} > ${width.client}`,
+    );
+
+    await agent.getByTestId("agent-reply-send").click();
+    await agent.getByText("Write a reply first.").waitFor({ timeout: WAIT });
+    await agent.getByTestId("agent-reply-input").fill("Yes, since this morning.");
+    await agent.getByTestId("agent-reply-send").click();
+    await row.getByTestId("agent-status").filter({ hasText: "Answered" }).waitFor({ timeout: WAIT });
+  } finally {
+    await browser.close();
+  }
+});
+
+Deno.test("the open widget overlays the demo page instead of reflowing it", async () => {
+  await using s = await server();
+  const browser = await launchChromium();
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${s.publicUrl}/`);
+    await page.getByTestId("demo-modes").waitFor({ timeout: WAIT });
+    const before = await page.locator(".card").evaluateAll((cards) =>
+      cards.map((c) => JSON.stringify(c.getBoundingClientRect()))
+    );
+    await page.getByTestId(TESTID.launcher).click();
+    await page.getByTestId(TESTID.panel).waitFor({ state: "visible", timeout: WAIT });
+    await page.waitForTimeout(200);
+    const after = await page.locator(".card").evaluateAll((cards) =>
+      cards.map((c) => JSON.stringify(c.getBoundingClientRect()))
+    );
+    assert.deepEqual(after, before);
+  } finally {
+    await browser.close();
+  }
+});
