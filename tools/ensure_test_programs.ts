@@ -1,7 +1,8 @@
 /**
  * Part of `deno task test`: makes sure the programs the tests start are
  * there: Chromium for the browser checks, PostgreSQL's server programs for
- * the tests of the PostgreSQL store (which start a server of their own).
+ * the tests of the PostgreSQL store (which start a server of their own),
+ * Node.js for the backend example written for it.
  * Installs what is missing from Debian's packages when it can (root, with
  * apt); otherwise stops the test command with what to install. It never skips
  * silently.
@@ -36,6 +37,13 @@ const PROGRAMS: Program[] = [
     hint: POSTGRES_INSTALL_HINT,
     // A server of the tester's own stands in for the programs.
     find: async () => Deno.env.get("SETCHAT_TEST_DATABASE_URL") ?? await findPostgresBin(),
+  },
+  {
+    name: "Node.js",
+    pkg: "nodejs",
+    why: "The node:http backend example runs under it, as integrators run it",
+    hint: "Install Node.js 18 or later (Debian: apt-get install nodejs), or put `node` on the PATH.",
+    find: async () => (await run("sh", ["-c", "command -v node >/dev/null"])) ? "node" : null,
   },
 ];
 

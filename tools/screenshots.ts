@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { Browser, Locator, Page } from "playwright-core";
 import { launchChromium } from "../conformance/browser/chromium.ts";
 import { TESTID } from "../src/contract/testids.ts";
+import type { SetChatApi } from "../widget/widget.d.ts";
 import { startServer } from "../src/server.ts";
 import { loadFixtures } from "../conformance/fixtures.ts";
 import { namedProfile } from "../conformance/levels.ts";
@@ -135,6 +136,64 @@ async function phone(browser: Browser, url: string, outDir: string): Promise<str
 }
 
 /**
+ * The widget's states on the demo page, at one viewport: an agent's reply
+ * while the panel is closed, a new chat's greeting, a start that failed, and
+ * a page whose token callback gives the mint answer instead of its token.
+ * Files are named `widget-<state>`, with `phone-` in front on a phone.
+ */
+async function states(browser: Browser, url: string, outDir: string, on: keyof typeof VIEWPORTS): Promise<string[]> {
+  const written: string[] = [];
+  const prefix = on === "phone" ? "phone-" : "";
+  const context = await browser.newContext({
+    viewport: VIEWPORTS[on],
+    deviceScaleFactor: 1,
+    locale: "en-GB",
+    ...(on === "phone" ? { isMobile: true, hasTouch: true } : {}),
+  });
+  try {
+    const page = await context.newPage();
+    await signInAda(page, url);
+    const agent = await context.newPage();
+    await agent.goto(`${url}/demo/agent`);
+    await agent.getByTestId("agent-conversation").first().click();
+    await agent.getByTestId("agent-reply-input").fill("We fixed the export this morning: could you try again?");
+    await agent.getByTestId("agent-reply-send").click();
+    await agent.getByTestId("agent-messages").filter({ hasText: "try again" }).waitFor({ timeout: WAIT });
+    await page.bringToFront();
+    await visible(page, TESTID.launcherPreview);
+    await shot(page, outDir, `${prefix}widget-unread`, written);
+
+    await page.getByTestId(TESTID.launcher).click();
+    await (await visible(page, TESTID.newChat)).click();
+    await visible(page, TESTID.composerInput);
+    await shot(page, outDir, `${prefix}widget-new-chat`, written);
+
+    const site = await page.evaluate(async () => (await (await fetch("/demo/api/me")).json()).siteApiKey as string);
+    await page.evaluate(() =>
+      (globalThis as unknown as { SetChat: SetChatApi }).SetChat.init({ siteApiKey: "site_mistyped", open: true })
+    );
+    await visible(page, TESTID.retry);
+    await shot(page, outDir, `${prefix}widget-start-failed`, written);
+
+    await page.evaluate(
+      (siteApiKey) =>
+        (globalThis as unknown as { SetChat: SetChatApi }).SetChat.init({
+          siteApiKey,
+          open: true,
+          // The usual mistake: the whole mint answer instead of its token.
+          getVisitorToken: () => ({ token: "eyJ…", expiresIn: 300 }) as never,
+        }),
+      site,
+    );
+    await page.getByTestId(TESTID.panel).getByText("We could not confirm your account.").waitFor({ timeout: WAIT });
+    await shot(page, outDir, `${prefix}widget-unconfirmed`, written);
+  } finally {
+    await context.close();
+  }
+  return written;
+}
+
+/**
  * The HTML report of a run that fails: the suite against a broken build of
  * the reference (one that merges contacts by a typed-in email), in process.
  */
@@ -171,6 +230,8 @@ export async function takeScreenshots(url: string, outDir: string): Promise<stri
     return [
       ...await desktop(browser, url, outDir),
       ...await phone(browser, url, outDir),
+      ...await states(browser, url, outDir, "desktop"),
+      ...await states(browser, url, outDir, "phone"),
       ...await report(browser, outDir),
     ];
   } finally {

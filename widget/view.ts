@@ -229,7 +229,9 @@ export class WidgetView {
       : state === "anonymous"
       ? w.anonymous
       : state === "signed-out"
-      ? w.signedOutShort
+      ? (model.state.name === "identity-lost" && (model.state.unconfirmed || model.state.reason === "refused")
+        ? w.unconfirmedShort
+        : w.signedOutShort)
       : w.notSignedIn;
     this.renderMain(model, errorText);
   }
