@@ -186,7 +186,9 @@ Deno.test("a visitor who is not signed in on a verified-only site gets the page'
     await init(h.page, { siteApiKey: f.site, open: true, contactUrl: "javascript:alert(1)", signInUrl: "/login" }, {
       getVisitorToken: "() => null",
     });
-    await h.page.getByTestId(TESTID.signIn).click({ timeout: WAIT });
+    await h.page.getByTestId(TESTID.signIn).waitFor({ timeout: WAIT });
+    assert.equal(await h.page.getByTestId(TESTID.contact).count(), 0, "a javascript: contact was offered");
+    await h.page.getByTestId(TESTID.signIn).click();
     await h.page.waitForURL(`${f.host}/login`, { timeout: WAIT });
   } finally {
     await h.close();
@@ -205,6 +207,35 @@ Deno.test("a getVisitorToken that gives the whole mint answer warns the develope
     assert.equal(h.warnings.length, 1, h.warnings.join("\n"));
     assert.match(h.warnings[0]!, /getVisitorToken\(\) gave an object .*return its `token` field/);
     assert.ok(!h.warnings[0]!.includes("eyJhbGciOiJFZERTQSJ9"), "the warning never prints a token");
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("a verified visitor whose page fails to give a new token reads that their account could not be confirmed, not that they signed out", async () => {
+  await using f = await fixture();
+  const acme = f.server.demo!.acme;
+  const res = await fetch(`${f.server.url}/api/widget/visitor-token`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${acme.serverToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ siteApiKey: f.site, externalUserId: "user-ada", name: "Ada" }),
+  });
+  const { token } = await res.json();
+  const h = await hostPage(f);
+  try {
+    await init(h.page, { siteApiKey: f.site, open: true }, { getVisitorToken: `() => ${JSON.stringify(token)}` });
+    await h.page.locator(`[data-testid="${TESTID.identity}"][data-state="verified"]`).waitFor({ timeout: WAIT });
+    // The page starts the widget again, and its token endpoint fails (a 503 of the page's backend).
+    await init(h.page, { siteApiKey: f.site, open: true }, {
+      getVisitorToken: '() => Promise.reject(new Error("the token endpoint answered 503"))',
+    });
+    const lost = h.page.getByTestId(TESTID.signedOut);
+    await lost.waitFor({ timeout: WAIT });
+    assert.match(await lost.innerText(), /We could not confirm your account\./);
+    assert.doesNotMatch(await h.page.getByTestId(TESTID.panel).innerText(), /signed out/i);
+    assert.equal(await phase(h.page), "signed-out");
+    assert.equal(h.warnings.length, 1, h.warnings.join("\n"));
+    assert.match(h.warnings[0]!, /getVisitorToken\(\) failed \(Error: the token endpoint answered 503\)/);
   } finally {
     await h.close();
   }
