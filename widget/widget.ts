@@ -355,8 +355,8 @@ export class ChatWidget {
   async #poll(): Promise<void> {
     if (this.#session.state.name !== "session") return;
     if (!this.#open) {
-      // Closed: watch for agents' replies only for a visitor who has conversations.
-      if (this.#conversations.length > 0) await this.#loadList();
+      // Closed: watch for agents' replies only for a visitor who has conversations, on a tab that is seen.
+      if (this.#conversations.length > 0 && document.visibilityState !== "hidden") await this.#loadList();
       return;
     }
     const current = this.#current;
