@@ -36,7 +36,7 @@ export const ERRORS = catalogue({
     title: "Request has fields the API does not know",
     cause:
       "The body has fields outside the published shape, often a misspelling (`external_user_id` instead of `externalUserId`, `custom_data` instead of `metadata`).",
-    fix: "Rename each field named in `errors` as its message says (the problem's `fix` names them), or remove it.",
+    fix: "Rename each field named in `errors` as its message says (the field it most likely means), or remove it.",
   },
   body_too_large: {
     status: 413,

@@ -14,8 +14,6 @@ export interface AppErrorOptions {
   cause?: unknown;
   /** Response headers the error needs, such as `Allow`. */
   headers?: Record<string, string>;
-  /** The fix for this very request, when it is more precise than the catalogue's. */
-  fix?: string;
 }
 
 /**
@@ -28,7 +26,6 @@ export class AppError extends Error {
   readonly status: number;
   readonly errors: FieldError[];
   readonly headers: Record<string, string>;
-  readonly fix: string | undefined;
 
   constructor(code: ErrorCode, detail: string, options: AppErrorOptions = {}) {
     super(detail, { cause: options.cause });
@@ -36,7 +33,6 @@ export class AppError extends Error {
     this.status = ERRORS[code].status;
     this.errors = options.errors ?? [];
     this.headers = options.headers ?? {};
-    this.fix = options.fix;
   }
 
   /** Whether the detail may be shown to the client (never for 5xx). */

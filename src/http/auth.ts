@@ -17,9 +17,7 @@ export function bearerToken(request: Request): string {
   }
   const match = /^Bearer +(\S+)\s*$/i.exec(header);
   if (!match?.[1]) {
-    throw new AppError("auth_malformed", `Cannot authenticate: the Authorization header must be "Bearer <token>"`, {
-      fix: "Put `Bearer ` and one space before the token: `Authorization: Bearer <token>`.",
-    });
+    throw new AppError("auth_malformed", `Cannot authenticate: the Authorization header must be "Bearer <token>"`);
   }
   return match[1];
 }

@@ -263,7 +263,6 @@ export function parseWith<T>(schema: z.ZodType<T>, value: unknown, what = "the b
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const errors: FieldError[] = [];
-  const renames: string[] = [];
   let unknown = false;
   for (const issue of result.error.issues) {
     const base = issue.path.map(String).join(".");
@@ -272,7 +271,6 @@ export function parseWith<T>(schema: z.ZodType<T>, value: unknown, what = "the b
       const known = fieldsAt(schema, issue.path);
       for (const key of issue.keys) {
         const meant = meantField(key, known);
-        if (meant) renames.push(`"${key}" to "${meant}"`);
         errors.push({
           path: base ? `${base}.${key}` : key,
           code: "unknown_field",
@@ -285,14 +283,7 @@ export function parseWith<T>(schema: z.ZodType<T>, value: unknown, what = "the b
   }
   const summary = errors.slice(0, 3).map((e) => (e.path ? `"${e.path}": ${e.message}` : e.message)).join("; ");
   const more = errors.length > 3 ? ` (and ${errors.length - 3} more)` : "";
-  // The fix names this request's fields: a misspelt field is renamed, never sent to `metadata` by default.
-  const fix = renames.length > 0
-    ? `Rename ${renames.join(", ")}; remove any other field named in \`errors\`.`
-    : unknown
-    ? "Remove the fields named in `errors`: the accepted fields are in /openapi.json."
-    : undefined;
   throw new AppError(unknown ? "unknown_field" : "invalid_request", `Cannot accept ${what}: ${summary}${more}`, {
     errors,
-    ...(fix ? { fix } : {}),
   });
 }

@@ -65,7 +65,7 @@ export function problemResponse(error: unknown, requestId: string): Response {
     status: info.status,
     detail: known?.expose ? maskCredentials(known.message) : "The server failed to answer this request",
     code,
-    fix: known?.expose && known.fix ? maskCredentials(known.fix) : info.fix,
+    fix: info.fix,
     instance: `urn:setchat:request:${requestId}`,
   };
   if (known && known.errors.length > 0) {
