@@ -213,8 +213,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         },
       };
       const url = new URL(request.url);
-      // The demo has the site's root and /demo/ only: the API's requests go straight to the application.
-      const demo = url.pathname === "/" || url.pathname.startsWith("/demo/") ? await demoPages(request, client) : null;
+      // The static pages are the site's root, /demo/ and the widget's types: the API's requests go straight to the app.
+      const path = url.pathname;
+      const pages = path === "/" || path === "/widget.d.ts" || path.startsWith("/demo/");
+      const demo = pages ? await demoPages(request, client) : null;
       return demo ?? await app.handler(request, url);
     };
     const wrapped = options.wrap ? options.wrap(base) : base;
