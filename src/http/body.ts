@@ -274,7 +274,9 @@ export function parseWith<T>(schema: z.ZodType<T>, value: unknown, what = "the b
         errors.push({
           path: base ? `${base}.${key}` : key,
           code: "unknown_field",
-          message: `Unknown field "${key}"${meant ? `: the field is "${meant}"` : ""}`,
+          message: `Unknown field "${key}"${
+            meant === "metadata" ? `: custom data goes in "metadata"` : meant ? `: the field is "${meant}"` : ""
+          }`,
         });
       }
     } else {

@@ -158,7 +158,7 @@ Deno.test("POST /api/widget/visitor-token names the field a snake_case one means
   assert.doesNotMatch(snake.fix, /metadata/, "a misspelt field is told about metadata");
   const custom = { siteApiKey: site, externalUserId: "u", custom_data: { plan: "pro" } };
   const data = await problem(await t.post(MINT, t.a.serverToken, custom), 400, "unknown_field");
-  assert.equal(messageOf(data, "custom_data"), 'Unknown field "custom_data": the field is "metadata"');
+  assert.equal(messageOf(data, "custom_data"), 'Unknown field "custom_data": custom data goes in "metadata"');
   const other = await problem(
     await t.post(MINT, t.a.serverToken, { siteApiKey: site, externalUserId: "u", admin: true }),
     400,
