@@ -173,13 +173,18 @@ export class Device {
 
   /** Starts a chat with a first message; returns the conversation's id (from the history). */
   async startChat(text: string): Promise<string> {
-    await this.history();
+    const before = await this.history();
     await this.#id("newChat").click();
     await this.send(text);
     await this.#id("back").click();
-    const items = await this.history();
-    if (!items[0]) throw new ScreenAssertion("The new conversation is not in the history");
-    return items[0];
+    // The history may show what it had before its next answer arrives: wait for the conversation it did not have.
+    const deadline = Date.now() + WAIT_MS;
+    for (;;) {
+      const fresh = (await this.history()).find((id) => !before.includes(id));
+      if (fresh) return fresh;
+      if (Date.now() > deadline) throw new ScreenAssertion("The new conversation is not in the history");
+      await this.page.waitForTimeout(100);
+    }
   }
 
   /** Opens the ticket form, creates a ticket with `subject`, and writes `text` in it. */
