@@ -46,6 +46,10 @@ export const CLAUSES = {
     section: "mint",
     must:
       "A missing, malformed, mistyped, unknown, revoked or wrong-kind server token gets `401`: a token is compared whole and case-sensitively.",
+    should:
+      "`Bearer` and its token apart by more than one space should be taken as one credential, as RFC 6750 allows.",
+    reference:
+      "The reference answers a credential of the wrong kind with `auth_wrong_kind`, naming the kind the endpoint takes and the kind it was given.",
   },
   "S2S-NO-ECHO": {
     section: "mint",
@@ -117,7 +121,12 @@ export const CLAUSES = {
     reference:
       "The reference accepts a token up to 30 s past its `exp` or ahead of its `iat`, and opens for one exchanged so late a session of the skew's 30 s.",
   },
-  "TOKEN-SIZE": { section: "token", must: "An oversized visitor token opens no session: `401`, never a `5xx`." },
+  "TOKEN-SIZE": {
+    section: "token",
+    must: "An oversized visitor token opens no session: `401`, never a `5xx`.",
+    reference:
+      "The reference refuses a visitor token longer than 4096 characters with `visitor_token_invalid`, saying so.",
+  },
   "ROT-MINTED": {
     section: "token",
     must:

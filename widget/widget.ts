@@ -317,12 +317,13 @@ export class ChatWidget {
       // A draft chat: created with its first message.
       if (this.#busy) return false;
       this.#busy = true;
-      const detail = await this.#session.call(() => this.#api!.createConversation({ kind: "chat" }));
+      const detail = await this.#session.call(() => this.#api!.createConversation({ kind: "chat", text }));
       this.#busy = false;
       if (!detail || this.#current !== current) return false;
       current.conversation = detail.conversation;
-      current.messages = detail.messages;
       this.#conversations = [detail.conversation, ...this.#conversations];
+      this.#append(detail.messages);
+      return true;
     }
     const message = await this.#session.call(() => this.#api!.postMessage(current.conversation.id, text));
     if (!message || this.#current?.conversation.id !== current.conversation.id) return false;

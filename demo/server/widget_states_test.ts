@@ -241,7 +241,7 @@ Deno.test("a verified visitor whose page fails to give a new token reads that th
   }
 });
 
-Deno.test("a new chat is created with its first message, under a greeting; messages show their author and time", async () => {
+Deno.test("a new chat is created with its first message, under a greeting, and titled by it; messages show their author and time", async () => {
   await using f = await fixture();
   const h = await hostPage(f);
   try {
@@ -263,6 +263,11 @@ Deno.test("a new chat is created with its first message, under a greeting; messa
     const reply = h.page.getByTestId(TESTID.message).filter({ hasText: "warehouse" });
     await reply.waitFor({ timeout: WAIT });
     assert.match(await reply.innerText(), /^Grace · \d/);
+    // Back in the history, the chat is titled by its first message, not "Chat".
+    await h.page.getByTestId(TESTID.back).click();
+    const item = h.page.getByTestId(TESTID.conversationItem).first();
+    await item.waitFor({ timeout: WAIT });
+    assert.match(await item.innerText(), /^Where is my parcel\?/);
   } finally {
     await h.close();
   }

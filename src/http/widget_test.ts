@@ -548,3 +548,16 @@ Deno.test("POST /api/widget/sessions refuses a genuine visitor token spelled ano
   assert.equal(genuine.status, 201);
   await genuine.body?.cancel();
 });
+
+Deno.test("a chat is titled by its first message in the history and the inbox; a ticket keeps its subject", async () => {
+  await using t = await testApp();
+  const w = await openWidget(t);
+  const chat = await w.start({ kind: "chat", text: "  Where is my\tinvoice?\nIt was due on Monday." });
+  const silent = await w.start({ kind: "chat" });
+  const ticket = await w.start({ kind: "ticket", subject: "Refund", text: "Please refund me." });
+  const list = ConversationList.parse({ conversations: await w.list() }).conversations;
+  const subjects = new Map(list.map((c) => [c.id, c.subject]));
+  assert.equal(subjects.get(chat.id), "Where is my invoice?");
+  assert.equal(subjects.get(silent.id), null, "a chat with no message yet has no title");
+  assert.equal(subjects.get(ticket.id), "Refund");
+});

@@ -20,6 +20,7 @@ import { json } from "../problem.ts";
 import { defineRoute } from "../router.ts";
 import { BODY_ERRORS, QUERY_ERRORS, SESSION_ERRORS } from "./_errors.ts";
 import { conversationView, messageView } from "../views.ts";
+import { chatTitle } from "../../domain/conversation_title.ts";
 
 /** How many conversations a history listing returns, newest first. */
 const HISTORY_LIMIT = 50;
@@ -108,7 +109,8 @@ export function widgetConversationRoutes(deps: AppDeps): AppRoute[] {
           visitorId: principal.visitorId,
           identityMethod: principal.method,
           kind: body.kind,
-          subject: body.subject ?? null,
+          // A chat is titled by its first message, as people recognise it; a ticket by its subject.
+          subject: body.subject ?? (body.kind === "chat" && body.text !== undefined ? chatTitle(body.text) : null),
           flowId: body.kind === "flow" ? body.flowId ?? "welcome" : null,
           createdAt: now,
           updatedAt: now,
