@@ -110,7 +110,7 @@ export function widgetConversationRoutes(deps: AppDeps): AppRoute[] {
           identityMethod: principal.method,
           kind: body.kind,
           // A chat is titled by its first message, as people recognise it; a ticket by its subject.
-          subject: body.subject ?? (body.kind === "chat" && body.text !== undefined ? chatTitle(body.text) : null),
+          subject: body.subject ?? (body.kind === "chat" && body.text ? chatTitle(body.text) : null),
           flowId: body.kind === "flow" ? body.flowId ?? "welcome" : null,
           createdAt: now,
           updatedAt: now,
