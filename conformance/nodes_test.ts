@@ -195,6 +195,11 @@ const NODE_LOCAL: { name: string; tag: string; start: () => StartOptions }[] = [
       return {
         findSession: cachedIn(sessions, (hash) => store.findSession(hash)),
         findDevice: cachedIn(devices, (hash) => store.findDevice(hash)),
+        findSessionWithDevice: async (hash) => {
+          const session = await cachedIn(sessions, (h) => store.findSession(h))(hash);
+          return session &&
+            { session, device: await cachedIn(devices, (h) => store.findDevice(h))(session.deviceHash) };
+        },
         endSession: async (session, atMs) => {
           sessions.delete(session.hash);
           devices.delete(session.deviceHash);

@@ -15,7 +15,14 @@ import type { AppDeps, VisibilityPolicy, VisitorTokenVerifier } from "../../src/
 import { verifyVisitorToken } from "../../src/identity/visitor_token.ts";
 import { mintVisitorToken } from "../../src/identity/visitor_token.ts";
 import type { StartOptions } from "../../src/server.ts";
-import type { ConversationRecord, CredentialRecord, SessionRecord, SiteRecord, Store } from "../../src/store/store.ts";
+import type {
+  ConversationRecord,
+  CredentialRecord,
+  SessionRecord,
+  SessionWithDevice,
+  SiteRecord,
+  Store,
+} from "../../src/store/store.ts";
 import type { ClauseId } from "../clauses.ts";
 
 /**
@@ -105,6 +112,11 @@ function decorate(store: Store, overrides: Partial<Store>): Store {
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
+}
+
+/** A session's device as if no logout had retired it. */
+function unretired(found: SessionWithDevice | null): SessionWithDevice | null {
+  return found && { ...found, device: found.device && { ...found.device, retiredAt: null } };
 }
 
 /** The reference's verifier, for mutants that call it with other options. */
@@ -433,29 +445,21 @@ export const MUTANTS: Mutant[] = [
         const d = await store.findDevice(hash);
         return d && { ...d, retiredAt: null };
       },
+      async findSessionWithDevice(hash) {
+        return unretired(await store.findSessionWithDevice(hash));
+      },
     })),
   },
   {
     name: "logout-ends-one-tab",
     bug: "Logout retires the device for new sessions but leaves another tab's session alive",
     breaks: "LOGOUT",
-    options: () => {
-      // Whether the request opens a session: only there is a retired device refused.
-      const opening = new AsyncLocalStorage<boolean>();
-      return {
-        mutate: (deps) => ({
-          ...deps,
-          store: decorate(deps.store, {
-            async findDevice(hash) {
-              const d = await deps.store.findDevice(hash);
-              return d && !opening.getStore() ? { ...d, retiredAt: null } : d;
-            },
-          }),
-        }),
-        wrap: (next) => (request, info) =>
-          opening.run(new URL(request.url).pathname === "/api/widget/sessions", () => next(request, info)),
-      };
-    },
+    // Opening a session reads the device alone, and refuses a retired one; a session's requests read it beside it.
+    options: withStore((store) => ({
+      async findSessionWithDevice(hash) {
+        return unretired(await store.findSessionWithDevice(hash));
+      },
+    })),
   },
   {
     name: "logout-keeps-session",

@@ -84,11 +84,11 @@ export async function authenticateSession(
       `Cannot authenticate: the widget API takes ${KIND_NAMES.wss}, not ${KIND_NAMES[parsed.kind]}`,
     );
   }
-  const session = await store.findSession(parsed.hash);
-  if (!session || !hashesEqual(session.hash, parsed.hash)) {
+  const found = await store.findSessionWithDevice(parsed.hash);
+  if (!found || !hashesEqual(found.session.hash, parsed.hash)) {
     throw new AppError("session_invalid", "Cannot authenticate: the widget session is unknown or has ended");
   }
-  const device = await store.findDevice(session.deviceHash);
+  const { session, device } = found;
   if (!device || device.retiredAt !== null) {
     throw new AppError("session_invalid", "Cannot authenticate: a logout on this browser ended the widget session");
   }

@@ -14,6 +14,7 @@ import type {
   NewTenant,
   OpenSession,
   SessionRecord,
+  SessionWithDevice,
   SiteRecord,
   Store,
   TenantRecord,
@@ -326,6 +327,11 @@ export class KvStore implements Store {
     if (record && generation === this.#sessionGeneration) this.#sessions.set(hash, record);
     else this.#sessions.delete(hash);
     return record;
+  }
+
+  async findSessionWithDevice(hash: string): Promise<SessionWithDevice | null> {
+    const session = await this.findSession(hash);
+    return session && { session, device: await this.findDevice(session.deviceHash) };
   }
 
   async endSession(session: SessionRecord, atMs: number): Promise<void> {

@@ -20,6 +20,7 @@ import type {
   NewTenant,
   OpenSession,
   SessionRecord,
+  SessionWithDevice,
   SiteRecord,
   Store,
   TenantRecord,
@@ -461,6 +462,23 @@ export class PostgresStore implements Store {
       return session && { session, purgeAt: Number(row!.purge_at) };
     });
     return found?.session ?? null;
+  }
+
+  /**
+   * Both cached: one check that began after this call serves the session and its device alike. Otherwise, or when
+   * the check forgot either, each is looked up as on its own.
+   */
+  async findSessionWithDevice(hash: string): Promise<SessionWithDevice | null> {
+    if (!usable(hash)) return null;
+    const known = this.#sessions.get(hash);
+    if (known && this.#devices.get(known.session.deviceHash) !== undefined) {
+      await this.changes.fresh();
+      const cached = this.#sessions.get(hash);
+      const device = cached && this.#devices.get(cached.session.deviceHash);
+      if (cached && device && Date.now() < cached.purgeAt) return { session: cached.session, device };
+    }
+    const session = await this.findSession(hash);
+    return session && { session, device: await this.findDevice(session.deviceHash) };
   }
 
   async endSession(session: SessionRecord, atMs: number): Promise<void> {

@@ -148,8 +148,15 @@ Deno.test("Two PostgresStores on one database: a revocation or a logout through 
   for (let i = 0; i < 3; i++) {
     assert.equal((await b.findSession(opened.session.hash))?.id, opened.session.id);
     assert.equal((await b.findDevice(deviceHash))?.retiredAt, null);
+    assert.equal((await b.findSessionWithDevice(other.session.hash))?.device?.retiredAt, null);
   }
   await a.endSession(opened.session, NOW + 9);
+  assert.equal(
+    (await b.findSessionWithDevice(other.session.hash))?.device?.retiredAt,
+    NOW + 9,
+    "read together, the other tab's device is seen retired",
+  );
+  assert.equal(await b.findSessionWithDevice(opened.session.hash), null);
   assert.equal(await b.findSession(opened.session.hash), null);
   assert.equal(
     (await b.findDevice(deviceHash))?.retiredAt,
@@ -173,4 +180,20 @@ Deno.test("PostgresStore keeps what it read: lookups at once share one check of 
   assert.ok(found.every((c) => c?.hash === hash));
   assert.equal(count(/from credentials/), reads, "no credential read again");
   assert.equal(count(/pg_current_snapshot/) - checks, 1, "twenty lookups at once, one check");
+});
+
+Deno.test("PostgresStore.findSessionWithDevice() serves a cached session and its device after one check", async () => {
+  await using pg = await testPostgres();
+  await using db = await pg.database();
+  const statements: string[] = [];
+  await using store = await openPostgresStore({ url: db.url, max: 2, onStatement: (text) => statements.push(text) });
+  const { tenant, sites } = await provisionTenant(store, { name: "A", siteNames: ["s"], nowMs: NOW });
+  const opened = await store.openSession(sessionInput(sites[0]!.id, tenant.id, generateSecret("dev").hash, true));
+  await store.findSessionWithDevice(opened.session.hash);
+  const count = (pattern: RegExp) => statements.filter((s) => pattern.test(s)).length;
+  const [reads, checks] = [count(/from (sessions|devices)/), count(/pg_current_snapshot/)];
+  const found = await store.findSessionWithDevice(opened.session.hash);
+  assert.equal(found?.device?.hash, opened.session.deviceHash);
+  assert.equal(count(/from (sessions|devices)/), reads, "neither read again");
+  assert.equal(count(/pg_current_snapshot/) - checks, 1, "one check for both");
 });

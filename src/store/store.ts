@@ -78,6 +78,12 @@ export interface SessionRecord {
   expiresAt: number;
 }
 
+/** A widget session and the device it was opened on (`null` when the device record is gone). */
+export interface SessionWithDevice {
+  session: SessionRecord;
+  device: DeviceRecord | null;
+}
+
 /** A visitor: the owner of one history (a verified user, or a device), with its data. */
 export interface VisitorRecord extends VisitorData {
   id: string;
@@ -165,6 +171,11 @@ export interface Store extends AsyncDisposable {
   /** Creates or updates the device, the visitor and the session, atomically. */
   openSession(input: OpenSession): Promise<{ session: SessionRecord; visitor: VisitorRecord }>;
   findSession(hash: string): Promise<SessionRecord | null>;
+  /**
+   * A session with its device, as every widget request needs them: read together, so that one check of what
+   * changed (on a store shared by several instances) serves both. `null` when the session is unknown.
+   */
+  findSessionWithDevice(hash: string): Promise<SessionWithDevice | null>;
   /** Ends a session and retires its device credential, atomically (logout). */
   endSession(session: SessionRecord, atMs: number): Promise<void>;
   getVisitor(id: string): Promise<VisitorRecord | null>;

@@ -244,6 +244,10 @@ export async function runStoreContract(t: Deno.TestContext, under: StoreUnderTes
     assert.equal(await store.findSession(first.session.hash), null);
     assert.equal((await store.findDevice(deviceHash))?.retiredAt, NOW + 9);
     assert.ok(await store.findSession(second.session.hash), "only the ended session goes");
+    assert.equal(await store.findSessionWithDevice(first.session.hash), null);
+    const other = await store.findSessionWithDevice(second.session.hash);
+    assert.equal(other?.session.id, second.session.id);
+    assert.equal(other?.device?.retiredAt, NOW + 9, "the other tab's session comes with its retired device");
   });
 
   await step("openSession() run at once for one history makes one visitor", async (store) => {
