@@ -195,6 +195,11 @@ export function movesClock(c: Pick<LoadedCase, "steps">): boolean {
   return c.steps.some((s) => "clock" in s || ("waitMs" in s && s.advanceSeconds !== undefined));
 }
 
+/** Whether a case walks a listing page by page: its requests run in a row, as many as the listing has pages. */
+export function walksPages(c: Pick<LoadedCase, "steps">): boolean {
+  return c.steps.some((s) => "request" in s && s.paginate !== undefined);
+}
+
 interface Shared {
   target: Target;
   profile: Profile;
@@ -1112,7 +1117,8 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
     );
     options.onResult?.(redactCase(r, redactor));
   };
-  const queue = [...ordinary];
+  // Walks first: their pages run one after another, and the shared site they list grows while other cases run.
+  const queue = [...ordinary.filter(walksPages), ...ordinary.filter((c) => !walksPages(c))];
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY) }, async () => {
     for (let c = queue.shift(); c && !options.signal?.aborted; c = queue.shift()) {
       const extras: CaseExtras = {};
