@@ -85,10 +85,11 @@ export async function authenticateSession(
     );
   }
   const found = await store.findSessionWithDevice(parsed.hash);
-  if (!found || !hashesEqual(found.session.hash, parsed.hash)) {
+  const session = found?.session;
+  if (!session || !hashesEqual(session.hash, parsed.hash)) {
     throw new AppError("session_invalid", "Cannot authenticate: the widget session is unknown or has ended");
   }
-  const { session, device } = found;
+  const device = found!.device;
   if (!device || device.retiredAt !== null) {
     throw new AppError("session_invalid", "Cannot authenticate: a logout on this browser ended the widget session");
   }
