@@ -30,6 +30,15 @@ export const WIDGET_RULES = {
     section: "The API",
     rule: "once `init()` fulfilled, the phase is `ready`, `prechat`, `awaiting-sign-in` or `signed-out`",
   },
+  "ready-event": {
+    section: "The API",
+    rule:
+      "once `init()` fulfilled with its session open (phase `ready`), one `ready` event and an `identity` event came with the identity `state()` gives; a start that waits for a form or a sign-in emits no `ready`",
+  },
+  "state-identity": {
+    section: "The API",
+    rule: "`state().identity` is the open session's identity, and `null` when no session is open",
+  },
   "reset-returns-promise": { section: "The API", rule: "`SetChat.reset()` returns a promise" },
   "reset-settles": {
     section: "Logout and account switches",
@@ -41,7 +50,8 @@ export const WIDGET_RULES = {
   },
   "reset-phase": {
     section: "Logout and account switches",
-    rule: "after `reset()` the phase is `idle`, or the next visitor's (never verified, never `signed-out`)",
+    rule:
+      "after `reset()` the phase is `idle` with no identity while the panel is closed, or the next visitor's (never verified, never `signed-out`)",
   },
 } as const;
 

@@ -12,7 +12,7 @@ import type { Target } from "../target.ts";
 import { ContractMismatch, isHostProblem } from "./contract.ts";
 import type { HostOptions } from "./host.ts";
 import type { BrowserCheckId } from "./judge.ts";
-import { type ContextLog, type HostEvent, type Mark, sentBefore } from "./log.ts";
+import { type ContextLog, type HostEvent, jwtClaims, type Mark, sentBefore } from "./log.ts";
 import { takeSamples } from "./sampler.ts";
 
 /** How long a scenario waits for the widget to show something: long, for a busy machine; only a failure waits it out. */
@@ -118,9 +118,25 @@ export class Device {
 
   /** Loads the host page and starts the widget with `options`. */
   async load(options: HostOptions): Promise<void> {
+    await this.reload();
+    await this.start(options);
+  }
+
+  /** Loads the host page, the widget not started. */
+  async reload(): Promise<void> {
     await this.collect();
     await this.page.goto(this.hooks.hostUrl);
-    await this.start(options);
+  }
+
+  /** A visitor token for `user`, minted by the host page's backend as `getVisitorToken()` would get it. */
+  async mintToken(user: NonNullable<HostOptions["user"]>, workspace?: string): Promise<string> {
+    const res = await fetch(new URL("/token", this.hooks.hostUrl), {
+      method: "POST",
+      body: JSON.stringify({ user, ...(workspace ? { workspace } : {}) }),
+    });
+    const { token } = await res.json() as { token: string | null };
+    if (!token) throw new Error(`The target minted no visitor token for ${user.id}`);
+    return token;
   }
 
   /**
@@ -146,10 +162,19 @@ export class Device {
     await this.doesNotShow(text);
   }
 
-  /** Opens the panel if it is closed. */
+  /**
+   * Opens the panel if it is closed: then `state().open` says so and the
+   * `open` event came (docs/widget.md, "The API").
+   */
   async open(): Promise<void> {
-    if (!(await this.#id("panel").isVisible())) await this.#id("launcher").click();
+    if (await this.#id("panel").isVisible()) return;
+    const before = (await this.events()).length;
+    await this.#id("launcher").click();
     await this.#id("panel").waitFor({ state: "visible", timeout: WAIT_MS });
+    const state = await this.state();
+    ensure(state.open === true, `${this.name}: the panel is open, yet state().open is ${JSON.stringify(state.open)}`);
+    const opened = (await this.events()).slice(before).some((e) => e.event === "open");
+    ensure(opened, `${this.name}: the launcher opened the panel and no open event came`);
   }
 
   /** Waits until the history is shown (as a list, or as empty); returns its conversations' ids. */
@@ -426,6 +451,52 @@ export class Device {
     };
   }
 
+  /**
+   * The lifetime of the visitor token this tab's widget last sent to open a
+   * session, in ms (its `exp` less its `iat`): how long that session may live.
+   */
+  tokenLifetimeMs(): number {
+    const token = this.log.calls().filter((c) =>
+      c.tab === this.name && c.method === "POST" && c.path === "/api/widget/sessions" &&
+      typeof (c.body as { visitorToken?: unknown } | undefined)?.visitorToken === "string"
+    ).map((c) => (c.body as { visitorToken: string }).visitorToken).at(-1);
+    if (!token) throw new ScreenAssertion(`${this.name}: the widget sent no visitor token to open a session`);
+    const claims = jwtClaims(token);
+    if (typeof claims?.exp !== "number") throw new ScreenAssertion(`${this.name}: the visitor token sent has no exp`);
+    return (claims.exp - (typeof claims.iat === "number" ? claims.iat : Date.now() / 1000)) * 1000;
+  }
+
+  /**
+   * Jumps the page's clock (installed with the device's `clock` option) `ms`
+   * ahead and holds it there: the timers due by then run once, none after
+   * until {@linkcode resumeClock}. What a widget must have done by a moment
+   * is then seen at that moment, however long the look takes.
+   */
+  async jumpAndHold(ms: number): Promise<void> {
+    const now = await this.page.evaluate(() => Date.now());
+    await this.page.clock.pauseAt(now + ms);
+  }
+
+  /** Lets the page's clock run again. */
+  async resumeClock(): Promise<void> {
+    await this.page.clock.resume();
+  }
+
+  /**
+   * Waits, the page's clock held, until `test` holds of the page's events:
+   * a few seconds of real time for what the widget started to finish (a
+   * request, a promise), while no later timer of the page runs.
+   */
+  async eventsHeld(test: (events: HostEvent[]) => boolean, what: string): Promise<HostEvent[]> {
+    const deadline = Date.now() + HELD_MS;
+    for (;;) {
+      const events = await this.events();
+      if (test(events)) return events;
+      if (Date.now() > deadline) throw new ScreenAssertion(`${this.name}: ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   /** How many times the page's `getVisitorToken` ran. */
   async tokenCalls(): Promise<number> {
     return await this.page.evaluate(() => (globalThis as unknown as { host: { tokenCalls: number } }).host.tokenCalls);
@@ -436,6 +507,9 @@ export class Device {
     return await this.page.evaluate(() => (globalThis as unknown as { host: { events: HostEvent[] } }).host.events);
   }
 }
+
+/** How long {@linkcode Device.eventsHeld} waits, in real time, with the page's clock held. */
+export const HELD_MS = 10_000;
 
 /** Fails with `message` unless `condition`. */
 export function ensure(condition: unknown, message: string): asserts condition {

@@ -18,6 +18,8 @@ export interface HostOptions {
   mode: "anonymous" | "prechat" | "client" | "verified" | "verified-once";
   /** The signed-in user, for `verified` modes: their token is minted server side; none on a first visit. */
   user?: { id: string; email?: string; name?: string; metadata?: Record<string, unknown> };
+  /** In `verified` mode, a token the page also gives as `visitorToken`, beside `getVisitorToken`. */
+  visitorToken?: string;
   /** What the page passes as `user` (client-side data, never trusted). */
   clientUser?: { name?: string; email?: string; externalUserId?: string; customData?: Record<string, unknown> };
   workspace?: string;
@@ -127,6 +129,7 @@ function page(target: Target, widgetSrc: string): string {
     const config = { siteApiKey: settings.siteApiKey, apiUrl: settings.apiUrl, locale: "en", pollIntervalMs: opts.pollIntervalMs ?? settings.poll };
     if (opts.workspace) config.workspace = { externalId: opts.workspace };
     if (opts.mode === "verified") config.getVisitorToken = () => token(opts);
+    if (opts.mode === "verified" && opts.visitorToken) config.visitorToken = opts.visitorToken;
     if (opts.mode === "verified-once") config.visitorToken = await token(opts);
     if (opts.mode === "prechat") config.collectUserData = true;
     if (opts.clientUser) config.user = opts.clientUser;
@@ -154,8 +157,30 @@ function page(target: Target, widgetSrc: string): string {
     }
     // A reset() or another init() meanwhile ends this start early: any phase is right then.
     const settled = host.mark === id && !host.events.slice(before).some((e) => e.event === "error");
-    return stateProblem(settled);
+    return stateProblem(settled) || (settled ? startProblem(host.events.slice(before)) : null);
   };
+  // Keys in order: the same identity, whichever way an implementation built its object.
+  const canonical = (v) => JSON.stringify(v, (_, x) => x && typeof x === "object" && !Array.isArray(x)
+    ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a < b ? -1 : 1)) : x);
+  function startProblem(events) {
+    const st = state();
+    const ready = events.filter((e) => e.event === "ready");
+    if (st.phase !== "ready") {
+      if (ready.length) return { rule: "ready-event", saw: "a ready event came, and the phase is " + st.phase };
+      if (st.identity !== null) return { rule: "state-identity", saw: "the phase is " + st.phase + " and identity is " + canonical(st.identity) };
+      return null;
+    }
+    if (!st.identity) return { rule: "state-identity", saw: "the phase is ready and identity is " + describe(st.identity) };
+    if (ready.length !== 1) return { rule: "ready-event", saw: ready.length + " ready events came" };
+    const identity = canonical(st.identity);
+    if (canonical(ready[0].detail?.identity) !== identity) {
+      return { rule: "ready-event", saw: "ready gave " + canonical(ready[0].detail) + ", state() " + identity };
+    }
+    if (!events.some((e) => e.event === "identity" && canonical(e.detail?.identity) === identity)) {
+      return { rule: "ready-event", saw: "no identity event gave " + identity };
+    }
+    return null;
+  }
   host.reset = async () => {
     const problem = apiProblem();
     if (problem) return problem;
@@ -183,6 +208,10 @@ function page(target: Target, widgetSrc: string): string {
     const st = state();
     if (st.phase === "signed-out" || st.identity?.verified) {
       return { rule: "reset-phase", saw: "the phase is " + st.phase + (st.identity?.verified ? ", with a verified identity" : "") };
+    }
+    // The panel closed, nobody comes next until it opens: no session runs.
+    if (st.open === false && (st.phase !== "idle" || st.identity !== null)) {
+      return { rule: "reset-phase", saw: "the panel is closed and the phase is " + st.phase + (st.identity ? ", with an identity" : "") };
     }
     return stateProblem(false);
   };

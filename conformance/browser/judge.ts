@@ -13,6 +13,7 @@ import {
   credentialsBefore,
   type DocSamples,
   type Entry,
+  jwtClaims,
   type Mark,
   sentBefore,
   type SessionSeen,
@@ -275,14 +276,8 @@ function judgeScreens(ctx: ContextRecord, ledger: LedgerRecord): Violation[] {
 }
 
 function jwtSubject(token: string): string | undefined {
-  try {
-    const part = token.split(".")[1] ?? "";
-    const json = atob(part.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(part.length / 4) * 4, "="));
-    const sub = JSON.parse(json).sub;
-    return typeof sub === "string" ? sub : undefined;
-  } catch {
-    return undefined;
-  }
+  const sub = jwtClaims(token)?.sub;
+  return typeof sub === "string" ? sub : undefined;
 }
 
 /** The strings a page's `user` gives, as a session request would carry them. */

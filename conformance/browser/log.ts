@@ -71,6 +71,18 @@ export interface SessionSeen extends CallOrder {
   context: string;
 }
 
+/** A JWT's claims, read without verifying (the server verifies); `undefined` when it is not a JWT. */
+export function jwtClaims(token: string): Record<string, unknown> | undefined {
+  try {
+    const part = token.split(".")[1] ?? "";
+    const json = atob(part.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(part.length / 4) * 4, "="));
+    const claims = JSON.parse(json);
+    return claims && typeof claims === "object" ? claims : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Whether a request was started before a mark. The network shows a request
  * once its CORS preflight is done, so a request the page started before a

@@ -9,7 +9,8 @@ import type { ClauseId } from "../clauses.ts";
 import { type Level, type Surface, SURFACES } from "../levels.ts";
 import type { Need } from "../fixture_schema.ts";
 import type { Target } from "../target.ts";
-import { type Device, ensure, ScreenAssertion, WAIT_MS } from "./device.ts";
+import { type Device, ensure, HELD_MS, ScreenAssertion, WAIT_MS } from "./device.ts";
+import { type HostEvent, jwtClaims } from "./log.ts";
 import type { HostOptions } from "./host.ts";
 import type { BrowserCheckId } from "./judge.ts";
 
@@ -62,6 +63,9 @@ function user(ctx: ScenarioContext, name: string, extra: Partial<User> = {}): Us
 function devices<N extends string[]>(ctx: ScenarioContext, ...names: N): Promise<{ [K in keyof N]: Device }> {
   return Promise.all(names.map((n) => ctx.device(n))) as Promise<{ [K in keyof N]: Device }>;
 }
+
+/** Where the widget opens its sessions. */
+const SESSIONS = "/api/widget/sessions";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -331,21 +335,58 @@ export const SCENARIOS: Scenario[] = [
         await a.openConversation((await a.history())[0]!);
         ensure(await a.tokenCalls() === 1, "getVisitorToken should have run once at start");
       });
-      await ctx.step("five minutes pass: the widget asks for a new token", async () => {
-        await a.page.clock.fastForward("05:00");
-        await a.page.waitForFunction(
-          () => (globalThis as unknown as { host: { tokenCalls: number } }).host.tokenCalls >= 2,
-          null,
-          { timeout: WAIT_MS },
-        ).catch(() => {
-          throw new ScreenAssertion("getVisitorToken was not called again before the token expired");
-        });
-      });
+      await ctx.step(
+        "the token's lifetime passes: the widget has asked for a new token before it ran out",
+        async () => {
+          await a.jumpAndHold(a.tokenLifetimeMs());
+          try {
+            const deadline = Date.now() + HELD_MS;
+            while (await a.tokenCalls() < 2) {
+              if (Date.now() > deadline) {
+                throw new ScreenAssertion("getVisitorToken was not called again before the token expired");
+              }
+              await sleep(100);
+            }
+          } finally {
+            await a.resumeClock();
+          }
+        },
+      );
       await ctx.step("the conversation is still open, and writing still works", async () => {
         await a.seesMessage(`Before expiry ${ctx.unique}`);
         ensure(await a.identity() === "verified", `the widget shows "${await a.identity()}" after renewal`);
         await a.send(`After renewal ${ctx.unique}`);
       });
+      await ctx.step(
+        "the renewed session is told: one identity event more, no second ready, nothing lost",
+        async () => {
+          const events = await a.events();
+          const count = (name: string) => events.filter((e) => e.event === name).length;
+          ensure(count("identity") >= 2, `${count("identity")} identity event(s): the renewed session was not told`);
+          ensure(count("ready") === 1, `${count("ready")} ready events: ready is for init()'s start only`);
+          ensure(count("identity-lost") === 0, "identity-lost came though the token was renewed");
+          const state = await a.state();
+          ensure(state.phase === "ready", `the phase is "${state.phase}" after the renewal, not ready`);
+          ensure(state.identity?.verified === true, "state() has no verified identity after the renewal");
+        },
+      );
+      await ctx.step(
+        "the page loads again giving a token that expires within 30 s, and getVisitorToken: a fresh one is asked for first",
+        async () => {
+          const given = await a.mintToken(u);
+          await a.reload();
+          const exp = jwtClaims(given)?.exp;
+          ensure(typeof exp === "number", "the minted visitor token has no exp");
+          const now = await a.page.evaluate(() => Date.now());
+          if (now < exp * 1000 - 10_000) await a.page.clock.fastForward(exp * 1000 - 10_000 - now);
+          await a.start({ mode: "verified", user: u, visitorToken: given });
+          ensure(await a.tokenCalls() === 1, `getVisitorToken ran ${await a.tokenCalls()} times at start, not once`);
+          const sent = a.log.calls().filter((c) => c.tab === a.name && c.method === "POST" && c.path === SESSIONS)
+            .at(-1)?.body as { visitorToken?: unknown } | undefined;
+          ensure(sent?.visitorToken !== given, "the session was opened with the token about to expire");
+          ensure((await a.state()).identity?.verified === true, "the session opened is not verified");
+        },
+      );
     },
   },
   {
@@ -363,12 +404,27 @@ export const SCENARIOS: Scenario[] = [
         await a.load({ mode: "verified-once", user: u });
         await a.startChat(text);
       });
-      await ctx.step("the token expires: signed out, nothing verified on screen", async () => {
-        await a.page.clock.fastForward("05:30");
+      await ctx.step("the token's lifetime passes: by then the visitor is signed out, expired", async () => {
+        await a.jumpAndHold(a.tokenLifetimeMs());
+        let lost: HostEvent[];
+        try {
+          lost = (await a.eventsHeld(
+            (events) => events.some((e) => e.event === "identity-lost"),
+            "no identity-lost event by the time the token expired",
+          )).filter((e) => e.event === "identity-lost");
+          const state = await a.state();
+          ensure(state.phase === "signed-out", `the phase is "${state.phase}" once the token expired, not signed-out`);
+          ensure(state.identity === null, `state() still gives an identity once signed out`);
+        } finally {
+          await a.resumeClock();
+        }
+        const reason = (lost[0]?.detail as { reason?: unknown } | null)?.reason;
+        ensure(lost.length === 1, `${lost.length} identity-lost events for one expiry`);
+        ensure(reason === "expired", `identity-lost came with reason ${JSON.stringify(reason)}, not "expired"`);
+      });
+      await ctx.step("nothing verified on screen", async () => {
         await a.seesSignedOut();
         await a.doesNotShow(text);
-        const lost = (await a.events()).filter((e) => e.event === "identity-lost");
-        ensure(lost.length > 0, "no identity-lost event");
         ensure(await a.identity() === "signed-out", `the widget shows "${await a.identity()}"`);
       });
     },
@@ -459,6 +515,7 @@ export const SCENARIOS: Scenario[] = [
         await a.load({ mode: "verified" });
         const state = await a.state();
         ensure(state.phase === "awaiting-sign-in", `the phase is "${state.phase}", not awaiting-sign-in`);
+        ensure(state.identity === null, "state() gives an identity before anyone signed in");
         await a.open();
         ensure(await a.identity() === "none", `the widget shows identity "${await a.identity()}"`);
         ensure(await a.count("signedOut") === 0, "the widget shows a first visitor signed out");
@@ -478,6 +535,9 @@ export const SCENARIOS: Scenario[] = [
         const lost = (await a.events()).filter((e) => e.event === "identity-lost");
         const reason = (lost.at(-1)?.detail as { reason?: string } | undefined)?.reason;
         ensure(reason === "no-token", `identity-lost came with ${JSON.stringify(lost.at(-1)?.detail ?? null)}`);
+        const state = await a.state();
+        ensure(state.phase === "signed-out", `the phase is "${state.phase}", not signed-out`);
+        ensure(state.identity === null, "state() still gives an identity once signed out");
       });
     },
   },
