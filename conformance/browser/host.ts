@@ -18,7 +18,7 @@ export interface HostOptions {
   mode: "anonymous" | "prechat" | "client" | "verified" | "verified-once";
   /** The signed-in user, for `verified` modes: their token is minted server side; none on a first visit. */
   user?: { id: string; email?: string; name?: string; metadata?: Record<string, unknown> };
-  /** In `verified` mode, a token the page also gives as `visitorToken`, beside `getVisitorToken`. */
+  /** A token the page gives as `visitorToken`: beside `getVisitorToken` in `verified` mode, alone in `verified-once`. */
   visitorToken?: string;
   /** What the page passes as `user` (client-side data, never trusted). */
   clientUser?: { name?: string; email?: string; externalUserId?: string; customData?: Record<string, unknown> };
@@ -130,7 +130,7 @@ function page(target: Target, widgetSrc: string): string {
     if (opts.workspace) config.workspace = { externalId: opts.workspace };
     if (opts.mode === "verified") config.getVisitorToken = () => token(opts);
     if (opts.mode === "verified" && opts.visitorToken) config.visitorToken = opts.visitorToken;
-    if (opts.mode === "verified-once") config.visitorToken = await token(opts);
+    if (opts.mode === "verified-once") config.visitorToken = opts.visitorToken ?? await token(opts);
     if (opts.mode === "prechat") config.collectUserData = true;
     if (opts.clientUser) config.user = opts.clientUser;
     const id = mark("init", opts);

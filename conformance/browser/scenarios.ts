@@ -10,7 +10,7 @@ import { type Level, type Surface, SURFACES } from "../levels.ts";
 import type { Need } from "../fixture_schema.ts";
 import type { Target } from "../target.ts";
 import { type Device, ensure, HELD_MS, ScreenAssertion, WAIT_MS } from "./device.ts";
-import { type HostEvent, jwtClaims } from "./log.ts";
+import { type HostEvent, jwtClaims, sentBefore } from "./log.ts";
 import type { HostOptions } from "./host.ts";
 import type { BrowserCheckId } from "./judge.ts";
 
@@ -280,8 +280,25 @@ export const SCENARIOS: Scenario[] = [
         await tab2.load({ mode: "anonymous" });
         ensure((await tab2.history()).length === 1, "tab 2 does not show the device's conversation");
       });
+      const before = (await tab2.events()).length;
       await ctx.step("the visitor logs out in tab 1", () => tab1.reset());
       await ctx.step("tab 2 no longer shows it, without a reload", () => tab2.historyEmpties(text));
+      await ctx.step("tab 2 started again as a new device, and told the page", async () => {
+        const mark = tab1.log.marks().filter((m) => m.tab === tab1.name && m.kind === "reset").at(-1);
+        ensure(mark, "tab 1's logout left no mark in the request log");
+        const retired = tab1.log.credentialsBefore(mark);
+        const asked = tab2.log.calls().filter((c) =>
+          c.tab === tab2.name && c.method === "POST" && c.path === SESSIONS && !sentBefore(c, mark)
+        );
+        ensure(asked.length > 0, "tab 2 asked for no new session after the logout");
+        const old = asked.find((c) =>
+          retired.has((c.body as { deviceCredential?: string } | undefined)?.deviceCredential ?? "")
+        );
+        ensure(!old, "tab 2 asked for a session with the device credential logged out");
+        const identity = (await tab2.events()).slice(before).some((e) => e.event === "identity");
+        ensure(identity, "tab 2 started again and no identity event came");
+        ensure((await tab2.state()).phase === "ready", `tab 2's phase is "${(await tab2.state()).phase}"`);
+      });
     },
   },
   {
@@ -539,6 +556,24 @@ export const SCENARIOS: Scenario[] = [
         ensure(state.phase === "signed-out", `the phase is "${state.phase}", not signed-out`);
         ensure(state.identity === null, "state() still gives an identity once signed out");
       });
+      await ctx.step(
+        "the page starts the widget again with a token of U the server refuses: identity-lost, refused",
+        async () => {
+          const [head, body, signature] = (await a.mintToken(u)).split(".");
+          const forged = `${head}.${body}.${signature![0] === "A" ? "B" : "A"}${signature!.slice(1)}`;
+          const before = (await a.events()).length;
+          await a.start({ mode: "verified-once", user: u, visitorToken: forged });
+          await a.seesSignedOut();
+          const events = (await a.events()).slice(before);
+          const lost = events.filter((e) => e.event === "identity-lost");
+          const reason = (lost.at(-1)?.detail as { reason?: string } | undefined)?.reason;
+          ensure(reason === "refused", `identity-lost came with ${JSON.stringify(lost.at(-1)?.detail ?? null)}`);
+          const code = (events.find((e) => e.event === "error")?.detail as { code?: unknown } | undefined)?.code;
+          ensure(code === "visitor_token_invalid", `the error event gave the code ${JSON.stringify(code)}`);
+          const state = await a.state();
+          ensure(state.phase === "signed-out", `the phase is "${state.phase}", not signed-out`);
+        },
+      );
     },
   },
   {
