@@ -334,6 +334,26 @@ export const SCENARIOS: Scenario[] = [
         await b.load({ mode: "verified", user: u, workspace: w1 });
         ensure((await b.history()).includes(id), "W1's conversation is missing on B");
       });
+      await ctx.step(
+        "U signs out on B, the panel open: the next visitor's session starts at once, still in W1",
+        async () => {
+          await b.reset();
+          const mark = b.log.marks().filter((m) => m.tab === b.name && m.kind === "reset").at(-1);
+          ensure(mark, "the logout left no mark in the request log");
+          ensure((await b.history()).length === 0, "the next visitor sees U's conversations");
+          const asked = b.log.calls().filter((c) =>
+            c.tab === b.name && c.method === "POST" && c.path === SESSIONS && !sentBefore(c, mark)
+          );
+          ensure(asked.length > 0, "no session was asked for after the logout, the panel open");
+          const body = asked[0]!.body as { workspace?: { externalId?: unknown }; visitorToken?: unknown } | undefined;
+          const ws = body?.workspace?.externalId;
+          ensure(
+            ws === w1,
+            `the next visitor's session is asked for in workspace ${JSON.stringify(ws)}, not the page's`,
+          );
+          ensure(body?.visitorToken === undefined, "the next visitor's session carries a visitor token");
+        },
+      );
     },
   },
   {
