@@ -212,6 +212,20 @@ export class Device {
     }
   }
 
+  /** Opens a new chat and types `text` in its composer, unsent. */
+  async typeDraft(text: string): Promise<void> {
+    await this.history();
+    await this.#id("newChat").click();
+    await this.#id("composerInput").fill(text);
+  }
+
+  /** Opens a new chat from the history; returns what its composer holds. */
+  async newChatComposer(): Promise<string> {
+    await this.history();
+    await this.#id("newChat").click();
+    return await this.#id("composerInput").inputValue({ timeout: WAIT_MS });
+  }
+
   /** Opens the ticket form, creates a ticket with `subject`, and writes `text` in it. */
   async startTicket(subject: string, text: string): Promise<void> {
     await this.history();

@@ -20,6 +20,8 @@ export interface HostOptions {
   user?: { id: string; email?: string; name?: string; metadata?: Record<string, unknown> };
   /** A token the page gives as `visitorToken`: beside `getVisitorToken` in `verified` mode, alone in `verified-once`. */
   visitorToken?: string;
+  /** What `getVisitorToken()` gives when nobody is signed in: `null` (the default) or `undefined`. */
+  noToken?: "null" | "undefined";
   /** What the page passes as `user` (client-side data, never trusted). */
   clientUser?: { name?: string; email?: string; externalUserId?: string; customData?: Record<string, unknown> };
   workspace?: string;
@@ -120,7 +122,8 @@ function page(target: Target, widgetSrc: string): string {
   async function token(opts) {
     host.tokenCalls++;
     const res = await fetch("/token", { method: "POST", body: JSON.stringify({ user: opts.user, workspace: opts.workspace }) });
-    return (await res.json()).token;
+    const { token } = await res.json();
+    return token ?? (opts.noToken === "undefined" ? undefined : null);
   }
   window.tokenCalls = 0;
   host.start = async (opts) => {

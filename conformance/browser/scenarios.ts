@@ -242,7 +242,15 @@ export const SCENARIOS: Scenario[] = [
           return id;
         },
       );
-      await ctx.step("U signs out (SetChat.reset())", () => browser.reset());
+      const draft = `Unsent draft of U ${ctx.unique}`;
+      await ctx.step("U signs out (SetChat.reset()), a draft left unsent", async () => {
+        await browser.typeDraft(draft);
+        await browser.reset();
+      });
+      await ctx.step("the next visitor's new chat holds nothing of U's draft", async () => {
+        ensure(!(await browser.newChatComposer()).includes(draft), "the next visitor's composer holds U's draft");
+        await browser.doesNotShow(draft);
+      });
       await ctx.step("the next anonymous visitor sees nothing of U's", async () => {
         await browser.load({ mode: "anonymous" });
         ensure((await browser.history()).length === 0, "the next visitor sees the previous visitor's conversations");
@@ -549,11 +557,15 @@ export const SCENARIOS: Scenario[] = [
       const u = user(ctx, "u");
       const a = await ctx.device("A");
       await ctx.step("a first visit to a page that asks for a verified visitor, nobody signed in", async () => {
-        await a.load({ mode: "verified" });
+        await a.load({ mode: "verified", noToken: "undefined" });
         const state = await a.state();
         ensure(state.phase === "awaiting-sign-in", `the phase is "${state.phase}", not awaiting-sign-in`);
         ensure(state.identity === null, "state() gives an identity before anyone signed in");
         await a.open();
+        ensure(
+          await a.count("retry") === 0,
+          "nobody is signed in, and the panel offers Try again as if the page failed",
+        );
         ensure(await a.identity() === "none", `the widget shows identity "${await a.identity()}"`);
         ensure(await a.count("signedOut") === 0, "the widget shows a first visitor signed out");
         ensure(await a.count("conversationItem") === 0, "the widget lists conversations before a sign-in");
