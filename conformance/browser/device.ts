@@ -10,7 +10,7 @@ import type { BrowserContext, Locator, Page, Request, Route } from "playwright-c
 import { TESTID } from "../../src/contract/testids.ts";
 import type { Target } from "../target.ts";
 import { ContractMismatch, isHostProblem } from "./contract.ts";
-import type { HostOptions } from "./host.ts";
+import { type HostOptions, PAGE_STORAGE } from "./host.ts";
 import type { BrowserCheckId } from "./judge.ts";
 import { type ContextLog, type HostEvent, jwtClaims, type Mark, sentBefore } from "./log.ts";
 import { takeSamples } from "./sampler.ts";
@@ -334,6 +334,8 @@ export class Device {
       this.hooks.check("retired-credential-sees-nothing", await this.#replay(before)),
     );
     if (!kept.every(Boolean)) throw new CheckFailed(`${this.name}: reset() left the previous visitor behind`);
+    const own = await this.page.evaluate((key) => localStorage.getItem(key), PAGE_STORAGE.key);
+    ensure(own === PAGE_STORAGE.value, `${this.name}: reset() took away what the page keeps in localStorage`);
   }
 
   async #sessionsStillOpen(mark: Mark): Promise<string[]> {

@@ -38,6 +38,9 @@ export interface HostPage extends AsyncDisposable {
 /** How long the host page waits for `init()` or `reset()` to settle: long, for a busy machine; only a failure waits it out. */
 export const SETTLE_MS = 30_000;
 
+/** What the host page keeps in `localStorage` for itself, beside the widget. */
+export const PAGE_STORAGE = { key: "host-page:preference", value: "kept by the page" };
+
 /** The `pollIntervalMs` the host page gives the widget: an agent's reply shows within it. */
 const POLL_MS = 400;
 
@@ -50,6 +53,8 @@ function page(target: Target, widgetSrc: string): string {
     phases: PHASES,
     rules: Object.keys(WIDGET_RULES),
   });
+  const PAGE_KEY = JSON.stringify(PAGE_STORAGE.key);
+  const PAGE_VALUE = JSON.stringify(PAGE_STORAGE.value);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Host page</title><link rel="icon" href="data:,"></head>
 <body>
@@ -61,6 +66,8 @@ function page(target: Target, widgetSrc: string): string {
   const settings = ${settings};
   const now = () => performance.timeOrigin + performance.now();
   const host = window.host = { doc: crypto.randomUUID(), events: [], tokenCalls: 0, mark: 0 };
+  // What the page keeps for itself: no widget's reset() may take it away.
+  try { localStorage.setItem(${PAGE_KEY}, ${PAGE_VALUE}); } catch {}
   const sample = (id) => window.__setchatSample?.(id);
   const describe = (v) => v === undefined ? "undefined" : v === null ? "null" : typeof v === "function"
     ? "a function" : typeof v === "object" ? "an object that is not a promise" : JSON.stringify(v);
