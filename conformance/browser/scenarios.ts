@@ -286,7 +286,8 @@ export const SCENARIOS: Scenario[] = [
       });
       const tab2 = await tab1.newTab("tab 2");
       await ctx.step("tab 2 of the same browser shows the conversation", async () => {
-        await tab2.load({ mode: "anonymous" });
+        // Slow to poll: only noticing the other tab's logout clears it within 2 s.
+        await tab2.load({ mode: "anonymous", pollIntervalMs: 10_000 });
         ensure((await tab2.history()).length === 1, "tab 2 does not show the device's conversation");
       });
       const before = (await tab2.events()).length;
