@@ -18,6 +18,7 @@ import { bounded, isCredentialField, redactCase, Redactor, shellName } from "./r
 import { isBearerToken, RotationLog, tokenOperation } from "./recovery.ts";
 import { MissingVariable, render, renderString, select, type Vars } from "./template.ts";
 import { fetchJwks, fetchOpenApi, type Target, type TargetClock, targetClock } from "./target.ts";
+import { type ClockAnswer, type ClockChange, clockMismatch } from "./clock_check.ts";
 import { ENV_NAMES, TARGET_VARIABLES, type TargetVariable } from "./variables.ts";
 import { TOKEN_TRANSFORMS } from "./token_transforms.ts";
 import type { Discovery } from "../src/contract/meta.ts";
@@ -587,6 +588,8 @@ class CaseRun {
   /** The target's time as its clock shows it: real, until a step moves it. */
   #targetNow = () => Date.now();
   #clockMoved = false;
+  /** The clock's last answer in this case: the next one is held against it. */
+  #clockSeen: ClockAnswer | undefined;
   /** Requests sent again after a network error: the case says so in every report. */
   #retried = 0;
   readonly #sending: SendOptions;
@@ -650,7 +653,7 @@ class CaseRun {
       }
     }
     // The next case starts on real time again, whatever happened in this one.
-    if (this.#clockMoved) await (await this.shared.clock())?.apply({ reset: true }).catch(() => {});
+    if (this.#clockMoved) await this.#resetClock();
     return undefined;
   }
 
@@ -724,11 +727,38 @@ class CaseRun {
     await this.#moveClock((await this.shared.clock())!, { ...step.clock, advanceSeconds: seconds });
   }
 
-  async #moveClock(clock: TargetClock, change: Parameters<TargetClock["apply"]>[0]): Promise<void> {
+  async #moveClock(clock: TargetClock, change: ClockChange): Promise<void> {
     this.#clockMoved = true;
+    const sentAt = Date.now();
     const state = await clock.apply(change);
-    const asked = Date.now();
-    this.#targetNow = () => state.frozen ? state.nowMs : state.nowMs + Date.now() - asked;
+    const answer = { state, sentAt, receivedAt: Date.now() };
+    const problem = clockMismatch(change, answer, this.#clockSeen);
+    this.#clockSeen = answer;
+    if (problem) {
+      throw new Error(`The target's test clock did not move as asked (${JSON.stringify(change)}): ${problem}`);
+    }
+    this.#targetNow = () => state.frozen ? state.nowMs : state.nowMs + Date.now() - answer.receivedAt;
+  }
+
+  /** Sets the clock back to real time; a clock that does not go back fails the case that moved it. */
+  async #resetClock(): Promise<void> {
+    const started = performance.now();
+    let problem: string | undefined;
+    try {
+      await this.#moveClock((await this.shared.clock())!, { reset: true });
+    } catch (error) {
+      problem = (error as Error).message;
+    }
+    if (problem === undefined) return;
+    const level = this.steps.findLast((s) => s.notRun === undefined)?.level ?? "must";
+    this.steps.push({
+      name: "the clock back to real time",
+      level,
+      ok: false,
+      problems: [`[${level}] clock: ${problem}`],
+      checks: [{ level, check: "clock", ok: false, detail: problem }],
+      durationMs: Math.round(performance.now() - started),
+    });
   }
 
   /** Lets time pass: where the clock can be moved, at once; elsewhere the run waits for it. */

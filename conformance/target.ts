@@ -99,6 +99,8 @@ export async function fetchJwks(apiUrl: string, timeoutMs = 5000): Promise<jose.
 export interface ClockState {
   nowMs: number;
   frozen: boolean;
+  /** How far it is from the target's real time, in ms, when the target says (`offsetSeconds`). */
+  offsetMs?: number | undefined;
 }
 
 /** A target's test clock, moved through the endpoint its discovery document names. */
@@ -135,7 +137,12 @@ export async function targetClock(target: Target, timeoutMs = 5000): Promise<Tar
       if (!res.ok || typeof body?.nowMs !== "number") {
         throw new Error(`Cannot move the target's clock: ${path} answered ${res.status}`);
       }
-      return { nowMs: body.nowMs, frozen: body.frozen === true };
+      const offset = body.offsetSeconds;
+      return {
+        nowMs: body.nowMs,
+        frozen: body.frozen === true,
+        ...(typeof offset === "number" && Number.isFinite(offset) ? { offsetMs: offset * 1000 } : {}),
+      };
     },
   };
 }
