@@ -190,7 +190,25 @@ export function referenceChecks(
     out.push(judge(`header ${name}`, got === want ? undefined : `expected "${want}", got ${show(got)}`));
   }
   if (doc) out.push(judge("answer documented in /openapi.json", undocumented(doc, method, path, received)));
+  const body = received.json as { expiresIn?: unknown; expiresInLabel?: unknown } | undefined;
+  if (received.status < 300 && body !== null && typeof body === "object" && "expiresInLabel" in body) {
+    out.push(judge("expiresInLabel states expiresIn", labelMismatch(body.expiresInLabel, body.expiresIn)));
+  }
   return out;
+}
+
+/**
+ * Why a lifetime's label is not `seconds` written as people write it (`5m`,
+ * `14m59s`, `1h`: hours, then minutes and seconds below 60, leaving out the
+ * parts that are zero), or `undefined`.
+ */
+export function labelMismatch(label: unknown, seconds: unknown): string | undefined {
+  if (typeof seconds !== "number" || !Number.isInteger(seconds) || seconds < 0) {
+    return `"expiresIn" is ${show(seconds)}, not a whole number of seconds to label`;
+  }
+  const parts = [[Math.floor(seconds / 3600), "h"], [Math.floor(seconds / 60) % 60, "m"], [seconds % 60, "s"]] as const;
+  const want = parts.filter(([n]) => n > 0).map(([n, unit]) => `${n}${unit}`).join("") || "0s";
+  return label === want ? undefined : `"expiresInLabel" is ${show(label)}, where ${seconds} s is written "${want}"`;
 }
 
 /** Every string of `value` that is empty, by path. */

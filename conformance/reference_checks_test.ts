@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { brokenText } from "./reference_checks.ts";
+import { brokenText, labelMismatch } from "./reference_checks.ts";
 
 Deno.test("brokenText() finds a sentence with a part left out, and passes the reference's whole ones", () => {
   for (
@@ -21,4 +21,24 @@ Deno.test("brokenText() finds a sentence with a part left out, and passes the re
       "Cannot find tenant [object Object]",
     ]
   ) assert.notEqual(brokenText(broken), undefined, broken);
+});
+
+Deno.test("labelMismatch() holds a lifetime's label to its seconds, written as people write them", () => {
+  for (
+    const [seconds, label] of [[300, "5m"], [301, "5m1s"], [899, "14m59s"], [900, "15m"], [3600, "1h"], [
+      3725,
+      "1h2m5s",
+    ], [0, "0s"]] as const
+  ) {
+    assert.equal(labelMismatch(label, seconds), undefined, label);
+  }
+  for (
+    const [seconds, label] of [[301, "5m"], [300, "5m0s"], [300, "300s"], [300, "18000m"], [301, "5m 1s"], [
+      3600,
+      "60m",
+    ], [300, ""]] as const
+  ) {
+    assert.match(labelMismatch(label, seconds)!, /is written/, label);
+  }
+  assert.match(labelMismatch("5m", "300")!, /not a whole number/);
 });

@@ -39,24 +39,27 @@ export const IN_PROCESS = "the reference, in process";
  * Starts the reference in process, on a free port with a store in memory.
  * A fresh checkout has no widget bundle yet: it is built first, so that the
  * reference never fails its own suite for want of `deno task build`.
+ *
+ * `settings` are environment variables as an operator sets them for `deno
+ * task serve` (`SETCHAT_VISITOR_TOKEN_TTL`, `SETCHAT_ISSUER`): read by the
+ * same parser, so that the reference judged here is the one they configure,
+ * and a setting out of range refuses to start here as it does there.
  */
-export async function startInProcessTarget(options: StartOptions = {}): Promise<Target> {
+export async function startInProcessTarget(
+  options: StartOptions = {},
+  settings: Readonly<Record<string, string>> = {},
+): Promise<Target> {
   // The reference is loaded only when a run asks for it: a run against a named target never loads the server.
   const { devEnv, startServer } = await import("../src/server.ts");
+  const { parseCommandLine } = await import("../src/config.ts");
   if (!options.assetRoot && !(await exists(new URL("../dist/widget.js", import.meta.url)))) {
     const { buildAll } = await import("../tools/build.ts");
     await buildAll();
   }
-  const server = await startServer({
-    hostname: "127.0.0.1",
-    port: 0,
-    dataDir: ":memory:",
-    issuer: "setchat-reference",
-    visitorTokenLifetime: 300,
-    publicUrl: undefined,
-    // Cases that depend on time move it, through /api/test/clock, as against a served reference.
-    testClock: true,
-  }, options);
+  // Cases that depend on time move it, through /api/test/clock, as against a served reference.
+  const args = ["--host", "127.0.0.1", "--port", "0", "--data", ":memory:", "--log", "off", "--test-clock"];
+  const { config } = parseCommandLine(args, (name) => Object.hasOwn(settings, name) ? settings[name] : undefined);
+  const server = await startServer(config, options);
   const keys = server.deps.keys;
   // The same values `serve` writes to dev.env, by the names fixtures use.
   const env = devEnv(server.url, server.demo!);

@@ -50,6 +50,8 @@ interface SuiteTest {
   line: number;
   /** Whether it must have a reference of its own (it rotates the tenant's credentials, or moves the clock). */
   alone: boolean;
+  /** Starts the reference it runs against, when not the default one (settings an operator gives). */
+  start?: () => Promise<Target>;
   /** The failure, or `undefined` when it passed. */
   run(target: Target): Promise<string | undefined>;
 }
@@ -79,6 +81,7 @@ async function apiTests(): Promise<SuiteTest[]> {
       return failureOf(run.results[0]!);
     },
   }));
+  tests.push(...lifetimeTests(cases));
   tests.push({
     id: EXPLORE.id,
     name: EXPLORE.name,
@@ -91,6 +94,77 @@ async function apiTests(): Promise<SuiteTest[]> {
     },
   });
   return tests;
+}
+
+/**
+ * Visitor token lifetimes the reference is also judged with, set as an
+ * operator sets them (`SETCHAT_VISITOR_TOKEN_TTL`): one second past the
+ * shortest the contract allows (a lifetime in minutes and seconds) and the
+ * longest. The default, 300, is what every other test runs with.
+ */
+export const CONFIGURED_LIFETIMES = [301, 900] as const;
+
+/** Lifetimes start-up must refuse: one second outside each bound, and not whole seconds. */
+const REFUSED_LIFETIMES = ["299", "901", "300.5", "5m"] as const;
+
+/** Whether a case's verdict depends on the configured lifetime. */
+function dependsOnLifetime(c: LoadedCase): boolean {
+  return c.tags.includes("time") || ["S2S-MINT", "TOKEN-LIFETIME"].includes(c.clause);
+}
+
+function startWith(settings: Record<string, string>): () => Promise<Target> {
+  return () => startInProcessTarget({}, settings);
+}
+
+/**
+ * The reference with other lifetimes than the default: the cases that depend
+ * on it, against each configured lifetime; and its start-up, which must
+ * refuse a lifetime the contract does not allow (an operator sees that, no
+ * client does: this test judges the reference itself, not through the API).
+ */
+function lifetimeTests(cases: LoadedCase[]): SuiteTest[] {
+  const timed = cases.filter(dependsOnLifetime);
+  const configured: SuiteTest[] = CONFIGURED_LIFETIMES.map((ttl) => ({
+    id: `lifetime-${ttl}`,
+    name: `lifetime-${ttl}: the ${timed.length} cases that depend on the token lifetime, against the reference ` +
+      `started with SETCHAT_VISITOR_TOKEN_TTL=${ttl}`,
+    fileName: "mutation/worker.ts",
+    line: 0,
+    alone: true,
+    start: startWith({ SETCHAT_VISITOR_TOKEN_TTL: String(ttl) }),
+    run: async (target) => {
+      const run = await runSuite({ target, cases: timed, concurrency: 1 });
+      const failures = run.results.map(failureOf).filter((f) => f !== undefined);
+      return failures.length ? failures.join(" | ") : undefined;
+    },
+  }));
+  const startup: SuiteTest = {
+    id: "settings-lifetime",
+    name: "settings-lifetime: start-up refuses a visitor token lifetime one second outside 300 to 900, or not in " +
+      "whole seconds, naming SETCHAT_VISITOR_TOKEN_TTL, and starts at 300",
+    fileName: "mutation/worker.ts",
+    line: 0,
+    alone: true,
+    start: startWith({ SETCHAT_VISITOR_TOKEN_TTL: "300" }),
+    run: async () => {
+      for (const ttl of REFUSED_LIFETIMES) {
+        let started: Target | undefined;
+        try {
+          started = await startWith({ SETCHAT_VISITOR_TOKEN_TTL: ttl })();
+        } catch (error) {
+          const { code, message } = error as { code?: unknown; message: string };
+          if (code !== "invalid_setting" || !message.includes("SETCHAT_VISITOR_TOKEN_TTL")) {
+            return `SETCHAT_VISITOR_TOKEN_TTL=${ttl} stopped start-up with ${String(code)}: ${message}`;
+          }
+          continue;
+        }
+        await started.close();
+        return `the reference started with SETCHAT_VISITOR_TOKEN_TTL=${ttl}`;
+      }
+      return undefined;
+    },
+  };
+  return [...configured, startup];
 }
 
 /** Runs `tests` against one fresh reference, several at a time; stops at the first failure unless told. */
@@ -115,7 +189,7 @@ async function runApi(
   const withTarget = async (run: (target: Target) => Promise<void>, first: SuiteTest) => {
     let target: Target;
     try {
-      target = await startInProcessTarget();
+      target = await (first.start ?? startInProcessTarget)();
     } catch (error) {
       ran++;
       failed.push({ test: first, message: `the reference did not start: ${(error as Error).message}` });
