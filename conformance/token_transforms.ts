@@ -8,6 +8,7 @@
  * too long-lived). Without it those cases are not applicable, not failed.
  */
 import * as jose from "jose";
+import { crc32 } from "node:zlib";
 import { LIMITS } from "../src/contract/common.ts";
 
 /** What an attack may need beyond the genuine token. */
@@ -48,6 +49,25 @@ function parts(token: string): { header: jose.ProtectedHeaderParameters; payload
     payload: jose.decodeJwt(token),
     sig: token.split(".")[2] ?? "",
   };
+}
+
+const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/**
+ * A credential of the reference's checksummed format (`setchat_<kind>_`, 43
+ * base62 digits, then 6 base62 digits of the CRC32 of what comes before)
+ * changed by `change` and given a valid checksum again, so that only its
+ * shape is wrong: a server that checks the checksum but not the whole shape
+ * takes it for a credential it merely does not know, or fails on it. Any
+ * other credential is returned as it is, which makes the case not applicable.
+ */
+function rechecksummed(token: string, change: (prefixAndBody: string) => string): Promise<string> {
+  const shape = /^(setchat_[a-z0-9]+_[0-9A-Za-z]{43})[0-9A-Za-z]{6}$/.exec(token);
+  if (!shape) return Promise.resolve(token);
+  const text = change(shape[1]!);
+  let digits = "";
+  for (let n = crc32(text); n > 0; n = Math.floor(n / 62)) digits = BASE62[n % 62] + digits;
+  return Promise.resolve(text + digits.padStart(6, "0"));
 }
 
 function b64json(value: unknown): string {
@@ -404,6 +424,22 @@ export const TOKEN_TRANSFORMS = {
       Promise.resolve(
         [...token].map((ch) => (ch === ch.toLowerCase() ? ch.toUpperCase() : ch.toLowerCase())).join(""),
       ),
+  },
+  rechecksummed_prefixed: {
+    description: "a character put before it, with a checksum that matches again (the reference's credential format)",
+    needs: [],
+    apply: (token) => rechecksummed(token, (text) => `x${text}`),
+  },
+  rechecksummed_longer: {
+    description: "one digit more in its body, with a checksum that matches again (the reference's credential format)",
+    needs: [],
+    apply: (token) => rechecksummed(token, (text) => `${text}7`),
+  },
+  rechecksummed_other_kind: {
+    description:
+      "of a kind that does not exist, with a checksum that matches again (the reference's credential format)",
+    needs: [],
+    apply: (token) => rechecksummed(token, (text) => text.replace(/^setchat_[a-z0-9]+_/, "setchat_xyz_")),
   },
   quoted: {
     description: "wrapped in double quotes (copied from a JSON file)",
