@@ -5,8 +5,12 @@
  * conformance suite judges each one (`stryker_plugin.mjs`, `worker.ts`).
  *
  * Two suites: `api` mutates the server (`src/`) and judges it with the API
- * cases and an exploration; `browser` mutates the widget's logic and judges it
- * with the browser scenarios. Both run incrementally: a rerun retests only
+ * cases and an exploration, against the reference as `deno task serve`
+ * starts it by default and, for the cases that depend on the visitor token
+ * lifetime, as an operator may set it (301 s and 900 s); one test of the
+ * reference itself checks that start-up refuses a lifetime the contract does
+ * not allow, which only an operator sees. `browser` mutates the widget's
+ * logic and judges it with the browser scenarios. Both run incrementally: a rerun retests only
  * the mutants whose code or tests changed (`--force` retests everything).
  */
 import { parseArgs } from "node:util";

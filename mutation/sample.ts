@@ -102,6 +102,14 @@ export const SAMPLE: SampleMutant[] = [
     caughtBy: ["s2s-mint-minimal"],
   },
   {
+    name: "lifetime:18 ArithmeticOperator",
+    file: "src/domain/lifetime.ts",
+    original: "(seconds % 3600) / 60",
+    replacement: "(seconds % 3600) * 60",
+    mutator: "ArithmeticOperator",
+    caughtBy: ["s2s-mint-minimal"],
+  },
+  {
     name: "s2s_rotation:18 EqualityOperator",
     file: "src/domain/s2s_rotation.ts",
     original: "previous.length > 0",
@@ -116,6 +124,14 @@ export const SAMPLE: SampleMutant[] = [
     replacement: '""',
     mutator: "StringLiteral",
     caughtBy: ["rot-two-rotations"],
+  },
+  {
+    name: "test_clock:52 ConditionalExpression",
+    file: "src/domain/test_clock.ts",
+    original: "change.freeze === false && this.#frozenAt !== undefined",
+    replacement: "false",
+    mutator: "ConditionalExpression",
+    caughtBy: ["time-minted-now"],
   },
   {
     name: "visibility:39 ConditionalExpression",
@@ -339,6 +355,14 @@ export const SAMPLE: SampleMutant[] = [
     caughtBy: ["custom-data-claimed-id-not-verified", "custom-data-kept-apart", "custom-data-prechat"],
   },
   {
+    name: "encoding:43 ConditionalExpression",
+    file: "src/identity/encoding.ts",
+    original: "nowMs === last.ms",
+    replacement: "false",
+    mutator: "ConditionalExpression",
+    caughtBy: ["time-history-order-in-one-second"],
+  },
+  {
     name: "secret_token:69 ConditionalExpression",
     file: "src/identity/secret_token.ts",
     original: "checksum(text.slice(0, cut)) !== text.slice(cut)",
@@ -353,6 +377,14 @@ export const SAMPLE: SampleMutant[] = [
     replacement: "plaintext",
     mutator: "MethodExpression",
     caughtBy: ["rot-list-no-plaintext"],
+  },
+  {
+    name: "secret_token:66 ConditionalExpression",
+    file: "src/identity/secret_token.ts",
+    original: "!match",
+    replacement: "false",
+    mutator: "ConditionalExpression",
+    caughtBy: ["s2s-auth-rechecksummed"],
   },
   {
     name: "signing_keys:46 StringLiteral",
