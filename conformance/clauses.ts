@@ -246,7 +246,8 @@ export const CLAUSES = {
       "Conversations are chats, tickets (with a subject) or flows (the bot speaks first), each message read in order; `after` lists the messages after one of this conversation's, and a cursor that names no message of it gets a `4xx`, never an empty page; the history lists the conversation started last first.",
     should:
       "These refusals should be `400`: a cursor that names no message, a ticket without a subject, an unknown kind, an empty message.",
-    reference: "The reference orders a history by creation: a later message does not move a conversation up.",
+    reference:
+      "The reference orders a history by creation: a later message does not move a conversation up. A chat started with a message is titled by its first line, spaces collapsed, cut at a word to at most 60 characters with an ellipsis.",
   },
   "CORS": {
     section: "widget",
