@@ -608,6 +608,21 @@ export const TOKEN_TRANSFORMS = {
     needs: ["signingKey"],
     apply: (token, ctx) => resign(token, ctx, (_, p) => void delete p.exp),
   },
+  resigned_iat_as_string: {
+    description: `validly signed by the target's key, its "iat" written as a string of digits instead of a number`,
+    needs: ["signingKey"],
+    apply: (token, ctx) => resign(token, ctx, (_, p) => void (p.iat = String(p.iat ?? ctx.nowSeconds) as never)),
+  },
+  resigned_exp_as_string: {
+    description: `validly signed by the target's key, its "exp" written as a string of digits instead of a number`,
+    needs: ["signingKey"],
+    apply: (token, ctx) => resign(token, ctx, (_, p) => void (p.exp = String(p.exp ?? ctx.nowSeconds + 300) as never)),
+  },
+  resigned_nbf_as_string: {
+    description: `validly signed by the target's key, with an "nbf" of now written as a string instead of a number`,
+    needs: ["signingKey"],
+    apply: (token, ctx) => resign(token, ctx, (_, p) => void (p.nbf = String(ctx.nowSeconds) as never)),
+  },
   resigned_without_sub: {
     description: `validly signed by the target's key, with no "sub"`,
     needs: ["signingKey"],

@@ -146,7 +146,8 @@ function translate(error: unknown): AppError {
     return new AppError("visitor_token_expired", `Cannot verify visitor token: "exp" is in the past`, { cause: error });
   }
   if (error instanceof jose.errors.JWTClaimValidationFailed) {
-    if (error.claim === "nbf" || (error.claim === "iat" && error.reason === "check_failed")) {
+    // A time claim that is there but ahead; one of the wrong type is as malformed as any other claim.
+    if ((error.claim === "nbf" || error.claim === "iat") && error.reason === "check_failed") {
       return new AppError(
         "visitor_token_not_yet_valid",
         `Cannot verify visitor token: "${error.claim}" is in the future`,
