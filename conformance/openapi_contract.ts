@@ -24,7 +24,6 @@ import { z } from "zod";
 import { ERRORS } from "../src/contract/errors.ts";
 import { JsonValue } from "../src/contract/common.ts";
 import { CONTRACT_VERSION } from "../src/contract/meta.ts";
-import { IMPLEMENTATION, VERSION } from "../src/version.ts";
 import { ENDPOINTS } from "./endpoints.ts";
 import { type OpenApiDocument, operationOf } from "./reference_checks.ts";
 import { PUBLISHED_SCHEMAS } from "./schemas.ts";
@@ -224,8 +223,8 @@ export function openApiContractProblem(value: unknown): string | undefined {
   }
   const description = notASentence(info.description);
   if (description) return `"info.description" ${description}`;
-  if (!String(info.description).includes(`${IMPLEMENTATION} ${VERSION}`)) {
-    return `"info.description" does not name the implementation ${IMPLEMENTATION} ${VERSION}`;
+  if (!/\bimplementation \S+ \d+\.\d+\.\d+/.test(String(info.description))) {
+    return `"info.description" does not name the implementation and its version: ${show(info.description)}`;
   }
   // The API is wherever the document was read from.
   const servers = doc.servers as Json[] | undefined;
