@@ -186,12 +186,18 @@ function curl(r: HttpStep["request"], o: ReproductionOptions, showStatus: boolea
     data = jsonWord(r.json, o);
   } else if (r.body !== undefined) {
     data = word(r.body, o);
+  } else if (r.bodyBase64 !== undefined) {
+    data = `"$(printf %s '${r.bodyBase64}' | base64 -d)"`;
   }
+  // curl cannot stop half-way: the command sends the whole body.
+  const note = r.stallAfter !== undefined
+    ? `# the suite sends only the first ${r.stallAfter} bytes of this body, then waits\n`
+    : "";
   // printf pads with spaces to a width in bytes (in the C locale): the body the runner sent.
   if (data !== undefined) {
     parts.push(`--data-binary ${r.padTo === undefined ? data : `"$(LC_ALL=C printf '%-${r.padTo}s' ${data})"`}`);
   }
-  return parts.join(" \\\n  ");
+  return note + parts.join(" \\\n  ");
 }
 
 /** The bash commands reproducing `c` up to step `o.upTo` (included). */

@@ -8,6 +8,7 @@ import type { Assertion, Checks } from "./fixture_schema.ts";
 import { PUBLISHED_SCHEMAS } from "./schemas.ts";
 import { matchesSubset, select } from "./template.ts";
 import { openApiProblem } from "./reference_checks.ts";
+import { openApiContractProblem } from "./openapi_contract.ts";
 
 /** A response as the runner keeps it. */
 export interface Received {
@@ -293,7 +294,10 @@ export async function check(received: Received, checks: Checks, ctx: ExpectConte
   for (const word of checks.mentions ?? []) {
     out.push(judge(`body names "${word}"`, text.includes(word) ? undefined : `not in ${show(text.slice(0, 300))}`));
   }
-  if (checks.openapi) out.push(judge("a complete OpenAPI document", openApiProblem(json)));
+  if (checks.openapi) {
+    out.push(judge("a complete OpenAPI document", openApiProblem(json)));
+    out.push(judge("the OpenAPI document gives the contract", openApiContractProblem(json)));
+  }
   if (checks.schema !== undefined) {
     const schema = PUBLISHED_SCHEMAS.get(checks.schema);
     if (!schema) throw new Error(`Cannot check the body: no published schema is named "${checks.schema}"`);

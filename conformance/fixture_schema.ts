@@ -46,7 +46,13 @@ export const FixtureRequest = z.strictObject({
   chunked: z.literal(true).optional(),
   /** Sends the body with no `Content-Type` header at all. */
   noContentType: z.literal(true).optional(),
-}).refine((r) => r.json === undefined || r.body === undefined, { message: "has both json and body" });
+  /** A raw body as base64, sent as these bytes (for bytes that are not UTF-8). */
+  bodyBase64: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, { message: "must be base64" }).optional(),
+  /** Sends a `Content-Length` of the whole body but only its first this many bytes, then nothing: a stalled client. */
+  stallAfter: z.number().int().nonnegative().optional(),
+}).refine((r) => [r.json, r.body, r.bodyBase64].filter((b) => b !== undefined).length <= 1, {
+  message: "has more than one of json, body and bodyBase64",
+});
 
 /**
  * One check on a value: found at `path` in the body (`a.b.0.c`, `items[*].id`),

@@ -13,6 +13,8 @@ import { check, checkAssertion, type ExpectContext, headMatchesGet, type Outcome
 import type { CaptureSpec, Checks, HttpStep, Need, Step } from "./fixture_schema.ts";
 import { type LoadedCase, stepLevel } from "./fixtures.ts";
 import { reproduction } from "./curl.ts";
+import { sendRaw } from "./raw_http.ts";
+import { LIMITS } from "../src/contract/common.ts";
 import { type Level, LEVELS, namedProfile, outsideProfile, type Profile, type Surface } from "./levels.ts";
 import { bounded, isCredentialField, redactCase, Redactor, shellName } from "./redact.ts";
 import { isBearerToken, RotationLog, tokenOperation } from "./recovery.ts";
@@ -332,11 +334,29 @@ async function sendOnce(request: HttpStep["request"], node: string, options: Sen
   if (body !== undefined && request.padTo !== undefined) body = padded(body, request.padTo);
   if (request.noContentType) headers.delete("content-type");
   const sentAt = Date.now();
+  const bytes = request.bodyBase64 !== undefined
+    ? Uint8Array.from(atob(request.bodyBase64), (c) => c.charCodeAt(0))
+    : undefined;
+  if (request.stallAfter !== undefined) {
+    const answer = await sendRaw({
+      method: request.method,
+      origin: node,
+      path: request.path,
+      headers,
+      body: bytes ?? encoder.encode(body ?? ""),
+      stallAfter: request.stallAfter,
+      // A stalled body is answered once the server stops waiting for it (the contract's limit of reading a body).
+      timeoutMs: options.timeoutMs + LIMITS.bodyReadMs,
+    });
+    return { ...answer, json: parsedJson(answer.text), sentAt, receivedAt: Date.now() };
+  }
   const res = await (options.send ?? fetch)(
     new Request(node + request.path, {
       method: request.method,
       headers,
-      body: body === undefined
+      body: bytes !== undefined
+        ? bytes
+        : body === undefined
         ? null
         : request.chunked
         ? inPieces(body)
@@ -350,13 +370,16 @@ async function sendOnce(request: HttpStep["request"], node: string, options: Sen
     }),
   );
   const text = await res.text();
-  let json: unknown;
+  return { status: res.status, headers: res.headers, text, json: parsedJson(text), sentAt, receivedAt: Date.now() };
+}
+
+/** A body's JSON, or `undefined` when it is none. */
+function parsedJson(text: string): unknown {
   try {
-    json = text ? JSON.parse(text) : undefined;
+    return text ? JSON.parse(text) : undefined;
   } catch {
-    json = undefined;
+    return undefined;
   }
-  return { status: res.status, headers: res.headers, text, json, sentAt, receivedAt: Date.now() };
 }
 
 /** What a result says of its case, whatever happened. */

@@ -7,6 +7,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import * as jose from "jose";
+import { LIMITS } from "../../src/contract/common.ts";
 import { VisitorTokenClaims } from "../../src/contract/s2s.ts";
 import { AppError } from "../../src/domain/app_error.ts";
 import * as rules from "../../src/domain/visibility.ts";
@@ -151,6 +152,17 @@ function headerOf(token: string): jose.ProtectedHeaderParameters {
   }
 }
 
+/** A request's body once it has all arrived, or `undefined` when it has not within half the reference's deadline. */
+async function arrived(request: Request): Promise<Uint8Array | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), LIMITS.bodyReadMs / 2));
+  try {
+    return await Promise.race([request.bytes().catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A handler wrapper that sees each POST's JSON body; `rewrite` answers, or leaves it to the reference. */
 function wrapJson(
   rewrite: (request: Request, body: unknown, deps: AppDeps, next: Handler) => Promise<Response | undefined>,
@@ -161,7 +173,15 @@ function wrapJson(
       mutate: (d) => (deps = d),
       wrap: (next) => async (request) => {
         if (request.method !== "POST") return next(request);
-        const text = await request.text();
+        // A body that stalls, or is not UTF-8, is the reference's to answer as it would: the bug is elsewhere.
+        const bytes = await arrived(request.clone());
+        if (!bytes) return next(request);
+        let text: string;
+        try {
+          text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+        } catch {
+          return next(request);
+        }
         const again = new Request(request.url, { method: request.method, headers: request.headers, body: text });
         let body: unknown;
         try {

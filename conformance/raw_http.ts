@@ -1,0 +1,113 @@
+/**
+ * A request no HTTP client sends on its own, written byte by byte on a socket:
+ * a body that stops half-way short of its `Content-Length`, which a server
+ * answers (the reference with `request_timeout`) once it stops waiting,
+ * rather than waiting on it forever or failing.
+ */
+
+/** One raw request. */
+export interface RawRequest {
+  method: string;
+  /** The node's origin, `http://host:port` or `https://…`. */
+  origin: string;
+  path: string;
+  headers: Headers;
+  body: Uint8Array;
+  /** A `Content-Length` of the whole body goes with it, but only this many of its first bytes, then nothing. */
+  stallAfter: number;
+  /** How long to wait for the whole answer, in ms. */
+  timeoutMs: number;
+}
+
+/** An answer read off the socket. */
+export interface RawAnswer {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+const encoder = new TextEncoder();
+
+function head(r: RawRequest, url: URL): Uint8Array {
+  const lines = [`${r.method} ${r.path} HTTP/1.1`, `host: ${url.host}`, `content-length: ${r.body.byteLength}`];
+  for (const [name, value] of r.headers) {
+    if (!["host", "content-length", "transfer-encoding", "connection"].includes(name)) lines.push(`${name}: ${value}`);
+  }
+  return encoder.encode(`${lines.join("\r\n")}\r\n\r\n`);
+}
+
+/** Reads an HTTP/1.1 answer off `conn` until its body is whole or the server closes. */
+async function readAnswer(conn: Deno.Conn, signal: AbortSignal): Promise<RawAnswer> {
+  let data = new Uint8Array();
+  const buffer = new Uint8Array(16 * 1024);
+  const append = (n: number) => {
+    const next = new Uint8Array(data.byteLength + n);
+    next.set(data);
+    next.set(buffer.subarray(0, n), data.byteLength);
+    data = next;
+  };
+  const text = () => new TextDecoder().decode(data);
+  let answer: RawAnswer | undefined;
+  let bodyAt = -1;
+  let length = -1;
+  while (!signal.aborted) {
+    const n = await conn.read(buffer);
+    if (n === null) break;
+    append(n);
+    if (bodyAt < 0) {
+      const end = text().indexOf("\r\n\r\n");
+      if (end < 0) continue;
+      const [statusLine, ...lines] = text().slice(0, end).split("\r\n");
+      const headers = new Headers();
+      for (const line of lines) {
+        const colon = line.indexOf(":");
+        if (colon > 0) headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+      }
+      answer = { status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine ?? "")?.[1] ?? 0), headers, text: "" };
+      bodyAt = encoder.encode(text().slice(0, end + 4)).byteLength;
+      length = Number(headers.get("content-length") ?? -1);
+    }
+    if (length >= 0 && data.byteLength - bodyAt >= length) break;
+  }
+  if (!answer) throw new TypeError(signal.aborted ? "no answer in time" : "the connection closed with no answer");
+  answer.text = new TextDecoder().decode(data.subarray(bodyAt, length >= 0 ? bodyAt + length : undefined));
+  return answer;
+}
+
+/** Writes all of `bytes`; answers false when the server closed its side first. */
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<boolean> {
+  try {
+    for (let at = 0; at < bytes.byteLength;) at += await conn.write(bytes.subarray(at));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Sends one raw request on its own connection and reads the answer. */
+export async function sendRaw(r: RawRequest): Promise<RawAnswer> {
+  const url = new URL(r.origin);
+  const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+  const conn = url.protocol === "https:"
+    ? await Deno.connectTls({ hostname: url.hostname, port })
+    : await Deno.connect({ hostname: url.hostname, port });
+  const signal = AbortSignal.timeout(r.timeoutMs);
+  const closeOnTimeout = () => conn.close();
+  signal.addEventListener("abort", closeOnTimeout);
+  try {
+    const pieces = [head(r, url), r.body.slice(0, r.stallAfter)];
+    // A server may answer, and close, before the rest is written: its answer is what counts.
+    for (const piece of pieces) if (!(await writeAll(conn, piece))) break;
+    return await readAnswer(conn, signal);
+  } catch (error) {
+    if (signal.aborted) throw new DOMException(`no answer within ${r.timeoutMs} ms`, "TimeoutError");
+    throw error;
+  } finally {
+    signal.removeEventListener("abort", closeOnTimeout);
+    try {
+      conn.close();
+    } catch {
+      // Closed on the timeout already.
+    }
+  }
+}
