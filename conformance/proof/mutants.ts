@@ -153,9 +153,9 @@ function headerOf(token: string): jose.ProtectedHeaderParameters {
 }
 
 /** A request's body once it has all arrived, or `undefined` when it has not within half the reference's deadline. */
-async function arrived(request: Request): Promise<Uint8Array | undefined> {
+async function arrived(request: Request, deadlineMs: number): Promise<Uint8Array | undefined> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), LIMITS.bodyReadMs / 2));
+  const late = new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), deadlineMs / 2));
   try {
     return await Promise.race([request.bytes().catch(() => undefined), late]);
   } finally {
@@ -174,7 +174,7 @@ function wrapJson(
       wrap: (next) => async (request) => {
         if (request.method !== "POST") return next(request);
         // A body that stalls, or is not UTF-8, is the reference's to answer as it would: the bug is elsewhere.
-        const bytes = await arrived(request.clone());
+        const bytes = await arrived(request.clone(), deps.config.bodyReadTimeoutMs ?? LIMITS.bodyReadMs);
         if (!bytes) return next(request);
         let text: string;
         try {
