@@ -44,6 +44,8 @@ function usable(id: string): boolean {
 export interface KvStoreOptions {
   /** A file path, or `":memory:"` for a store that lives as long as the process. */
   path: string;
+  /** How many times a write that lost a race is tried before it is a `busy` 503; default 40. */
+  attempts?: number;
 }
 
 /** The files of a store at `path`: SQLite's own and the lock. */
@@ -76,7 +78,7 @@ export async function openKvStore(options: KvStoreOptions): Promise<KvStore> {
   }
   try {
     if (options.path !== ":memory:") await restrictFiles(options.path);
-    return new KvStore(await Deno.openKv(options.path), lock);
+    return new KvStore(await Deno.openKv(options.path), lock, options.attempts);
   } catch (error) {
     lock?.close();
     throw error;
@@ -126,9 +128,12 @@ export class KvStore implements Store {
   readonly #conversations = new Lru<string, ConversationRecord>(CACHE_ENTRIES);
   #conversationGeneration = 0;
 
-  constructor(kv: Deno.Kv, lock?: Deno.FsFile) {
+  readonly #attempts: number;
+
+  constructor(kv: Deno.Kv, lock?: Deno.FsFile, attempts = MAX_ATTEMPTS) {
     this.#kv = kv;
     this.#lock = lock;
+    this.#attempts = attempts;
   }
 
   async isEmpty(): Promise<boolean> {
@@ -460,7 +465,7 @@ export class KvStore implements Store {
    * growing while between races; a write that never gets through is a 503.
    */
   async #retry<T>(what: string, attempt: () => Promise<{ value: T } | undefined>): Promise<T> {
-    for (let i = 0; i < MAX_ATTEMPTS; i++) {
+    for (let i = 0; i < this.#attempts; i++) {
       const done = await attempt();
       if (done) return done.value;
       await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 2 ** i)));

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { provisionTenant } from "../provisioning.ts";
 import { openKvStore } from "./kv_store.ts";
+import { KV_STORE_CHECKS } from "./kv_store_checks.ts";
 import { newToken, runStoreContract } from "./store_contract.ts";
 
 const NOW = Date.UTC(2026, 10, 22, 12);
@@ -62,3 +63,5 @@ Deno.test("KvStore stores only hashes and display prefixes of tokens", async () 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+for (const check of KV_STORE_CHECKS) Deno.test(`KvStore: ${check.name}`, check.fn);

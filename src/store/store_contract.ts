@@ -34,7 +34,8 @@ export function newToken(tenantId: string, at = NOW + 1000): CredentialRecord {
   };
 }
 
-function conversation(
+/** A conversation of `c.tenantId` on `c.siteId`, with no message yet. */
+export function conversation(
   c: Pick<ConversationRecord, "tenantId" | "siteId" | "siteApiKey"> & { externalUserId: string; at: number },
 ): ConversationRecord {
   return {

@@ -1,0 +1,364 @@
+/**
+ * What only the embedded store's operator, or a race, can see: its files and
+ * their lock, what survives a restart, when credential uses reach the disk,
+ * a write that keeps losing races, and reads that race a write. Registered as
+ * tests by `kv_store_test.ts`, and run against every mutant of the store by
+ * `deno task mutation` (the conformance suite cannot reach these paths over
+ * HTTP, or not deterministically).
+ */
+import assert from "node:assert/strict";
+import { AppError } from "../domain/app_error.ts";
+import { StartupError } from "../domain/startup_error.ts";
+import { generateSigningKey } from "../identity/signing_keys.ts";
+import { generateSecret } from "../identity/secret_token.ts";
+import { provisionTenant } from "../provisioning.ts";
+import { K } from "./kv_keys.ts";
+import { KvStore, openKvStore } from "./kv_store.ts";
+import type { CredentialRecord, NewTenant, SiteRecord, Store } from "./store.ts";
+import { conversation, newToken, sessionInput } from "./store_contract.ts";
+
+const NOW = Date.UTC(2026, 10, 22, 12);
+
+/** One check of the KV store: a name and what it runs. */
+export interface KvStoreCheck {
+  name: string;
+  fn: () => Promise<void>;
+}
+
+async function inTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "setchat-kv-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function modeOf(info: Deno.FileInfo): string {
+  return ((info.mode ?? 0) & 0o777).toString(8);
+}
+
+/** Waits until `read` answers `want`, or fails after a few seconds (the write it waits for is asynchronous). */
+async function eventually<T>(read: () => Promise<T>, want: T, what: string): Promise<void> {
+  let got: T | undefined;
+  for (const started = Date.now(); Date.now() - started < 5_000;) {
+    got = await read();
+    if (got === want) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.fail(`${what}: got ${String(got)}, want ${String(want)}`);
+}
+
+/**
+ * A KV whose next read of a key named `kind` is held back: it reads at once,
+ * and answers only when released, as a slow read that began before a write
+ * and ends after it.
+ */
+function heldReads(kv: Deno.Kv): { kv: Deno.Kv; hold(kind: string): () => void } {
+  let held: { kind: string; released: Promise<void> } | undefined;
+  const get = async (key: Deno.KvKey, options?: { consistency?: Deno.KvConsistencyLevel }) => {
+    const gate = held && key[0] === held.kind ? held.released : undefined;
+    if (gate) held = undefined;
+    const entry = await kv.get(key, options);
+    await gate;
+    return entry;
+  };
+  return {
+    kv: new Proxy(kv, {
+      get: (target, p) => {
+        if (p === "get") return get;
+        const v = Reflect.get(target, p, target);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    }),
+    hold(kind) {
+      let release!: () => void;
+      held = { kind, released: new Promise<void>((r) => (release = r)) };
+      return release;
+    },
+  };
+}
+
+/** A store on `kv`, and a tenant with one site. */
+async function withTenant(kv: Deno.Kv) {
+  const store = new KvStore(kv);
+  const { tenant, sites } = await provisionTenant(store, { name: "A", siteNames: ["s"], nowMs: NOW });
+  return { store, tenant, site: sites[0]! };
+}
+
+function conversationOf(tenantId: string, site: SiteRecord, at: number) {
+  return conversation({ tenantId, siteId: site.id, siteApiKey: site.apiKey, externalUserId: "u", at });
+}
+
+const STORE_FILE_SUFFIXES = ["", "-wal", "-shm", ".lock"];
+
+/** The checks, in the order they run. */
+export const KV_STORE_CHECKS: KvStoreCheck[] = [
+  {
+    name: "a file store's files are its owner's alone (0600), also those an older version left readable",
+    fn: () =>
+      inTempDir(async (dir) => {
+        const old = `${dir}/old.kv`;
+        for (const suffix of STORE_FILE_SUFFIXES) {
+          await Deno.writeFile(old + suffix, new Uint8Array());
+          await Deno.chmod(old + suffix, 0o644);
+        }
+        for (const path of [old, `${dir}/fresh.kv`]) {
+          await using store = await openKvStore({ path });
+          await provisionTenant(store, { name: "A", siteNames: ["s"], nowMs: NOW });
+          for (const suffix of STORE_FILE_SUFFIXES) {
+            assert.equal(modeOf(await Deno.stat(path + suffix)), "600", `the mode of ${path + suffix}`);
+          }
+        }
+      }),
+  },
+  {
+    name: "a file store is locked to one process: a second open is data_dir_in_use until the first closes",
+    fn: () =>
+      inTempDir(async (dir) => {
+        const path = `${dir}/store.kv`;
+        const first = await openKvStore({ path });
+        await assert.rejects(openKvStore({ path }), (e) => {
+          assert.ok(e instanceof StartupError && e.code === "data_dir_in_use", String(e));
+          assert.ok(e.message.includes(path) && e.message.includes("another server process"), e.message);
+          return true;
+        });
+        await first.close();
+        await (await openKvStore({ path })).close();
+      }),
+  },
+  {
+    name: "a store that cannot open lets go of its lock: trying again gives the same error, not data_dir_in_use",
+    fn: () =>
+      inTempDir(async (dir) => {
+        const path = `${dir}/store.kv`;
+        await Deno.mkdir(path);
+        for (let attempt = 0; attempt < 2; attempt++) {
+          await assert.rejects(openKvStore({ path }), (e) => !(e instanceof StartupError), `attempt ${attempt + 1}`);
+        }
+      }),
+  },
+  {
+    name: "stores in memory are apart from each other and leave no file behind",
+    fn: async () => {
+      const leftovers = STORE_FILE_SUFFIXES.map((s) => `:memory:${s}`);
+      const a = await openKvStore({ path: ":memory:" });
+      const b = await openKvStore({ path: ":memory:" });
+      await provisionTenant(a, { name: "A", siteNames: ["s"], nowMs: NOW });
+      assert.equal(await b.isEmpty(), true);
+      await a.close();
+      await b.close();
+      const found: string[] = [];
+      for (const file of leftovers) {
+        try {
+          await Deno.remove(file);
+          found.push(file);
+        } catch (error) {
+          if (!(error instanceof Deno.errors.NotFound)) throw error;
+        }
+      }
+      assert.deepEqual(found, [], "files written to the working directory by a store in memory");
+    },
+  },
+  {
+    name: "a reopened file store keeps its signing keys and tenants, and creates no key",
+    fn: () =>
+      inTempDir(async (dir) => {
+        const path = `${dir}/store.kv`;
+        let kids: string[];
+        {
+          await using store = await openKvStore({ path });
+          kids = (await store.signingKeys(() => generateSigningKey(NOW))).map((k) => k.kid);
+          await provisionTenant(store, { name: "A", siteNames: ["s"], nowMs: NOW });
+        }
+        await using store = await openKvStore({ path });
+        const again = await store.signingKeys(() => Promise.reject(new Error("a key was created again")));
+        assert.deepEqual(again.map((k) => k.kid), kids);
+        assert.equal(await store.isEmpty(), false);
+      }),
+  },
+  {
+    name: "a credential used again after a listing shows the later use",
+    fn: async () => {
+      await using store = await openKvStore({ path: ":memory:" });
+      const { tenant } = await provisionTenant(store, { name: "A", siteNames: ["s"], nowMs: NOW });
+      const [token] = await store.listS2sTokens(tenant.id);
+      store.recordCredentialUse(token!, NOW + 1_000);
+      assert.equal((await store.listS2sTokens(tenant.id))[0]!.lastUsedAt, NOW + 1_000);
+      store.recordCredentialUse(token!, NOW + 2_000);
+      assert.equal((await store.listS2sTokens(tenant.id))[0]!.lastUsedAt, NOW + 2_000);
+    },
+  },
+  {
+    name: "credential uses reach the file every 30 seconds, with no listing to write them",
+    fn: () =>
+      inTempDir(async (dir) => {
+        const path = `${dir}/store.kv`;
+        await using store = await openKvStore({ path });
+        const { tenant } = await provisionTenant(store, { name: "A", siteNames: ["s"], nowMs: NOW });
+        const [token] = await store.listS2sTokens(tenant.id);
+        // What a process that died now would leave: the file, read by another connection.
+        using raw = await Deno.openKv(path);
+        const written = async () => (await raw.get<Deno.KvU64>(K.lastUsed(token!.id))).value?.value;
+        store.recordCredentialUse(token!, NOW);
+        await eventually(written, BigInt(NOW), "the first use");
+        store.recordCredentialUse(token!, NOW + 30_000);
+        await eventually(written, BigInt(NOW + 30_000), "a use 30 seconds later");
+      }),
+  },
+  {
+    name: "uses of more credentials than one write holds are all kept",
+    fn: async () => {
+      await using store = await openKvStore({ path: ":memory:" });
+      const { tenant } = await provisionTenant(store, { name: "A", siteNames: ["s"], nowMs: NOW });
+      const [token] = await store.listS2sTokens(tenant.id);
+      for (let i = 0; i < 1_200; i++) {
+        store.recordCredentialUse({ ...token!, id: `s2s_other${i}` } as CredentialRecord, NOW + 1);
+      }
+      store.recordCredentialUse(token!, NOW + 2);
+      assert.equal((await store.listS2sTokens(tenant.id))[0]!.lastUsedAt, NOW + 2);
+    },
+  },
+  {
+    name: "a write that keeps losing races is busy: a 503 that says when to retry",
+    fn: async () => {
+      await using store = await openKvStore({ path: ":memory:", attempts: 1 });
+      const { tenant, sites } = await provisionTenant(store, { name: "A", siteNames: ["s"], nowMs: NOW });
+      const c = conversationOf(tenant.id, sites[0]!, NOW);
+      await store.createConversation(c, []);
+      const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) =>
+        store.addMessage(c.id, {
+          conversationId: c.id,
+          author: "visitor",
+          authorName: null,
+          text: `m${i}`,
+          createdAt: NOW + i,
+        })));
+      const refused = results.flatMap((r) => (r.status === "rejected" ? [r.reason] : []));
+      assert.ok(refused.length > 0, "ten writes at once, each tried once, all got through");
+      for (const e of refused) {
+        assert.ok(e instanceof AppError && e.code === "busy", String(e));
+        assert.equal(e.status, 503);
+        assert.equal(e.headers["retry-after"], "1");
+      }
+      const stored = (await store.getConversation(c.id))!.messageCount;
+      assert.equal(stored, results.length - refused.length, "every answered write, and no other, is stored");
+    },
+  },
+  {
+    name: "a read that raced a write is answered but never cached: the next read sees the write",
+    fn: async () => {
+      // A credential read while it is revoked.
+      {
+        using raw = await Deno.openKv(":memory:");
+        const slow = heldReads(raw);
+        const { store, tenant } = await withTenant(slow.kv);
+        const first = (await store.listS2sTokens(tenant.id))[0]!;
+        await store.rotateS2sToken(tenant.id, newToken(tenant.id));
+        const release = slow.hold("credential");
+        const raced = store.findCredential(first.hash);
+        await store.revokePreviousS2sTokens(tenant.id, NOW + 1);
+        release();
+        await raced;
+        assert.equal((await store.findCredential(first.hash))?.status, "revoked", "a revoked credential");
+      }
+      // A session and its device read while the session ends.
+      for (const kind of ["session", "device"]) {
+        using raw = await Deno.openKv(":memory:");
+        const slow = heldReads(raw);
+        const { store, tenant, site } = await withTenant(slow.kv);
+        const deviceHash = generateSecret("dev").hash;
+        const { session } = await store.openSession(sessionInput(site.id, tenant.id, deviceHash, true));
+        const release = slow.hold(kind);
+        const raced = kind === "session" ? store.findSession(session.hash) : store.findDevice(deviceHash);
+        await store.endSession(session, NOW + 9);
+        release();
+        await raced;
+        assert.equal(await store.findSession(session.hash), null, `an ended session (${kind} read raced)`);
+        assert.equal((await store.findDevice(deviceHash))?.retiredAt, NOW + 9, `a retired device (${kind} read raced)`);
+      }
+      // A conversation read while a message is added.
+      {
+        using raw = await Deno.openKv(":memory:");
+        const slow = heldReads(raw);
+        const { store, tenant, site } = await withTenant(slow.kv);
+        const c = conversationOf(tenant.id, site, NOW);
+        await store.createConversation(c, []);
+        const release = slow.hold("conversation");
+        const raced = store.getConversation(c.id);
+        await store.addMessage(c.id, {
+          conversationId: c.id,
+          author: "visitor",
+          authorName: null,
+          text: "hi",
+          createdAt: NOW + 1,
+        });
+        release();
+        await raced;
+        assert.equal((await store.getConversation(c.id))?.messageCount, 1, "a conversation with a new message");
+      }
+    },
+  },
+  {
+    name: "ids too long for a key name nothing: every lookup by one answers nothing",
+    fn: async () => {
+      await using store = await openKvStore({ path: ":memory:" });
+      const { tenant } = await provisionTenant(store, { name: "A", siteNames: ["s"], nowMs: NOW });
+      const long = "x".repeat(5_000);
+      assert.equal(await store.getTenant(long), null);
+      assert.equal(await store.getVisitor(long), null);
+      assert.equal(await store.getConversation(long), null);
+      assert.deepEqual(await store.listMessages(long), []);
+      assert.equal(await store.findS2sToken(long, tenant.currentS2sTokenId), null);
+      assert.equal(await store.findS2sToken(tenant.id, long), null);
+    },
+  },
+  {
+    name: "a tenant whose id or keys exist is not created again",
+    fn: async () => {
+      await using store = await openKvStore({ path: ":memory:" });
+      const made: NewTenant[] = [];
+      const recording = new Proxy(store, {
+        get: (target, p) =>
+          p === "createTenant"
+            ? (t: NewTenant) => (made.push(t), target.createTenant(t))
+            : ((v) => (typeof v === "function" ? v.bind(target) : v))(Reflect.get(target, p, target)),
+      }) as Store;
+      await provisionTenant(recording, { name: "A", siteNames: ["s"], nowMs: NOW });
+      await assert.rejects(store.createTenant(made[0]!));
+    },
+  },
+  {
+    name: "a device whose sessions end one after another keeps the time it was first retired",
+    fn: async () => {
+      await using store = await openKvStore({ path: ":memory:" });
+      const { tenant, sites } = await provisionTenant(store, { name: "A", siteNames: ["s"], nowMs: NOW });
+      const deviceHash = generateSecret("dev").hash;
+      const first = await store.openSession(sessionInput(sites[0]!.id, tenant.id, deviceHash, true));
+      const second = await store.openSession(sessionInput(sites[0]!.id, tenant.id, deviceHash, false));
+      assert.match(first.visitor.id, /^vis_/, "a visitor's id begins with vis_, as the contract shows it");
+      await store.endSession(first.session, NOW + 9);
+      await store.endSession(second.session, NOW + 20);
+      assert.equal((await store.findDevice(deviceHash))?.retiredAt, NOW + 9);
+    },
+  },
+  {
+    name: "a listing whose last page is full ends with no cursor",
+    fn: async () => {
+      await using store = await openKvStore({ path: ":memory:" });
+      const { tenant, sites } = await provisionTenant(store, { name: "A", siteNames: ["s"], nowMs: NOW });
+      for (let i = 0; i < 4; i++) {
+        await store.createConversation(
+          conversationOf(tenant.id, sites[0]!, NOW + i),
+          [],
+        );
+      }
+      const page1 = await store.listTenantConversations(tenant.id, { limit: 2 });
+      assert.equal(page1.conversations.length, 2);
+      assert.ok(page1.nextCursor);
+      const page2 = await store.listTenantConversations(tenant.id, { limit: 2, cursor: page1.nextCursor });
+      assert.equal(page2.conversations.length, 2);
+      assert.equal(page2.nextCursor, null);
+    },
+  },
+];
