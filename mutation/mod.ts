@@ -107,11 +107,14 @@ export function strykerConfig(o: ConfigOptions): Record<string, unknown> {
   };
 }
 
+/** The embedded store's own checks, which the API suite runs beside the fixtures' cases. */
+const STORE_CHECK_FILES = ["src/store/store_contract.ts", "src/store/kv_store_checks.ts"];
+
 /**
  * A fingerprint of the judge's own code: the runner, its checks, the browser
- * scenarios and this harness. Stryker's incremental mode sees changes to the
- * reference and to the fixtures, not to the code that judges them: when this
- * changes, every mutant is retested.
+ * scenarios, this harness and the store's own checks. Stryker's incremental
+ * mode sees changes to the reference and to the fixtures, not to the code that
+ * judges them: when this changes, every mutant is retested.
  */
 export async function judgeFingerprint(root = new URL("..", import.meta.url)): Promise<string> {
   const files: string[] = [];
@@ -125,6 +128,7 @@ export async function judgeFingerprint(root = new URL("..", import.meta.url)): P
     };
     await walk(dir);
   }
+  files.push(...STORE_CHECK_FILES);
   files.sort();
   const hash = await crypto.subtle.digest(
     "SHA-256",

@@ -6,7 +6,8 @@
  *
  * - `api`: the tests are the fixtures' cases, and one exploration. Each run
  *   starts a fresh reference in process under the active mutant, so start-up
- *   code is judged like the rest.
+ *   code is judged like the rest. The embedded store's own checks join them
+ *   (see {@linkcode storeTests}).
  * - `browser`: the tests are the browser scenarios, against the reference's
  *   widget built from the instrumented source; the active mutant and the
  *   coverage travel through each browser context.
@@ -82,6 +83,7 @@ async function apiTests(): Promise<SuiteTest[]> {
     },
   }));
   tests.push(...lifetimeTests(cases));
+  tests.push(...await storeTests());
   tests.push({
     id: EXPLORE.id,
     name: EXPLORE.name,
@@ -165,6 +167,74 @@ function lifetimeTests(cases: LoadedCase[]): SuiteTest[] {
     },
   };
   return [...configured, startup];
+}
+
+/**
+ * The embedded store's own checks, for what no request reaches or reaches
+ * only by chance: the store contract on a file in a temporary directory, one
+ * test per step, and the checks of the KV store's files, lock, restarts,
+ * write-behind and races (`src/store/kv_store_checks.ts`). They run in this
+ * process, on the instrumented store, and ignore the reference they are given.
+ */
+async function storeTests(): Promise<SuiteTest[]> {
+  const { runStoreContract } = await import("../src/store/store_contract.ts");
+  const { KV_STORE_CHECKS } = await import("../src/store/kv_store_checks.ts");
+  const { openKvStore } = await import("../src/store/kv_store.ts");
+  const contractFile = "src/store/store_contract.ts";
+  const checksFile = "src/store/kv_store_checks.ts";
+  const texts: Record<string, string> = {
+    [contractFile]: await Deno.readTextFile(contractFile),
+    [checksFile]: await Deno.readTextFile(checksFile),
+  };
+  const lineIn = (file: string, name: string) => {
+    const at = texts[file]!.indexOf(name);
+    return at < 0 ? 0 : texts[file]!.slice(0, at).split("\n").length - 1;
+  };
+  /** Runs the contract's step `only` (none: just names them) on stores in a temporary directory. */
+  const contract = async (only: string | undefined, named: (name: string) => void = () => {}) => {
+    const dir = await Deno.makeTempDir({ prefix: "setchat-mutation-" });
+    try {
+      let n = 0;
+      const t = {
+        step: async (name: string, fn: () => Promise<void>) => {
+          named(name);
+          if (name === only) await fn();
+          return true;
+        },
+      } as unknown as Deno.TestContext;
+      await runStoreContract(t, { open: () => openKvStore({ path: `${dir}/store${n++}.kv` }) });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  };
+  const steps: string[] = [];
+  await contract(undefined, (name) => steps.push(name));
+  const run = (fn: () => Promise<void>) => async () => {
+    try {
+      await fn();
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+  return [
+    ...steps.map((name): SuiteTest => ({
+      id: `store contract: ${name}`,
+      name: `store contract on a file: ${name}`,
+      fileName: contractFile,
+      line: lineIn(contractFile, name),
+      alone: false,
+      run: run(() => contract(name)),
+    })),
+    ...KV_STORE_CHECKS.map((check): SuiteTest => ({
+      id: `kv store: ${check.name}`,
+      name: `kv store: ${check.name}`,
+      fileName: checksFile,
+      line: lineIn(checksFile, check.name),
+      alone: false,
+      run: run(check.fn),
+    })),
+  ];
 }
 
 /** Runs `tests` against one fresh reference, several at a time; stops at the first failure unless told. */
