@@ -268,7 +268,10 @@ export const KV_STORE_CHECKS: KvStoreCheck[] = [
         const slow = heldReads(raw);
         const { store, tenant, site } = await withTenant(slow.kv);
         const deviceHash = generateSecret("dev").hash;
-        const { session } = await store.openSession(sessionInput(site.id, tenant.id, deviceHash, true));
+        // A session that has not expired by the real clock: the cache keeps no other.
+        const input = sessionInput(site.id, tenant.id, deviceHash, true);
+        const expiresAt = Date.now() + 3600_000;
+        const { session } = await store.openSession({ ...input, session: { ...input.session, expiresAt } });
         const release = slow.hold(kind);
         const raced = kind === "session" ? store.findSession(session.hash) : store.findDevice(deviceHash);
         await store.endSession(session, NOW + 9);
@@ -297,6 +300,26 @@ export const KV_STORE_CHECKS: KvStoreCheck[] = [
         await raced;
         assert.equal((await store.getConversation(c.id))?.messageCount, 1, "a conversation with a new message");
       }
+    },
+  },
+  {
+    name: "a write to a record that does not exist is refused with an error naming it",
+    fn: async () => {
+      await using store = await openKvStore({ path: ":memory:" });
+      await assert.rejects(
+        store.addMessage("conv_unknown", {
+          conversationId: "conv_unknown",
+          author: "agent",
+          authorName: null,
+          text: "hi",
+          createdAt: NOW,
+        }),
+        (e) => e instanceof AppError && e.code === "conversation_not_found" && e.message.includes("conv_unknown"),
+      );
+      await assert.rejects(
+        store.rotateS2sToken("ten_unknown", newToken("ten_unknown")),
+        (e) => e instanceof AppError && e.code === "tenant_not_found" && e.message.includes("ten_unknown"),
+      );
     },
   },
   {
