@@ -115,9 +115,15 @@ function emptyRow(name: string): Row {
   return { name, killed: 0, timeout: 0, survived: 0, noCoverage: 0, equivalent: 0, ignored: 0, errors: 0 };
 }
 
+/** Code on one line: a replacement that spans lines is listed with each run of white space as one space. */
+export function oneLine(code: string): string {
+  return code.replace(/\s+/g, " ");
+}
+
 /** Whether an equivalent entry names this mutant. */
 export function matches(e: Equivalent, m: Mutant): boolean {
-  return e.file === m.file && e.mutator === m.mutator && e.replacement === m.replacement && e.code === m.code;
+  return e.file === m.file && e.mutator === m.mutator && oneLine(e.replacement) === oneLine(m.replacement) &&
+    e.code === m.code;
 }
 
 /** A summary: rows by room and by file, the survivors nobody explained, and listed equivalents that match nothing. */

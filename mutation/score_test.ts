@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type Mutant, parseEquivalents, summarise } from "./score.ts";
+import { matches, type Mutant, parseEquivalents, summarise } from "./score.ts";
 import { readEquivalents } from "./mod.ts";
 
 Deno.test("parseEquivalents() reads code spans, an escaped | and an empty template literal written as \\`\\`", () => {
@@ -31,4 +31,21 @@ Deno.test("the reviewed list parses, every row with its reason, and counts apart
   assert.equal(summary.total.equivalent, 1);
   assert.equal(summary.unexplained.length, 1);
   assert.deepEqual(summary.stale, []);
+});
+
+Deno.test("a replacement that spans lines is listed on one line, each run of white space one space", () => {
+  const [row] = parseEquivalents(
+    "| `src/a.ts` | `return xs` | MethodExpression | `xs.map((x) => { return x; })` | same |",
+  );
+  const mutant: Mutant = {
+    file: "src/a.ts",
+    mutator: "MethodExpression",
+    replacement: "xs.map((x) => {\n  return x;\n})",
+    line: 1,
+    code: "return xs",
+    status: "Survived",
+    killedBy: [],
+  };
+  assert.ok(matches(row!, mutant));
+  assert.ok(!matches(row!, { ...mutant, replacement: "xs.map((x) => {\n  return y;\n})" }));
 });

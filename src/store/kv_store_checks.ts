@@ -50,12 +50,14 @@ async function eventually<T>(read: () => Promise<T>, want: T, what: string): Pro
 }
 
 /**
- * A KV whose next read of a key named `kind` is held back: it reads at once,
- * and answers only when released, as a slow read that began before a write
- * and ends after it.
+ * A KV that misbehaves on demand: its next read of a key named `kind` is
+ * held back (it reads at once, and answers only when released, as a slow
+ * read that began before a write and ends after it), and its next `n`
+ * atomic writes lose their race (they answer not ok, writing nothing).
  */
-function heldReads(kv: Deno.Kv): { kv: Deno.Kv; hold(kind: string): () => void } {
+function unreliable(kv: Deno.Kv): { kv: Deno.Kv; hold(kind: string): () => void; lose(n: number): void } {
   let held: { kind: string; released: Promise<void> } | undefined;
+  let losing = 0;
   const get = async (key: Deno.KvKey, options?: { consistency?: Deno.KvConsistencyLevel }) => {
     const gate = held && key[0] === held.kind ? held.released : undefined;
     if (gate) held = undefined;
@@ -63,10 +65,17 @@ function heldReads(kv: Deno.Kv): { kv: Deno.Kv; hold(kind: string): () => void }
     await gate;
     return entry;
   };
+  const atomic = () => {
+    const op = kv.atomic();
+    const commit = op.commit.bind(op);
+    op.commit = () => losing > 0 ? (losing--, Promise.resolve({ ok: false as const })) : commit();
+    return op;
+  };
   return {
     kv: new Proxy(kv, {
       get: (target, p) => {
         if (p === "get") return get;
+        if (p === "atomic") return atomic;
         const v = Reflect.get(target, p, target);
         return typeof v === "function" ? v.bind(target) : v;
       },
@@ -75,6 +84,9 @@ function heldReads(kv: Deno.Kv): { kv: Deno.Kv; hold(kind: string): () => void }
       let release!: () => void;
       held = { kind, released: new Promise<void>((r) => (release = r)) };
       return release;
+    },
+    lose(n) {
+      losing = n;
     },
   };
 }
@@ -246,12 +258,33 @@ export const KV_STORE_CHECKS: KvStoreCheck[] = [
     },
   },
   {
+    name:
+      "a write that loses twenty races in a row is tried again, a short while later each time, until it gets through",
+    fn: async () => {
+      using raw = await Deno.openKv(":memory:");
+      const unlucky = unreliable(raw);
+      const { store, tenant, site } = await withTenant(unlucky.kv);
+      const c = conversationOf(tenant.id, site, NOW);
+      await store.createConversation(c, []);
+      unlucky.lose(20);
+      const m = await store.addMessage(c.id, {
+        conversationId: c.id,
+        author: "visitor",
+        authorName: null,
+        text: "hi",
+        createdAt: NOW + 1,
+      });
+      assert.equal(m.seq, 1);
+      assert.equal((await store.getConversation(c.id))?.messageCount, 1);
+    },
+  },
+  {
     name: "a read that raced a write is answered but never cached: the next read sees the write",
     fn: async () => {
       // A credential read while it is revoked.
       {
         using raw = await Deno.openKv(":memory:");
-        const slow = heldReads(raw);
+        const slow = unreliable(raw);
         const { store, tenant } = await withTenant(slow.kv);
         const first = (await store.listS2sTokens(tenant.id))[0]!;
         await store.rotateS2sToken(tenant.id, newToken(tenant.id));
@@ -265,7 +298,7 @@ export const KV_STORE_CHECKS: KvStoreCheck[] = [
       // A session and its device read while the session ends.
       for (const kind of ["session", "device"]) {
         using raw = await Deno.openKv(":memory:");
-        const slow = heldReads(raw);
+        const slow = unreliable(raw);
         const { store, tenant, site } = await withTenant(slow.kv);
         const deviceHash = generateSecret("dev").hash;
         // A session that has not expired by the real clock: the cache keeps no other.
@@ -283,7 +316,7 @@ export const KV_STORE_CHECKS: KvStoreCheck[] = [
       // A conversation read while a message is added.
       {
         using raw = await Deno.openKv(":memory:");
-        const slow = heldReads(raw);
+        const slow = unreliable(raw);
         const { store, tenant, site } = await withTenant(slow.kv);
         const c = conversationOf(tenant.id, site, NOW);
         await store.createConversation(c, []);
