@@ -533,20 +533,31 @@ export const MUTANTS: Mutant[] = [
     name: "malformed-json-500",
     bug: "Lets a JSON parse error escape as a 500",
     breaks: "INPUT",
-    options: () => ({
-      wrap: (next) => async (request) => {
-        if (request.method !== "POST" || !(request.headers.get("content-type") ?? "").includes("json")) {
-          return next(request);
-        }
-        const text = await request.text();
-        try {
-          JSON.parse(text);
-        } catch {
-          return new Response(JSON.stringify({ error: "SyntaxError: Unexpected end of JSON input" }), { status: 500 });
-        }
-        return next(new Request(request.url, { method: request.method, headers: request.headers, body: text }));
-      },
-    }),
+    options: () => {
+      let deps: AppDeps;
+      return {
+        mutate: (d) => (deps = d),
+        wrap: (next) => async (request) => {
+          if (request.method !== "POST" || !(request.headers.get("content-type") ?? "").includes("json")) {
+            return next(request);
+          }
+          // A body that stalls is the reference's to answer: this bug is in parsing what arrived.
+          const bytes = await arrived(request.clone(), deps.config.bodyReadTimeoutMs ?? LIMITS.bodyReadMs);
+          if (!bytes) return next(request);
+          const text = new TextDecoder().decode(bytes);
+          try {
+            JSON.parse(text);
+          } catch {
+            return new Response(JSON.stringify({ error: "SyntaxError: Unexpected end of JSON input" }), {
+              status: 500,
+            });
+          }
+          return next(
+            new Request(request.url, { method: request.method, headers: request.headers, body: new Uint8Array(bytes) }),
+          );
+        },
+      };
+    },
   },
   {
     name: "mints-for-foreign-site",
