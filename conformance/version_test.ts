@@ -35,7 +35,9 @@ Deno.test("the docs pin the package and the action at this major version", async
   for await (const e of Deno.readDir(new URL("docs/", ROOT))) if (e.name.endsWith(".md")) files.push(`docs/${e.name}`);
   let pins = 0;
   for (const file of files) {
-    const text = await Deno.readTextFile(new URL(file, ROOT));
+    const whole = await Deno.readTextFile(new URL(file, ROOT));
+    // The changelog's entries are history: what 1.3.0 told vendors to run stays as it was. Its preamble is current.
+    const text = file === "CHANGELOG.md" ? whole.split(/^## /m)[0]! : whole;
     for (const [pin, version] of text.matchAll(/@setchat\/conformance@([\w.]+)|setchat-identity@v([\w.]+)/g)) {
       const v = version ?? pin.split("@v")[1]!;
       pins++;
