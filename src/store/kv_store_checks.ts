@@ -15,7 +15,7 @@ import { provisionTenant } from "../provisioning.ts";
 import { K } from "./kv_keys.ts";
 import { KvStore, openKvStore } from "./kv_store.ts";
 import type { CredentialRecord, NewTenant, SiteRecord, Store } from "./store.ts";
-import { conversation, newToken, sessionInput } from "./store_contract.ts";
+import { conversation, newToken, sessionInput, visitorMessage } from "./store_contract.ts";
 
 const NOW = Date.UTC(2026, 10, 22, 12);
 
@@ -238,14 +238,9 @@ export const KV_STORE_CHECKS: KvStoreCheck[] = [
       const { tenant, sites } = await provisionTenant(store, { name: "A", siteNames: ["s"], nowMs: NOW });
       const c = conversationOf(tenant.id, sites[0]!, NOW);
       await store.createConversation(c, []);
-      const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) =>
-        store.addMessage(c.id, {
-          conversationId: c.id,
-          author: "visitor",
-          authorName: null,
-          text: `m${i}`,
-          createdAt: NOW + i,
-        })));
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) => store.addMessage(c.id, visitorMessage(c.id, `m${i}`, NOW + i))),
+      );
       const refused = results.flatMap((r) => (r.status === "rejected" ? [r.reason] : []));
       assert.ok(refused.length > 0, "ten writes at once, each tried once, all got through");
       for (const e of refused) {
@@ -267,13 +262,7 @@ export const KV_STORE_CHECKS: KvStoreCheck[] = [
       const c = conversationOf(tenant.id, site, NOW);
       await store.createConversation(c, []);
       unlucky.lose(20);
-      const m = await store.addMessage(c.id, {
-        conversationId: c.id,
-        author: "visitor",
-        authorName: null,
-        text: "hi",
-        createdAt: NOW + 1,
-      });
+      const m = await store.addMessage(c.id, visitorMessage(c.id, "hi", NOW + 1));
       assert.equal(m.seq, 1);
       assert.equal((await store.getConversation(c.id))?.messageCount, 1);
     },
@@ -322,13 +311,7 @@ export const KV_STORE_CHECKS: KvStoreCheck[] = [
         await store.createConversation(c, []);
         const release = slow.hold("conversation");
         const raced = store.getConversation(c.id);
-        await store.addMessage(c.id, {
-          conversationId: c.id,
-          author: "visitor",
-          authorName: null,
-          text: "hi",
-          createdAt: NOW + 1,
-        });
+        await store.addMessage(c.id, visitorMessage(c.id, "hi", NOW + 1));
         release();
         await raced;
         assert.equal((await store.getConversation(c.id))?.messageCount, 1, "a conversation with a new message");

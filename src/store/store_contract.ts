@@ -10,7 +10,15 @@ import { newId } from "../identity/encoding.ts";
 import { generateSigningKey } from "../identity/signing_keys.ts";
 import { generateSecret } from "../identity/secret_token.ts";
 import { provisionTenant } from "../provisioning.ts";
-import type { ConversationRecord, CredentialRecord, DeviceRecord, OpenSession, Store, VisitorRecord } from "./store.ts";
+import type {
+  ConversationRecord,
+  CredentialRecord,
+  DeviceRecord,
+  MessageRecord,
+  OpenSession,
+  Store,
+  VisitorRecord,
+} from "./store.ts";
 
 const NOW = Date.UTC(2026, 10, 22, 12);
 
@@ -57,6 +65,15 @@ export function conversation(
     messageCount: 0,
     lastMessage: null,
   } as ConversationRecord;
+}
+
+/** A visitor's message `text` in `conversationId`, written at `createdAt`. */
+export function visitorMessage(
+  conversationId: string,
+  text: string,
+  createdAt: number,
+): Omit<MessageRecord, "id" | "seq"> {
+  return { conversationId, author: "visitor", authorName: null, text, createdAt };
 }
 
 /** What opening a session of `tenantId` on `siteId` writes, with the device `deviceHash`. */
@@ -312,14 +329,7 @@ export async function runStoreContract(t: Deno.TestContext, under: StoreUnderTes
     const messages = await Promise.all(
       Array.from(
         { length: 4 },
-        (_, i) =>
-          store.addMessage(c.id, {
-            conversationId: c.id,
-            author: "visitor",
-            authorName: null,
-            text: `m${i}`,
-            createdAt: NOW + i,
-          }),
+        (_, i) => store.addMessage(c.id, visitorMessage(c.id, `m${i}`, NOW + i)),
       ),
     );
     assert.deepEqual(messages.map((m) => m.seq).sort(), [1, 2, 3, 4], "concurrent messages get distinct numbers");
