@@ -28,6 +28,9 @@ export interface RawAnswer {
 
 const encoder = new TextEncoder();
 
+/** The most of a raw answer read, head and body: the runner keeps 64 KiB of a body, a stalled body's answer is small. */
+const MAX_RAW_ANSWER = 1024 * 1024;
+
 function head(r: RawRequest, url: URL): Uint8Array {
   const lines = [`${r.method} ${r.path} HTTP/1.1`, `host: ${url.host}`, `content-length: ${r.body.byteLength}`];
   for (const [name, value] of r.headers) {
@@ -38,40 +41,49 @@ function head(r: RawRequest, url: URL): Uint8Array {
 
 /** Reads an HTTP/1.1 answer off `conn` until its body is whole or the server closes. */
 async function readAnswer(conn: Deno.Conn, signal: AbortSignal): Promise<RawAnswer> {
-  let data = new Uint8Array();
-  const buffer = new Uint8Array(16 * 1024);
-  const append = (n: number) => {
-    const next = new Uint8Array(data.byteLength + n);
-    next.set(data);
-    next.set(buffer.subarray(0, n), data.byteLength);
-    data = next;
-  };
-  const text = () => new TextDecoder().decode(data);
+  // What a target sends is hostile: it is read up to a bound, and searched only where new bytes arrived.
+  let data = new Uint8Array(16 * 1024);
+  let size = 0;
   let answer: RawAnswer | undefined;
   let bodyAt = -1;
   let length = -1;
-  while (!signal.aborted) {
-    const n = await conn.read(buffer);
+  while (!signal.aborted && size < MAX_RAW_ANSWER) {
+    if (size === data.byteLength) {
+      const grown = new Uint8Array(Math.min(data.byteLength * 2, MAX_RAW_ANSWER));
+      grown.set(data);
+      data = grown;
+    }
+    const n = await conn.read(data.subarray(size));
     if (n === null) break;
-    append(n);
+    const searchFrom = Math.max(0, size - 3);
+    size += n;
     if (bodyAt < 0) {
-      const end = text().indexOf("\r\n\r\n");
+      const end = headEnd(data.subarray(0, size), searchFrom);
       if (end < 0) continue;
-      const [statusLine, ...lines] = text().slice(0, end).split("\r\n");
+      const [statusLine, ...lines] = new TextDecoder().decode(data.subarray(0, end)).split("\r\n");
       const headers = new Headers();
       for (const line of lines) {
         const colon = line.indexOf(":");
         if (colon > 0) headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
       }
       answer = { status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine ?? "")?.[1] ?? 0), headers, text: "" };
-      bodyAt = encoder.encode(text().slice(0, end + 4)).byteLength;
+      bodyAt = end + 4;
       length = Number(headers.get("content-length") ?? -1);
     }
-    if (length >= 0 && data.byteLength - bodyAt >= length) break;
+    if (length >= 0 && size - bodyAt >= length) break;
   }
   if (!answer) throw new TypeError(signal.aborted ? "no answer in time" : "the connection closed with no answer");
-  answer.text = new TextDecoder().decode(data.subarray(bodyAt, length >= 0 ? bodyAt + length : undefined));
+  const bodyEnd = length >= 0 ? Math.min(size, bodyAt + length) : size;
+  answer.text = new TextDecoder().decode(data.subarray(bodyAt, bodyEnd));
   return answer;
+}
+
+/** Where the blank line ending an answer's head starts in `bytes`, searching from `from`; -1 when not yet there. */
+function headEnd(bytes: Uint8Array, from: number): number {
+  for (let i = from; i + 3 < bytes.byteLength; i++) {
+    if (bytes[i] === 13 && bytes[i + 1] === 10 && bytes[i + 2] === 13 && bytes[i + 3] === 10) return i;
+  }
+  return -1;
 }
 
 /** Writes all of `bytes`; answers false when the server closed its side first. */
