@@ -1,7 +1,8 @@
 /**
  * What only the embedded store's operator, or a race, can see: its files and
  * their lock, what survives a restart, when credential uses reach the disk,
- * a write that keeps losing races, and reads that race a write. Registered as
+ * a write that keeps losing races, reads that race a write, and the bounded
+ * caches in front of its records (whose bound is the store's memory). Registered as
  * tests by `kv_store_test.ts`, and run against every mutant of the store by
  * `deno task mutation` (the conformance suite cannot reach these paths over
  * HTTP, or not deterministically).
@@ -13,6 +14,7 @@ import { generateSigningKey } from "../identity/signing_keys.ts";
 import { generateSecret } from "../identity/secret_token.ts";
 import { provisionTenant } from "../provisioning.ts";
 import { K } from "./kv_keys.ts";
+import { Lru } from "./lru.ts";
 import { KvStore, openKvStore } from "./kv_store.ts";
 import type { CredentialRecord, NewTenant, SiteRecord, Store } from "./store.ts";
 import { conversation, newToken, sessionInput, visitorMessage } from "./store_contract.ts";
@@ -398,6 +400,42 @@ export const KV_STORE_CHECKS: KvStoreCheck[] = [
       const page2 = await store.listTenantConversations(tenant.id, { limit: 2, cursor: page1.nextCursor });
       assert.equal(page2.conversations.length, 2);
       assert.equal(page2.nextCursor, null);
+    },
+  },
+  {
+    name: "a cache in front of the store holds at most its bound, dropping the least recently used entry",
+    fn: () => {
+      const lru = new Lru<string, number>(2);
+      lru.set("a", 1);
+      lru.set("b", 2);
+      assert.equal(lru.get("a"), 1, "reading a makes b the least recently used");
+      assert.equal(lru.get("missing"), undefined);
+      lru.set("c", 3);
+      assert.equal(lru.get("b"), undefined);
+      assert.equal(lru.get("a"), 1);
+      assert.equal(lru.get("c"), 3);
+      lru.set("d", 4);
+      assert.equal(lru.get("a"), undefined, "two entries at most, and a read that missed took no room");
+      assert.equal(lru.get("c"), 3);
+      assert.equal(lru.get("d"), 4);
+      return Promise.resolve();
+    },
+  },
+  {
+    name: "a cache forgets an entry on delete() and every entry on clear(); set() replaces without growing",
+    fn: () => {
+      const lru = new Lru<string, number>(2);
+      lru.set("a", 1);
+      lru.set("a", 2);
+      lru.set("b", 3);
+      assert.equal(lru.get("a"), 2);
+      assert.equal(lru.get("b"), 3, "replacing a did not count as a second entry");
+      lru.delete("a");
+      assert.equal(lru.get("a"), undefined);
+      assert.equal(lru.get("b"), 3);
+      lru.clear();
+      assert.equal(lru.get("b"), undefined);
+      return Promise.resolve();
     },
   },
 ];
