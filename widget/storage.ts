@@ -22,10 +22,17 @@ export interface WidgetStorage {
   onChange(listener: () => void): () => void;
 }
 
+/**
+ * What the widget keeps when the browser refuses `localStorage`, per site: the
+ * page's memory, which an `init()` again finds as it left it.
+ */
+const memories = new Map<string, Map<string, string>>();
+
 /** Storage in `localStorage`, degrading to memory when the browser refuses it. */
 export function localWidgetStorage(siteApiKey: string): WidgetStorage {
   const prefix = `setchat:${siteApiKey}:`;
-  const memory = new Map<string, string>();
+  const memory = memories.get(prefix) ?? new Map<string, string>();
+  memories.set(prefix, memory);
   const get = (k: string) => {
     try {
       return localStorage.getItem(prefix + k);

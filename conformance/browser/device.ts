@@ -334,8 +334,17 @@ export class Device {
       this.hooks.check("retired-credential-sees-nothing", await this.#replay(before)),
     );
     if (!kept.every(Boolean)) throw new CheckFailed(`${this.name}: reset() left the previous visitor behind`);
-    const own = await this.page.evaluate((key) => localStorage.getItem(key), PAGE_STORAGE.key);
-    ensure(own === PAGE_STORAGE.value, `${this.name}: reset() took away what the page keeps in localStorage`);
+    const own = await this.page.evaluate((key) => {
+      try {
+        return localStorage.getItem(key);
+      } catch {
+        return undefined; // A browser that refuses storage kept nothing for the page either.
+      }
+    }, PAGE_STORAGE.key);
+    ensure(
+      own === undefined || own === PAGE_STORAGE.value,
+      `${this.name}: reset() took away what the page keeps in localStorage`,
+    );
   }
 
   async #sessionsStillOpen(mark: Mark): Promise<string[]> {
@@ -513,6 +522,27 @@ export class Device {
     }
   }
 
+  /**
+   * Signs `user` in to the page (`null`: signs everyone out) without telling
+   * the widget, as another tab of the page would: `getVisitorToken()` gives
+   * their token from now on.
+   */
+  async signInOnPage(user: NonNullable<HostOptions["user"]> | null): Promise<void> {
+    this.log.signedIn(this.name, user);
+    await this.page.evaluate((u) => {
+      (globalThis as unknown as { host: { signedIn: unknown } }).host.signedIn = u;
+    }, user);
+  }
+
+  /** Writes `value` under every key of this page's `localStorage` but the page's own: what the widget kept there. */
+  async overwriteWidgetStorage(value: string): Promise<number> {
+    return await this.page.evaluate(({ own, value }) => {
+      const keys = Object.keys(localStorage).filter((k) => k !== own);
+      for (const k of keys) localStorage.setItem(k, value);
+      return keys.length;
+    }, { own: PAGE_STORAGE.key, value });
+  }
+
   /** How many times the page's `getVisitorToken` ran. */
   async tokenCalls(): Promise<number> {
     return await this.page.evaluate(() => (globalThis as unknown as { host: { tokenCalls: number } }).host.tokenCalls);
@@ -523,6 +553,20 @@ export class Device {
     return await this.page.evaluate(() => (globalThis as unknown as { host: { events: HostEvent[] } }).host.events);
   }
 }
+
+/** How a scenario's device is made. */
+export interface DeviceOptions {
+  /** The page's clock is installed, for the scenario to move. */
+  clock?: boolean;
+  /** `refused`: the browser refuses `localStorage` to every page (it throws, as when a visitor blocks site data). */
+  storage?: "refused";
+}
+
+/** Run before every page's scripts: `localStorage` throws, as Chromium's does when site data is blocked. */
+export const REFUSED_STORAGE_SCRIPT = `Object.defineProperty(globalThis, "localStorage", {
+  configurable: true,
+  get() { throw new DOMException("Access is denied for this document.", "SecurityError"); },
+});`;
 
 /** How long {@linkcode Device.eventsHeld} waits, in real time, with the page's clock held. */
 export const HELD_MS = 10_000;

@@ -128,7 +128,9 @@ function page(target: Target, widgetSrc: string): string {
   }
   async function token(opts) {
     host.tokenCalls++;
-    const res = await fetch("/token", { method: "POST", body: JSON.stringify({ user: opts.user, workspace: opts.workspace }) });
+    // Who is signed in to the page, when it changed without a new init() (another tab of the page signed someone in).
+    const user = "signedIn" in host ? host.signedIn : opts.user;
+    const res = await fetch("/token", { method: "POST", body: JSON.stringify({ user, workspace: opts.workspace }) });
     const { token } = await res.json();
     return token ?? (opts.noToken === "undefined" ? undefined : null);
   }

@@ -17,6 +17,7 @@ import {
   type Mark,
   sentBefore,
   type SessionSeen,
+  type SignIn,
   verifiedPersonOf,
 } from "./log.ts";
 
@@ -135,6 +136,8 @@ export interface ContextRecord {
   entries: readonly Entry[];
   docs: ReadonlyMap<string, DocSamples>;
   typed: readonly { seq: number; values: string[] }[];
+  /** Who the page signed in since an `init()` without telling the widget. */
+  signIns?: readonly SignIn[];
   scriptRuns: number;
 }
 
@@ -300,6 +303,12 @@ function isPageUser(sent: unknown, options: HostOptions | undefined): boolean {
     same(s.customData, u.customData);
 }
 
+/** The page's options with `user` signed in instead (`null`: nobody). */
+function withUser(options: HostOptions, user: HostOptions["user"] | null): HostOptions {
+  const { user: _, ...rest } = options;
+  return user ? { ...rest, user } : rest;
+}
+
 /** The requests: what each carries, and in whose name, given the configuration in force when it was sent. */
 function judgeRequests(ctx: ContextRecord, ledger: LedgerRecord): Violation[] {
   const out: Violation[] = [];
@@ -311,7 +320,14 @@ function judgeRequests(ctx: ContextRecord, ledger: LedgerRecord): Violation[] {
     const epoch = tabMarks.at(-1);
     if (!epoch) continue;
     const lastReset = tabMarks.filter((m) => m.kind === "reset").at(-1);
-    const options = epoch.kind === "init" ? epoch.options : undefined;
+    // The page may have signed someone else in since, without telling the widget: its token names them now.
+    const signIn = (ctx.signIns ?? []).filter((s) => s.tab === call.tab && s.seq > epoch.seq && s.seq <= call.seq)
+      .at(-1);
+    const options = epoch.kind !== "init"
+      ? undefined
+      : signIn && epoch.options
+      ? withUser(epoch.options, signIn.user)
+      : epoch.options;
     const verified = verifiedPersonOf(options);
     const body = (call.body ?? {}) as { visitorToken?: unknown; user?: unknown; deviceCredential?: unknown };
     const isSession = call.method === "POST" && call.path === SESSIONS;

@@ -29,6 +29,14 @@ export interface Mark {
   initiated?: Record<string, number>;
 }
 
+/** The page signed someone in, or out, without telling the widget: its `getVisitorToken()` names them from then on. */
+export interface SignIn {
+  /** The log's length then. */
+  seq: number;
+  tab: string;
+  user: HostOptions["user"] | null;
+}
+
 /** Where a request stands among its tab's requests, to tell whether it was started before a mark. */
 export interface CallOrder {
   tab: string;
@@ -244,6 +252,8 @@ export class ContextLog {
   readonly docs = new Map<string, DocSamples>();
   /** What was typed in the pre-chat form of this context, and when (the log's length then). */
   readonly typed: { seq: number; values: string[] }[] = [];
+  /** Who the page signed in without telling the widget (`getVisitorToken()` gives their token), and when. */
+  readonly signIns: SignIn[] = [];
   /** How many times visitor-controlled text ran as script. */
   scriptRuns = 0;
   readonly #tabs = new Map<Page, string>();
@@ -341,6 +351,11 @@ export class ContextLog {
     doc.events = samples.events;
     this.docs.set(samples.doc, doc);
     this.scriptRuns += samples.scriptRuns;
+  }
+
+  /** Notes that the page of `tab` signed `user` in (`null`: out) without telling the widget. */
+  signedIn(tab: string, user: HostOptions["user"] | null): void {
+    this.signIns.push({ seq: this.entries.length, tab, user });
   }
 
   /** Notes what the visitor typed in the pre-chat form. */

@@ -55,8 +55,11 @@ export async function runBrowserScenarios(options: BrowserRunOptions): Promise<C
     const levels = options.profile?.levels ?? ["must", "should", "reference"];
     const run = (s: Scenario, trace: boolean) => {
       const missing = s.needs.filter((n) => n in ENV_NAMES && !target.vars[n as TargetVariable]);
-      if (missing.length) {
-        const names = missing.map((n) => ENV_NAMES[n as TargetVariable]).join(", ");
+      if (missing.length || (s.needs.includes("signingKey") && !target.signingKey)) {
+        const names = [
+          ...missing.map((n) => ENV_NAMES[n as TargetVariable]),
+          ...(s.needs.includes("signingKey") && !target.signingKey ? ["the target's signing key (--signing-key)"] : []),
+        ].join(", ");
         return Promise.resolve<CaseResult>({
           ...base(s),
           status: "skipped",

@@ -5,11 +5,12 @@
  * each step on its requests, its storage and every instant of its screen
  * (`judge.ts`), so a leak that lasts a moment, or sits in storage, fails too.
  */
+import * as jose from "jose";
 import type { ClauseId } from "../clauses.ts";
 import { type Level, type Surface, SURFACES } from "../levels.ts";
 import type { Need } from "../fixture_schema.ts";
 import type { Target } from "../target.ts";
-import { type Device, ensure, HELD_MS, ScreenAssertion, WAIT_MS } from "./device.ts";
+import { type Device, type DeviceOptions, ensure, HELD_MS, ScreenAssertion, WAIT_MS } from "./device.ts";
 import { type HostEvent, jwtClaims, sentBefore } from "./log.ts";
 import type { HostOptions } from "./host.ts";
 import type { BrowserCheckId } from "./judge.ts";
@@ -20,7 +21,7 @@ export interface ScenarioContext {
   /** Fresh for each scenario: users, emails and workspaces never collide; every text it writes carries it. */
   unique: string;
   /** A new device (its own browser context); `clock` lets the scenario move the page's time. */
-  device(name: string, options?: { clock?: boolean }): Promise<Device>;
+  device(name: string, options?: DeviceOptions): Promise<Device>;
   /** Runs and records one step, at the scenario's level unless given; then judges every device. */
   step<T>(name: string, run: () => Promise<T>, options?: { level?: Level }): Promise<T>;
   /** Records one of the suite's checks (passed when `problems` is empty). */
@@ -101,6 +102,38 @@ function lastSession(d: Device): string {
 /** Markup and script a visitor could write: it must be shown as text, never run. */
 function payload(ctx: ScenarioContext, where: string): string {
   return `<img src=x onerror="window.__setchatScriptRuns=(window.__setchatScriptRuns||0)+1"><b>${where} ${ctx.unique}</b>`;
+}
+
+/** `token` signed again with the target's own key, its times moved `seconds` back: one fault, its age. */
+async function aged(target: Target, token: string, seconds: number): Promise<string> {
+  const key = target.signingKey;
+  if (!key) throw new Error("Cannot sign a token: the target's signing key is not known");
+  const claims = jose.decodeJwt(token);
+  for (const name of ["iat", "nbf", "exp"] as const) {
+    const at = claims[name];
+    if (typeof at === "number") claims[name] = at - seconds;
+  }
+  const header = { ...jose.decodeProtectedHeader(token), alg: key.alg, kid: key.kid } as jose.JWTHeaderParameters;
+  return await new jose.SignJWT(claims).setProtectedHeader(header).sign(key.privateKey);
+}
+
+/** `token` with one character of its signature changed: a token the server must refuse. */
+function forged(token: string): string {
+  const [head, body, signature] = token.split(".");
+  return `${head}.${body}.${signature![0] === "A" ? "B" : "A"}${signature!.slice(1)}`;
+}
+
+/** Waits until the page has seen an `identity` event that `test` accepts. */
+async function identityEvent(d: Device, test: (identity: Record<string, unknown>) => boolean, what: string) {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const found = (await d.events()).filter((e) => e.event === "identity").map((e) =>
+      (e.detail as { identity?: Record<string, unknown> } | null)?.identity ?? {}
+    ).find(test);
+    if (found) return found;
+    if (Date.now() > deadline) throw new ScreenAssertion(`${d.name}: ${what} within ${WAIT_MS / 1000} s`);
+    await sleep(100);
+  }
 }
 
 /** The scenarios, in the order they run. */
@@ -484,6 +517,172 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    id: "browser-token-clocks-apart",
+    title:
+      "A token the server finds expired, though the browser's clock says it is not, is replaced through getVisitorToken; one it refuses signs the visitor out",
+    clause: "WIDGET-RENEW",
+    level: "must",
+    tags: ["browser", "token-expiry"],
+    needs: ["serverToken", "siteApiKey", "signingKey"],
+    async run(ctx) {
+      const u = user(ctx, "u");
+      const a = await ctx.device("A", { clock: true });
+      const stale = await ctx.step(
+        "the browser's clock is behind by more than a token's lifetime: U's token, expired for the server, is fresh for the page",
+        async () => {
+          const minted = await a.mintToken(u);
+          const claims = jwtClaims(minted);
+          ensure(typeof claims?.exp === "number", "the minted visitor token has no exp");
+          const lifetime = claims.exp - (typeof claims.iat === "number" ? claims.iat : Date.now() / 1000);
+          // Past the 30 s of skew the server allows, by a margin a busy machine cannot eat.
+          const behind = Math.ceil(lifetime) + 120;
+          const token = await aged(ctx.target, minted, behind);
+          await a.reload();
+          await a.page.clock.setSystemTime(Date.now() - behind * 1000);
+          return token;
+        },
+      );
+      await ctx.step("the page gives it beside getVisitorToken: U is verified with a fresh token", async () => {
+        await a.start({ mode: "verified", user: u, visitorToken: stale });
+        const state = await a.state();
+        ensure(state.phase === "ready", `the phase is "${state.phase}", not ready: the expired token was not replaced`);
+        ensure(state.identity?.verified === true, "state() has no verified identity");
+        ensure(await a.tokenCalls() >= 1, "getVisitorToken was never called for a token the server found expired");
+        const lost = (await a.events()).filter((e) => e.event === "identity-lost");
+        ensure(
+          lost.length === 0,
+          `identity-lost came (${JSON.stringify(lost[0]?.detail)}) though a new token was given`,
+        );
+        ensure(await a.identity() === "verified", `the widget shows identity "${await a.identity()}"`);
+      });
+      await ctx.step(
+        "the page gives a token of U the server refuses, beside getVisitorToken: U is signed out, refused",
+        async () => {
+          const before = (await a.events()).length;
+          await a.start({ mode: "verified", user: u, visitorToken: forged(await a.mintToken(u)) });
+          await a.seesSignedOut();
+          const lost = (await a.events()).slice(before).filter((e) => e.event === "identity-lost");
+          const reason = (lost.at(-1)?.detail as { reason?: string } | undefined)?.reason;
+          ensure(reason === "refused", `identity-lost came with ${JSON.stringify(lost.at(-1)?.detail ?? null)}`);
+          const state = await a.state();
+          ensure(state.phase === "signed-out", `the phase is "${state.phase}", not signed-out`);
+        },
+      );
+    },
+  },
+  {
+    id: "browser-renewal-someone-else",
+    title:
+      "When the token a renewal brings names someone else (the page signed another person in), the next person sees nothing of the previous one",
+    clause: "LOGOUT",
+    level: "must",
+    tags: ["browser", "token-expiry", "logout"],
+    needs: ["serverToken", "siteApiKey"],
+    async run(ctx) {
+      const u = user(ctx, "u");
+      const v = user(ctx, "v");
+      const text = `U's question ${ctx.unique}`;
+      const a = await ctx.device("A", { clock: true });
+      const id = await ctx.step("U writes and keeps the conversation open", async () => {
+        await a.load({ mode: "verified", user: u });
+        const id = await a.startChat(text);
+        await a.openConversation(id);
+        return id;
+      });
+      await ctx.step(
+        "the page signs V in without telling the widget; the token's lifetime passes: the renewal brings V's token",
+        async () => {
+          await a.signInOnPage(v);
+          await a.jumpAndHold(a.tokenLifetimeMs());
+          try {
+            const deadline = Date.now() + HELD_MS;
+            while (await a.tokenCalls() < 2) {
+              if (Date.now() > deadline) {
+                throw new ScreenAssertion("getVisitorToken was not called again before the token expired");
+              }
+              await sleep(100);
+            }
+          } finally {
+            await a.resumeClock();
+          }
+          await identityEvent(a, (i) => i.externalUserId === v.id, "no identity event gave V's identity");
+        },
+      );
+      await ctx.step("V sees nothing of U's", async () => {
+        await a.doesNotShow(text);
+        ensure(!(await a.history()).includes(id), "V's history shows U's conversation");
+        await a.doesNotShow(text);
+        const state = await a.state();
+        ensure(
+          (state.identity as { externalUserId?: unknown } | null)?.externalUserId === v.id,
+          "state() does not give V's identity after the renewal brought V's token",
+        );
+      });
+    },
+  },
+  {
+    id: "browser-storage-refused",
+    title:
+      "A browser that refuses localStorage still chats: an init() again keeps the visitor's device, a reset() forgets it",
+    clause: "VIS-DEVICE",
+    level: "must",
+    tags: ["browser", "visibility", "storage"],
+    needs: ["siteApiKey"],
+    async run(ctx) {
+      const text = `Storage refused ${ctx.unique}`;
+      const a = await ctx.device("A", { storage: "refused" });
+      const id = await ctx.step("an anonymous visitor writes, the browser refusing storage", async () => {
+        await a.load({ mode: "anonymous" });
+        return await a.startChat(text);
+      });
+      await ctx.step(
+        "the page starts the widget again (init()): the visitor's conversation is still there",
+        async () => {
+          await a.start({ mode: "anonymous" });
+          ensure((await a.history()).includes(id), "init() again lost the device: the conversation is gone");
+        },
+      );
+      await ctx.step("the visitor logs out: the next visitor sees nothing of it", async () => {
+        await a.reset();
+        await a.start({ mode: "anonymous" });
+        ensure((await a.history()).length === 0, "the next visitor sees the previous visitor's conversation");
+        await a.doesNotShow(text);
+      });
+    },
+  },
+  {
+    id: "browser-storage-foreign",
+    title:
+      "What the widget finds under its keys that it did not write (corrupt, or of another shape) counts as nothing kept: the pre-chat form asks again",
+    clause: "VIS-DEVICE",
+    level: "must",
+    tags: ["browser", "storage"],
+    needs: ["siteApiKey"],
+    async run(ctx) {
+      const a = await ctx.device("A");
+      await ctx.step("a visitor fills the pre-chat form and writes", async () => {
+        await a.load({ mode: "prechat" });
+        await a.prechat(`Pat ${ctx.unique}`, `pat-${ctx.unique}@example.com`);
+        await a.startChat(`Through the form ${ctx.unique}`);
+      });
+      const foreign: [string, string][] = [
+        ["an email and no name", JSON.stringify({ email: `pat-${ctx.unique}@example.com` })],
+        ["a name and no email", JSON.stringify({ name: `Pat ${ctx.unique}` })],
+        ["text that is not JSON", "{"],
+      ];
+      for (const [what, value] of foreign) {
+        await ctx.step(`the widget's storage holds ${what}: on the next load the form asks again`, async () => {
+          ensure(await a.overwriteWidgetStorage(value) > 0, "the widget kept nothing in localStorage");
+          await a.load({ mode: "prechat" });
+          await a.open();
+          const state = await a.state();
+          ensure(state.phase === "prechat", `the phase is "${state.phase}", not prechat`);
+          ensure(await a.count("prechat") === 1, "the pre-chat form is not shown");
+        });
+      }
+    },
+  },
+  {
     id: "browser-agent-reply-live",
     title: "An agent's reply appears in U's open widget on both devices without a reload",
     clause: "WIDGET-LIVE",
@@ -600,10 +799,8 @@ export const SCENARIOS: Scenario[] = [
       await ctx.step(
         "the page starts the widget again with a token of U the server refuses: identity-lost, refused",
         async () => {
-          const [head, body, signature] = (await a.mintToken(u)).split(".");
-          const forged = `${head}.${body}.${signature![0] === "A" ? "B" : "A"}${signature!.slice(1)}`;
           const before = (await a.events()).length;
-          await a.start({ mode: "verified-once", user: u, visitorToken: forged });
+          await a.start({ mode: "verified-once", user: u, visitorToken: forged(await a.mintToken(u)) });
           await a.seesSignedOut();
           const events = (await a.events()).slice(before);
           const lost = events.filter((e) => e.event === "identity-lost");

@@ -15,13 +15,23 @@ interface Kept {
   form?: FormData;
 }
 
+/** What is kept when the browser refuses `localStorage`, by key: the page's memory, for every `init()`. */
+const fallbacks = new Map<string, Kept>();
+
 /** The browser's memory for one site. */
 export class Keeper {
   readonly key: string;
-  #fallback: Kept = {};
 
   constructor(siteApiKey: string) {
     this.key = "sc-independent/" + siteApiKey;
+  }
+
+  get #fallback(): Kept {
+    return fallbacks.get(this.key) ?? {};
+  }
+
+  set #fallback(kept: Kept) {
+    fallbacks.set(this.key, kept);
   }
 
   #read(): Kept {
