@@ -22,17 +22,10 @@ export interface WidgetStorage {
   onChange(listener: () => void): () => void;
 }
 
-/**
- * What the widget keeps when the browser refuses `localStorage`, per site: the
- * page's memory, which an `init()` again finds as it left it.
- */
-const memories = new Map<string, Map<string, string>>();
-
 /** Storage in `localStorage`, degrading to memory when the browser refuses it. */
 export function localWidgetStorage(siteApiKey: string): WidgetStorage {
   const prefix = `setchat:${siteApiKey}:`;
-  const memory = memories.get(prefix) ?? new Map<string, string>();
-  memories.set(prefix, memory);
+  const memory = memoryOf(prefix);
   const get = (k: string) => {
     try {
       return localStorage.getItem(prefix + k);
@@ -75,4 +68,14 @@ export function localWidgetStorage(siteApiKey: string): WidgetStorage {
       }
     },
   };
+}
+
+/** What the widget keeps when the browser refuses `localStorage`, by key prefix: an `init()` again finds it there. */
+const memories = new Map<string, Map<string, string>>();
+
+/** The page's memory for one site's keys. */
+function memoryOf(prefix: string): Map<string, string> {
+  const memory = memories.get(prefix) ?? new Map<string, string>();
+  memories.set(prefix, memory);
+  return memory;
 }
