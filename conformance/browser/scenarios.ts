@@ -342,6 +342,15 @@ export const SCENARIOS: Scenario[] = [
         ensure(identity, "tab 2 started again and no identity event came");
         ensure((await tab2.state()).phase === "ready", `tab 2's phase is "${(await tab2.state()).phase}"`);
       });
+      const again = `Written after the logout ${ctx.unique}`;
+      await ctx.step("the new visitor writes in tab 2; the page in tab 1 clears the site's storage", async () => {
+        await tab2.startChat(again);
+        await tab1.page.evaluate(() => localStorage.clear());
+      });
+      await ctx.step("tab 2 noticed the device forgotten: it no longer shows the conversation", async () => {
+        await tab2.historyEmpties(again);
+        await tab2.doesNotShow(again);
+      });
     },
   },
   {
