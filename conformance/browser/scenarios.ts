@@ -569,12 +569,13 @@ export const SCENARIOS: Scenario[] = [
         async () => {
           const before = (await a.events()).length;
           await a.start({ mode: "verified", user: u, visitorToken: forged(await a.mintToken(u)) });
-          await a.seesSignedOut();
+          // init() has settled: the phase is the one it led to.
+          const state = await a.state();
+          ensure(state.phase === "signed-out", `the phase is "${state.phase}", not signed-out`);
           const lost = (await a.events()).slice(before).filter((e) => e.event === "identity-lost");
           const reason = (lost.at(-1)?.detail as { reason?: string } | undefined)?.reason;
           ensure(reason === "refused", `identity-lost came with ${JSON.stringify(lost.at(-1)?.detail ?? null)}`);
-          const state = await a.state();
-          ensure(state.phase === "signed-out", `the phase is "${state.phase}", not signed-out`);
+          await a.seesSignedOut();
         },
       );
     },
