@@ -474,4 +474,28 @@ export const SAMPLE: SampleMutant[] = [
     mutator: "ArrowFunction",
     caughtBy: ["browser-device-history"],
   },
+  {
+    name: "storage:33 LogicalOperator",
+    file: "widget/storage.ts",
+    original: "memory.get(k) ?? null",
+    replacement: "memory.get(k) && null",
+    mutator: "LogicalOperator",
+    caughtBy: ["browser-storage-refused"],
+  },
+  {
+    name: "session:426 EqualityOperator",
+    file: "widget/session.ts",
+    original: 'next.step === "retry"',
+    replacement: 'next.step !== "retry"',
+    mutator: "EqualityOperator",
+    caughtBy: ["browser-token-clocks-apart"],
+  },
+  {
+    name: "session:236 ConditionalExpression",
+    file: "widget/session.ts",
+    original: "previous.identity.externalUserId !== next.identity.externalUserId",
+    replacement: "false",
+    mutator: "ConditionalExpression",
+    caughtBy: ["browser-renewal-someone-else"],
+  },
 ];
