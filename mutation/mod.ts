@@ -107,12 +107,12 @@ export function strykerConfig(o: ConfigOptions): Record<string, unknown> {
   };
 }
 
-/** The embedded store's own checks, which the API suite runs beside the fixtures' cases. */
-const STORE_CHECK_FILES = ["src/store/store_contract.ts", "src/store/kv_store_checks.ts"];
+/** The embedded store's own checks and the operator's view of the HTTP layer, which the API suite runs beside the fixtures' cases. */
+const STORE_CHECK_FILES = ["src/store/store_contract.ts", "src/store/kv_store_checks.ts", "src/operator_checks.ts"];
 
 /**
  * A fingerprint of the judge's own code: the runner, its checks, the browser
- * scenarios, this harness and the store's own checks. Stryker's incremental
+ * scenarios, this harness, the store's own checks and the operator's. Stryker's incremental
  * mode sees changes to the reference and to the fixtures, not to the code that
  * judges them: when this changes, every mutant is retested.
  */

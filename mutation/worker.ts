@@ -84,6 +84,7 @@ async function apiTests(): Promise<SuiteTest[]> {
   }));
   tests.push(...lifetimeTests(cases));
   tests.push(...await storeTests());
+  tests.push(...await operatorTests());
   tests.push({
     id: EXPLORE.id,
     name: EXPLORE.name,
@@ -235,6 +236,33 @@ async function storeTests(): Promise<SuiteTest[]> {
       run: run(check.fn),
     })),
   ];
+}
+
+/**
+ * What the HTTP layer shows its operator alone (`src/operator_checks.ts`):
+ * the access log, and the error log of an answer the server failed to give.
+ * They run in this process, on the instrumented code, and ignore the
+ * reference they are given.
+ */
+async function operatorTests(): Promise<SuiteTest[]> {
+  const { OPERATOR_CHECKS } = await import("../src/operator_checks.ts");
+  const file = "src/operator_checks.ts";
+  const text = await Deno.readTextFile(file);
+  return OPERATOR_CHECKS.map((check): SuiteTest => ({
+    id: `operator: ${check.name}`,
+    name: `operator: ${check.name}`,
+    fileName: file,
+    line: Math.max(0, text.slice(0, text.indexOf(check.name)).split("\n").length - 1),
+    alone: false,
+    run: async () => {
+      try {
+        await check.fn();
+        return undefined;
+      } catch (error) {
+        return (error as Error).message;
+      }
+    },
+  }));
 }
 
 /** Runs `tests` against one fresh reference, several at a time; stops at the first failure unless told. */

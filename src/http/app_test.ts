@@ -86,57 +86,6 @@ Deno.test("server-to-server endpoints send no CORS headers; public documents do"
   await jwks.body?.cancel();
 });
 
-Deno.test("an unexpected failure is a 500 problem whose detail stays in the log", async () => {
-  await using t = await testApp();
-  const original = t.deps.store.findSiteByApiKey;
-  t.deps.store.findSiteByApiKey = () => Promise.reject(new Error("disk on fire: /secret/path"));
-  const logged: unknown[] = [];
-  const error = console.error;
-  console.error = (...args: unknown[]) => logged.push(args);
-  try {
-    const res = await t.post("/api/widget/visitor-token", t.a.serverToken, {
-      siteApiKey: t.a.sites[0]!.apiKey,
-      externalUserId: "u",
-    });
-    const b = await body(res);
-    assert.equal(res.status, 500);
-    assert.equal(b.code, "internal_error");
-    assert.ok(!JSON.stringify(b).includes("disk on fire"));
-    assert.ok(JSON.stringify(logged).includes(b.instance.split(":").at(-1)));
-  } finally {
-    console.error = error;
-    t.deps.store.findSiteByApiKey = original;
-  }
-});
-
-Deno.test("no token plaintext reaches the log, whatever the request", async () => {
-  await using t = await testApp();
-  const lines: string[] = [];
-  const saved = { log: console.log, error: console.error, warn: console.warn, info: console.info };
-  for (const k of Object.keys(saved) as (keyof typeof saved)[]) {
-    console[k] = (...args: unknown[]) => lines.push(args.map(String).join(" "));
-  }
-  try {
-    const site = t.a.sites[0]!.apiKey;
-    await t.post("/api/widget/visitor-token", t.a.serverToken, { siteApiKey: site, externalUserId: "u" });
-    await t.post("/api/widget/visitor-token", t.a.serverToken.slice(0, -2), { siteApiKey: site, externalUserId: "u" });
-    const rotated = await body(
-      await t.post(`/api/tenants/${t.a.tenant.id}/widget-identity/s2s-token/rotate`, t.a.adminToken),
-    );
-    await t.post(`/api/tenants/${t.a.tenant.id}/widget-identity/s2s-token/revoke-previous`, t.a.adminToken);
-    await t.post("/api/widget/visitor-token", t.a.serverToken, { siteApiKey: site, externalUserId: "u" });
-    t.deps.store.findSiteByApiKey = () => Promise.reject(new Error("boom"));
-    await t.post("/api/widget/visitor-token", rotated.token, { siteApiKey: site, externalUserId: "u" });
-    const all = lines.join("\n");
-    assert.ok(lines.length > 0, "the 500 above should have logged something");
-    for (const secret of [t.a.serverToken, t.a.adminToken, rotated.token]) {
-      assert.ok(!all.includes(secret.slice(12, 40)), "a token was logged");
-    }
-  } finally {
-    Object.assign(console, saved);
-  }
-});
-
 Deno.test("an error detail never repeats a value shaped like a credential, wherever the client put it", async () => {
   await using t = await testApp();
   const tokens = [t.a.serverToken, t.a.adminToken, generateSecret("wss").plaintext];

@@ -1,0 +1,241 @@
+/**
+ * What only the server's operator sees of the HTTP layer: the access log's
+ * lines, and the error log of an answer the server failed to give. No client
+ * reads either, so the conformance suite cannot judge them over HTTP.
+ * Registered as tests by `operator_checks_test.ts`, and run against every
+ * mutant of `src/http` by `deno task mutation`.
+ */
+import assert from "node:assert/strict";
+import { ERROR_CODES, ERRORS } from "./contract/errors.ts";
+import { AppError } from "./domain/app_error.ts";
+import { body, testApp } from "./test_utils.ts";
+import { formatAccessEntry, loggedPath, withAccessLog } from "./http/access_log.ts";
+import { problemResponse } from "./http/problem.ts";
+
+/** One check of what the operator sees: a name and what it runs. */
+export interface OperatorCheck {
+  name: string;
+  fn: () => Promise<void>;
+}
+
+const JWT = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl";
+const S2S = "setchat_s2s_v1k54B2ZWal0O74IMzTpwynnBkzOqtTcJCyzWN36Eym0gqMgE";
+
+/** What the server writes to the console, as text lines, while `fn` runs. */
+const sinks = new Set<string[]>();
+const CONSOLE = ["log", "error", "warn", "info"] as const;
+let saved: Pick<Console, (typeof CONSOLE)[number]> | undefined;
+
+async function capturingConsole<T>(fn: (lines: string[]) => Promise<T>): Promise<T> {
+  const lines: string[] = [];
+  // Checks may run side by side: the console is patched while any of them listens, each hearing every line.
+  if (sinks.size === 0) {
+    saved = { log: console.log, error: console.error, warn: console.warn, info: console.info };
+    for (const k of CONSOLE) {
+      console[k] = (...args: unknown[]) => {
+        const line = `${k}: ${args.map((a) => a instanceof Error ? `${a.name}: ${a.message}` : String(a)).join(" ")}`;
+        for (const sink of sinks) sink.push(line);
+      };
+    }
+  }
+  sinks.add(lines);
+  try {
+    return await fn(lines);
+  } finally {
+    sinks.delete(lines);
+    if (sinks.size === 0 && saved) Object.assign(console, saved);
+  }
+}
+
+/** Every check, in the order they run. */
+export const OPERATOR_CHECKS: OperatorCheck[] = [
+  {
+    name: "the access log drops the query, masks path segments shaped like a token, and cuts long paths",
+    fn: () => {
+      const path = (p: string) => loggedPath(new URL(p, "http://x"));
+      assert.equal(path("/api/widget/conversations?after=msg_1&token=abc"), "/api/widget/conversations");
+      assert.equal(
+        path("/api/tenants/ten_1/widget-identity/s2s-token/rotate"),
+        "/api/tenants/ten_1/widget-identity/s2s-token/rotate",
+      );
+      assert.equal(path(`/api/x/${S2S}/y`), "/api/x/[redacted]/y");
+      assert.equal(path(`/api/x/SETCHAT_anything`), "/api/x/[redacted]", "the prefix in any case");
+      assert.equal(path(`/api/${JWT}`), "/api/[redacted]");
+      assert.equal(path(`/api/${JWT.slice(0, 11)}`), "/api/[redacted]", "a JWT cut short after eight characters");
+      assert.equal(path(`/api/eyJhbGciOi`), "/api/eyJhbGciOi", "seven characters after eyJ are not a JWT yet");
+      assert.equal(path(`/api/${encodeURIComponent(`Bearer ${JWT}`)}`), "/api/[redacted]");
+      assert.equal(path(`/api/%73etchat_adm_abc`), "/api/[redacted]", "escaped letters are decoded first");
+      assert.equal(path(`/api/%E0%A4%A/x`), "/api/%E0%A4%A/x", "a malformed escape is logged as sent");
+      assert.equal(path(`/api/%E0%A4%A${JWT}`), "/api/[redacted]", "and still masked");
+      const long = path(`/a/${"b".repeat(500)}`);
+      assert.equal(long, `/a/${"b".repeat(197)}…`, "long paths are cut at 200 characters, and say so");
+      assert.equal(path(`/a/${"b".repeat(197)}`).length, 200, "a path of 200 characters is kept whole");
+      return Promise.resolve();
+    },
+  },
+  {
+    name: "the access log writes one line per request: time, method, path, status, duration, request id",
+    fn: async () => {
+      const lines: string[] = [];
+      const handler = withAccessLog(
+        async (request: Request) => {
+          await new Promise((r) => setTimeout(r, 5));
+          return new URL(request.url).pathname === "/demo"
+            ? new Response("page")
+            : new Response(null, { status: 401, headers: { "x-request-id": "r-1" } });
+        },
+        { format: "json", write: (line) => lines.push(line) },
+      );
+      const before = Date.now();
+      await handler(
+        new Request(`http://x/api/widget/visitor-token?k=${S2S}`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${S2S}` },
+        }),
+      );
+      await handler(new Request("http://x/demo"));
+      await handler(new Request("http://x/demo", { method: "purge" }));
+      assert.equal(lines.length, 3);
+      const [api, page, odd] = lines.map((l) => JSON.parse(l));
+      assert.deepEqual({ ...api, time: "t", durationMs: 0 }, {
+        time: "t",
+        method: "POST",
+        path: "/api/widget/visitor-token",
+        status: 401,
+        durationMs: 0,
+        requestId: "r-1",
+      });
+      const time = Date.parse(api.time);
+      assert.ok(api.time === new Date(time).toISOString() && time >= before - 1 && time <= Date.now(), api.time);
+      assert.ok(api.durationMs >= 4 && api.durationMs < 60_000, `took ${api.durationMs} ms`);
+      assert.equal(Math.round(api.durationMs * 100) / 100, api.durationMs, "hundredths of a millisecond");
+      assert.equal(page.requestId, null);
+      assert.equal(page.status, 200);
+      assert.equal(odd.method, "OTHER", "a method that is not an upper-case word is not echoed");
+      assert.ok(!lines.join("\n").includes(S2S));
+    },
+  },
+  {
+    name: "the access log writes a handler that throws as a 500, and rethrows",
+    fn: async () => {
+      const lines: string[] = [];
+      const handler = withAccessLog(() => Promise.reject(new Error("boom")), {
+        format: "pretty",
+        write: (line) => lines.push(line),
+      });
+      await assert.rejects(handler(new Request("http://x/api/version", { method: "GET" })), /boom/);
+      assert.equal(lines.length, 1);
+      assert.match(lines[0]!, /^\S+Z GET \/api\/version 500 \d+\.\dms -$/);
+    },
+  },
+  {
+    name: "the access log writes pretty lines for people and JSON lines for programs, to standard output by default",
+    fn: async () => {
+      const entry = {
+        time: "2026-11-22T12:00:00.000Z",
+        method: "GET",
+        path: "/healthz",
+        status: 200,
+        durationMs: 1.25,
+        requestId: "r-1",
+      };
+      assert.equal(formatAccessEntry(entry, "pretty"), "2026-11-22T12:00:00.000Z GET /healthz 200 1.3ms r-1");
+      assert.equal(formatAccessEntry({ ...entry, requestId: null }, "pretty").endsWith(" 1.3ms -"), true);
+      assert.deepEqual(JSON.parse(formatAccessEntry(entry, "json")), entry);
+      const lines = await capturingConsole(async (lines) => {
+        await withAccessLog(() => Promise.resolve(new Response("ok")), { format: "json" })(
+          new Request("http://x/healthz-of-the-default-sink"),
+        );
+        return lines;
+      });
+      const line = lines.find((l) => l.includes("/healthz-of-the-default-sink"));
+      assert.ok(line?.startsWith("log: {"), `the line went to ${line}`);
+    },
+  },
+  {
+    name:
+      "an unexpected failure is a 500 problem that hides its detail, which the error log keeps under the request id",
+    fn: async () => {
+      await using t = await testApp();
+      t.deps.store.findSiteByApiKey = () => Promise.reject(new Error("disk on fire: /secret/path"));
+      const { res, b, lines } = await capturingConsole(async (lines) => {
+        const res = await t.post("/api/widget/visitor-token", t.a.serverToken, {
+          siteApiKey: t.a.sites[0]!.apiKey,
+          externalUserId: "u",
+        });
+        return { res, b: await body(res), lines };
+      });
+      assert.equal(res.status, 500);
+      assert.equal(res.headers.get("content-type"), "application/problem+json");
+      const id = res.headers.get("x-request-id");
+      assert.deepEqual(b, {
+        type: "urn:setchat:error:internal_error",
+        title: ERRORS.internal_error.title,
+        status: 500,
+        detail: "The server failed to answer this request",
+        code: "internal_error",
+        fix: ERRORS.internal_error.fix,
+        instance: `urn:setchat:request:${id}`,
+      });
+      const logged = lines.find((l) => l.includes(`Request ${id} failed:`));
+      assert.ok(logged?.startsWith("error: "), `no error line names the request: ${lines.join(" | ")}`);
+      assert.ok(logged!.includes("disk on fire: /secret/path"), "the log keeps what failed");
+    },
+  },
+  {
+    name: "an error answered at 5xx keeps its code and hides its detail; below 500 it shows it and logs nothing",
+    fn: async () => {
+      const { answers, lines } = await capturingConsole(async (lines) => {
+        const answers = await Promise.all(ERROR_CODES.map(async (code) => {
+          const res = problemResponse(new AppError(code, `Cannot test ${code}: a detail`), `req-${code}`);
+          return { code, res, b: await body(res) };
+        }));
+        return { answers, lines };
+      });
+      for (const { code, res, b } of answers) {
+        const status = ERRORS[code].status;
+        assert.equal(res.status, status, code);
+        assert.equal(b.code, code);
+        assert.equal(b.type, `urn:setchat:error:${code}`);
+        assert.equal(b.instance, `urn:setchat:request:req-${code}`);
+        const logged = lines.some((l) => l.startsWith(`error: Request req-${code} failed:`));
+        if (status >= 500) {
+          assert.equal(b.detail, "The server failed to answer this request", code);
+          assert.ok(logged, `${code} is not in the error log`);
+        } else {
+          assert.equal(b.detail, `Cannot test ${code}: a detail`, code);
+          assert.ok(!logged, `${code}, a client's error, is in the error log`);
+        }
+      }
+    },
+  },
+  {
+    name: "no token plaintext reaches the log, whatever the request",
+    fn: async () => {
+      await using t = await testApp();
+      const { lines, rotated } = await capturingConsole(async (lines) => {
+        const site = t.a.sites[0]!.apiKey;
+        const mint = (token: string) =>
+          t.post("/api/widget/visitor-token", token, { siteApiKey: site, externalUserId: "u" }).then((r) =>
+            r.body?.cancel()
+          );
+        await mint(t.a.serverToken);
+        await mint(t.a.serverToken.slice(0, -2));
+        const rotated = await body(
+          await t.post(`/api/tenants/${t.a.tenant.id}/widget-identity/s2s-token/rotate`, t.a.adminToken),
+        );
+        await t.post(`/api/tenants/${t.a.tenant.id}/widget-identity/s2s-token/revoke-previous`, t.a.adminToken)
+          .then((r) => r.body?.cancel());
+        await mint(t.a.serverToken);
+        t.deps.store.findSiteByApiKey = () => Promise.reject(new Error("boom"));
+        await mint(rotated.token);
+        return { lines, rotated };
+      });
+      const all = lines.join("\n");
+      assert.ok(all.includes("boom"), "the 500 above should have logged something");
+      for (const secret of [t.a.serverToken, t.a.adminToken, rotated.token]) {
+        assert.ok(!all.includes(secret.slice(12, 40)), "a token was logged");
+      }
+    },
+  },
+];
