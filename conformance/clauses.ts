@@ -332,6 +332,11 @@ export const CLAUSES = {
     reference:
       "The reference signs with EdDSA keys, and publishes its OpenAPI document, its version, a health check and its discovery document.",
   },
+  "TEST-CLOCK": {
+    section: "endpoints",
+    reference:
+      "The reference started with `--test-clock` declares `testClock` in its discovery document and shows the clock there (`GET`) to a tenant admin token, which moves it (`POST`): `reset` to the real time, then `freeze` at the start of the second it shows (or let it run from there), then `advanceSeconds`, whole seconds from a day back to a week ahead; it answers `now`, `nowMs`, `frozen` and `offsetSeconds`, how far it is from the real time. Any other body is `400`, any other credential `401`.",
+  },
 } as const satisfies Record<string, Clause>;
 
 /** A clause id. */

@@ -2,7 +2,8 @@
  * A run judges time at the second through the target's test clock: a clock
  * that does not move as its hook says (`freeze` stops it at the start of the
  * second it shows, `advanceSeconds` moves it by exactly that, `reset` brings
- * back the real time) would make every timed verdict wrong. Each answer of
+ * back the real time, `offsetSeconds` says how far it is from the real
+ * time) would make every timed verdict wrong. Each answer of
  * the clock is held against what was asked of it, and the run says so when
  * they differ instead of judging the target on a clock that lies.
  */
@@ -56,6 +57,14 @@ export function clockMismatch(
   }
   if (!before) return undefined;
   const was = before.state;
+  // Its offset is how far it is from the real time: it moves with the clock, less the real time that passed.
+  if (state.offsetMs !== undefined && was.offsetMs !== undefined) {
+    const expectedOffset = was.offsetMs + (state.nowMs - was.nowMs) - (answer.receivedAt - before.receivedAt);
+    if (Math.abs(state.offsetMs - expectedOffset) > slack + (before.receivedAt - before.sentAt)) {
+      return `it says it is ${state.offsetMs} ms from its real time, where ${expectedOffset} was expected from its ` +
+        `previous answer (${was.offsetMs} ms at ${was.nowMs}) and the time shown since`;
+    }
+  }
   // A frozen clock held its instant; a running one went on with the runner's time.
   const expected = (was.frozen ? was.nowMs : was.nowMs + (answer.receivedAt - before.receivedAt)) + by;
   if (was.frozen && state.frozen) {

@@ -47,3 +47,26 @@ Deno.test("clockMismatch() names each way a clock can lie", () => {
   assert.match(clockMismatch({ reset: true }, answer(T, true, 1100), frozen)!, /frozen, where it should be running/);
   assert.match(clockMismatch({ reset: true }, answer(T, false, 1100, 600_000), frozen)!, /from its real time/);
 });
+
+Deno.test("clockMismatch() holds the offset a clock states to the time it shows", () => {
+  // Stopped 400 ms before the real time, then moved an hour on while 100 ms passed: 3599.5 s ahead.
+  const frozen = answer(T, true, 1000, -400);
+  const on = answer(T + 3_600_000, true, 1100, 3_599_500);
+  assert.equal(clockMismatch({ advanceSeconds: 3600 }, on, frozen), undefined);
+  // Running, the offset moves by the seconds asked only.
+  const running = answer(T + 3_600_050, false, 1150, 3_599_500);
+  assert.equal(clockMismatch({ freeze: false }, running, on), undefined);
+  assert.equal(
+    clockMismatch({ advanceSeconds: 60 }, answer(T + 3_660_100, false, 1200, 3_659_500), running),
+    undefined,
+  );
+  // An offset in the wrong unit, or not moving with the clock.
+  assert.match(
+    clockMismatch({ advanceSeconds: 3600 }, answer(T + 3_600_000, true, 1100, 3_599_500_000), frozen)!,
+    /3599500000 ms from its real time, where 3599500 was expected/,
+  );
+  assert.match(
+    clockMismatch({ advanceSeconds: 60 }, answer(T + 3_660_100, false, 1200, 3_599_500), running)!,
+    /from its real time/,
+  );
+});
