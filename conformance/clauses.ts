@@ -314,7 +314,8 @@ export const CLAUSES = {
       "Bad input gets a `4xx`, never a `5xx`, and a refused request stores nothing: a body that is not JSON gets `400`, and a field missing, `null` or of the wrong type, or an empty required string, a `4xx`.",
     should:
       "A body too large should get `413` and one that is not JSON `415`; deep nesting, unknown fields, empty strings and strings past their bounds should be refused, with `400`.",
-    reference: "The reference takes bodies of at most 16 KiB (visitor tokens) and 32 KiB (widget calls).",
+    reference:
+      "The reference takes bodies of at most 16 KiB (visitor tokens) and 32 KiB (widget calls); a body that stops half-way gets `408` once it stops waiting, and a chunked body whose framing cannot be read `400`, each closing the connection.",
   },
   "ERRORS": {
     section: "errors",

@@ -192,6 +192,8 @@ function curl(r: HttpStep["request"], o: ReproductionOptions, showStatus: boolea
   // curl cannot stop half-way: the command sends the whole body.
   const note = r.stallAfter !== undefined
     ? `# the suite sends only the first ${r.stallAfter} bytes of this body, then waits\n`
+    : r.brokenChunks
+    ? `# the suite sends this body as one chunk, then the chunk size "zz", which is not hexadecimal\n`
     : "";
   // printf pads with spaces to a width in bytes (in the C locale): the body the runner sent.
   if (data !== undefined) {

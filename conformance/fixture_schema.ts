@@ -50,6 +50,8 @@ export const FixtureRequest = z.strictObject({
   bodyBase64: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, { message: "must be base64" }).optional(),
   /** Sends a `Content-Length` of the whole body but only its first this many bytes, then nothing: a stalled client. */
   stallAfter: z.number().int().nonnegative().optional(),
+  /** Sends the body as one chunk, then a chunk size that is not hexadecimal: framing no server can read. */
+  brokenChunks: z.literal(true).optional(),
 }).refine((r) => [r.json, r.body, r.bodyBase64].filter((b) => b !== undefined).length <= 1, {
   message: "has more than one of json, body and bodyBase64",
 });

@@ -337,14 +337,15 @@ async function sendOnce(request: HttpStep["request"], node: string, options: Sen
   const bytes = request.bodyBase64 !== undefined
     ? Uint8Array.from(atob(request.bodyBase64), (c) => c.charCodeAt(0))
     : undefined;
-  if (request.stallAfter !== undefined) {
+  if (request.stallAfter !== undefined || request.brokenChunks) {
     const answer = await sendRaw({
       method: request.method,
       origin: node,
       path: request.path,
       headers,
       body: bytes ?? encoder.encode(body ?? ""),
-      stallAfter: request.stallAfter,
+      stallAfter: request.stallAfter ?? 0,
+      brokenChunks: request.brokenChunks,
       // A stalled body is answered once the server stops waiting for it (the contract's limit of reading a body).
       timeoutMs: options.timeoutMs + LIMITS.bodyReadMs,
     });
