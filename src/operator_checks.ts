@@ -1,7 +1,9 @@
 /**
  * What only the server's operator sees of the HTTP layer: the access log's
- * lines, and the error log of an answer the server failed to give. No client
- * reads either, so the conformance suite cannot judge them over HTTP.
+ * lines, and the error log of an answer the server failed to give; and what
+ * only a server fresh from start-up shows: the first body read under a
+ * deadline. No client reads the logs, and the suite's reference is warm, so
+ * the conformance suite cannot judge them over HTTP.
  * Registered as tests by `operator_checks_test.ts`, and run against every
  * mutant of `src/http` by `deno task mutation`.
  */
@@ -10,6 +12,7 @@ import { ERROR_CODES, ERRORS } from "./contract/errors.ts";
 import { AppError } from "./domain/app_error.ts";
 import { body, testApp } from "./test_utils.ts";
 import { formatAccessEntry, loggedPath, withAccessLog } from "./http/access_log.ts";
+import { readJson } from "./http/body.ts";
 import { problemResponse } from "./http/problem.ts";
 
 /** One check of what the operator sees: a name and what it runs. */
@@ -45,6 +48,29 @@ async function capturingConsole<T>(fn: (lines: string[]) => Promise<T>): Promise
     sinks.delete(lines);
     if (sinks.size === 0 && saved) Object.assign(console, saved);
   }
+}
+
+/** A deadline no read has used yet in this process: reading under it starts from nothing, as after start-up. */
+let unusedDeadlineMs = 240;
+
+/** A JSON body sent in two pieces `gapMs` apart, or whose second piece never comes. */
+function bodyInPieces(gapMs: number | "never"): Request {
+  const encoder = new TextEncoder();
+  let sent = 0;
+  return new Request("http://x/api/widget/visitor-token", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (sent === 2) return controller.close();
+        if (sent === 1) {
+          if (gapMs === "never") return await new Promise(() => {});
+          await new Promise((r) => setTimeout(r, gapMs));
+        }
+        controller.enqueue(encoder.encode(sent++ === 0 ? `{"siteApiKey": "k", ` : `"externalUserId": "u"}`));
+      },
+    }),
+  });
 }
 
 /** Every check, in the order they run. */
@@ -207,6 +233,31 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
           assert.ok(!logged, `${code}, a client's error, is in the error log`);
         }
       }
+    },
+  },
+  {
+    name: "a body read under a deadline is read in full when it arrives within it, and refused with 408 once it passes",
+    fn: async () => {
+      const ms = unusedDeadlineMs++;
+      const options = { limit: 1024, timeoutMs: ms };
+      // The first read under this deadline, then a second one beside it: both within the deadline.
+      const [first, second] = await Promise.all([
+        readJson(bodyInPieces(Math.round(ms / 8)), options),
+        readJson(bodyInPieces(Math.round(ms / 4)), options),
+      ]);
+      assert.deepEqual(first, { siteApiKey: "k", externalUserId: "u" });
+      assert.deepEqual(second, first);
+      const started = performance.now();
+      // The deadline's timer keeps no process alive (a server's listener does): this one waits for it.
+      const alive = setInterval(() => {}, 1000);
+      const stalled = await readJson(bodyInPieces("never"), options).then(
+        () => assert.fail("a body that never ends was read"),
+        (error: AppError) => error,
+      ).finally(() => clearInterval(alive));
+      const waited = performance.now() - started;
+      assert.equal(stalled.code, "request_timeout", stalled.message);
+      assert.ok(stalled.message.includes(`within ${ms} ms`), stalled.message);
+      assert.ok(waited >= ms - 5, `refused after ${waited.toFixed(0)} ms, before its deadline of ${ms} ms`);
     },
   },
   {
