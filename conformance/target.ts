@@ -47,10 +47,13 @@ export const IN_PROCESS_BODY_READ_MS = 1_000;
  * task serve` (`SETCHAT_VISITOR_TOKEN_TTL`, `SETCHAT_ISSUER`): read by the
  * same parser, so that the reference judged here is the one they configure,
  * and a setting out of range refuses to start here as it does there.
+ * `asServed` starts it as `deno task serve` does, with no test clock and the
+ * contract's deadline for a body.
  */
 export async function startInProcessTarget(
   options: StartOptions = {},
   settings: Readonly<Record<string, string>> = {},
+  { asServed = false }: { asServed?: boolean } = {},
 ): Promise<Target> {
   // The reference is loaded only when a run asks for it: a run against a named target never loads the server.
   const { devEnv, startServer } = await import("../src/server.ts");
@@ -60,17 +63,21 @@ export async function startInProcessTarget(
     await buildAll();
   }
   // Cases that depend on time move it, through /api/test/clock, as against a served reference.
-  const args = ["--host", "127.0.0.1", "--port", "0", "--data", ":memory:", "--log", "off", "--test-clock"];
+  const args = ["--host", "127.0.0.1", "--port", "0", "--data", ":memory:", "--log", "off"];
+  if (!asServed) args.push("--test-clock");
   const { config } = parseCommandLine(args, (name) => Object.hasOwn(settings, name) ? settings[name] : undefined);
   // A body that stalls is given up on sooner than a served reference does, so that the case proving it costs the run
   // a second, not ten.
-  const server = await startServer(config, {
-    ...options,
-    mutate: (deps) => {
-      const quicker = { ...deps, config: { ...deps.config, bodyReadTimeoutMs: IN_PROCESS_BODY_READ_MS } };
-      return options.mutate ? options.mutate(quicker) : quicker;
+  const server = await startServer(
+    config,
+    asServed ? options : {
+      ...options,
+      mutate: (deps) => {
+        const quicker = { ...deps, config: { ...deps.config, bodyReadTimeoutMs: IN_PROCESS_BODY_READ_MS } };
+        return options.mutate ? options.mutate(quicker) : quicker;
+      },
     },
-  });
+  );
   const keys = server.deps.keys;
   // The same values `serve` writes to dev.env, by the names fixtures use.
   const env = devEnv(server.url, server.demo!);

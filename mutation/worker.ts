@@ -21,6 +21,7 @@ import { type CaseResult, movesClock, runSuite } from "../conformance/runner.ts"
 import { startInProcessTarget, type Target } from "../conformance/target.ts";
 import { explore } from "../conformance/explore/explore.ts";
 import { launchChromium } from "../conformance/browser/chromium.ts";
+import { LIMITS } from "../src/contract/common.ts";
 import { runBrowserScenarios } from "../conformance/browser/run.ts";
 import { type Scenario, SCENARIOS } from "../conformance/browser/scenarios.ts";
 import {
@@ -167,8 +168,48 @@ function lifetimeTests(cases: LoadedCase[]): SuiteTest[] {
       return undefined;
     },
   };
-  return [...configured, startup];
+  return [...configured, startup, asServed];
 }
+
+/**
+ * The reference as an operator starts it with nothing set: no test clock (its
+ * path is unknown, the discovery document names none), and bodies read under
+ * the contract's deadline rather than the in-process reference's shorter one.
+ */
+const asServed: SuiteTest = {
+  id: "settings-default",
+  name: "settings-default: the reference started with no settings has no test clock, and reads a body under the " +
+    "contract's deadline",
+  fileName: "mutation/worker.ts",
+  line: 0,
+  alone: true,
+  start: () => startInProcessTarget({}, {}, { asServed: true }),
+  run: async (target) => {
+    const discovery = await (await fetch(`${target.apiUrl}/.well-known/setchat.json`)).json();
+    if (discovery.testClock !== undefined) return `the discovery document names a test clock: ${discovery.testClock}`;
+    const clock = await fetch(`${target.apiUrl}/api/test/clock`, {
+      headers: { authorization: `Bearer ${target.vars.adminToken}` },
+    });
+    await clock.body?.cancel();
+    if (clock.status !== 404) return `GET /api/test/clock answered ${clock.status}, where no such path exists`;
+    // A body in two pieces, the second a tenth of the contract's deadline after the first.
+    const pieces = [`{"siteApiKey": "${target.vars.siteApiKey}", `, `"externalUserId": "user-settings-default"}`];
+    const mint = await fetch(`${target.apiUrl}/api/widget/visitor-token`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${target.vars.serverToken}`, "content-type": "application/json" },
+      body: new ReadableStream({
+        async pull(controller) {
+          const piece = pieces.shift();
+          if (piece === undefined) return controller.close();
+          if (pieces.length === 0) await new Promise((r) => setTimeout(r, LIMITS.bodyReadMs / 10));
+          controller.enqueue(new TextEncoder().encode(piece));
+        },
+      }),
+    });
+    const text = await mint.text();
+    return mint.status === 200 ? undefined : `a visitor token's body was answered ${mint.status}: ${text}`;
+  },
+};
 
 /**
  * The embedded store's own checks, for what no request reaches or reaches
