@@ -214,6 +214,14 @@ export const SAMPLE: SampleMutant[] = [
     caughtBy: ["explore"],
   },
   {
+    name: "body:62 ConditionalExpression",
+    file: "src/http/body.ts",
+    original: "/invalid HTTP/i.test(String(error))",
+    replacement: "false",
+    mutator: "ConditionalExpression",
+    caughtBy: ["input-body-broken-chunks"],
+  },
+  {
     name: "problem:52 EqualityOperator",
     file: "src/http/problem.ts",
     original: "known.errors.length > 0",
@@ -332,6 +340,14 @@ export const SAMPLE: SampleMutant[] = [
     replacement: '""',
     mutator: "StringLiteral",
     caughtBy: ["agent-foreign-conversation", "agent-lists-site", "agent-needs-admin-token", "agent-reads-and-replies"],
+  },
+  {
+    name: "test_clock:9 ArithmeticOperator",
+    file: "src/http/routes/test_clock.ts",
+    original: "s.offsetMs / 1000",
+    replacement: "s.offsetMs * 1000",
+    mutator: "ArithmeticOperator",
+    caughtBy: ["time-verified-session-ends-with-token", "test-clock-shows-and-moves"],
   },
   {
     name: "views:67 OptionalChaining",
