@@ -76,7 +76,19 @@ Deno.test("--target given twice: each case's requests alternate between the two 
   const b = node(reference.apiUrl);
   try {
     const { exitCode, run, text } = await cli(
-      ["--target", a.url, "--target", b.url, "--profile", "reference", "--exclude-tag", "destructive"],
+      // A body whose framing breaks is refused by the node in front, as by any proxy: it never reaches the reference.
+      [
+        "--target",
+        a.url,
+        "--target",
+        b.url,
+        "--profile",
+        "reference",
+        "--exclude-tag",
+        "destructive",
+        "--exclude-tag",
+        "framing",
+      ],
       credentials(reference),
     );
     assert.equal(exitCode, 0, text);
