@@ -101,6 +101,7 @@ export function createApp(deps: AppDeps): App {
       ? readJson(request, {
         limit: route.bodyLimit ?? LIMITS.bodyBytes,
         timeoutMs: deps.config.bodyReadTimeoutMs ?? LIMITS.bodyReadMs,
+        clock: deps.testClock,
       })
       : undefined;
     reading?.catch(() => {});
