@@ -17,6 +17,8 @@ export interface RawRequest {
   stallAfter: number;
   /** How long to wait for the whole answer, in ms. */
   timeoutMs: number;
+  /** Runs once the body has stalled, until `answered` settles (to move a test clock past the server's bound). */
+  whileStalled?: ((answered: Promise<unknown>) => Promise<void>) | undefined;
 }
 
 /** An answer read off the socket. */
@@ -110,7 +112,10 @@ export async function sendRaw(r: RawRequest): Promise<RawAnswer> {
     const pieces = [head(r, url), r.body.slice(0, r.stallAfter)];
     // A server may answer, and close, before the rest is written: its answer is what counts.
     for (const piece of pieces) if (!(await writeAll(conn, piece))) break;
-    return await readAnswer(conn, signal);
+    const answer = readAnswer(conn, signal);
+    answer.catch(() => {});
+    await r.whileStalled?.(answer);
+    return await answer;
   } catch (error) {
     if (signal.aborted) throw new DOMException(`no answer within ${r.timeoutMs} ms`, "TimeoutError");
     throw error;
