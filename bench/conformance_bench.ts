@@ -6,16 +6,17 @@
  *   (`_delay_proxy.ts`), at several concurrencies, beside the bound no runner
  *   can beat: the longest case's requests in a row, or all the requests shared
  *   among the cases at once, whichever is more, times the round trip. The
- *   cases that move the target's clock or rotate credentials run one at a
+ *   cases that move the target's clock or change credentials run one at a
  *   time after the others, since they change the time or the token the others
- *   use: their requests in a row are shown apart, as the bound of this order.
+ *   use (`runsAlone()`): their requests in a row are shown apart, as the bound
+ *   of this order.
  *
  * The suite's shape (requests per case, and how many in a row) is measured by
  * a run of one case at a time that counts the requests the reference
  * receives: requests that overlap belong to one parallel step.
  */
 import { loadFixtures } from "../conformance/fixtures.ts";
-import { DEFAULT_CONCURRENCY, movesClock, type RunResult, runSuite } from "../conformance/runner.ts";
+import { DEFAULT_CONCURRENCY, type RunResult, runsAlone, runSuite } from "../conformance/runner.ts";
 import { startInProcessTarget } from "../conformance/target.ts";
 import { startDelayProxy } from "./_delay_proxy.ts";
 
@@ -34,7 +35,7 @@ export interface SuiteShape {
   requests: number;
   /** The case with the most requests in a row, and how many. */
   longest: { id: string; inARow: number };
-  /** Cases that run one at a time after the others (they move the clock or rotate credentials), and their requests in a row. */
+  /** Cases that run one at a time after the others (they move the clock or change credentials), and their requests in a row. */
   alone: { cases: number; requests: number; inARow: number };
 }
 
@@ -102,7 +103,8 @@ export async function suiteShape(cases: Awaited<ReturnType<typeof loadFixtures>>
     const s = perCase.get(c.id) ?? { requests: 0, inARow: 0 };
     all += s.requests;
     if (s.inARow > longest.inARow) longest = { id: c.id, inARow: s.inARow };
-    if (c.destructive || movesClock(c)) {
+    // The in-process reference has a test clock: a stalled body moves it, alone.
+    if (runsAlone(c, true)) {
       alone.cases++;
       alone.requests += s.requests;
       alone.inARow += s.inARow;
@@ -178,7 +180,7 @@ export function formatConformanceBench(r: ConformanceBenchResult): string[] {
     `  median ${s(r.medianMs)}  (runs: ${r.runs.map((ms) => (ms / 1000).toFixed(2)).join(", ")} s)`,
     `Conformance suite through a proxy adding ${r.roundTripMs} ms per round trip (${shape.requests} requests; ` +
     `the longest case, ${shape.longest.id}, ${shape.longest.inARow} in a row; ${shape.alone.cases} cases that ` +
-    `move the clock or rotate credentials run alone after the others, ${shape.alone.inARow} requests in a row)`,
+    `move the clock or change credentials run alone after the others, ${shape.alone.inARow} requests in a row)`,
     ...r.far.map((f) =>
       `  ${String(f.concurrency).padStart(3)} cases at once${
         f.concurrency === r.defaultConcurrency ? " (default)" : "          "

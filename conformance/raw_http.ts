@@ -20,6 +20,8 @@ export interface RawRequest {
   brokenChunks?: boolean | undefined;
   /** How long to wait for the whole answer, in ms. */
   timeoutMs: number;
+  /** Runs once the body has stalled, until `answered` settles (to move a test clock past the server's bound). */
+  whileStalled?: ((answered: Promise<unknown>) => Promise<void>) | undefined;
 }
 
 /** An answer read off the socket. */
@@ -127,7 +129,10 @@ export async function sendRaw(r: RawRequest): Promise<RawAnswer> {
       if (i > 0 && r.brokenChunks) await new Promise((resolve) => setTimeout(resolve, BROKEN_FRAMING_AFTER_MS));
       if (!(await writeAll(conn, piece))) break;
     }
-    return await readAnswer(conn, signal);
+    const answer = readAnswer(conn, signal);
+    answer.catch(() => {});
+    await r.whileStalled?.(answer);
+    return await answer;
   } catch (error) {
     if (signal.aborted) throw new DOMException(`no answer within ${r.timeoutMs} ms`, "TimeoutError");
     throw error;

@@ -120,11 +120,29 @@ export function operationOf(
 ): { template: string; operation: OpenApiOperation } | undefined {
   const pathname = path.split("?")[0]!;
   const verb = (method === "HEAD" ? "GET" : method).toLowerCase();
-  for (const [template, operations] of Object.entries(doc.paths ?? {})) {
-    const pattern = new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{\w+\}/g, "[^/]+")}$`);
+  for (const { template, pattern, operations } of pathsOf(doc)) {
     if (pattern.test(pathname) && operations[verb]) return { template, operation: operations[verb] };
   }
   return undefined;
+}
+
+/** The paths of each document met, with their templates compiled once: every answer of a run is looked up. */
+const compiledPaths = new WeakMap<
+  OpenApiDocument,
+  { template: string; pattern: RegExp; operations: Record<string, OpenApiOperation> }[]
+>();
+
+function pathsOf(doc: OpenApiDocument) {
+  let paths = compiledPaths.get(doc);
+  if (!paths) {
+    paths = Object.entries(doc.paths ?? {}).map(([template, operations]) => ({
+      template,
+      pattern: new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{\w+\}/g, "[^/]+")}$`),
+      operations,
+    }));
+    compiledPaths.set(doc, paths);
+  }
+  return paths;
 }
 
 /** The first way an answer differs from what the document gives for its operation. */

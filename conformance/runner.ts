@@ -199,6 +199,45 @@ export function movesClock(c: Pick<LoadedCase, "steps">): boolean {
   return c.steps.some((s) => "clock" in s || ("waitMs" in s && s.advanceSeconds !== undefined));
 }
 
+/**
+ * Whether a case stalls a body: on a target with a test clock the run moves
+ * the clock past the bound of reading a body instead of waiting it out, so the
+ * case runs alone there; elsewhere it waits among the others.
+ */
+export function stallsBody(c: Pick<LoadedCase, "steps">): boolean {
+  return c.steps.some((s) => "request" in s && s.request.stallAfter !== undefined);
+}
+
+/** Whether an expectation lets a request succeed: a 2xx among its statuses, or no status at all. */
+function admitsSuccess(expect: HttpStep["expect"]): boolean {
+  const levels = [expect, expect?.should, expect?.reference];
+  if (levels.some((e) => Object.keys(e?.statusCounts ?? {}).some((k) => k.startsWith("2")))) return true;
+  const statuses = levels.flatMap((e) => (e?.status === undefined ? [] : [e.status].flat()));
+  return statuses.length === 0 || statuses.some((st) => String(st).startsWith("2"));
+}
+
+/**
+ * Whether a case changes credentials other cases use: it sends a rotation or
+ * a revocation it expects to succeed. A destructive case that expects each of
+ * its token operations to be refused changes nothing on a correct target (on
+ * one that accepts such an operation, that case fails and names it).
+ */
+export function changesCredentials(c: Pick<LoadedCase, "steps" | "destructive">): boolean {
+  if (c.destructive !== true) return false;
+  // One that hands a new server token to the run changes what the others use.
+  if (c.steps.some((s) => JSON.stringify(s).includes(`"serverToken":`))) return true;
+  return c.steps.some((s) => "request" in s && tokenOperation(s.request.path) !== undefined && admitsSuccess(s.expect));
+}
+
+/**
+ * Whether a case runs alone, after the others: it moves the target's clock
+ * (`clocked`: the target has one the run moves past a stalled body), or
+ * changes the credentials the others use. Every other case runs with the others.
+ */
+export function runsAlone(c: Pick<LoadedCase, "steps" | "destructive">, clocked = false): boolean {
+  return movesClock(c) || changesCredentials(c) || (clocked && stallsBody(c));
+}
+
 /** Whether a case walks a listing page by page: its requests run in a row, as many as the listing has pages. */
 export function walksPages(c: Pick<LoadedCase, "steps">): boolean {
   return c.steps.some((s) => "request" in s && s.paginate !== undefined);
@@ -298,6 +337,8 @@ export interface SendOptions {
   /** Called before each new attempt. */
   onRetry?: (error: Error) => void;
   signal?: AbortSignal | undefined;
+  /** Runs once a `stallAfter` body has stalled, until its answer comes (see {@linkcode RawRequest}). */
+  whileStalled?: ((answered: Promise<unknown>) => Promise<void>) | undefined;
 }
 
 /**
@@ -348,6 +389,7 @@ async function sendOnce(request: HttpStep["request"], node: string, options: Sen
       brokenChunks: request.brokenChunks,
       // A stalled body is answered once the server stops waiting for it (the contract's limit of reading a body).
       timeoutMs: options.timeoutMs + LIMITS.bodyReadMs,
+      whileStalled: options.whileStalled,
     });
     return { ...answer, json: parsedJson(answer.text), sentAt, receivedAt: Date.now() };
   }
@@ -630,7 +672,11 @@ class CaseRun {
     this.redactor = new Redactor(shared.secrets);
     extras.redactor = this.redactor;
     this.#ctx = { jwks: shared.jwks, values: (name) => vars[name] };
-    this.#sending = { ...shared, onRetry: () => this.#retried++ };
+    this.#sending = {
+      ...shared,
+      onRetry: () => this.#retried++,
+      whileStalled: (answered) => this.#pastBodyBound(answered),
+    };
   }
 
   get #nodes(): string[] {
@@ -783,6 +829,25 @@ class CaseRun {
       checks: [{ level, check: "clock", ok: false, detail: problem }],
       durationMs: Math.round(performance.now() - started),
     });
+  }
+
+  /**
+   * Where the target has a test clock, moves it past the contract's bound of
+   * reading a body while a stalled body waits, instead of waiting the bound out.
+   * The server may begin the read after the clock moved: the clock moves again
+   * every 100 ms until the answer comes.
+   */
+  async #pastBodyBound(answered: Promise<unknown>): Promise<void> {
+    const clock = await this.shared.clock();
+    if (!clock) return;
+    let settled = false;
+    answered.then(() => settled = true, () => settled = true);
+    while (!settled) {
+      await this.#moveClock(clock, { advanceSeconds: LIMITS.bodyReadMs / 1000 + 1 });
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([answered.catch(() => {}), new Promise((r) => timer = setTimeout(r, 100))]);
+      clearTimeout(timer);
+    }
   }
 
   /** Lets time pass: where the clock can be moved, at once; elsewhere the run waits for it. */
@@ -1156,10 +1221,11 @@ export async function runSuite(options: RunOptions): Promise<RunResult> {
   const { profile, secrets } = shared;
   const allowDestructive = options.allowDestructive ?? target.inProcess;
   const originalServerToken = target.vars.serverToken;
-  const ordinary = options.cases.filter((c) => !c.destructive && !movesClock(c));
+  const clocked = options.cases.some(stallsBody) && (await shared.clock()) !== null;
+  const ordinary = options.cases.filter((c) => !runsAlone(c, clocked));
   // A case that moves the clock moves it for everyone: it runs alone, after the others.
-  const timed = options.cases.filter((c) => !c.destructive && movesClock(c));
-  const destructive = options.cases.filter((c) => c.destructive);
+  const timed = options.cases.filter((c) => runsAlone(c, clocked) && !changesCredentials(c));
+  const destructive = options.cases.filter(changesCredentials);
   // Each case's result as reports show it, made when the run ends: redacted once, with every secret the run met.
   const results = new Map<string, () => CaseResult>();
   const finish = (c: LoadedCase, r: CaseResult, extras: CaseExtras) => {

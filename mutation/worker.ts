@@ -17,7 +17,7 @@
  */
 import type { Browser, BrowserContext } from "playwright-core";
 import { type LoadedCase, loadFixtures } from "../conformance/fixtures.ts";
-import { type CaseResult, movesClock, runSuite } from "../conformance/runner.ts";
+import { type CaseResult, runsAlone, runSuite } from "../conformance/runner.ts";
 import { startInProcessTarget, type Target } from "../conformance/target.ts";
 import { explore } from "../conformance/explore/explore.ts";
 import { launchChromium } from "../conformance/browser/chromium.ts";
@@ -77,7 +77,8 @@ async function apiTests(): Promise<SuiteTest[]> {
     name: `${c.id}: ${c.title}`,
     fileName: c.file,
     line: lineOf(texts.get(c.file)!, c.id),
-    alone: c.destructive || movesClock(c),
+    // The in-process reference has a test clock: a stalled body moves it.
+    alone: runsAlone(c, true),
     run: async (target) => {
       const run = await runSuite({ target, cases: [c], concurrency: 1 });
       return failureOf(run.results[0]!);

@@ -31,6 +31,7 @@ export class TestClock {
   #offsetMs = 0;
   #frozenAt: number | undefined;
   readonly #real: () => number;
+  readonly #listeners = new Set<() => void>();
 
   constructor(real: () => number = Date.now) {
     this.#real = real;
@@ -56,7 +57,14 @@ export class TestClock {
     const by = (change.advanceSeconds ?? 0) * 1000;
     if (this.#frozenAt !== undefined) this.#frozenAt += by;
     else this.#offsetMs += by;
+    for (const listener of [...this.#listeners]) listener();
     return this.state();
+  }
+
+  /** Calls `listener` after every change, until the returned function is called. */
+  onMove(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** What the clock shows. */

@@ -82,6 +82,9 @@ export function createApp(deps: AppDeps): App {
   }));
   const router = new Router<Principals>(routes);
 
+  /** Answers built whole by a route's `respond`: the handler adds nothing to them. */
+  const whole = new WeakSet<Response>();
+
   async function dispatch(
     request: Request,
     url: URL,
@@ -98,13 +101,20 @@ export function createApp(deps: AppDeps): App {
       ? readJson(request, {
         limit: route.bodyLimit ?? LIMITS.bodyBytes,
         timeoutMs: deps.config.bodyReadTimeoutMs ?? LIMITS.bodyReadMs,
+        clock: deps.testClock,
       })
       : undefined;
     reading?.catch(() => {});
     const principal = await authenticate[route.security](request, params);
     const body = route.body ? parseWith(route.body, await reading) : undefined;
     const query = route.query ? parseWith(route.query, Object.fromEntries(url.searchParams), "the query") : undefined;
-    return await route.handle({ request, url, params, principal, body, query, requestId });
+    const respond = (status: number, value: unknown) => {
+      const headers = route.cors ? { ...CORS_HEADERS, "x-request-id": requestId } : { "x-request-id": requestId };
+      const response = json(status, value, headers);
+      whole.add(response);
+      return response;
+    };
+    return await route.handle({ request, url, params, principal, body, query, requestId, respond });
   }
 
   async function handler(request: Request, url = new URL(request.url)): Promise<Response> {
@@ -116,6 +126,8 @@ export function createApp(deps: AppDeps): App {
     } catch (error) {
       response = problemResponse(error, requestId);
     }
+    if (whole.has(response)) return request.method === "HEAD" ? await withoutBody(response) : response;
+    // Reading `headers` makes the runtime copy them again to send the answer: hot routes build theirs with `respond`.
     response.headers.set("x-request-id", requestId);
     for (const k in API_HEADERS) {
       if (!response.headers.has(k)) response.headers.set(k, API_HEADERS[k as keyof typeof API_HEADERS]);

@@ -1,6 +1,7 @@
 import { AppError } from "../domain/app_error.ts";
-import { hashesEqual, parseSecret, type SecretKind } from "../identity/secret_token.ts";
+import { hashesEqual, type ParsedSecret, parseSecret, type SecretKind } from "../identity/secret_token.ts";
 import type { CredentialRecord, SessionRecord, Store } from "../store/store.ts";
+import { Lru } from "../store/lru.ts";
 
 const KIND_NAMES: Record<SecretKind, string> = {
   s2s: "a server-to-server token",
@@ -23,6 +24,14 @@ export function bearerToken(request: Request): string {
 }
 
 /**
+ * Tenant credentials already parsed, by their text: a backend sends the same
+ * server token with every request, and its checksum and SHA-256 cost more
+ * than the rest of authenticating it. Only the parse is kept, which depends on
+ * the text alone: the record, and so a revocation, is looked up every time.
+ */
+const parsedCredentials = new Lru<string, ParsedSecret>(256);
+
+/**
  * Authenticates a tenant credential of `kind`: shape and checksum first (a
  * mistyped token is told apart from a wrong one), then the stored hash,
  * compared in constant time, then its status.
@@ -34,7 +43,11 @@ export async function authenticateCredential(
   nowMs: number,
 ): Promise<CredentialRecord> {
   const token = bearerToken(request);
-  const parsed = parseSecret(token);
+  let parsed = parsedCredentials.get(token);
+  if (!parsed) {
+    parsed = parseSecret(token);
+    if (parsed) parsedCredentials.set(token, parsed);
+  }
   if (!parsed) {
     const why = /^eyJ[\w-]*\.[\w-]*\.[\w-]*$/.test(token)
       ? "this is a JWT (a visitor token?), not a SetChat credential"

@@ -36,6 +36,18 @@ export interface ReadOptions {
   limit: number;
   /** Milliseconds the body may take to arrive in full. */
   timeoutMs: number;
+  /**
+   * A clock a test moves (`--test-clock`): the body is also late once this
+   * clock has moved past the bound, so that a test proves the bound without
+   * waiting for it.
+   */
+  clock?: MovableClock | undefined;
+}
+
+/** A clock that says when it moves. */
+export interface MovableClock {
+  now(): number;
+  onMove(listener: () => void): () => void;
 }
 
 /**
@@ -43,7 +55,7 @@ export interface ReadOptions {
  * `limit` bytes, refused before it is all read (413), arrived in full within
  * `timeoutMs` (408), and parseable (400).
  */
-export async function readJson(request: Request, { limit, timeoutMs }: ReadOptions): Promise<unknown> {
+export async function readJson(request: Request, { limit, timeoutMs, clock }: ReadOptions): Promise<unknown> {
   const type = request.headers.get("content-type") ?? "";
   if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
     throw new AppError(
@@ -55,7 +67,8 @@ export async function readJson(request: Request, { limit, timeoutMs }: ReadOptio
   if (length !== null && Number(length) > limit) throw tooLarge(limit);
   // With a Content-Length the server reads exactly that many bytes; without
   // one (chunked), the body is read piece by piece and cut off at the limit.
-  const bytes = await withDeadline(length !== null ? request.bytes() : readBytes(request, limit), timeoutMs).catch(
+  const reading = length !== null ? request.bytes() : readBytes(request, limit);
+  const bytes = await withDeadline(reading, timeoutMs, clock).catch(
     (error) => {
       if (error instanceof AppError) throw error;
       // The runtime fails the read on a chunk it cannot parse; the connection cannot carry another request after it.
@@ -203,30 +216,38 @@ export class Deadlines {
 const deadlines = new Map<number, Deadlines>();
 
 /**
- * `reading`, or a 408 once `ms` have passed. A client that stalls half-way
- * through its body gets a clear answer instead of holding the handler; the
- * read itself is left to end with the connection (the runtime gives a
- * handler no way to close one).
+ * `reading`, or a 408 once `ms` have passed, or the test `clock` has moved
+ * past them. A client that stalls half-way through its body gets a clear
+ * answer instead of holding the handler; the read itself is left to end with
+ * the connection (the runtime gives a handler no way to close one).
  */
-async function withDeadline<T>(reading: Promise<T>, ms: number): Promise<T> {
+async function withDeadline<T>(reading: Promise<T>, ms: number, clock?: MovableClock): Promise<T> {
   let queue = deadlines.get(ms);
   if (!queue) deadlines.set(ms, queue = new Deadlines(ms));
   let done: () => void = () => {};
+  let moved: () => void = () => {};
   const late = new Promise<never>((_, reject) => {
-    done = queue.add(() =>
+    const fail = () =>
       reject(
         new AppError("request_timeout", `Cannot read the body: it did not arrive in full within ${ms} ms`, {
           // RFC 9110: a 408 means this connection is not worth waiting on.
           headers: { connection: "close" },
         }),
-      )
-    );
+      );
+    done = queue.add(fail);
+    if (clock) {
+      const start = clock.now();
+      moved = clock.onMove(() => {
+        if (clock.now() - start >= ms) fail();
+      });
+    }
   });
   reading.catch(() => {});
   try {
     return await Promise.race([reading, late]);
   } finally {
     done();
+    moved();
   }
 }
 

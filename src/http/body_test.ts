@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import * as jose from "jose";
+import { TestClock } from "../domain/test_clock.ts";
 import { testServer } from "../test_utils.ts";
 import { Deadlines } from "./body.ts";
 
@@ -92,6 +93,35 @@ async function rawExchange(
   }
   return { text, ms: performance.now() - start };
 }
+
+Deno.test("a body that stalls half-way gets a 408 as soon as the test clock moves past the bound, not before", async () => {
+  const clock = new TestClock();
+  // Resolved once the app has begun reading the request's body (it does so as soon as the request reaches it).
+  let reading = Promise.withResolvers<void>();
+  await using s = await testServer({
+    mutate: (deps) => ({ ...deps, testClock: clock, config: { ...deps.config, bodyReadTimeoutMs: 600_000 } }),
+    wrap: (next) => (request, info) => {
+      const answer = next(request, info);
+      reading.resolve();
+      return answer;
+    },
+  });
+  const port = Number(new URL(s.url).port);
+  const body = JSON.stringify({ siteApiKey: s.demo.acme.sites[0]!.apiKey });
+  const head = `POST /api/widget/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+    `Content-Length: ${body.length}\r\n\r\n`;
+  const moveClock = (seconds: number) => async () => {
+    await reading.promise;
+    clock.apply({ advanceSeconds: seconds });
+  };
+  // Short of the bound, the clock changes nothing: the rest of the body arrives and is read.
+  const moved = await rawExchange(port, head, [body.slice(0, 10), moveClock(599), body.slice(10)]);
+  assert.match(moved.text, /^HTTP\/1\.1 201 /, moved.text);
+  reading = Promise.withResolvers<void>();
+  const stalled = await rawExchange(port, head, [body.slice(0, 10), moveClock(601)], { waitMs: 60_000 });
+  assert.match(stalled.text, /^HTTP\/1\.1 408 /, stalled.text);
+  assert.match(stalled.text, /"code":"request_timeout"/);
+});
 
 Deno.test("a body that stalls half-way gets a 408 request_timeout once the bound has passed", async () => {
   const bound = 800;

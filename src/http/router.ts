@@ -14,6 +14,12 @@ export interface RouteContext<Principal, Body, Query> {
   body: Body;
   query: Query;
   requestId: string;
+  /**
+   * A JSON answer with every header the app would add (the request id, the
+   * API headers, CORS where the route has it), set as it is built: the app
+   * passes it on untouched, and the runtime sends it without copying its headers.
+   */
+  respond(status: number, body: unknown): Response;
 }
 
 /** One documented response of a route. */

@@ -34,6 +34,11 @@ Deno.test("POST /api/widget/visitor-token mints a verifiable token with no-store
   });
   assert.equal(res.status, 200);
   assert.equal(res.headers.get("cache-control"), "no-store");
+  assert.equal(res.headers.get("x-content-type-options"), "nosniff");
+  assert.equal(res.headers.get("content-type"), "application/json");
+  // The answer is built whole by the route: it carries its request id like every other answer.
+  assert.match(res.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/);
+  assert.equal(res.headers.get("access-control-allow-origin"), null, "a server-to-server route is no CORS route");
   const b = MintVisitorTokenResponse.parse(await body(res));
   assert.deepEqual({ ...b, token: "" }, { token: "", expiresIn: 300, expires_in: 300, expiresInLabel: "5m" });
   const claims = await verifyVisitorToken(t.deps.keys, b.token, {

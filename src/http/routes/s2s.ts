@@ -4,7 +4,6 @@ import { AppError } from "../../domain/app_error.ts";
 import { formatDuration } from "../../domain/lifetime.ts";
 import { mintVisitorToken } from "../../identity/visitor_token.ts";
 import type { AppDeps, AppRoute, Principals } from "../context.ts";
-import { json } from "../problem.ts";
 import { defineRoute } from "../router.ts";
 import { BODY_ERRORS, CREDENTIAL_ERRORS } from "./_errors.ts";
 
@@ -26,7 +25,7 @@ export function s2sRoutes(deps: AppDeps): AppRoute[] {
       bodyLimit: LIMITS.mintBodyBytes,
       responses: { 200: { description: "A signed visitor token", schema: MintVisitorTokenResponse } },
       errors: [...CREDENTIAL_ERRORS, ...BODY_ERRORS, "site_not_allowed"],
-      async handle({ principal, body }) {
+      async handle({ principal, body, respond }) {
         const site = await deps.store.findSiteByApiKey(body.siteApiKey);
         if (!site || site.tenantId !== principal.tenantId) {
           throw new AppError(
@@ -49,7 +48,7 @@ export function s2sRoutes(deps: AppDeps): AppRoute[] {
           lifetimeSeconds: ttl,
           nowMs: deps.now(),
         });
-        return json(200, { token, expiresIn: ttl, expires_in: ttl, expiresInLabel: label });
+        return respond(200, { token, expiresIn: ttl, expires_in: ttl, expiresInLabel: label });
       },
     }),
   ];

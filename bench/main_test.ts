@@ -1,0 +1,32 @@
+import assert from "node:assert/strict";
+import { HELP, parseBenchArgs } from "./main.ts";
+
+Deno.test("parseBenchArgs() reads --help and --soak-seconds, and names the fix for anything else", () => {
+  assert.deepEqual(parseBenchArgs(["--help"]), { help: true });
+  assert.deepEqual(parseBenchArgs(["-h"]), { help: true });
+  assert.deepEqual(parseBenchArgs([]), { help: false, soakSeconds: 60 });
+  assert.deepEqual(parseBenchArgs(["--soak-seconds", "10"]), { help: false, soakSeconds: 10 });
+  assert.throws(
+    () => parseBenchArgs(["--soak"]),
+    /^TypeError: Cannot read the command line: .*--soak.*run with --help/,
+  );
+  assert.throws(() => parseBenchArgs(["--soak-seconds", "0"]), /Cannot soak for "0" seconds/);
+  for (const option of ["--soak-seconds", "--help"]) assert.ok(HELP.includes(option), option);
+});
+
+Deno.test("deno task bench --help prints the help and runs nothing", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", new URL("./main.ts", import.meta.url).pathname, "--help"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0);
+  assert.equal(new TextDecoder().decode(out.stdout).trim(), HELP);
+  const wrong = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", new URL("./main.ts", import.meta.url).pathname, "--nope"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(wrong.code, 2);
+  assert.match(new TextDecoder().decode(wrong.stderr), /Cannot read the command line: .*--nope.*--help/);
+});
