@@ -59,6 +59,15 @@ Deno.test("every browser scenario passes against the reference widget, through t
   }
 });
 
+/**
+ * Where the independent widget departs from choices docs/widget.md gives as the reference widget's own: a run in the
+ * reference profile reports those scenarios as deviations (never failures), and only those.
+ */
+const INDEPENDENT_WIDGET_CHOICES: Record<string, string> = {
+  "browser-token-callback-mistakes":
+    "a getVisitorToken() that gives no token leaves it awaiting a sign-in, without Try again or console advice",
+};
+
 Deno.test("the independent widget, written from docs/widget.md alone, passes every scenario with no expected failure", async () => {
   const target = await startInProcessTarget();
   const widget = serveScript(await independentWidgetScript());
@@ -73,7 +82,9 @@ Deno.test("the independent widget, written from docs/widget.md alone, passes eve
     const resigns = (s: (typeof SCENARIOS)[number]) => s.needs.includes("signingKey");
     assert.deepEqual(
       run!.results.map((r) => [r.id, r.status]),
-      SCENARIOS.map((s) => [s.id, resigns(s) ? "skipped" : "passed"]),
+      SCENARIOS.map((
+        s,
+      ) => [s.id, resigns(s) ? "skipped" : s.id in INDEPENDENT_WIDGET_CHOICES ? "deviation" : "passed"]),
     );
     const keyed = await runBrowserScenarios({
       target,

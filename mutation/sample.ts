@@ -514,4 +514,12 @@ export const SAMPLE: SampleMutant[] = [
     mutator: "ConditionalExpression",
     caughtBy: ["browser-renewal-someone-else"],
   },
+  {
+    name: "session:387 BooleanLiteral",
+    file: "widget/session.ts",
+    original: "tokenAdvice(error, true)",
+    replacement: "tokenAdvice(error, false)",
+    mutator: "BooleanLiteral",
+    caughtBy: ["browser-token-callback-mistakes"],
+  },
 ];

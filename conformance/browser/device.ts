@@ -271,6 +271,17 @@ export class Device {
     return await this.#id("panel").innerText().catch(() => "");
   }
 
+  /** Waits until the panel offers **Try again** (a start that failed); false when it never does. */
+  async offersRetry(): Promise<boolean> {
+    await this.open();
+    return await this.#id("retry").waitFor({ state: "visible", timeout: WAIT_MS }).then(() => true, () => false);
+  }
+
+  /** The console's warnings so far. */
+  async warnings(): Promise<string[]> {
+    return (await this.consoleLog()).filter((line) => line.startsWith("[warning]"));
+  }
+
   /** The identity the widget shows: `verified`, `guest`, `anonymous`, `signed-out` or `none`. */
   async identity(): Promise<string> {
     return (await this.#id("identity").getAttribute("data-state")) ?? "none";

@@ -22,6 +22,11 @@ export interface HostOptions {
   visitorToken?: string;
   /** What `getVisitorToken()` gives when nobody is signed in: `null` (the default) or `undefined`. */
   noToken?: "null" | "undefined";
+  /**
+   * A page's usual mistakes with `getVisitorToken()`: it throws, or it gives the whole mint answer
+   * (`{ token, expiresIn }`) instead of its `token` string.
+   */
+  tokenMistake?: "throws" | "whole-answer";
   /** What the page passes as `user` (client-side data, never trusted). */
   clientUser?: { name?: string; email?: string; externalUserId?: string; customData?: Record<string, unknown> };
   workspace?: string;
@@ -130,9 +135,11 @@ function page(target: Target, widgetSrc: string): string {
     host.tokenCalls++;
     // Who is signed in to the page, when it changed without a new init() (another tab of the page signed someone in).
     const user = "signedIn" in host ? host.signedIn : opts.user;
+    if (opts.tokenMistake === "throws") throw new Error("the page's token service is down");
     const res = await fetch("/token", { method: "POST", body: JSON.stringify({ user, workspace: opts.workspace }) });
-    const { token } = await res.json();
-    return token ?? (opts.noToken === "undefined" ? undefined : null);
+    const answer = await res.json();
+    if (opts.tokenMistake === "whole-answer" && answer.token) return answer;
+    return answer.token ?? (opts.noToken === "undefined" ? undefined : null);
   }
   window.tokenCalls = 0;
   host.start = async (opts) => {
@@ -264,7 +271,8 @@ export function startHostPage(target: Target, options: { widgetScript?: string }
         }),
       });
       const body = await res.json();
-      return Response.json({ token: res.ok ? body.token : null });
+      if (!res.ok) return Response.json({ token: null });
+      return Response.json({ token: body.token, expiresIn: body.expiresIn });
     }
     await request.body?.cancel();
     return new Response("Not found", { status: 404 });

@@ -825,6 +825,67 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    id: "browser-token-callback-mistakes",
+    title:
+      "A getVisitorToken() that throws, or gives the whole mint answer, verifies nobody and shows nothing of the user's; the reference widget offers Try again and says what to fix",
+    clause: "WIDGET-API",
+    level: "must",
+    tags: ["browser", "sign-in"],
+    needs: ["serverToken", "siteApiKey"],
+    async run(ctx) {
+      const u = user(ctx, "u");
+      const text = `U's own question ${ctx.unique}`;
+      const a = await ctx.device("A");
+      await ctx.step("U writes, verified", async () => {
+        await a.load({ mode: "verified", user: u });
+        await a.startChat(text);
+      });
+      const notVerified = async (what: string) => {
+        const state = await a.state();
+        ensure(state.identity?.verified !== true, `state() gives a verified identity from ${what}`);
+        await a.open();
+        await a.doesNotShow(text);
+        ensure(await a.identity() !== "verified", `the widget shows the visitor verified by ${what}`);
+      };
+      let warned = 0;
+      const advice = async (what: string, says: string) => {
+        ensure(await a.offersRetry(), `the panel offers no Try again after ${what}`);
+        const given = (await a.warnings()).slice(warned).filter((w) => w.includes("getVisitorToken()"));
+        ensure(given.length === 1, `${given.length} console warnings about getVisitorToken() after ${what}, not one`);
+        ensure(given[0]!.includes(says), `the console's advice does not say "${says}": ${given[0]}`);
+      };
+      await ctx.step(
+        "the page's getVisitorToken() gives the whole mint answer, not its token: nobody is verified, nothing of U's shows",
+        async () => {
+          warned = (await a.warnings()).length;
+          await a.load({ mode: "verified", user: u, tokenMistake: "whole-answer" });
+          await notVerified("the whole mint answer");
+        },
+      );
+      await ctx.step(
+        "the reference widget takes that for a failure of the callback: Try again, and one warning naming the token field",
+        () => advice("the whole mint answer", "return its `token` field"),
+        { level: "reference" },
+      );
+      await ctx.step(
+        "the page's getVisitorToken() throws: an error event get_visitor_token_failed, nobody verified, nothing of U's",
+        async () => {
+          warned = (await a.warnings()).length;
+          await a.load({ mode: "verified", user: u, tokenMistake: "throws" });
+          const errors = (await a.events()).filter((e) => e.event === "error");
+          const codes = errors.map((e) => (e.detail as { code?: unknown } | null)?.code);
+          ensure(codes.includes("get_visitor_token_failed"), `the error events gave ${JSON.stringify(codes)}`);
+          await notVerified("a callback that threw");
+        },
+      );
+      await ctx.step(
+        "the reference widget offers Try again and one warning saying the callback failed",
+        () => advice("a callback that threw", "getVisitorToken() failed (Error: the page's token service is down)"),
+        { level: "reference" },
+      );
+    },
+  },
+  {
     id: "browser-account-switch",
     title:
       "Account switches in one page, with answers delayed and reordered on purpose, never show the next person anything of the previous one",
