@@ -131,7 +131,8 @@ export async function sendRaw(r: RawRequest): Promise<RawAnswer> {
     }
     const answer = readAnswer(conn, signal);
     answer.catch(() => {});
-    await r.whileStalled?.(answer);
+    // A body whose framing breaks has not stalled: the clock stays where the other cases need it.
+    if (!r.brokenChunks) await r.whileStalled?.(answer);
     return await answer;
   } catch (error) {
     if (signal.aborted) throw new DOMException(`no answer within ${r.timeoutMs} ms`, "TimeoutError");

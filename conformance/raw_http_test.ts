@@ -65,3 +65,26 @@ Deno.test("sendRaw stops reading a target that sends without end: at most 1 MiB 
     server.close();
   }
 });
+
+Deno.test("sendRaw runs whileStalled for a stalled body only: a body whose framing breaks moves no clock", async () => {
+  const server = rawServer(async (conn) => {
+    await conn.read(new Uint8Array(1024));
+    await new Promise((r) => setTimeout(r, 400));
+    await conn.write(new TextEncoder().encode("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"));
+  });
+  try {
+    const stalledFor: string[] = [];
+    const whileStalled = async (answered: Promise<unknown>) => {
+      stalledFor.push("called");
+      await answered.catch(() => {});
+    };
+    const broken = await sendRaw({ ...request(server.origin), brokenChunks: true, whileStalled });
+    assert.equal(broken.status, 400);
+    assert.deepEqual(stalledFor, [], "whileStalled ran for a body that never stalled");
+    const stalled = await sendRaw({ ...request(server.origin), whileStalled });
+    assert.equal(stalled.status, 400);
+    assert.deepEqual(stalledFor, ["called"]);
+  } finally {
+    server.close();
+  }
+});
