@@ -14,19 +14,20 @@ Deno.test("parseBenchArgs() reads --help and --soak-seconds, and names the fix f
   for (const option of ["--soak-seconds", "--help"]) assert.ok(HELP.includes(option), option);
 });
 
-Deno.test("deno task bench --help prints the help and runs nothing", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", new URL("./main.ts", import.meta.url).pathname, "--help"],
+/** `deno task bench` with `args`, its output captured. */
+function bench(...args: string[]): Promise<Deno.CommandOutput> {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", new URL("./main.ts", import.meta.url).pathname, ...args],
     stdout: "piped",
     stderr: "piped",
   }).output();
+}
+
+Deno.test("deno task bench --help prints the help and runs nothing", async () => {
+  const out = await bench("--help");
   assert.equal(out.code, 0);
   assert.equal(new TextDecoder().decode(out.stdout).trim(), HELP);
-  const wrong = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", new URL("./main.ts", import.meta.url).pathname, "--nope"],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const wrong = await bench("--nope");
   assert.equal(wrong.code, 2);
   assert.match(new TextDecoder().decode(wrong.stderr), /Cannot read the command line: .*--nope.*--help/);
 });

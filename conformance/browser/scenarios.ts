@@ -118,6 +118,25 @@ async function aged(target: Target, token: string, seconds: number): Promise<str
 }
 
 /** `token` with one character of its signature changed: a token the server must refuse. */
+/**
+ * Moves the page's clock through the token's lifetime and holds it there until `getVisitorToken` was called a second
+ * time (once at start, once to renew), then lets the clock run again.
+ */
+async function renewsBeforeExpiry(d: Device): Promise<void> {
+  await d.jumpAndHold(d.tokenLifetimeMs());
+  try {
+    const deadline = Date.now() + HELD_MS;
+    while (await d.tokenCalls() < 2) {
+      if (Date.now() > deadline) {
+        throw new ScreenAssertion("getVisitorToken was not called again before the token expired");
+      }
+      await sleep(100);
+    }
+  } finally {
+    await d.resumeClock();
+  }
+}
+
 function forged(token: string): string {
   const [head, body, signature] = token.split(".");
   return `${head}.${body}.${signature![0] === "A" ? "B" : "A"}${signature!.slice(1)}`;
@@ -428,18 +447,7 @@ export const SCENARIOS: Scenario[] = [
       await ctx.step(
         "the token's lifetime passes: the widget has asked for a new token before it ran out",
         async () => {
-          await a.jumpAndHold(a.tokenLifetimeMs());
-          try {
-            const deadline = Date.now() + HELD_MS;
-            while (await a.tokenCalls() < 2) {
-              if (Date.now() > deadline) {
-                throw new ScreenAssertion("getVisitorToken was not called again before the token expired");
-              }
-              await sleep(100);
-            }
-          } finally {
-            await a.resumeClock();
-          }
+          await renewsBeforeExpiry(a);
         },
       );
       await ctx.step("the conversation is still open, and writing still works", async () => {
@@ -603,18 +611,7 @@ export const SCENARIOS: Scenario[] = [
         "the page signs V in without telling the widget; the token's lifetime passes: the renewal brings V's token",
         async () => {
           await a.signInOnPage(v);
-          await a.jumpAndHold(a.tokenLifetimeMs());
-          try {
-            const deadline = Date.now() + HELD_MS;
-            while (await a.tokenCalls() < 2) {
-              if (Date.now() > deadline) {
-                throw new ScreenAssertion("getVisitorToken was not called again before the token expired");
-              }
-              await sleep(100);
-            }
-          } finally {
-            await a.resumeClock();
-          }
+          await renewsBeforeExpiry(a);
           await identityEvent(a, (i) => i.externalUserId === v.id, "no identity event gave V's identity");
         },
       );
