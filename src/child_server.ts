@@ -12,7 +12,7 @@
  * the server cleanly.
  *
  * `--defer-writes <ms>` makes a broken store that answers conversation,
- * message and revocation writes at once and commits them `ms` later: a crash
+ * message, rotation and revocation writes at once and commits them `ms` later: a crash
  * in between loses acknowledged writes, which the crash test must catch.
  */
 import { parseArgs } from "node:util";
@@ -20,7 +20,8 @@ import { parseCommandLine } from "./config.ts";
 import { messageId } from "./contract/widget.ts";
 import type { AppDeps } from "./http/context.ts";
 import { startServer } from "./server.ts";
-import type { ConversationRecord, MessageRecord, Store } from "./store/store.ts";
+import { checkRotation, tokensToRevoke } from "./domain/s2s_rotation.ts";
+import type { ConversationRecord, CredentialListing, CredentialRecord, MessageRecord, Store } from "./store/store.ts";
 
 /** The JSON line a child server prints once it listens. */
 export interface ChildServerHello {
@@ -122,12 +123,20 @@ export async function spawnChildServer(options: SpawnOptions): Promise<ChildServ
 }
 
 /**
- * A write-behind store: conversation, message and revocation writes are
- * answered at once, shown to readers from memory, and committed `delayMs`
+ * A write-behind store: conversation, message, rotation and revocation writes
+ * are answered at once, shown to readers from memory, and committed `delayMs`
  * later, in order. A crash in between loses acknowledged writes.
+ *
+ * Committed in order, each deferred write finds the store as memory showed it
+ * when the write was answered, so it commits what its answer said: a
+ * revoke-previous revokes the tokens its answer named, no more and no fewer.
  */
 function writeBehind(store: Store, delayMs: number): Store {
   const unwritten = new Map<string, ConversationRecord>();
+  /** Server tokens rotated or revoked in memory only, by id. */
+  const unwrittenTokens = new Map<string, CredentialRecord>();
+  /** Tenants whose current server token is in memory only. */
+  const unwrittenCurrent = new Map<string, string>();
   let queue = Promise.resolve();
   const later = (write: () => Promise<unknown>) => {
     const due = Date.now() + delayMs;
@@ -137,8 +146,29 @@ function writeBehind(store: Store, delayMs: number): Store {
     }).catch(() => {});
   };
   const getConversation = async (id: string) => unwritten.get(id) ?? await store.getConversation(id);
+  const getTenant = async (id: string) => {
+    const tenant = await store.getTenant(id);
+    const current = unwrittenCurrent.get(id);
+    return tenant && current ? { ...tenant, currentS2sTokenId: current } : tenant;
+  };
+  const listS2sTokens = async (tenantId: string): Promise<CredentialListing[]> => {
+    const listed = await store.listS2sTokens(tenantId);
+    const known = new Set(listed.map((t) => t.id));
+    const shown = listed.map((t) => ({ ...t, ...unwrittenTokens.get(t.id) }));
+    for (const t of unwrittenTokens.values()) {
+      if (t.tenantId === tenantId && !known.has(t.id)) shown.push({ ...t, lastUsedAt: null });
+    }
+    return shown;
+  };
+  const currentOf = async (tenantId: string) => (await getTenant(tenantId))?.currentS2sTokenId ?? "";
   const broken: Partial<Store> = {
     getConversation,
+    getTenant,
+    listS2sTokens,
+    async findCredential(hash) {
+      for (const t of unwrittenTokens.values()) if (t.hash === hash) return t;
+      return await store.findCredential(hash);
+    },
     createConversation(conversation, messages) {
       unwritten.set(conversation.id, conversation);
       later(() => store.createConversation(conversation, messages));
@@ -153,9 +183,22 @@ function writeBehind(store: Store, delayMs: number): Store {
       later(() => store.addMessage(conversationId, message));
       return record;
     },
-    revokePreviousS2sTokens(tenantId, atMs) {
+    async rotateS2sToken(tenantId, token) {
+      checkRotation(await listS2sTokens(tenantId), await currentOf(tenantId));
+      unwrittenTokens.set(token.id, token);
+      unwrittenCurrent.set(tenantId, token.id);
+      later(() => store.rotateS2sToken(tenantId, token));
+    },
+    async revokePreviousS2sTokens(tenantId, atMs) {
+      const doomed = tokensToRevoke(await listS2sTokens(tenantId), await currentOf(tenantId));
+      const revoked = doomed.map(({ lastUsedAt: _, ...t }): CredentialRecord => ({
+        ...t,
+        status: "revoked",
+        revokedAt: atMs,
+      }));
+      for (const t of revoked) unwrittenTokens.set(t.id, t);
       later(() => store.revokePreviousS2sTokens(tenantId, atMs));
-      return Promise.resolve([]);
+      return revoked;
     },
   };
   return new Proxy(store, {
