@@ -15,7 +15,7 @@
  * The program stays up between runs: a mutant is switched on by setting
  * Stryker's namespace, which the instrumented code reads on every call.
  */
-import type { Browser, BrowserContext } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { type LoadedCase, loadFixtures } from "../conformance/fixtures.ts";
 import { type CaseResult, runsAlone, runSuite } from "../conformance/runner.ts";
 import { startInProcessTarget, type Target } from "../conformance/target.ts";
@@ -412,39 +412,70 @@ class BrowserSuite {
     await this.#target?.close();
   }
 
-  /** What every page runs before the widget: Stryker's namespace, set for this run. */
+  /**
+   * What every page runs before the widget: Stryker's namespace, set for this run, and `__strykerTake()`, which hands
+   * over the coverage counted since it was last called. The harness takes it before every navigation and close, as the
+   * answer of an evaluation; a page that leaves by itself sends it on `pagehide`.
+   */
   set(options: { mutant?: string | undefined; testId?: string | undefined }): void {
     const state = { activeMutant: options.mutant, currentTestId: options.testId };
     this.#script = `(() => {
       const ns = globalThis.__stryker__ = ${JSON.stringify(state)};
-      const flush = () => {
+      const take = () => {
         const c = ns.mutantCoverage;
-        if (!c || typeof globalThis.__strykerCoverage !== "function") return;
+        if (!c) return null;
         const copy = JSON.stringify(c);
         for (const k of Object.keys(c.static)) delete c.static[k];
         for (const k of Object.keys(c.perTest)) delete c.perTest[k];
-        if (copy.length > 30) globalThis.__strykerCoverage(copy);
+        return copy.length > 30 ? copy : null;
       };
-      globalThis.__strykerFlush = flush;
-      setInterval(flush, 200);
-      addEventListener("pagehide", flush);
+      globalThis.__strykerTake = take;
+      addEventListener("pagehide", () => {
+        const copy = take();
+        if (copy && typeof globalThis.__strykerCoverage === "function") globalThis.__strykerCoverage(copy);
+      });
     })();`;
   }
 
-  /** A browser whose new contexts carry the run's script, and hand their coverage back before closing. */
+  /**
+   * A browser whose new contexts carry the run's script, and whose pages hand their coverage over before they
+   * navigate or close. Taken as the answer of an evaluation, it cannot be lost on the way: a push from the page is
+   * dropped when the page navigates before the call arrives, and with it whatever a step before the navigation reached.
+   */
   #instrumented(): Browser {
     const browser = this.#browser;
     const script = () => this.#script;
     const merge = (c: Coverage) => this.#merge(c);
+    const take = async (page: Page) => {
+      const json = await page.evaluate("globalThis.__strykerTake?.() ?? null").catch(() => null);
+      if (typeof json === "string") merge(JSON.parse(json));
+    };
+    const patched = new WeakSet<Page>();
+    const patch = (page: Page) => {
+      if (patched.has(page)) return;
+      patched.add(page);
+      for (const name of ["goto", "reload", "goBack", "goForward", "setContent", "close"] as const) {
+        const original = (page[name] as (...a: unknown[]) => Promise<unknown>).bind(page);
+        (page as unknown as Record<string, unknown>)[name] = async (...a: unknown[]) => {
+          await take(page);
+          return await original(...a);
+        };
+      }
+    };
     const newContext = async (...args: Parameters<Browser["newContext"]>): Promise<BrowserContext> => {
       const context = await browser.newContext(...args);
       await context.exposeFunction("__strykerCoverage", (json: string) => merge(JSON.parse(json)));
       await context.addInitScript({ content: script() });
+      context.on("page", patch);
+      const newPage = context.newPage.bind(context);
+      context.newPage = async () => {
+        const page = await newPage();
+        patch(page);
+        return page;
+      };
       const close = context.close.bind(context);
       context.close = async (...a: Parameters<BrowserContext["close"]>) => {
-        await Promise.all(
-          context.pages().map((p) => p.evaluate("globalThis.__strykerFlush?.()").catch(() => {})),
-        );
+        await Promise.all(context.pages().map(take));
         await close(...a);
       };
       return context;
