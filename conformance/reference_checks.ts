@@ -11,6 +11,8 @@
  *   of the documented schema.
  * - Every answer of an operation carries `X-Content-Type-Options: nosniff`,
  *   and under `/api/` `Cache-Control: no-store`.
+ * - Every id a success shows begins with its kind: `cnv_` a conversation,
+ *   `msg_` a message, `vis_` a visitor, `s2s_` a server token.
  *
  * These are the reference's own choices, so they hold only in the reference
  * profile (a target declaring `referenceChoices`).
@@ -176,6 +178,34 @@ function undocumented(doc: OpenApiDocument, method: string, path: string, receiv
   return undefined;
 }
 
+/** The kind an id names, by where it sits in an answer: the field, or the object it identifies. */
+const ID_KINDS: readonly (readonly [RegExp, string])[] = [
+  [/(^|\.)(conversationId|(conversation|conversations\[\d+\])\.id)$/, "cnv_"],
+  [/(^|\.)(messages\[\d+\]|lastMessage)\.id$/, "msg_"],
+  [/(^|\.)(visitorId|visitor\.id)$/, "vis_"],
+  [/(^|\.)(s2sTokenId|(tokens\[\d+\]|revoked\[\d+\]|tokenInfo|current)\.id)$/, "s2s_"],
+];
+
+/** The first id of `value` that does not begin with its kind's prefix. */
+export function idMismatch(value: unknown, path = ""): string | undefined {
+  if (typeof value === "string") {
+    const kind = ID_KINDS.find(([where]) => where.test(path));
+    return kind && !value.startsWith(kind[1])
+      ? `the id at "${path}" is ${show(value)}, not a ${kind[1]}… id`
+      : undefined;
+  }
+  const entries = Array.isArray(value)
+    ? value.map((v, i) => [`${path}[${i}]`, v] as const)
+    : value !== null && typeof value === "object"
+    ? Object.entries(value).map(([k, v]) => [path ? `${path}.${k}` : k, v] as const)
+    : [];
+  for (const [at, v] of entries) {
+    const found = idMismatch(v, at);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 /** Every reference check of one answer to `method path`; `doc` is the target's `/openapi.json`, when it has one. */
 export function referenceChecks(
   method: string,
@@ -208,6 +238,9 @@ export function referenceChecks(
     out.push(judge(`header ${name}`, got === want ? undefined : `expected "${want}", got ${show(got)}`));
   }
   if (doc) out.push(judge("answer documented in /openapi.json", undocumented(doc, method, path, received)));
+  if (received.status < 300 && api && received.json !== undefined) {
+    out.push(judge("ids begin with their kind", idMismatch(received.json)));
+  }
   const body = received.json as { expiresIn?: unknown; expiresInLabel?: unknown } | undefined;
   if (received.status < 300 && body !== null && typeof body === "object" && "expiresInLabel" in body) {
     out.push(judge("expiresInLabel states expiresIn", labelMismatch(body.expiresInLabel, body.expiresIn)));

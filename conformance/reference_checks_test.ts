@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { brokenText, labelMismatch } from "./reference_checks.ts";
+import { brokenText, idMismatch, labelMismatch } from "./reference_checks.ts";
 
 Deno.test("brokenText() finds a sentence with a part left out, and passes the reference's whole ones", () => {
   for (
@@ -41,4 +41,30 @@ Deno.test("labelMismatch() holds a lifetime's label to its seconds, written as p
     assert.match(labelMismatch(label, seconds)!, /is written/, label);
   }
   assert.match(labelMismatch("5m", "300")!, /not a whole number/);
+});
+
+Deno.test("idMismatch() holds every id of an answer to its kind's prefix, wherever it sits", () => {
+  const detail = {
+    conversation: { id: "cnv_1", lastMessage: { id: "msg_00000002", conversationId: "cnv_1" } },
+    messages: [{ id: "msg_00000001", conversationId: "cnv_1" }],
+    visitor: { id: "vis_1", siteApiKey: "site_1" },
+  };
+  assert.equal(idMismatch(detail), undefined);
+  assert.equal(idMismatch({ tokens: [{ id: "s2s_1" }], tokenInfo: { id: "s2s_2" }, s2sTokenId: "s2s_3" }), undefined);
+  // An id of no known place, such as the root's, is any string.
+  assert.equal(idMismatch({ id: "anything", externalUserId: "u", siteApiKey: "k" }), undefined);
+  const lost: [unknown, string][] = [
+    [{ conversation: { id: "_1" } }, "conversation.id"],
+    [{ conversations: [{ id: "cnv_1" }, { id: "1" }] }, "conversations[1].id"],
+    [{ messages: [{ id: "1", conversationId: "cnv_1" }] }, "messages[0].id"],
+    [{ conversation: { lastMessage: { id: "00000001" } } }, "conversation.lastMessage.id"],
+    [{ visitorId: "1" }, "visitorId"],
+    [{ visitor: { id: "1" } }, "visitor.id"],
+    [{ revoked: [], current: { id: "s2s_1" }, tokenInfo: { id: "_1" } }, "tokenInfo.id"],
+    [{ tokens: [{ id: "1" }] }, "tokens[0].id"],
+    [{ revoked: [{ id: "s2s_1" }, { id: "1" }], current: { id: "s2s_2" } }, "revoked[1].id"],
+    [{ revoked: [], current: { id: "1" } }, "current.id"],
+    [{ conversationId: "1" }, "conversationId"],
+  ];
+  for (const [body, at] of lost) assert.match(idMismatch(body) ?? "", new RegExp(`"${at.replace(/[[\].]/g, "\\$&")}"`));
 });

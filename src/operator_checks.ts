@@ -289,4 +289,25 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
       }
     },
   },
+  {
+    name: "a server started without its widget built answers /widget.js with 503 widget_unavailable, as its OpenAPI " +
+      "document says, and logs why",
+    fn: async () => {
+      // The in-process app has no widget bundle: as a server whose `dist/widget.js` was never built.
+      await using t = await testApp();
+      const { answer, problem, doc, lines } = await capturingConsole(async (lines) => {
+        const answer = await t.fetch("/widget.js");
+        return { answer, problem: await body(answer), doc: await body(await t.fetch("/openapi.json")), lines };
+      });
+      assert.equal(answer.status, ERRORS.widget_unavailable.status);
+      assert.equal(problem.code, "widget_unavailable");
+      const documented = doc.paths["/widget.js"].get.responses[String(ERRORS.widget_unavailable.status)]?.description;
+      assert.ok(String(documented).includes("`widget_unavailable`"), `/widget.js documents ${documented}`);
+      const logged = lines.find((l) => l.startsWith("error: ") && l.includes(problem.instance.split(":").at(-1)));
+      assert.ok(
+        logged?.includes("Cannot serve the widget: dist/widget.js was not built"),
+        `the log does not say why: ${lines.join(" | ")}`,
+      );
+    },
+  },
 ];
