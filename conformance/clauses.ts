@@ -262,14 +262,15 @@ export const CLAUSES = {
     section: "agent",
     must:
       "With the tenant's operations credential, the agent API lists, reads and answers the tenant's conversations and reads its visitors; another tenant's get a `4xx` and none of their data, and the server token and session tokens are refused.",
-    reference: "The reference answers another tenant's objects with `404` and other tokens with `401`.",
+    reference:
+      "The reference answers another tenant's objects with `404` and other tokens with `401`, and signs a reply sent without `authorName` as `Support`.",
   },
   "PAGING": {
     section: "agent",
     must:
       "Walking the agent listing page by page, each `nextCursor` sent back as `cursor`, gives each conversation once, newest first, whatever the page size, and ends with no `nextCursor`.",
     reference:
-      "The reference pages 1 to 100 conversations (50 by default) and answers a size out of bounds with `400`.",
+      "The reference pages 1 to 100 conversations (50 by default) and answers a size out of bounds with `400`, and a cursor that is no `nextCursor` of the listing (another tenant's conversation, or another site's in a site's listing) with `400` naming `cursor`.",
   },
   "WIDGET-RENEW": {
     section: "script",
