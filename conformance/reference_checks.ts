@@ -4,7 +4,7 @@
  *
  * - An error is the problem its catalogue describes: its `type`, `title`,
  *   `status` and `fix`, a `detail` written "Cannot <action>: <cause>" that
- *   names the first fields `errors` lists, an `instance` naming the request's
+ *   names the first three fields `errors` lists (and counts the others), an `instance` naming the request's
  *   `X-Request-Id`, and the RFC 6750 challenge on a 401.
  * - Every answer of an operation of `/openapi.json` is one the document
  *   gives for it: its status, its problem code, its content type, and a body
@@ -92,6 +92,12 @@ function problemMismatch(received: Received): string | undefined {
   }
   if (listed.length > 3 && !(detail as string).includes(`(and ${listed.length - 3} more)`)) {
     return `"detail" does not say how many more fields "errors" lists beyond the first three`;
+  }
+  // Those it counts are not named too: a field past the third, quoted whole, is named by no other.
+  for (const e of listed.slice(3)) {
+    if (listed.slice(0, 3).every((f) => f.path !== e.path) && (detail as string).includes(`"${e.path}"`)) {
+      return `"detail" names ${show(e.path)}, which it counts among the more: ${show(detail)}`;
+    }
   }
   return undefined;
 }

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { brokenText, idMismatch, labelMismatch } from "./reference_checks.ts";
+import { ERRORS } from "../src/contract/errors.ts";
+import type { Received } from "./expect.ts";
+import { brokenText, idMismatch, labelMismatch, referenceChecks } from "./reference_checks.ts";
 
 Deno.test("brokenText() finds a sentence with a part left out, and passes the reference's whole ones", () => {
   for (
@@ -67,4 +69,34 @@ Deno.test("idMismatch() holds every id of an answer to its kind's prefix, wherev
     [{ conversationId: "1" }, "conversationId"],
   ];
   for (const [body, at] of lost) assert.match(idMismatch(body) ?? "", new RegExp(`"${at.replace(/[[\].]/g, "\\$&")}"`));
+});
+
+Deno.test("referenceChecks() holds a detail to naming the first three fields of its errors and counting the rest", () => {
+  const paths = ["__proto__", "metadata.__proto__", "metadata.plan.__proto__", "workspace.__proto__"];
+  const answer = (detail: string): Received => ({
+    status: 400,
+    headers: new Headers({ "content-type": "application/problem+json", "x-request-id": "r1" }),
+    text: "",
+    json: {
+      type: "urn:setchat:error:invalid_request",
+      code: "invalid_request",
+      title: ERRORS.invalid_request.title,
+      status: 400,
+      fix: ERRORS.invalid_request.fix,
+      instance: "urn:setchat:request:r1",
+      detail,
+      errors: paths.map((path) => ({ path, code: "forbidden_key", message: "is refused" })),
+    },
+    sentAt: 0,
+    receivedAt: 0,
+  });
+  const verdict = (detail: string) =>
+    referenceChecks("POST", "/api/widget/visitor-token", answer(detail), null).find((o) =>
+      o.check === "problem as the catalogue gives it"
+    );
+  const named = paths.slice(0, 3).map((p) => `"${p}"`).join(", ");
+  assert.equal(verdict(`Cannot accept the body: ${named} (and 1 more) use the key`)?.ok, true);
+  assert.equal(verdict(`Cannot accept the body: ${named} use the key`)?.ok, false, "the rest is not counted");
+  const all = paths.map((p) => `"${p}"`).join(", ");
+  assert.equal(verdict(`Cannot accept the body: ${all} (and 1 more) use the key`)?.ok, false, "the fourth is named");
 });
