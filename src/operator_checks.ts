@@ -261,6 +261,35 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
     },
   },
   {
+    name: "reads waiting on one deadline are each refused in time: a read begun later is refused after the first, " +
+      "not never",
+    fn: async () => {
+      const ms = unusedDeadlineMs++;
+      const options = { limit: 1024, timeoutMs: ms };
+      // How long after it began a stalled read is refused, or that it still waits well past its deadline.
+      const refusal = (began: number) =>
+        Promise.race([
+          readJson(bodyInPieces("never"), options).then(
+            () => "read in full",
+            (error: AppError) => error.code === "request_timeout" ? performance.now() - began : error.code,
+          ),
+          new Promise<string>((r) => setTimeout(() => r("still waiting"), 2 * ms + 2000)),
+        ]);
+      const alive = setInterval(() => {}, 1000);
+      try {
+        const first = refusal(performance.now());
+        await new Promise((r) => setTimeout(r, ms / 2));
+        const second = refusal(performance.now());
+        const [a, b] = await Promise.all([first, second]);
+        assert.equal(typeof a, "number", `the first stalled read: ${a}`);
+        assert.equal(typeof b, "number", `the second, begun ${ms / 2} ms after the first: ${b}`);
+        assert.ok((b as number) >= ms - 5, `the second was refused after ${b} ms, before its deadline of ${ms} ms`);
+      } finally {
+        clearInterval(alive);
+      }
+    },
+  },
+  {
     name: "no token plaintext reaches the log, whatever the request",
     fn: async () => {
       await using t = await testApp();
