@@ -265,6 +265,49 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
     },
   },
   {
+    name: "a body that breaks off, breaks its chunks or never comes is each refused for what it is, a client's 400",
+    fn: async () => {
+      const options = { limit: 1024, timeoutMs: 5000 };
+      // A body sent in chunks (no Content-Length) whose stream fails after its first piece, as the runtime fails it.
+      const failing = (reason: string) =>
+        new Request("http://x/api/widget/visitor-token", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: new ReadableStream<Uint8Array>({
+            start(controller) {
+              controller.enqueue(new TextEncoder().encode(`{"siteApiKey": `));
+              controller.error(new Error(reason));
+            },
+          }),
+        });
+      const refusal = (request: Request) =>
+        readJson(request, options).then(() => assert.fail("a broken body was read"), (error: AppError) => error);
+      const cases: [Request, string, string | null][] = [
+        [failing("connection reset"), "Cannot read the body: the connection ended before all of it arrived", null],
+        [
+          failing("invalid HTTP chunk size"),
+          "Cannot read the body: its chunked transfer encoding is malformed",
+          "close",
+        ],
+        [
+          new Request("http://x/api/widget/visitor-token", {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+          }),
+          "Cannot read the body: it is empty, expected a JSON object",
+          null,
+        ],
+      ];
+      for (const [request, message, connection] of cases) {
+        const error = await refusal(request);
+        assert.equal(error.code, "malformed_json", error.message);
+        assert.equal(error.status, 400);
+        assert.equal(error.message, message);
+        assert.equal(new Headers(error.headers).get("connection"), connection, message);
+      }
+    },
+  },
+  {
     name: "reads waiting on one deadline are each refused in time: a read begun later is refused after the first, " +
       "not never",
     fn: async () => {
