@@ -10,7 +10,7 @@
  *   gives for it: its status, its problem code, its content type, and a body
  *   of the documented schema.
  * - Every answer of an operation carries `X-Content-Type-Options: nosniff`,
- *   and under `/api/` `Cache-Control: no-store`.
+ *   and under `/api/` `Cache-Control: no-store` and its `X-Request-Id`.
  * - Every id a success shows begins with its kind: `cnv_` a conversation,
  *   `msg_` a message, `vis_` a visitor, `s2s_` a server token.
  *
@@ -238,6 +238,16 @@ export function referenceChecks(
   }
   const headers: [string, string][] = [];
   if (api || (doc && operationOf(doc, method, path))) headers.push(["x-content-type-options", "nosniff"]);
+  // Every answer names its request, as the log does: an error's `instance` is not the only place a client finds it.
+  const requestId = received.headers.get("x-request-id");
+  if (api) {
+    out.push(
+      judge(
+        "header x-request-id",
+        requestId !== null && requestId !== "" ? undefined : "expected a request id, got none",
+      ),
+    );
+  }
   if (api) headers.push(["cache-control", "no-store"]);
   for (const [name, want] of headers) {
     const got = received.headers.get(name);

@@ -113,12 +113,14 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
         { format: "json", write: (line) => lines.push(line) },
       );
       const before = Date.now();
+      const began = performance.now();
       await handler(
         new Request(`http://x/api/widget/visitor-token?k=${S2S}`, {
           method: "POST",
           headers: { authorization: `Bearer ${S2S}` },
         }),
       );
+      const took = performance.now() - began;
       await handler(new Request("http://x/demo"));
       // Methods that are not one upper-case word of at most 16 letters, however much of one they hold.
       const oddMethods = ["purge", "xPURGE", "PURGEx", "PURGEPURGEPURGEPU"];
@@ -135,7 +137,7 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
       });
       const time = Date.parse(api.time);
       assert.ok(api.time === new Date(time).toISOString() && time >= before - 1 && time <= Date.now(), api.time);
-      assert.ok(api.durationMs >= 4 && api.durationMs < 60_000, `took ${api.durationMs} ms`);
+      assert.ok(api.durationMs >= 4 && api.durationMs <= took + 1, `took ${api.durationMs} ms of ${took}`);
       assert.equal(Math.round(api.durationMs * 100) / 100, api.durationMs, "hundredths of a millisecond");
       assert.equal(page.requestId, null);
       assert.equal(page.status, 200);
