@@ -310,6 +310,43 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
     },
   },
   {
+    name: "a stalled body is refused once a test clock moves to its deadline, not before, long before the real one",
+    fn: async () => {
+      let now = 0;
+      const listeners = new Set<() => void>();
+      const clock = {
+        now: () => now,
+        onMove(listener: () => void) {
+          listeners.add(listener);
+          return () => void listeners.delete(listener);
+        },
+      };
+      const move = (ms: number) => {
+        now += ms;
+        for (const l of [...listeners]) l();
+      };
+      const ms = 60_000;
+      let refused: AppError | undefined;
+      const read = readJson(bodyInPieces("never"), { limit: 1024, timeoutMs: ms, clock }).then(
+        () => assert.fail("a body that never ends was read"),
+        (error: AppError) => void (refused = error),
+      );
+      const settle = () => new Promise((r) => setTimeout(r, 20));
+      await settle();
+      move(ms / 2);
+      await settle();
+      assert.equal(refused, undefined, "refused when the clock had moved half its deadline");
+      move(ms / 2 - 1);
+      await settle();
+      assert.equal(refused, undefined, "refused a millisecond before its deadline");
+      move(1);
+      // Refused at once: the real deadline is a minute away.
+      await Promise.race([read, new Promise((r) => setTimeout(r, 5000))]);
+      assert.equal((refused as AppError | undefined)?.code, "request_timeout", "not refused at its deadline");
+      assert.equal(listeners.size, 0, "the refused read still listens to the clock");
+    },
+  },
+  {
     name: "reads waiting on one deadline are each refused in time: a read begun later is refused after the first, " +
       "not never",
     fn: async () => {
