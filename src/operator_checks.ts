@@ -312,7 +312,8 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
   {
     name: "a stalled body is refused once a test clock moves to its deadline, not before, long before the real one",
     fn: async () => {
-      let now = 0;
+      // A test clock is at some time of day, never at zero: a deadline counts from when the read began.
+      let now = 1_765_000_000_000;
       const listeners = new Set<() => void>();
       const clock = {
         now: () => now,
