@@ -161,20 +161,22 @@ function inspect(value: unknown, max: number): { deep: string | undefined; proto
 /** A read waiting on its deadline. */
 interface Waiting {
   at: number;
-  late: (() => void) | undefined;
+  late: () => void;
 }
 
 /**
  * Reads waiting on a deadline `ms` after they began, oldest first, with one
- * timer for them all: a read that ends only marks itself done, where a timer
- * of its own would cost more than the rest of reading a small body. The timer
- * is left to run out when no read waits (setting it again for every request
- * of a quiet spell would cost the same), and never keeps the process alive.
+ * timer for them all: a read that ends only leaves the set, where a timer of
+ * its own would cost more than the rest of reading a small body (and an ended
+ * read kept until the timer runs would outlive the request, for the garbage
+ * collector to carry). The timer is left to run out when no read waits
+ * (setting it again for every request of a quiet spell would cost the same),
+ * and never keeps the process alive.
  */
 export class Deadlines {
   readonly #ms: number;
-  #queue: Waiting[] = [];
-  #head = 0;
+  /** In the order they began, which is the order they fall due: every read waits the same `ms`. */
+  readonly #waiting = new Set<Waiting>();
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(ms: number) {
@@ -184,10 +186,10 @@ export class Deadlines {
   /** Calls `late` once `ms` have passed, unless the returned function is called first. */
   add(late: () => void): () => void {
     const entry: Waiting = { at: performance.now() + this.#ms, late };
-    this.#queue.push(entry);
+    this.#waiting.add(entry);
     if (this.#timer === undefined) this.#arm(this.#ms);
     return () => {
-      entry.late = undefined;
+      this.#waiting.delete(entry);
     };
   }
 
@@ -200,24 +202,14 @@ export class Deadlines {
   #sweep(): void {
     this.#timer = undefined;
     const now = performance.now();
-    for (; this.#head < this.#queue.length; this.#head++) {
-      const entry = this.#queue[this.#head]!;
-      if (entry.late === undefined) continue;
-      if (entry.at > now) break;
-      const late = entry.late;
-      entry.late = undefined;
-      late();
+    for (const entry of this.#waiting) {
+      if (entry.at > now) {
+        this.#arm(entry.at - now);
+        return;
+      }
+      this.#waiting.delete(entry);
+      entry.late();
     }
-    if (this.#head === this.#queue.length) {
-      this.#queue = [];
-      this.#head = 0;
-      return;
-    }
-    if (this.#head > 1024) {
-      this.#queue = this.#queue.slice(this.#head);
-      this.#head = 0;
-    }
-    this.#arm(this.#queue[this.#head]!.at - now);
   }
 }
 
