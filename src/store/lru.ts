@@ -2,20 +2,22 @@
 export class Lru<K, V> {
   readonly #map = new Map<K, V>();
   readonly #max: number;
-  /** The most recently used key, while it is in the map: reading it again moves nothing. */
+  /**
+   * The key last read or set. While it is in the map it is the most recent
+   * entry (a delete takes it out, and only `set` puts it back, which makes it
+   * the newest again): reading it again moves nothing.
+   */
   #newest: K | undefined;
-  #hasNewest = false;
   constructor(max: number) {
     this.#max = max;
   }
   /** The value of `key`, now the most recently used. */
   get(key: K): V | undefined {
     const v = this.#map.get(key);
-    if (v !== undefined && !(this.#hasNewest && this.#newest === key)) {
+    if (v !== undefined && key !== this.#newest) {
       this.#map.delete(key);
       this.#map.set(key, v);
       this.#newest = key;
-      this.#hasNewest = true;
     }
     return v;
   }
@@ -24,21 +26,14 @@ export class Lru<K, V> {
     this.#map.delete(key);
     this.#map.set(key, value);
     this.#newest = key;
-    this.#hasNewest = true;
     if (this.#map.size > this.#max) this.#map.delete(this.#map.keys().next().value!);
   }
   /** Forgets `key`. */
   delete(key: K): void {
-    if (this.#hasNewest && this.#newest === key) this.#forgetNewest();
     this.#map.delete(key);
   }
   /** Forgets every key. */
   clear(): void {
-    this.#forgetNewest();
     this.#map.clear();
-  }
-  #forgetNewest(): void {
-    this.#newest = undefined;
-    this.#hasNewest = false;
   }
 }
