@@ -140,19 +140,15 @@ export async function readJson(request: Request, { limit, timeoutMs, clock }: Re
  */
 function inspect(value: unknown, max: number): { deep: string | undefined; protoKeys: string[] } {
   const protoKeys: string[] = [];
-  if (value === null || typeof value !== "object") return { deep: undefined, protoKeys };
-  // Only objects are walked: a body's strings and numbers, most of it, are looked at once and left.
-  const stack: [Record<string, unknown>, number, string, string][] = [[value as Record<string, unknown>, 0, "", ""]];
+  const stack: [unknown, number, string, string][] = [[value, 0, "", ""]];
   while (stack.length > 0) {
     const [v, depth, top, path] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
     if (depth >= max) return { deep: top, protoKeys };
-    for (const k of Object.keys(v)) {
-      const child = v[k];
-      const isObject = child !== null && typeof child === "object";
-      if (k !== "__proto__" && !isObject) continue;
+    for (const [k, child] of Object.entries(v)) {
       const at = depth === 0 ? k : `${path}.${k}`;
       if (k === "__proto__") protoKeys.push(at);
-      if (isObject) stack.push([child as Record<string, unknown>, depth + 1, depth === 0 ? k : top, at]);
+      stack.push([child, depth + 1, depth === 0 ? k : top, at]);
     }
   }
   return { deep: undefined, protoKeys: protoKeys.sort() };
