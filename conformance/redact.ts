@@ -63,7 +63,18 @@ interface Compiled {
   /** Public values, longest first. */
   kept: string[];
   shapes: RegExp[];
+  /**
+   * Texts already shown, by text: a run's results repeat the same strings
+   * (levels, check names, paths) hundreds of times, and what one shows as
+   * changes only with the secrets, when this is compiled again.
+   */
+  shownTexts: Map<string, string>;
+  shownBodies: Map<string, string>;
 }
+
+/** Texts a compiled redactor remembers the look of, at most, and how long each may be: beyond, it starts again. */
+const SHOWN_MEMO = 10_000;
+const SHOWN_MEMO_CHARS = 1024;
 
 /** Knows the run's secrets and masks them in text. A child knows its parent's secrets too. */
 export class Redactor {
@@ -172,6 +183,8 @@ export class Redactor {
         : undefined,
       kept: [...this.publicValues()].sort((a, b) => b.length - a.length),
       shapes: this.#shapes().map((re) => new RegExp(re.source, "g")),
+      shownTexts: new Map(),
+      shownBodies: new Map(),
     };
     return this.#compiled;
   }
@@ -195,6 +208,16 @@ export class Redactor {
 
   /** `text` with every secret replaced: registered ones by `$VARIABLE`, other credential shapes by `<redacted>`. */
   apply(text: string): string {
+    // Most text holds no registered secret: it is only masked, without being cut into pieces.
+    // (A search for each secret in turn is faster than the one pattern of them all, and most text is
+    // shorter than any secret.)
+    const { names } = this.#compile();
+    let found = false;
+    for (const secret of names.keys()) {
+      found = text.includes(secret);
+      if (found) break;
+    }
+    if (!found) return this.#masked(text);
     return this.segments(text).map((s) => ("text" in s ? s.text : `$${s.variable}`)).join("");
   }
 
@@ -212,7 +235,21 @@ export class Redactor {
 
   /** `text` as a report shows it: secrets masked, characters made visible, at most `max` characters. */
   shown(text: string, max = MAX_TEXT, lines = false): string {
-    return bounded(printable(this.apply(text), lines), max);
+    const compiled = this.#compile();
+    const memo = text.length > SHOWN_MEMO_CHARS
+      ? undefined
+      : max === MAX_TEXT && !lines
+      ? compiled.shownTexts
+      : max === MAX_BODY && lines
+      ? compiled.shownBodies
+      : undefined;
+    let out = memo?.get(text);
+    if (out === undefined) {
+      out = bounded(printable(this.apply(text), lines), max);
+      if (memo && memo.size >= SHOWN_MEMO) memo.clear();
+      memo?.set(text, out);
+    }
+    return out;
   }
 }
 
@@ -257,7 +294,15 @@ export function redactCase(r: CaseResult, redactor: Redactor): CaseResult {
     }
     if (Array.isArray(value)) return value.map((v) => walk(v, key));
     if (value !== null && typeof value === "object") {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, k)]));
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(value)) {
+        const v = walk((value as Record<string, unknown>)[k], k);
+        // A plain assignment to "__proto__" would set the prototype: the key stays a key, as it came.
+        if (k === "__proto__") {
+          Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+        } else out[k] = v;
+      }
+      return out;
     }
     return value;
   };

@@ -36,7 +36,12 @@ export const JsonValue: z.ZodType<z.core.util.JSONType> = z
 export const CustomData = z
   .record(z.string().min(1).max(64), JsonValue)
   .refine(
-    (value) => encoder.encode(JSON.stringify(value)).length <= LIMITS.customDataBytes,
+    (value) => {
+      // A UTF-16 unit is one to three bytes of UTF-8: the length alone settles most texts without encoding them.
+      const text = JSON.stringify(value);
+      if (text.length * 3 <= LIMITS.customDataBytes) return true;
+      return text.length <= LIMITS.customDataBytes && encoder.encode(text).length <= LIMITS.customDataBytes;
+    },
     { message: `must be at most ${LIMITS.customDataBytes} bytes of JSON` },
   )
   .meta({
