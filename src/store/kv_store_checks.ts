@@ -270,6 +270,45 @@ export const KV_STORE_CHECKS: KvStoreCheck[] = [
     },
   },
   {
+    name: "a write that loses every race is tried its number of times, then refused as busy, saying what it was doing",
+    fn: async () => {
+      using raw = await Deno.openKv(":memory:");
+      const unlucky = unreliable(raw);
+      const attempts = 3;
+      const store = new KvStore(unlucky.kv, undefined, attempts);
+      const { tenant, sites } = await provisionTenant(store, { name: "A", siteNames: ["s"], nowMs: NOW });
+      const c = conversationOf(tenant.id, sites[0]!, NOW);
+      await store.createConversation(c, []);
+      const deviceHash = generateSecret("dev").hash;
+      const input = sessionInput(sites[0]!.id, tenant.id, deviceHash, true);
+      const { session } = await store.openSession({
+        ...input,
+        session: { ...input.session, expiresAt: NOW + 3600_000 },
+      });
+      // The first write of a pair makes the second one write something (revoke-previous needs a previous token).
+      const writes: [string, () => Promise<unknown>][] = [
+        [`adding a message to ${c.id}`, () => store.addMessage(c.id, visitorMessage(c.id, "hi", NOW + 1))],
+        [`rotating the server token of ${tenant.id}`, () => store.rotateS2sToken(tenant.id, newToken(tenant.id))],
+        [
+          `revoking the previous server tokens of ${tenant.id}`,
+          () => store.revokePreviousS2sTokens(tenant.id, NOW + 2),
+        ],
+        ["opening a session", () => store.openSession(sessionInput(sites[0]!.id, tenant.id, deviceHash, false))],
+        ["ending a session", () => store.endSession(session, NOW + 3)],
+      ];
+      for (const [what, write] of writes) {
+        unlucky.lose(attempts);
+        const refused = await write().then(() => undefined, (error: unknown) => error);
+        assert.ok(refused instanceof AppError, `${what}: not refused after losing ${attempts} races in a row`);
+        assert.equal(refused.code, "busy");
+        assert.equal(refused.message, `Cannot finish ${what}: too many writes to the same record at once`);
+        assert.deepEqual(refused.headers, { "retry-after": "1" });
+        unlucky.lose(attempts - 1);
+        await write();
+      }
+    },
+  },
+  {
     name: "a read that raced a write is answered but never cached: the next read sees the write",
     fn: async () => {
       // A credential read while it is revoked.
