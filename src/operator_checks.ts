@@ -1,8 +1,9 @@
 /**
- * What only the server's operator sees of the HTTP layer: the access log's
- * lines, and the error log of an answer the server failed to give; and what
- * only a server fresh from start-up shows: the first body read under a
- * deadline. No client reads the logs, and the suite's reference is warm, so
+ * What only the server's operator sees: the access log's lines, the error log
+ * of an answer the server failed to give, and the reasons it refuses to start
+ * with the table of docs/running.md that explains them; and what only a server
+ * fresh from start-up shows: the first body read under a deadline. No client
+ * reads the logs or starts the server, and the suite's reference is warm, so
  * the conformance suite cannot judge them over HTTP.
  * Registered as tests by `operator_checks_test.ts`, and run against every
  * mutant of `src/http` by `deno task mutation`.
@@ -14,6 +15,10 @@ import { body, testApp } from "./test_utils.ts";
 import { formatAccessEntry, loggedPath, withAccessLog } from "./http/access_log.ts";
 import { readJson } from "./http/body.ts";
 import { problemResponse } from "./http/problem.ts";
+import { parseCommandLine } from "./config.ts";
+import { STARTUP_ERRORS, StartupError, type StartupErrorCode } from "./domain/startup_error.ts";
+import { openDataDirectory } from "./server.ts";
+import { openPostgresStore } from "./store/pg_store.ts";
 
 /** One check of what the operator sees: a name and what it runs. */
 export interface OperatorCheck {
@@ -71,6 +76,36 @@ function bodyInPieces(gapMs: number | "never"): Request {
       },
     }),
   });
+}
+
+/** The start-up table of docs/running.md, as an operator reads it: one entry per row. */
+async function documentedStartupErrors(): Promise<{ message: string; cause: string; fix: string }[]> {
+  const text = await Deno.readTextFile(new URL("../docs/running.md", import.meta.url));
+  const block = text.match(/<!-- generated:startup-errors -->([\s\S]*?)<!-- \/generated:startup-errors -->/)?.[1];
+  assert.ok(block, "docs/running.md has no start-up table");
+  return block.split("\n").filter((l) => l.startsWith("|")).slice(2).map((row) => {
+    const [message, cause, fix] = row.split("|").slice(1, -1).map((cell) => cell.trim());
+    return { message: message!.replace(/^`|`$/g, ""), cause: cause!, fix: fix! };
+  });
+}
+
+/**
+ * The refusal `start` throws, which must be a start-up error of `code` in one line that says what failed, then why:
+ * the line of its catalogue entry when `names` is not given, else one naming what `names` matches.
+ */
+async function assertRefusedAs(code: StartupErrorCode, start: () => unknown, names?: RegExp): Promise<void> {
+  let thrown: unknown;
+  try {
+    const started = await start();
+    await (started as Partial<AsyncDisposable> | undefined)?.[Symbol.asyncDispose]?.();
+  } catch (error) {
+    thrown = error;
+  }
+  assert.ok(thrown instanceof StartupError, `${code}: the server started, or failed with ${thrown}`);
+  assert.equal(thrown.code, code);
+  assert.match(thrown.message, /^Cannot \S[^\n]*?: \S[^\n]+$/, "one line that says what failed, then why");
+  const form = STARTUP_ERRORS[code].message.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/<[^>]+>/g, ".+");
+  assert.match(thrown.message, names ?? new RegExp(`^${form}$`), `${code} does not read as docs/running.md says`);
 }
 
 /** Every check, in the order they run. */
@@ -430,6 +465,62 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
       assert.ok(
         logged?.includes("Cannot serve the widget: dist/widget.js was not built"),
         `the log does not say why: ${lines.join(" | ")}`,
+      );
+    },
+  },
+  {
+    name: "docs/running.md explains every reason not to start: its line, its cause and its fix, in full sentences",
+    fn: async () => {
+      const catalogue = Object.values(STARTUP_ERRORS);
+      assert.deepEqual(
+        await documentedStartupErrors(),
+        catalogue.map(({ message, cause, fix }) => ({ message, cause, fix })),
+      );
+      for (const { message, cause, fix } of catalogue) {
+        assert.match(message, /^Cannot \S.*: .+; \S.+[^.]$/, "a line says what failed, why, then what to do");
+        assert.match(cause, /^\S.{20,}\.$/, `the cause of "${message}"`);
+        assert.match(fix, /^\S.{20,}\.$/, `the fix of "${message}"`);
+      }
+    },
+  },
+  {
+    name: "each reason not to start prints a line of the form docs/running.md gives it",
+    fn: async () => {
+      const env = () => undefined;
+      await assertRefusedAs("invalid_setting", () => parseCommandLine(["--prot", "1"], env));
+      const settings: [string[], Record<string, string>, RegExp][] = [
+        [["--port"], {}, /'--port <value>' argument missing/],
+        [["--port", "http"], {}, /--port "http"/],
+        [[], { PORT: "-1" }, /PORT "-1"/],
+        [["--log", "xml"], {}, /--log "xml".*pretty, json, off/],
+        [[], { SETCHAT_VISITOR_TOKEN_TTL: "3600" }, /3600.*300 to 900.*SETCHAT_VISITOR_TOKEN_TTL/],
+        [[], { SETCHAT_VISITOR_TOKEN_TTL: "450.5" }, /450\.5.*SETCHAT_VISITOR_TOKEN_TTL/],
+        [["--database", "mysql://db/setchat"], {}, /--database.*postgres:\/\//],
+        [[], { SETCHAT_TEST_CLOCK: "yes" }, /SETCHAT_TEST_CLOCK "yes"/],
+      ];
+      for (const [args, vars, names] of settings) {
+        await assertRefusedAs("invalid_setting", () => parseCommandLine(args, (name) => vars[name]), names);
+      }
+      await assertRefusedAs("test_clock_refused", () => parseCommandLine(["--test-clock", "--host", "0.0.0.0"], env));
+      const dir = await Deno.makeTempDir({ prefix: "setchat-startup-" });
+      try {
+        await Deno.writeTextFile(`${dir}/file`, "");
+        await assertRefusedAs("data_dir_unusable", () => openDataDirectory(`${dir}/file`));
+        await Deno.mkdir(`${dir}/open`, { mode: 0o755 });
+        await Deno.chmod(`${dir}/open`, 0o755);
+        await assertRefusedAs("data_dir_open", () => openDataDirectory(`${dir}/open`));
+        await using _first = await openDataDirectory(`${dir}/data`);
+        await assertRefusedAs("data_dir_in_use", () => openDataDirectory(`${dir}/data`));
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+      // A port nothing listens on: the one a listener just closed.
+      const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const port = closed.addr.port;
+      closed.close();
+      await assertRefusedAs(
+        "database_unusable",
+        () => openPostgresStore({ url: `postgres://setchat:secret@127.0.0.1:${port}/setchat` }),
       );
     },
   },

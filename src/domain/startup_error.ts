@@ -63,7 +63,7 @@ export const STARTUP_ERRORS = catalogue({
   },
   database_unusable: {
     message:
-      "Cannot use the database postgres://setchat@db:5432/setchat: connection refused; start PostgreSQL or correct --database (SETCHAT_DATABASE_URL)",
+      "Cannot use the database <url>: <system error>; start PostgreSQL or correct --database (SETCHAT_DATABASE_URL)",
     cause:
       "`--database` or `SETCHAT_DATABASE_URL` names a PostgreSQL that is not running, cannot be reached, refuses the login, or whose schema is newer than this server.",
     fix: "Start PostgreSQL, or correct the URL (user, password, host, port, database); see docs/postgres.md.",

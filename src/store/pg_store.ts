@@ -124,33 +124,34 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       ...(options.onStatement ? { debug: (_: number, text: string) => options.onStatement!(text) } : {}),
     });
   } catch (error) {
-    throw new StartupError("database_unusable", `Cannot use the database ${where}: ${detailOf(error)}`, {
-      cause: error,
-    });
+    throw unusable(where, error);
   }
   try {
     await migrate(sql);
   } catch (error) {
     await sql.end({ timeout: 1 }).catch(() => {});
     if (error instanceof StartupError) throw error;
-    throw new StartupError(
-      "database_unusable",
-      `Cannot use the database ${where}: ${
-        detailOf(error)
-      }; start PostgreSQL or correct --database (SETCHAT_DATABASE_URL)`,
-      { cause: error },
-    );
+    throw unusable(where, error);
   }
   const store = new PostgresStore(sql);
   try {
     await store.changes.fresh();
   } catch (error) {
     await sql.end({ timeout: 1 }).catch(() => {});
-    throw new StartupError("database_unusable", `Cannot use the database ${where}: ${detailOf(error)}`, {
-      cause: error,
-    });
+    throw unusable(where, error);
   }
   return store;
+}
+
+/** The start-up error of a database that cannot be reached or used, `where` being its URL without the password. */
+function unusable(where: string, error: unknown): StartupError {
+  return new StartupError(
+    "database_unusable",
+    `Cannot use the database ${where}: ${
+      detailOf(error)
+    }; start PostgreSQL or correct --database (SETCHAT_DATABASE_URL)`,
+    { cause: error },
+  );
 }
 
 function detailOf(error: unknown): string {
