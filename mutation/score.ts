@@ -24,6 +24,8 @@ export interface Mutant {
   line: number;
   /** That line of the source, trimmed. */
   code: string;
+  /** The source text the mutant replaces, on one line. */
+  original: string;
   status: MutantStatus;
   killedBy: string[];
 }
@@ -34,6 +36,11 @@ export interface Equivalent {
   code: string;
   mutator: string;
   replacement: string;
+  /**
+   * The source text the mutant replaces, when its line holds twins: mutants with the same mutator and replacement in
+   * different places (a whole condition made `true`, or one operand of it).
+   */
+  original?: string;
   why: string;
 }
 
@@ -42,7 +49,7 @@ interface ReportFile {
   mutants: {
     mutatorName: string;
     replacement?: string;
-    location: { start: { line: number; column: number } };
+    location: { start: { line: number; column: number }; end?: { line: number; column: number } };
     status: MutantStatus;
     killedBy?: string[];
   }[];
@@ -60,14 +67,19 @@ export function mutantsOf(report: {
   const out: Mutant[] = [];
   for (const [file, { source, mutants }] of Object.entries(report.files)) {
     const lines = source.split("\n");
+    // The report's lines and columns are both one-based.
+    const offsetOf = (at: { line: number; column: number }) =>
+      lines.slice(0, at.line - 1).reduce((n, l) => n + l.length + 1, 0) + at.column - 1;
     for (const m of mutants) {
       const line = m.location.start.line;
+      const { start, end } = m.location;
       out.push({
         file,
         mutator: m.mutatorName,
         replacement: m.replacement ?? "",
         line,
         code: (lines[line - 1] ?? "").trim(),
+        original: end ? oneLine(source.slice(offsetOf(start), offsetOf(end))) : "",
         status: m.status,
         killedBy: (m.killedBy ?? []).map((id) => names.get(id) ?? id),
       });
@@ -123,7 +135,7 @@ export function oneLine(code: string): string {
 /** Whether an equivalent entry names this mutant. */
 export function matches(e: Equivalent, m: Mutant): boolean {
   return e.file === m.file && e.mutator === m.mutator && oneLine(e.replacement) === oneLine(m.replacement) &&
-    e.code === m.code;
+    e.code === m.code && (e.original === undefined || oneLine(e.original) === m.original);
 }
 
 /** A summary: rows by room and by file, the survivors nobody explained, and listed equivalents that match nothing. */
@@ -133,6 +145,11 @@ export interface Summary {
   files: Row[];
   unexplained: Mutant[];
   stale: Equivalent[];
+  /**
+   * Survivors that a row without `original` would name, though it names a survivor replacing other text on the same
+   * line already: twins, which need a row each, told apart by the text they replace. They count as unexplained too.
+   */
+  twins: { row: Equivalent; mutant: Mutant }[];
 }
 
 /** Summarises `mutants`, counting those listed in `equivalents` apart. */
@@ -140,8 +157,10 @@ export function summarise(mutants: Mutant[], equivalents: Equivalent[]): Summary
   const total = emptyRow("total");
   const rooms = new Map<string, Row>();
   const files = new Map<string, Row>();
-  const used = new Set<Equivalent>();
+  /** Each row's use: the text replaced by the first survivor it named. */
+  const used = new Map<Equivalent, string>();
   const unexplained: Mutant[] = [];
+  const twins: Summary["twins"] = [];
   for (const m of mutants) {
     const room = rooms.get(roomOf(m.file)) ?? rooms.set(roomOf(m.file), emptyRow(roomOf(m.file))).get(roomOf(m.file))!;
     const file = files.get(m.file) ?? files.set(m.file, emptyRow(m.file)).get(m.file)!;
@@ -154,12 +173,16 @@ export function summarise(mutants: Mutant[], equivalents: Equivalent[]): Summary
       else row.errors++;
     }
     if (m.status === "Survived" || m.status === "NoCoverage") {
-      const e = equivalents.find((e) => matches(e, m));
+      // A row without the replaced text names the mutants that replace what its first survivor did (the same code may
+      // stand on several lines); a survivor replacing other text on such a line is a twin, which it does not explain.
+      const e = equivalents.find((e) => matches(e, m) && (used.get(e) ?? m.original) === m.original);
+      const twin = e ? undefined : equivalents.find((e) => matches(e, m));
       if (e) {
-        used.add(e);
+        used.set(e, m.original);
         for (const row of [total, room, file]) row.equivalent++;
       } else {
         unexplained.push(m);
+        if (twin) twins.push({ row: twin, mutant: m });
       }
     }
   }
@@ -170,30 +193,48 @@ export function summarise(mutants: Mutant[], equivalents: Equivalent[]): Summary
     files: [...files.values()].sort(byName),
     unexplained,
     stale: equivalents.filter((e) => !used.has(e)),
+    twins,
   };
 }
 
 /**
  * Reads the table of `equivalent_mutants.md`: one row per mutant, its cells
- * the file, the line of code (in backticks), the mutator, the replacement (in
- * backticks) and why no client can observe it. `\|` is a `|` inside a cell; a
- * cell out of backticks is read as written, `\`` a backtick.
+ * the file, the line of code (in backticks), the mutator, the text it replaces
+ * (in backticks, empty unless the line holds twins), the replacement (in
+ * backticks) and why no client can observe it. Without a header row, or with
+ * a header of five cells, the rows have no column for the replaced text. `\|`
+ * is a `|` inside a cell; a cell out of backticks is read as written, `\`` a
+ * backtick.
  */
 export function parseEquivalents(markdown: string): Equivalent[] {
   const out: Equivalent[] = [];
+  let columns = ["file", "code", "mutator", "replacement", "why"];
+  const cellsOf = (line: string) =>
+    line.slice(1, line.endsWith("|") ? -1 : undefined).split(/(?<!\\)\|/).map((c) => c.trim().replaceAll("\\|", "|"));
   for (const raw of markdown.split("\n")) {
     const line = raw.trim();
-    if (!line.startsWith("|") || /^\|\s*-/.test(line) || /^\|\s*file\s*\|/i.test(line)) continue;
-    const cells = line.slice(1, line.endsWith("|") ? -1 : undefined).split(/(?<!\\)\|/).map((c) =>
-      c.trim().replaceAll("\\|", "|")
-    );
-    if (cells.length !== 5) throw new Error(`Cannot read the equivalent mutant "${line}": it needs 5 cells`);
+    if (!line.startsWith("|") || /^\|\s*-/.test(line)) continue;
+    if (/^\|\s*file\s*\|/i.test(line)) {
+      columns = cellsOf(line).length === 6 ? ["file", "code", "mutator", "original", "replacement", "why"] : columns;
+      continue;
+    }
+    const cells = cellsOf(line);
+    if (cells.length !== columns.length) {
+      throw new Error(`Cannot read the equivalent mutant "${line}": it needs ${columns.length} cells`);
+    }
+    const cell = Object.fromEntries(columns.map((c, i) => [c, cells[i]!]));
     // A cell is a code span, or plain text where `\`` is a backtick (an empty template literal, which no span can hold).
     const code = (c: string) =>
       c.startsWith("`") ? c.replace(/^`+\s?/, "").replace(/\s?`+$/, "") : c.replaceAll("\\`", "`");
-    const [file, source, mutator, replacement, why] = cells as [string, string, string, string, string];
-    if (!why) throw new Error(`Cannot read the equivalent mutant "${line}": it says not why it is equivalent`);
-    out.push({ file: code(file), code: code(source), mutator, replacement: code(replacement), why });
+    if (!cell.why) throw new Error(`Cannot read the equivalent mutant "${line}": it says not why it is equivalent`);
+    out.push({
+      file: code(cell.file!),
+      code: code(cell.code!),
+      mutator: cell.mutator!,
+      replacement: code(cell.replacement!),
+      ...(cell.original ? { original: code(cell.original) } : {}),
+      why: cell.why,
+    });
   }
   return out;
 }
@@ -235,6 +276,13 @@ export function formatSummary(summary: Summary, options: { survivors?: number } 
       lines.push(`  ${m.file}:${m.line} ${m.mutator} -> ${m.replacement.split("\n")[0]}    (${m.code})`);
     }
     if (summary.unexplained.length > shown) lines.push(`  … and ${summary.unexplained.length - shown} more`);
+  }
+  if (summary.twins.length) {
+    lines.push("", `${summary.twins.length} survivor(s) are twins of a listed one (same line, mutator, replacement):`);
+    for (const { mutant: m } of summary.twins) {
+      lines.push(`  ${m.file}:${m.line} ${m.mutator} -> ${m.replacement.split("\n")[0]}, replacing ${m.original}`);
+    }
+    lines.push("  give each twin its own row, naming the text it replaces in the `replaced` column");
   }
   if (summary.stale.length) {
     lines.push("", `${summary.stale.length} listed equivalent(s) match no survivor (killed now, or the code moved):`);
