@@ -276,6 +276,8 @@ export const CLAUSES = {
     section: "script",
     must:
       "Before a verified session expires, the widget gets a new token from `getVisitorToken()` and keeps the open conversation.",
+    reference:
+      "The reference widget reads the open conversation again as each renewed session opens: what came meanwhile shows at once, not at the next poll.",
   },
   "WIDGET-IDENTITY-LOST": {
     section: "script",

@@ -494,6 +494,54 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    id: "browser-renewal-rereads",
+    title:
+      "The reference widget reads the open conversation again as a renewed session opens: a reply that came meanwhile shows at once",
+    clause: "WIDGET-RENEW",
+    level: "reference",
+    tags: ["browser", "token-expiry"],
+    needs: ["serverToken", "siteApiKey", "adminToken", "tenantId"],
+    async run(ctx) {
+      const u = user(ctx, "u");
+      const a = await ctx.device("A", { clock: true });
+      const conversation = await ctx.step("U opens a conversation", async () => {
+        await a.load({ mode: "verified", user: u });
+        await a.startChat(`Before renewal ${ctx.unique}`);
+        const id = (await a.history())[0]!;
+        await a.openConversation(id);
+        return id;
+      });
+      await ctx.step(
+        "the token's lifetime passes, the clock held; an agent replies while the new token is on its way: the reply " +
+          "shows as the renewed session opens, though no poll runs",
+        async () => {
+          const reply = `While renewing ${ctx.unique}`;
+          const hold = await a.holdToken();
+          await a.jumpAndHold(a.tokenLifetimeMs());
+          try {
+            try {
+              await caught(hold, "ask the page for a new token");
+              // The clock's jump ran the panel's poll once: its answer comes before the reply is written.
+              await sleep(500);
+              await ctx.agent(
+                "POST",
+                `/api/tenants/${ctx.target.vars.tenantId}/conversations/${conversation}/messages`,
+                {
+                  text: reply,
+                },
+              );
+            } finally {
+              await hold.release();
+            }
+            await a.seesMessage(reply);
+          } finally {
+            await a.resumeClock();
+          }
+        },
+      );
+    },
+  },
+  {
     id: "browser-token-lost",
     title: "Without a new token, the widget shows the visitor signed out and no verified history",
     clause: "WIDGET-IDENTITY-LOST",
