@@ -17,6 +17,7 @@ import { readJson } from "./http/body.ts";
 import { problemResponse } from "./http/problem.ts";
 import { parseCommandLine } from "./config.ts";
 import { STARTUP_ERRORS, StartupError, type StartupErrorCode } from "./domain/startup_error.ts";
+import { TestClock } from "./domain/test_clock.ts";
 import { openDataDirectory } from "./server.ts";
 import { openPostgresStore } from "./store/pg_store.ts";
 
@@ -466,6 +467,33 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
         logged?.includes("Cannot serve the widget: dist/widget.js was not built"),
         `the log does not say why: ${lines.join(" | ")}`,
       );
+    },
+  },
+  {
+    name: "the server's test clock refuses a stalled body when moved to its deadline, and stops calling what left it",
+    fn: async () => {
+      const clock = new TestClock(() => 1_765_000_000_000);
+      let refused: AppError | undefined;
+      const read = readJson(bodyInPieces("never"), { limit: 1024, timeoutMs: 60_000, clock }).catch(
+        (error: AppError) => void (refused = error),
+      );
+      await new Promise((r) => setTimeout(r, 20));
+      clock.apply({ advanceSeconds: 59 });
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(refused, undefined, "refused a second before its deadline");
+      clock.apply({ advanceSeconds: 1 });
+      await Promise.race([read, new Promise((r) => setTimeout(r, 5000))]);
+      assert.equal(
+        (refused as AppError | undefined)?.code,
+        "request_timeout",
+        "not refused at the test clock's deadline",
+      );
+      let calls = 0;
+      const off = clock.onMove(() => calls++);
+      clock.apply({ freeze: true });
+      off();
+      clock.apply({ advanceSeconds: 1 });
+      assert.equal(calls, 1, "a listener taken off the clock is still called, or one on it was not");
     },
   },
   {
