@@ -277,7 +277,7 @@ export const CLAUSES = {
     must:
       "Before a verified session expires, the widget gets a new token from `getVisitorToken()` and keeps the open conversation.",
     reference:
-      "The reference widget reads the open conversation again as each renewed session opens: what came meanwhile shows at once, not at the next poll.",
+      "The reference widget asks for a new token 30 seconds before the session expires, not long before, and reads the open conversation again as each renewed session opens: what came meanwhile shows at once, not at the next poll.",
   },
   "WIDGET-IDENTITY-LOST": {
     section: "script",
