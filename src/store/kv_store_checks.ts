@@ -384,7 +384,13 @@ export const KV_STORE_CHECKS: KvStoreCheck[] = [
       const c = conversationOf(tenant.id, site, NOW);
       await store.createConversation(c, []);
       unlucky.lose(20);
+      const started = performance.now();
       const m = await store.addMessage(c.id, visitorMessage(c.id, "hi", NOW + 1));
+      // The pauses are a random part of 1, 2, 4 ... 64 and then 100 ms: twenty of them add up to less than
+      // 150 ms about once in thirty million runs (thirteen draws of 100 ms summing below 1.5 draws). A write
+      // that tried again at once would take a few milliseconds; a loaded machine only makes it longer.
+      const waited = performance.now() - started;
+      assert.ok(waited >= 150, `twenty lost races were tried again within ${waited.toFixed(0)} ms: no back-off`);
       assert.equal(m.seq, 1);
       assert.equal((await store.getConversation(c.id))?.messageCount, 1);
     },
