@@ -520,7 +520,7 @@ export const KV_STORE_CHECKS: KvStoreCheck[] = [
     },
   },
   {
-    name: "a tenant whose id or keys exist is not created again",
+    name: "a tenant or conversation that exists is not created again: the error, for the operator's log, names it",
     fn: async () => {
       await using store = await openKvStore({ path: ":memory:" });
       const made: NewTenant[] = [];
@@ -530,8 +530,12 @@ export const KV_STORE_CHECKS: KvStoreCheck[] = [
             ? (t: NewTenant) => (made.push(t), target.createTenant(t))
             : ((v) => (typeof v === "function" ? v.bind(target) : v))(Reflect.get(target, p, target)),
       }) as Store;
-      await provisionTenant(recording, { name: "A", siteNames: ["s"], nowMs: NOW });
-      await assert.rejects(store.createTenant(made[0]!));
+      const { tenant, sites } = await provisionTenant(recording, { name: "A", siteNames: ["s"], nowMs: NOW });
+      // The answer is a 500 that shows no detail: the log line is all an operator has to find the record.
+      await assert.rejects(store.createTenant(made[0]!), (e) => e instanceof Error && e.message.includes(tenant.id));
+      const c = conversationOf(tenant.id, sites[0]!, NOW);
+      await store.createConversation(c, []);
+      await assert.rejects(store.createConversation(c, []), (e) => e instanceof Error && e.message.includes(c.id));
     },
   },
   {
