@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { ERROR_CODES, ERRORS } from "./contract/errors.ts";
 import { AppError } from "./domain/app_error.ts";
+import { capturingConsole } from "./console_capture.ts";
 import { body, testApp } from "./test_utils.ts";
 import { formatAccessEntry, loggedPath, withAccessLog } from "./http/access_log.ts";
 import { readJson } from "./http/body.ts";
@@ -29,32 +30,6 @@ export interface OperatorCheck {
 
 const JWT = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl";
 const S2S = "setchat_s2s_v1k54B2ZWal0O74IMzTpwynnBkzOqtTcJCyzWN36Eym0gqMgE";
-
-/** What the server writes to the console, as text lines, while `fn` runs. */
-const sinks = new Set<string[]>();
-const CONSOLE = ["log", "error", "warn", "info"] as const;
-let saved: Pick<Console, (typeof CONSOLE)[number]> | undefined;
-
-async function capturingConsole<T>(fn: (lines: string[]) => Promise<T>): Promise<T> {
-  const lines: string[] = [];
-  // Checks may run side by side: the console is patched while any of them listens, each hearing every line.
-  if (sinks.size === 0) {
-    saved = { log: console.log, error: console.error, warn: console.warn, info: console.info };
-    for (const k of CONSOLE) {
-      console[k] = (...args: unknown[]) => {
-        const line = `${k}: ${args.map((a) => a instanceof Error ? `${a.name}: ${a.message}` : String(a)).join(" ")}`;
-        for (const sink of sinks) sink.push(line);
-      };
-    }
-  }
-  sinks.add(lines);
-  try {
-    return await fn(lines);
-  } finally {
-    sinks.delete(lines);
-    if (sinks.size === 0 && saved) Object.assign(console, saved);
-  }
-}
 
 /** A deadline no read has used yet in this process: reading under it starts from nothing, as after start-up. */
 let unusedDeadlineMs = 240;

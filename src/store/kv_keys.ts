@@ -26,6 +26,9 @@ import type { CredentialRecord } from "./store.ts";
  * ["verified", siteId, workspace, externalUserId] or ["device", siteId,
  * workspace, deviceId], with "" for no workspace. Listing a visitor's history
  * is one prefix listing, whatever else the site holds.
+ *
+ * A newer version reads a store an older one wrote, in place: these names
+ * stay, or change with a migration. `kv_store_checks.ts` spells them out.
  */
 export const K = {
   tenant: (id: string) => ["tenant", id],

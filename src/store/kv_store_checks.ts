@@ -8,7 +8,9 @@
  * HTTP, or not deterministically).
  */
 import assert from "node:assert/strict";
+import { capturingConsole } from "../console_capture.ts";
 import { AppError } from "../domain/app_error.ts";
+import { indexOf } from "../domain/visibility.ts";
 import { StartupError } from "../domain/startup_error.ts";
 import { generateSigningKey } from "../identity/signing_keys.ts";
 import { generateSecret } from "../identity/secret_token.ts";
@@ -16,7 +18,16 @@ import { provisionTenant } from "../provisioning.ts";
 import { K } from "./kv_keys.ts";
 import { Lru } from "./lru.ts";
 import { KvStore, openKvStore } from "./kv_store.ts";
-import type { CredentialRecord, NewTenant, SiteRecord, Store } from "./store.ts";
+import type {
+  ConversationRecord,
+  CredentialRecord,
+  MessageRecord,
+  NewTenant,
+  SessionRecord,
+  SiteRecord,
+  Store,
+  TenantRecord,
+} from "./store.ts";
 import { conversation, newToken, sessionInput, visitorMessage } from "./store_contract.ts";
 
 const NOW = Date.UTC(2026, 10, 22, 12);
@@ -54,12 +65,22 @@ async function eventually<T>(read: () => Promise<T>, want: T, what: string): Pro
 /**
  * A KV that misbehaves on demand: its next read of a key named `kind` is
  * held back (it reads at once, and answers only when released, as a slow
- * read that began before a write and ends after it), and its next `n`
- * atomic writes lose their race (they answer not ok, writing nothing).
+ * read that began before a write and ends after it), its next `n` atomic
+ * writes lose their race (they answer not ok, writing nothing) or fail (as
+ * on a full disk). It records the `expireIn` of every key an atomic write
+ * sets: what the store asks Deno KV to remove, and when.
  */
-function unreliable(kv: Deno.Kv): { kv: Deno.Kv; hold(kind: string): () => void; lose(n: number): void } {
+function unreliable(kv: Deno.Kv): {
+  kv: Deno.Kv;
+  hold(kind: string): () => void;
+  lose(n: number): void;
+  fail(n: number): void;
+  expiries: { key: Deno.KvKey; expireIn: number | undefined }[];
+} {
   let held: { kind: string; released: Promise<void> } | undefined;
   let losing = 0;
+  let failing = 0;
+  const expiries: { key: Deno.KvKey; expireIn: number | undefined }[] = [];
   const get = async (key: Deno.KvKey, options?: { consistency?: Deno.KvConsistencyLevel }) => {
     const gate = held && key[0] === held.kind ? held.released : undefined;
     if (gate) held = undefined;
@@ -70,7 +91,16 @@ function unreliable(kv: Deno.Kv): { kv: Deno.Kv; hold(kind: string): () => void;
   const atomic = () => {
     const op = kv.atomic();
     const commit = op.commit.bind(op);
-    op.commit = () => losing > 0 ? (losing--, Promise.resolve({ ok: false as const })) : commit();
+    const set = op.set.bind(op);
+    op.set = (key, value, options) => {
+      expiries.push({ key, expireIn: options?.expireIn });
+      set(key, value, options);
+      return op;
+    };
+    op.commit = () => {
+      if (failing > 0) return (failing--, Promise.reject(new Error("the disk is full")));
+      return losing > 0 ? (losing--, Promise.resolve({ ok: false as const })) : commit();
+    };
     return op;
   };
   return {
@@ -90,6 +120,10 @@ function unreliable(kv: Deno.Kv): { kv: Deno.Kv; hold(kind: string): () => void;
     lose(n) {
       losing = n;
     },
+    fail(n) {
+      failing = n;
+    },
+    expiries,
   };
 }
 
@@ -104,25 +138,105 @@ function conversationOf(tenantId: string, site: SiteRecord, at: number) {
   return conversation({ tenantId, siteId: site.id, siteApiKey: site.apiKey, externalUserId: "u", at });
 }
 
+/**
+ * The records of a store as today's version writes them, each under its key
+ * spelled out here rather than taken from `kv_keys.ts`: a store on disk is
+ * read by the next version in place, so a key's name is part of what an
+ * operator relies on when upgrading. Changing the layout needs a migration.
+ */
+async function todaysLayout() {
+  const tenantId = "ten_layout";
+  const site: SiteRecord = { id: "site_layout", tenantId, apiKey: "pk_layout", name: "s", createdAt: NOW };
+  const token: CredentialRecord = { ...newToken(tenantId, NOW), tenantId };
+  const tenant: TenantRecord = { id: tenantId, name: "A", createdAt: NOW, currentS2sTokenId: token.id };
+  const key = await generateSigningKey(NOW);
+  const input = sessionInput(site.id, tenantId, generateSecret("dev").hash, true);
+  const { device } = input;
+  const visitor = input.updateVisitor(null, "vis_layout");
+  const session: SessionRecord = { ...input.session, visitorId: visitor.id, expiresAt: Date.now() + 3600_000 };
+  const owner = { tenantId, siteId: site.id, siteApiKey: site.apiKey, externalUserId: "u", at: NOW };
+  const verified: ConversationRecord = { ...conversation(owner), id: "conv_layout_v", messageCount: 1 };
+  const anonymous: ConversationRecord = {
+    ...conversation({ ...owner, at: NOW + 1 }),
+    id: "conv_layout_d",
+    verified: false,
+    externalUserId: null,
+    deviceId: device.id,
+  };
+  const message: MessageRecord = { ...visitorMessage(verified.id, "hi", NOW + 2), id: "msg_1", seq: 1 };
+  const entries: [Deno.KvKey, unknown][] = [
+    [["tenant", tenantId], tenant],
+    [["site_by_key", site.apiKey], site],
+    [["tenant_site", tenantId, site.id], site.apiKey],
+    [["credential", token.hash], token],
+    [["tenant_credential", tenantId, "s2s", token.id], token.hash],
+    [["credential_last_used", token.id], new Deno.KvU64(BigInt(NOW + 5))],
+    [["signing_key", key.kid], key],
+    [["signing_key_initialised"], key.kid],
+    [["device", device.hash], device],
+    [["session", session.hash], session],
+    [["visitor", visitor.id], visitor],
+    [["visitor_of", "device", site.id, "", device.id], visitor.id],
+    [["conversation", verified.id], verified],
+    [["conversation", anonymous.id], anonymous],
+    [["history", "verified", site.id, "", "u", verified.id], verified.id],
+    [["history", "device", site.id, "", device.id, anonymous.id], anonymous.id],
+    [["tenant_conversation", tenantId, verified.id], verified.id],
+    [["tenant_conversation", tenantId, anonymous.id], anonymous.id],
+    [["site_conversation", site.id, verified.id], verified.id],
+    [["site_conversation", site.id, anonymous.id], anonymous.id],
+    [["message", verified.id, 1], message],
+  ];
+  return {
+    entries,
+    records: { tenant, site, token, key, device, session, visitor, verified, anonymous, message },
+    /** Opening a session again on the same device, as the widget does after a reload. */
+    reopen: { ...sessionInput(site.id, tenantId, device.hash, false), device, history: input.history },
+  };
+}
+
 const STORE_FILE_SUFFIXES = ["", "-wal", "-shm", ".lock"];
 
 /** The checks, in the order they run. */
 export const KV_STORE_CHECKS: KvStoreCheck[] = [
   {
-    name: "a file store's files are its owner's alone (0600), also those an older version left readable",
+    name: "a file store's files are its owner's alone (0600), also those an older version or a copy left readable",
     fn: () =>
       inTempDir(async (dir) => {
+        // A copy of a store taken while it was open (a process that died leaves the same): its -wal and -shm
+        // hold data, and SQLite narrows the mode only of a file it creates or finds empty.
+        const live = `${dir}/live.kv`;
         const old = `${dir}/old.kv`;
-        for (const suffix of STORE_FILE_SUFFIXES) {
-          await Deno.writeFile(old + suffix, new Uint8Array());
-          await Deno.chmod(old + suffix, 0o644);
+        {
+          await using store = await openKvStore({ path: live });
+          await provisionTenant(store, { name: "A", siteNames: ["s"], nowMs: NOW });
+          for (const suffix of STORE_FILE_SUFFIXES) {
+            await Deno.copyFile(live + suffix, old + suffix);
+            await Deno.chmod(old + suffix, 0o644);
+          }
         }
         for (const path of [old, `${dir}/fresh.kv`]) {
           await using store = await openKvStore({ path });
-          await provisionTenant(store, { name: "A", siteNames: ["s"], nowMs: NOW });
+          await provisionTenant(store, { name: "B", siteNames: ["s"], nowMs: NOW });
           for (const suffix of STORE_FILE_SUFFIXES) {
             assert.equal(modeOf(await Deno.stat(path + suffix)), "600", `the mode of ${path + suffix}`);
           }
+        }
+      }),
+  },
+  {
+    name: "a store whose file's mode cannot be narrowed does not open: the error names the file",
+    fn: () =>
+      inTempDir(async (dir) => {
+        const path = `${dir}/store.kv`;
+        // A -wal that links to itself: no mode can be set through it.
+        await Deno.symlink(`${path}-wal`, `${path}-wal`);
+        for (let attempt = 0; attempt < 2; attempt++) {
+          await assert.rejects(openKvStore({ path }), (e) => {
+            assert.ok(e instanceof Error && !(e instanceof StartupError), String(e));
+            assert.ok(e.message.includes(`${path}-wal`), `attempt ${attempt + 1}: ${e.message}`);
+            return true;
+          });
         }
       }),
   },
@@ -209,13 +323,19 @@ export const KV_STORE_CHECKS: KvStoreCheck[] = [
       inTempDir(async (dir) => {
         const path = `${dir}/store.kv`;
         await using store = await openKvStore({ path });
-        const { tenant } = await provisionTenant(store, { name: "A", siteNames: ["s"], nowMs: NOW });
+        const { tenant, sites } = await provisionTenant(store, { name: "A", siteNames: ["s"], nowMs: NOW });
         const [token] = await store.listS2sTokens(tenant.id);
         // What a process that died now would leave: the file, read by another connection.
         using raw = await Deno.openKv(path);
         const written = async () => (await raw.get<Deno.KvU64>(K.lastUsed(token!.id))).value?.value;
         store.recordCredentialUse(token!, NOW);
         await eventually(written, BigInt(NOW), "the first use");
+        // Uses within 30 seconds of the last write wait in memory. A write of them would begin within a turn of
+        // the event loop; a write of the store's own, begun after it, reaches the file after it.
+        store.recordCredentialUse(token!, NOW + 29_999);
+        await new Promise((r) => setTimeout(r, 0));
+        await store.createConversation(conversationOf(tenant.id, sites[0]!, NOW), []);
+        assert.equal(await written(), BigInt(NOW), "a use 29.999 seconds after the last write was written at once");
         store.recordCredentialUse(token!, NOW + 30_000);
         await eventually(written, BigInt(NOW + 30_000), "a use 30 seconds later");
       }),
@@ -264,7 +384,13 @@ export const KV_STORE_CHECKS: KvStoreCheck[] = [
       const c = conversationOf(tenant.id, site, NOW);
       await store.createConversation(c, []);
       unlucky.lose(20);
+      const started = performance.now();
       const m = await store.addMessage(c.id, visitorMessage(c.id, "hi", NOW + 1));
+      // The pauses are a random part of 1, 2, 4 ... 64 and then 100 ms: twenty of them add up to less than
+      // 150 ms about once in thirty million runs (thirteen draws of 100 ms summing below 1.5 draws). A write
+      // that tried again at once would take a few milliseconds; a loaded machine only makes it longer.
+      const waited = performance.now() - started;
+      assert.ok(waited >= 150, `twenty lost races were tried again within ${waited.toFixed(0)} ms: no back-off`);
       assert.equal(m.seq, 1);
       assert.equal((await store.getConversation(c.id))?.messageCount, 1);
     },
@@ -394,7 +520,7 @@ export const KV_STORE_CHECKS: KvStoreCheck[] = [
     },
   },
   {
-    name: "a tenant whose id or keys exist is not created again",
+    name: "a tenant or conversation that exists is not created again: the error, for the operator's log, names it",
     fn: async () => {
       await using store = await openKvStore({ path: ":memory:" });
       const made: NewTenant[] = [];
@@ -404,8 +530,12 @@ export const KV_STORE_CHECKS: KvStoreCheck[] = [
             ? (t: NewTenant) => (made.push(t), target.createTenant(t))
             : ((v) => (typeof v === "function" ? v.bind(target) : v))(Reflect.get(target, p, target)),
       }) as Store;
-      await provisionTenant(recording, { name: "A", siteNames: ["s"], nowMs: NOW });
-      await assert.rejects(store.createTenant(made[0]!));
+      const { tenant, sites } = await provisionTenant(recording, { name: "A", siteNames: ["s"], nowMs: NOW });
+      // The answer is a 500 that shows no detail: the log line is all an operator has to find the record.
+      await assert.rejects(store.createTenant(made[0]!), (e) => e instanceof Error && e.message.includes(tenant.id));
+      const c = conversationOf(tenant.id, sites[0]!, NOW);
+      await store.createConversation(c, []);
+      await assert.rejects(store.createConversation(c, []), (e) => e instanceof Error && e.message.includes(c.id));
     },
   },
   {
@@ -440,6 +570,106 @@ export const KV_STORE_CHECKS: KvStoreCheck[] = [
       assert.equal(page2.conversations.length, 2);
       assert.equal(page2.nextCursor, null);
     },
+  },
+  {
+    name: "a credential use the store cannot write is in the operator's log, saying so and why; later uses are written",
+    fn: async () => {
+      using raw = await Deno.openKv(":memory:");
+      const broken = unreliable(raw);
+      const { store, tenant } = await withTenant(broken.kv);
+      const [token] = await store.listS2sTokens(tenant.id);
+      const lines = await capturingConsole(async (lines) => {
+        broken.fail(1);
+        store.recordCredentialUse(token!, NOW);
+        await store.listS2sTokens(tenant.id);
+        return lines;
+      });
+      // Checks may run side by side: only the lines naming this failure are this check's.
+      const logged = lines.filter((line) => line.includes("the disk is full"));
+      assert.deepEqual(logged, ["error: Cannot record credential use: Error: the disk is full"]);
+      store.recordCredentialUse(token!, NOW + 30_000);
+      assert.equal((await store.listS2sTokens(tenant.id))[0]!.lastUsedAt, NOW + 30_000);
+    },
+  },
+  {
+    name: "a session's record is kept an hour past the session's end, then left to Deno KV to remove",
+    fn: async () => {
+      using raw = await Deno.openKv(":memory:");
+      const recording = unreliable(raw);
+      const { store, tenant, site } = await withTenant(recording.kv);
+      const input = sessionInput(site.id, tenant.id, generateSecret("dev").hash, true);
+      const lifetime = 24 * 3600_000;
+      const { session } = await store.openSession({
+        ...input,
+        session: { ...input.session, expiresAt: input.session.createdAt + lifetime },
+      });
+      const sessionKey = ["session", session.hash];
+      const asked = recording.expiries.filter((e) => JSON.stringify(e.key) === JSON.stringify(sessionKey));
+      assert.deepEqual(asked.map((e) => e.expireIn), [lifetime + 3600_000], "the expiry asked of Deno KV");
+      const others = recording.expiries.filter((e) => e.expireIn !== undefined && !asked.includes(e));
+      assert.deepEqual(others, [], "only a session's record expires");
+    },
+  },
+  {
+    name: "a session Deno KV has removed, an hour past its end, is gone from the cache too",
+    fn: async () => {
+      using raw = await Deno.openKv(":memory:");
+      const { store, tenant, site } = await withTenant(raw);
+      const input = sessionInput(site.id, tenant.id, generateSecret("dev").hash, true);
+      // By the real clock, this session ended an hour and a minute ago: Deno KV may remove its record at any time.
+      const expiresAt = Date.now() - 3600_000 - 60_000;
+      const { session } = await store.openSession({
+        ...input,
+        session: { ...input.session, createdAt: expiresAt - 600_000, expiresAt },
+      });
+      assert.equal((await store.findSession(session.hash))?.id, session.id, "a record Deno KV still holds");
+      await raw.delete(["session", session.hash]);
+      assert.equal(await store.findSession(session.hash), null, "a record Deno KV has removed");
+    },
+  },
+  {
+    name: "revoke-previous with nothing to revoke answers at once, even while every write loses its race",
+    fn: async () => {
+      using raw = await Deno.openKv(":memory:");
+      const contended = unreliable(raw);
+      const store = new KvStore(contended.kv, undefined, 2);
+      const { tenant } = await provisionTenant(store, { name: "A", siteNames: ["s"], nowMs: NOW });
+      contended.lose(1_000);
+      assert.deepEqual(await store.revokePreviousS2sTokens(tenant.id, NOW + 1), []);
+    },
+  },
+  {
+    name: "a store written under today's key layout is read in place: an upgrade keeps every record",
+    fn: () =>
+      inTempDir(async (dir) => {
+        const path = `${dir}/store.kv`;
+        const layout = await todaysLayout();
+        {
+          using raw = await Deno.openKv(path);
+          for (const [key, value] of layout.entries) await raw.set(key, value);
+        }
+        const { tenant, site, token, key, device, session, visitor, verified, anonymous, message } = layout.records;
+        await using store = await openKvStore({ path });
+        assert.deepEqual(await store.getTenant(tenant.id), tenant);
+        assert.deepEqual(await store.findSiteByApiKey(site.apiKey), site);
+        assert.deepEqual(await store.listSites(tenant.id), [site]);
+        assert.deepEqual(await store.findCredential(token.hash), token);
+        assert.deepEqual(await store.findS2sToken(tenant.id, token.id), token);
+        assert.deepEqual(await store.listS2sTokens(tenant.id), [{ ...token, lastUsedAt: NOW + 5 }]);
+        assert.deepEqual(await store.signingKeys(() => Promise.reject(new Error("a key was created"))), [key]);
+        assert.deepEqual(await store.findDevice(device.hash), device);
+        assert.deepEqual(await store.findSession(session.hash), session);
+        assert.deepEqual(await store.getVisitor(visitor.id), visitor);
+        assert.deepEqual(await store.listHistory(indexOf(verified), 10), [verified]);
+        assert.deepEqual(await store.listHistory(indexOf(anonymous), 10), [anonymous]);
+        assert.deepEqual(await store.getConversation(verified.id), verified);
+        const listed = await store.listTenantConversations(tenant.id, { limit: 10 });
+        assert.deepEqual(listed.conversations.map((c) => c.id).sort(), [anonymous.id, verified.id].sort());
+        assert.deepEqual(await store.listMessages(verified.id), [message]);
+        assert.equal((await store.addMessage(verified.id, visitorMessage(verified.id, "again", NOW + 9))).seq, 2);
+        const again = await store.openSession(layout.reopen);
+        assert.equal(again.visitor.id, visitor.id, "a visitor found again through its history");
+      }),
   },
   {
     name: "a cache in front of the store holds at most its bound, dropping the least recently used entry",
