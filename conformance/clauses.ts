@@ -154,7 +154,7 @@ export const CLAUSES = {
     must:
       "No endpoint shows a server token's plaintext again: a token listing, which the contract does not require, answers its own tenant's operations credential only, and never with a plaintext.",
     reference:
-      "The reference lists each token's id, display prefix, status, current flag and times (`S2sTokenList`) at `/api/tenants/:id/widget-identity/s2s-tokens`.",
+      "The reference lists each token's id, display prefix, status, current flag and times (`S2sTokenList`) at `/api/tenants/:id/widget-identity/s2s-tokens`, oldest first, tokens made in one millisecond in the order they were made.",
   },
   "ROT-ADMIN": {
     section: "rotation",
