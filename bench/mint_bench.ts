@@ -5,6 +5,9 @@
  *   call the endpoint makes, 32 in flight (the rate no endpoint can pass);
  * - minimal: an HTTP endpoint that only reads the body and signs, the ceiling
  *   of any per-request signer on this runtime;
+ * - shaped: the minimal endpoint answering as the mint does (its body's fields
+ *   and its headers, built by the same `json`): what the answer's shape costs
+ *   on this runtime before any authentication, validation or lookup;
  * - reference: `POST /api/widget/visitor-token` with authentication,
  *   validation and the site check.
  *
@@ -16,6 +19,7 @@
 import process from "node:process";
 import { generateSigningKey, importSigningKeys, type SigningKeys } from "../src/identity/signing_keys.ts";
 import { mintVisitorToken } from "../src/identity/visitor_token.ts";
+import { json } from "../src/http/problem.ts";
 import { startServer } from "../src/server.ts";
 import type { LoadSpec } from "./_load.ts";
 
@@ -36,6 +40,7 @@ export interface Measure {
 export interface MintBenchResult {
   raw: Measure;
   minimal: Measure;
+  shaped: Measure;
   reference: Measure;
 }
 
@@ -115,6 +120,13 @@ export async function benchMint(options: MintBenchOptions): Promise<MintBenchRes
       headers: { "content-type": "application/json" },
     });
   });
+  await using shaped = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    await request.text();
+    const token = await sign(keys, "site_bench");
+    return json(200, { token, expiresIn: 300, expires_in: 300, expiresInLabel: "5m" }, {
+      "x-request-id": crypto.randomUUID(),
+    });
+  });
   const { acme } = server.demo!;
   const load = (url: string) => ({
     url,
@@ -125,10 +137,11 @@ export async function benchMint(options: MintBenchOptions): Promise<MintBenchRes
     warmupSeconds: 1,
     seconds: options.seconds,
   });
-  const runs: Record<keyof MintBenchResult, Measure[]> = { raw: [], minimal: [], reference: [] };
+  const runs: Record<keyof MintBenchResult, Measure[]> = { raw: [], minimal: [], shaped: [], reference: [] };
   for (let round = 0; round < options.rounds; round++) {
     runs.raw.push(await rawSigning(keys, options));
     runs.minimal.push(await loadFromAnotherProcess(load(`http://127.0.0.1:${minimal.addr.port}/`)));
+    runs.shaped.push(await loadFromAnotherProcess(load(`http://127.0.0.1:${shaped.addr.port}/`)));
     const reference = await loadFromAnotherProcess(load(`${server.url}/api/widget/visitor-token`));
     if (Object.keys(reference.statuses).some((s) => s !== "200")) {
       throw new Error(`Cannot benchmark the endpoint: it answered ${JSON.stringify(reference.statuses)}`);
@@ -140,7 +153,12 @@ export async function benchMint(options: MintBenchOptions): Promise<MintBenchRes
     const cpu = ms.flatMap((m) => (m.cpuMicrosPerOp === undefined ? [] : [m.cpuMicrosPerOp]));
     return { perSecond: median(ms.map((m) => m.perSecond)), ...(cpu.length ? { cpuMicrosPerOp: median(cpu) } : {}) };
   };
-  return { raw: summarise(runs.raw), minimal: summarise(runs.minimal), reference: summarise(runs.reference) };
+  return {
+    raw: summarise(runs.raw),
+    minimal: summarise(runs.minimal),
+    shaped: summarise(runs.shaped),
+    reference: summarise(runs.reference),
+  };
 }
 
 /** The result as the lines `deno task bench` prints. */
@@ -154,6 +172,9 @@ export function formatMintBench(r: MintBenchResult, options: MintBenchOptions): 
     `  minimal endpoint (read body + sign)     ${n(r.minimal.perSecond)} /s  ${
       pct(r.minimal.perSecond, r.raw.perSecond)
     } of raw${cpu(r.minimal)}`,
+    `  minimal, answering as the mint does     ${n(r.shaped.perSecond)} /s  ${
+      pct(r.shaped.perSecond, r.raw.perSecond)
+    } of raw, ${pct(r.shaped.perSecond, r.minimal.perSecond)} of minimal${cpu(r.shaped)}`,
     `  POST /api/widget/visitor-token          ${n(r.reference.perSecond)} /s  ${
       pct(r.reference.perSecond, r.raw.perSecond)
     } of raw, ${pct(r.reference.perSecond, r.minimal.perSecond)} of minimal${cpu(r.reference)}`,

@@ -6,6 +6,7 @@ import { credentialsFromDevEnv, type DemoAssets, type DemoCredentials, demoHandl
 import { type App, createApp } from "./http/app.ts";
 import { withAccessLog } from "./http/access_log.ts";
 import type { AppDeps } from "./http/context.ts";
+import { requestPath } from "./http/router.ts";
 import { generateSigningKey, importSigningKeys } from "./identity/signing_keys.ts";
 import { type ProvisionedTenant, provisionTenant } from "./provisioning.ts";
 import { openKvStore } from "./store/kv_store.ts";
@@ -206,18 +207,19 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       assets: assets.demo,
     });
     const base = async (request: Request, info?: Deno.ServeHandlerInfo<Deno.NetAddr>) => {
-      // Only the demo's backend asks who the client is; the runtime builds the address at each read.
-      const client = info && {
-        get hostname() {
-          return info.remoteAddr.hostname;
-        },
-      };
-      const url = new URL(request.url);
       // The static pages are the site's root, /demo/ and the widget's types: the API's requests go straight to the app.
-      const path = url.pathname;
-      const pages = path === "/" || path === "/widget.d.ts" || path.startsWith("/demo/");
-      const demo = pages ? await demoPages(request, client) : null;
-      return demo ?? await app.handler(request, url);
+      const path = requestPath(request.url);
+      if (path === "/" || path === "/widget.d.ts" || path.startsWith("/demo/")) {
+        // Only the demo's backend asks who the client is; the runtime builds the address at each read.
+        const client = info && {
+          get hostname() {
+            return info.remoteAddr.hostname;
+          },
+        };
+        const demo = await demoPages(request, client);
+        if (demo) return demo;
+      }
+      return await app.handler(request, path);
     };
     const wrapped = options.wrap ? options.wrap(base) : base;
     const handler = config.log && config.log !== "off" ? withAccessLog(wrapped, { format: config.log }) : wrapped;

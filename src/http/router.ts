@@ -8,7 +8,6 @@ export type Method = "GET" | "POST" | "DELETE";
 /** What a handler receives: the request, its path parameters, and what the route asked for. */
 export interface RouteContext<Principal, Body, Query> {
   request: Request;
-  url: URL;
   params: Record<string, string>;
   principal: Principal;
   body: Body;
@@ -63,6 +62,8 @@ export function defineRoute<Principals, S extends keyof Principals, Body = undef
   return route as unknown as Route<Principals>;
 }
 
+const NO_PARAMS: Record<string, string> = Object.freeze({});
+
 /** A route found for a request, with its path parameters. */
 export interface Match<Principals> {
   route: Route<Principals>;
@@ -72,6 +73,28 @@ export interface Match<Principals> {
 /** The routes of one path and its parameters, or `undefined` when no route has the path. */
 export type Candidates<Principals> = { routes: Route<Principals>[]; params: Record<string, string> } | undefined;
 
+/** A path of letters, digits, `_`, `-` and `/` only, up to the query or the end: one the URL parser keeps as it is. */
+const PLAIN_PATH = /^\/[\w/-]*(?=[?#]|$)/;
+
+/**
+ * The path of a request's URL, as `new URL(href).pathname` reads it, without
+ * parsing the whole URL when it need not: after an origin the parser has
+ * already accepted (as it writes it), a plain path is read as it is. Every
+ * other URL is parsed.
+ */
+export function requestPath(href: string): string {
+  if (href.startsWith(checkedOrigin)) {
+    const plain = PLAIN_PATH.exec(href.slice(checkedOrigin.length));
+    if (plain) return plain[0];
+  }
+  const url = new URL(href);
+  // The origin as the parser writes it reads back the same: a URL that begins with it and a `/` needs only its path checked.
+  checkedOrigin = url.origin;
+  return url.pathname;
+}
+/** The last origin parsed; before any, nothing, after which no path is plain. */
+let checkedOrigin = "";
+
 /**
  * Finds the route of a request: static paths by map lookup, the others by
  * URLPattern in table order. A path that exists with other methods is a 405.
@@ -79,16 +102,17 @@ export type Candidates<Principals> = { routes: Route<Principals>[]; params: Reco
  */
 export class Router<Principals> {
   readonly routes: readonly Route<Principals>[];
-  readonly #static = new Map<string, Route<Principals>[]>();
+  readonly #static = new Map<string, NonNullable<Candidates<Principals>>>();
   readonly #dynamic: { pattern: URLPattern; routes: Route<Principals>[] }[] = [];
 
   constructor(routes: readonly Route<Principals>[]) {
     this.routes = routes;
     for (const route of routes) {
       if (!route.path.includes(":")) {
-        const list = this.#static.get(route.path) ?? [];
-        list.push(route);
-        this.#static.set(route.path, list);
+        // One answer per static path, shared by its requests: its parameters are none, and frozen.
+        const found = this.#static.get(route.path) ?? { routes: [], params: NO_PARAMS };
+        found.routes.push(route);
+        this.#static.set(route.path, found);
         continue;
       }
       const same = this.#dynamic.find((d) => d.routes[0]?.path === route.path);
@@ -100,7 +124,7 @@ export class Router<Principals> {
   /** The routes of a path, whatever their method, or none. */
   candidates(pathname: string): Candidates<Principals> {
     const fixed = this.#static.get(pathname);
-    if (fixed) return { routes: fixed, params: {} };
+    if (fixed) return fixed;
     for (const d of this.#dynamic) {
       const m = d.pattern.exec({ pathname });
       if (m) {
