@@ -8,7 +8,7 @@ const sinks = new Set<string[]>();
 const CONSOLE = ["log", "error", "warn", "info"] as const;
 let saved: Pick<Console, (typeof CONSOLE)[number]> | undefined;
 
-/** Runs `fn` with the console's lines, as text (`error: ...`), gathered in `lines`. */
+/** Runs `fn` with the console's lines, as the console writes them (`error: ...`), gathered in `lines`. */
 export async function capturingConsole<T>(fn: (lines: string[]) => Promise<T>): Promise<T> {
   const lines: string[] = [];
   // Checks may run side by side: the console is patched while any of them listens, each hearing every line.
@@ -16,7 +16,8 @@ export async function capturingConsole<T>(fn: (lines: string[]) => Promise<T>): 
     saved = { log: console.log, error: console.error, warn: console.warn, info: console.info };
     for (const k of CONSOLE) {
       console[k] = (...args: unknown[]) => {
-        const line = `${k}: ${args.map((a) => a instanceof Error ? `${a.name}: ${a.message}` : String(a)).join(" ")}`;
+        // As the console renders them: a string as it is, anything else (an error's name, stack and cause) inspected.
+        const line = `${k}: ${args.map((a) => typeof a === "string" ? a : Deno.inspect(a)).join(" ")}`;
         for (const sink of sinks) sink.push(line);
       };
     }

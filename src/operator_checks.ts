@@ -439,9 +439,10 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
       assert.ok(String(documented).includes("`widget_unavailable`"), `/widget.js documents ${documented}`);
       const logged = lines.find((l) => l.startsWith("error: ") && l.includes(problem.instance.split(":").at(-1)));
       assert.ok(
-        logged?.includes("Cannot serve the widget: dist/widget.js was not built"),
-        `the log does not say why: ${lines.join(" | ")}`,
+        logged?.includes("failed: AppError: Cannot serve the widget: dist/widget.js was not built\n"),
+        `the log does not say why, naming the application's error: ${lines.join(" | ")}`,
       );
+      assert.doesNotMatch(logged!, /\[cause\]/, "the log shows a cause the error does not have");
     },
   },
   {
