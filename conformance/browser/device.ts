@@ -452,6 +452,29 @@ export class Device {
     );
   }
 
+  /**
+   * Answers the widget API requests that `match` selects with a `200` whose
+   * JSON breaks off (a connection cut mid-answer, a proxy's fault), until the
+   * returned function is called.
+   */
+  async breakAnswers(match: (call: { method: string; path: string }) => boolean): Promise<() => Promise<void>> {
+    const api = new URL(this.hooks.target.apiUrl);
+    const handler = (route: Route) => {
+      const r = route.request();
+      const path = new URL(r.url()).pathname.replace(/^.*(?=\/api\/widget\/)/, "");
+      if (!r.url().startsWith(api.origin) || !path.startsWith("/api/widget/") || !match({ method: r.method(), path })) {
+        return route.fallback();
+      }
+      return route.fulfill({
+        status: 200,
+        headers: { "content-type": "application/json", "access-control-allow-origin": "*" },
+        body: '{"conversations": [{"id": "cnv_',
+      });
+    };
+    await this.context.route("**/*", handler);
+    return async () => await this.context.unroute("**/*", handler);
+  }
+
   /** Holds the host page's token endpoint: the customer's backend is slow. */
   async holdToken(): Promise<Hold> {
     return await this.#hold((r) => r.url() === new URL("/token", this.hooks.hostUrl).href, () => true);

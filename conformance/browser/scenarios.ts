@@ -783,6 +783,48 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    id: "browser-broken-answer",
+    title: "An answer that breaks off mid-body is an error event with one of the documented codes",
+    clause: "WIDGET-API",
+    level: "must",
+    tags: ["browser"],
+    needs: ["siteApiKey"],
+    async run(ctx) {
+      const a = await ctx.device("A");
+      const text = `Before the fault ${ctx.unique}`;
+      await ctx.step("a visitor writes", async () => {
+        await a.load({ mode: "anonymous" });
+        await a.startChat(text);
+      });
+      const mend = await a.breakAnswers((c) => c.method === "GET" && c.path === "/api/widget/conversations");
+      let codes: unknown[] = [];
+      try {
+        await ctx.step("the history's answers break off: an error event says so", async () => {
+          // The open panel asks for the history again within its poll interval.
+          const before = (await a.events()).length;
+          const events = await a.eventsHeld(
+            (events) => events.slice(before).some((e) => e.event === "error"),
+            "no error event came for an answer that broke off",
+          );
+          codes = events.slice(before).filter((e) => e.event === "error").map((e) =>
+            (e.detail as { code?: unknown } | null)?.code
+          );
+          ensure(
+            codes.every((c) => c === "network_error" || c === "widget_error"),
+            `the error events gave ${JSON.stringify(codes)}: a broken answer is network_error or widget_error`,
+          );
+        });
+      } finally {
+        await mend();
+      }
+      await ctx.step(
+        "the reference widget calls it a failure of its own, widget_error",
+        async () => ensure(codes.includes("widget_error"), `the error events gave ${JSON.stringify(codes)}`),
+        { level: "reference" },
+      );
+    },
+  },
+  {
     id: "browser-custom-data",
     title: "Custom data from the page lands in non_verified_custom_data and never replaces verified metadata",
     clause: "CUSTOM-DATA",
@@ -830,6 +872,22 @@ export const SCENARIOS: Scenario[] = [
     async run(ctx) {
       const u = user(ctx, "u");
       const a = await ctx.device("A");
+      await ctx.step(
+        "a page that logs out before it ever started the widget (SetChat.reset() before init()): the reset fulfils",
+        async () => {
+          await a.reload();
+          const outcome = await a.page.evaluate(async () => {
+            try {
+              await (globalThis as unknown as { SetChat: { reset(): Promise<void> } }).SetChat.reset();
+              return "fulfilled";
+            } catch (error) {
+              return `rejected: ${error}`;
+            }
+          });
+          ensure(outcome === "fulfilled", `SetChat.reset() before init() was ${outcome}`);
+        },
+        { level: "should" },
+      );
       await ctx.step("a first visit to a page that asks for a verified visitor, nobody signed in", async () => {
         await a.load({ mode: "verified", noToken: "undefined" });
         const state = await a.state();
