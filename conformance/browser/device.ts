@@ -583,6 +583,13 @@ export class Device {
   }
 
   /** The widget events the page saw. */
+  /** How many `storage` listeners the page holds now. */
+  async storageListeners(): Promise<number> {
+    return await this.page.evaluate(() =>
+      (globalThis as unknown as { __setchatStorageListeners: number }).__setchatStorageListeners
+    );
+  }
+
   async events(): Promise<HostEvent[]> {
     return await this.page.evaluate(() => (globalThis as unknown as { host: { events: HostEvent[] } }).host.events);
   }
@@ -601,6 +608,24 @@ export const REFUSED_STORAGE_SCRIPT = `Object.defineProperty(globalThis, "localS
   configurable: true,
   get() { throw new DOMException("Access is denied for this document.", "SecurityError"); },
 });`;
+
+/**
+ * Run before every page's scripts: counts the page's live `storage` listeners (added, and not removed since), so that
+ * a check can see listeners left behind by an earlier start.
+ */
+export const STORAGE_LISTENERS_SCRIPT = `(() => {
+  const live = new Set();
+  const add = window.addEventListener, remove = window.removeEventListener;
+  window.addEventListener = function (type, listener, options) {
+    if (this === window && type === "storage") live.add(listener);
+    return add.call(this, type, listener, options);
+  };
+  window.removeEventListener = function (type, listener, options) {
+    if (this === window && type === "storage") live.delete(listener);
+    return remove.call(this, type, listener, options);
+  };
+  Object.defineProperty(window, "__setchatStorageListeners", { get: () => live.size });
+})();`;
 
 /** How long {@linkcode Device.eventsHeld} waits, in real time, with the page's clock held. */
 export const HELD_MS = 10_000;

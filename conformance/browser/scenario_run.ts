@@ -10,7 +10,14 @@ import type { Redactor } from "../redact.ts";
 import type { Level } from "../levels.ts";
 import type { Target } from "../target.ts";
 import { ContractMismatch } from "./contract.ts";
-import { CheckFailed, Device, type DeviceHooks, type DeviceOptions, REFUSED_STORAGE_SCRIPT } from "./device.ts";
+import {
+  CheckFailed,
+  Device,
+  type DeviceHooks,
+  type DeviceOptions,
+  REFUSED_STORAGE_SCRIPT,
+  STORAGE_LISTENERS_SCRIPT,
+} from "./device.ts";
 import { BROWSER_CHECKS, type BrowserCheckId, judge } from "./judge.ts";
 import { ContextLog, Ledger } from "./log.ts";
 import { SAMPLER_SCRIPT } from "./sampler.ts";
@@ -159,6 +166,7 @@ export class ScenarioRun {
   async #device(name: string, options: DeviceOptions): Promise<Device> {
     const context = await this.#o.browser.newContext({ viewport: { width: 1200, height: 800 }, locale: "en-US" });
     await context.addInitScript(SAMPLER_SCRIPT);
+    await context.addInitScript(STORAGE_LISTENERS_SCRIPT);
     if (options.storage === "refused") await context.addInitScript(REFUSED_STORAGE_SCRIPT);
     if (this.#dir && this.#o.trace) {
       await context.tracing.start({ screenshots: true, snapshots: true, title: `${this.#scenario.id}: ${name}` });

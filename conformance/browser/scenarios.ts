@@ -1073,6 +1073,14 @@ export const SCENARIOS: Scenario[] = [
           await a.doesNotShow(anonText);
         },
       );
+      await ctx.step(
+        "after four starts in one page, the widget listens to other tabs' storage once: each start took its listener off",
+        async () => {
+          const listeners = await a.storageListeners();
+          ensure(listeners <= 1, `the page holds ${listeners} storage listeners after four starts`);
+        },
+        { level: "should" },
+      );
     },
   },
   {
