@@ -872,22 +872,6 @@ export const SCENARIOS: Scenario[] = [
     async run(ctx) {
       const u = user(ctx, "u");
       const a = await ctx.device("A");
-      await ctx.step(
-        "a page that logs out before it ever started the widget (SetChat.reset() before init()): the reset fulfils",
-        async () => {
-          await a.reload();
-          const outcome = await a.page.evaluate(async () => {
-            try {
-              await (globalThis as unknown as { SetChat: { reset(): Promise<void> } }).SetChat.reset();
-              return "fulfilled";
-            } catch (error) {
-              return `rejected: ${error}`;
-            }
-          });
-          ensure(outcome === "fulfilled", `SetChat.reset() before init() was ${outcome}`);
-        },
-        { level: "should" },
-      );
       await ctx.step("a first visit to a page that asks for a verified visitor, nobody signed in", async () => {
         await a.load({ mode: "verified", noToken: "undefined" });
         const state = await a.state();
@@ -935,6 +919,22 @@ export const SCENARIOS: Scenario[] = [
           const state = await a.state();
           ensure(state.phase === "signed-out", `the phase is "${state.phase}", not signed-out`);
         },
+      );
+      await ctx.step(
+        "a page that logs out before it ever started the widget (SetChat.reset() before init()): the reset fulfils",
+        async () => {
+          await a.reload();
+          const outcome = await a.page.evaluate(async () => {
+            try {
+              await (globalThis as unknown as { SetChat: { reset(): Promise<void> } }).SetChat.reset();
+              return "fulfilled";
+            } catch (error) {
+              return `rejected: ${error}`;
+            }
+          });
+          ensure(outcome === "fulfilled", `SetChat.reset() before init() was ${outcome}`);
+        },
+        { level: "should" },
       );
     },
   },
