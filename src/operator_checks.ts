@@ -2,8 +2,9 @@
  * What only the server's operator sees of the HTTP layer: the access log's
  * lines, and the error log of an answer the server failed to give; and what
  * only a server fresh from start-up shows: the first body read under a
- * deadline. No client reads the logs, and the suite's reference is warm, so
- * the conformance suite cannot judge them over HTTP.
+ * deadline; and what only a client of HTTP/1.0 sees, which the suite's
+ * clients never speak. No client reads the logs, and the suite's reference is
+ * warm, so the conformance suite cannot judge them over HTTP.
  * Registered as tests by `operator_checks_test.ts`, and run against every
  * mutant of `src/http` by `deno task mutation`.
  */
@@ -11,7 +12,9 @@ import assert from "node:assert/strict";
 import { ERROR_CODES, ERRORS } from "./contract/errors.ts";
 import { AppError } from "./domain/app_error.ts";
 import { capturingConsole } from "./console_capture.ts";
-import { body, testApp } from "./test_utils.ts";
+import { LIMITS } from "./contract/common.ts";
+import { startServer } from "./server.ts";
+import { body, TEST_SERVER_CONFIG, testApp } from "./test_utils.ts";
 import { formatAccessEntry, loggedPath, withAccessLog } from "./http/access_log.ts";
 import { readJson } from "./http/body.ts";
 import { problemResponse } from "./http/problem.ts";
@@ -46,6 +49,29 @@ function bodyInPieces(gapMs: number | "never"): Request {
       },
     }),
   });
+}
+
+/** The first answer the server sends on `conn` (its head, and its body as long as it says), or what came in `ms`. */
+async function readAnswer(conn: Deno.Conn, ms: number): Promise<string> {
+  const stop = setTimeout(() => conn.close(), ms);
+  let text = "";
+  const decoder = new TextDecoder();
+  try {
+    for (const buffer = new Uint8Array(16_384);;) {
+      const n = await conn.read(buffer).catch(() => null);
+      if (n === null) break;
+      text += decoder.decode(buffer.subarray(0, n), { stream: true });
+      const end = text.indexOf("\r\n\r\n");
+      const length = /\r\ncontent-length: *(\d+)/i.exec(text.slice(0, end))?.[1];
+      if (end >= 0 && length !== undefined && text.length - end - 4 >= Number(length)) break;
+    }
+  } finally {
+    clearTimeout(stop);
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+  }
+  return text;
 }
 
 /** Every check, in the order they run. */
@@ -320,6 +346,42 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
       await Promise.race([read, new Promise((r) => setTimeout(r, 5000))]);
       assert.equal((refused as AppError | undefined)?.code, "request_timeout", "not refused at its deadline");
       assert.equal(listeners.size, 0, "the refused read still listens to the clock");
+    },
+  },
+  {
+    name:
+      "an HTTP/1.0 client whose body stalls gets 408 with Connection: close, which the runtime adds only to HTTP/1.1",
+    fn: async () => {
+      await using server = await startServer({ ...TEST_SERVER_CONFIG, testClock: true });
+      const { hostname, port } = new URL(server.url);
+      const conn = await Deno.connect({ hostname, port: Number(port) });
+      const head = [
+        "POST /api/widget/visitor-token HTTP/1.0",
+        `host: ${hostname}:${port}`,
+        `authorization: Bearer ${server.demo!.acme.serverToken}`,
+        "content-type: application/json",
+        "content-length: 100",
+      ];
+      await conn.write(new TextEncoder().encode(`${head.join("\r\n")}\r\n\r\n{"siteApiKey": `));
+      let answered = false;
+      const answer = readAnswer(conn, 5000).finally(() => void (answered = true));
+      // The test clock moved past the bound from another connection, as a test run moves it.
+      const admin = server.demo!.acme;
+      let moved: Response;
+      do {
+        await new Promise((r) => setTimeout(r, 20));
+        moved = await fetch(`${server.url}/api/test/clock`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${admin.adminToken}`, "content-type": "application/json" },
+          body: JSON.stringify({ advanceSeconds: Math.ceil(LIMITS.bodyReadMs / 1000) + 1 }),
+        });
+        await moved.body?.cancel();
+      } while (moved.ok && !answered);
+      const text = await answer;
+      const [status = "", ...lines] = text.slice(0, text.indexOf("\r\n\r\n")).split("\r\n");
+      assert.match(status, /^HTTP\/1\.[01] 408 /, text);
+      const headers = new Headers(lines.map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1).trim()]));
+      assert.equal(headers.get("connection"), "close", `the 408 to an HTTP/1.0 client: ${text}`);
     },
   },
   {
