@@ -17,6 +17,7 @@ import { startServer } from "./server.ts";
 import { body, TEST_SERVER_CONFIG, testApp } from "./test_utils.ts";
 import { formatAccessEntry, loggedPath, withAccessLog } from "./http/access_log.ts";
 import { readJson } from "./http/body.ts";
+import { LAST_ID_MS } from "./identity/encoding.ts";
 import { problemResponse } from "./http/problem.ts";
 
 /** One check of what the operator sees: a name and what it runs. */
@@ -382,6 +383,58 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
       assert.match(status, /^HTTP\/1\.[01] 408 /, text);
       const headers = new Headers(lines.map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1).trim()]));
       assert.equal(headers.get("connection"), "close", `the 408 to an HTTP/1.0 client: ${text}`);
+    },
+  },
+  {
+    name: "a test clock moves to the first and the last second an id holds, makes records there, and is refused a " +
+      "move past either with 400 naming advanceSeconds",
+    fn: async () => {
+      // Servers whose real clock stands at those ends, as a test run that moved its clock there by days would find it.
+      const ends = [
+        { real: 86_400_000, to: -86_400, past: -1, code: "too_small", shows: "1969-12-31T23:59:59.000Z" },
+        {
+          real: Math.floor(LAST_ID_MS / 1000) * 1000,
+          to: 0,
+          past: 1,
+          code: "too_big",
+          shows: "8888-12-02T13:19:45.000Z",
+        },
+      ];
+      for (const end of ends) {
+        await using server = await startServer({ ...TEST_SERVER_CONFIG, testClock: true }, { now: () => end.real });
+        const { tenant, adminToken } = server.demo!.acme;
+        const call = async (path: string, change?: unknown) => {
+          const answer = await fetch(`${server.url}${path}`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+            ...(change === undefined ? {} : { body: JSON.stringify(change) }),
+          });
+          return { status: answer.status, body: await answer.json() };
+        };
+        const at = end.real + end.to * 1000;
+        const moved = await call("/api/test/clock", { freeze: true, advanceSeconds: end.to });
+        assert.equal(moved.status, 200, `moving the clock to ${at} ms: ${JSON.stringify(moved.body)}`);
+        assert.equal(moved.body.nowMs, at);
+        const rotated = await call(`/api/tenants/${tenant.id}/widget-identity/s2s-token/rotate`);
+        assert.equal(rotated.status, 200, `a new server token at ${at} ms: ${JSON.stringify(rotated.body)}`);
+        const refused = await call("/api/test/clock", { advanceSeconds: end.past });
+        assert.equal(
+          refused.status,
+          400,
+          `moving the clock ${end.past} s past ${at} ms: ${JSON.stringify(refused.body)}`,
+        );
+        assert.equal(refused.body.code, "invalid_request");
+        assert.deepEqual(refused.body.errors.map((e: { path: string; code: string }) => [e.path, e.code]), [
+          ["advanceSeconds", end.code],
+        ]);
+        for (const words of [end.shows, "from 1970-01-01T00:00:00.000Z to 8888-12-02T13:19:44.895Z"]) {
+          assert.ok(refused.body.detail.includes(words), `the refusal does not say ${words}: ${refused.body.detail}`);
+        }
+        const shown = await fetch(`${server.url}/api/test/clock`, {
+          headers: { authorization: `Bearer ${adminToken}` },
+        });
+        assert.equal((await shown.json()).nowMs, at, "a refused move moved the clock");
+      }
     },
   },
   {
