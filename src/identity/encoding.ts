@@ -43,8 +43,8 @@ export function idHoldsTime(ms: number): boolean {
   }
 }
 
-/** The last id's time and random part: ids of one millisecond follow it. */
-let last = { ms: -1, random: 0n };
+/** The last id's time and random part: ids of one millisecond follow it. Before the first, a time no clock reads. */
+let last = { ms: Number.NaN, random: 0n };
 
 const RANDOM_LIMIT = 1n << 72n;
 
