@@ -2,9 +2,12 @@
  * What only the server's operator sees of the HTTP layer: the access log's
  * lines, and the error log of an answer the server failed to give; and what
  * only a server fresh from start-up shows: the first body read under a
- * deadline; and what only a client of HTTP/1.0 sees, which the suite's
- * clients never speak. No client reads the logs, and the suite's reference is
- * warm, so the conformance suite cannot judge them over HTTP.
+ * deadline; what only a client of HTTP/1.0 sees, which the suite's clients
+ * never speak; a test clock at the ends of the times ids hold, which a run
+ * would take days of moves to reach; and how far apart the random parts of
+ * ids are, which no case can compute. No client reads the logs, and the
+ * suite's reference is warm, so the conformance suite cannot judge them over
+ * HTTP.
  * Registered as tests by `operator_checks_test.ts`, and run against every
  * mutant of `src/http` by `deno task mutation`.
  */
@@ -14,7 +17,7 @@ import { AppError } from "./domain/app_error.ts";
 import { capturingConsole } from "./console_capture.ts";
 import { LIMITS } from "./contract/common.ts";
 import { startServer } from "./server.ts";
-import { body, TEST_SERVER_CONFIG, testApp } from "./test_utils.ts";
+import { body, openWidget, TEST_SERVER_CONFIG, testApp } from "./test_utils.ts";
 import { formatAccessEntry, loggedPath, withAccessLog } from "./http/access_log.ts";
 import { readJson } from "./http/body.ts";
 import { LAST_ID_MS } from "./identity/encoding.ts";
@@ -391,9 +394,17 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
     fn: async () => {
       // Servers whose real clock stands at those ends, as a test run that moved its clock there by days would find it.
       const ends = [
-        { real: 86_400_000, to: -86_400, past: -1, code: "too_small", shows: "1969-12-31T23:59:59.000Z" },
+        {
+          real: 86_400_000,
+          freeze: false,
+          to: -86_400,
+          past: -1,
+          code: "too_small",
+          shows: "1969-12-31T23:59:59.000Z",
+        },
         {
           real: Math.floor(LAST_ID_MS / 1000) * 1000,
+          freeze: true,
           to: 0,
           past: 1,
           code: "too_big",
@@ -412,28 +423,55 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
           return { status: answer.status, body: await answer.json() };
         };
         const at = end.real + end.to * 1000;
-        const moved = await call("/api/test/clock", { freeze: true, advanceSeconds: end.to });
+        // The clock left running (its real clock stands still) or stopped: a move is judged from where it is either way.
+        const moved = await call("/api/test/clock", {
+          ...(end.freeze ? { freeze: true } : {}),
+          advanceSeconds: end.to,
+        });
         assert.equal(moved.status, 200, `moving the clock to ${at} ms: ${JSON.stringify(moved.body)}`);
-        assert.equal(moved.body.nowMs, at);
+        assert.deepEqual([moved.body.nowMs, moved.body.frozen], [at, end.freeze]);
         const rotated = await call(`/api/tenants/${tenant.id}/widget-identity/s2s-token/rotate`);
         assert.equal(rotated.status, 200, `a new server token at ${at} ms: ${JSON.stringify(rotated.body)}`);
-        const refused = await call("/api/test/clock", { advanceSeconds: end.past });
-        assert.equal(
-          refused.status,
-          400,
-          `moving the clock ${end.past} s past ${at} ms: ${JSON.stringify(refused.body)}`,
-        );
-        assert.equal(refused.body.code, "invalid_request");
-        assert.deepEqual(refused.body.errors.map((e: { path: string; code: string }) => [e.path, e.code]), [
-          ["advanceSeconds", end.code],
-        ]);
-        for (const words of [end.shows, "from 1970-01-01T00:00:00.000Z to 8888-12-02T13:19:44.895Z"]) {
-          assert.ok(refused.body.detail.includes(words), `the refusal does not say ${words}: ${refused.body.detail}`);
+        for (const change of [{ advanceSeconds: end.past }, { freeze: true, advanceSeconds: end.past }]) {
+          const refused = await call("/api/test/clock", change);
+          assert.equal(refused.status, 400, `${JSON.stringify(change)} at ${at} ms: ${JSON.stringify(refused.body)}`);
+          assert.equal(refused.body.code, "invalid_request");
+          assert.deepEqual(refused.body.errors.map((e: { path: string; code: string }) => [e.path, e.code]), [
+            ["advanceSeconds", end.code],
+          ]);
+          for (const words of [end.shows, "from 1970-01-01T00:00:00.000Z to 8888-12-02T13:19:44.895Z"]) {
+            assert.ok(refused.body.detail.includes(words), `the refusal does not say ${words}: ${refused.body.detail}`);
+          }
         }
         const shown = await fetch(`${server.url}/api/test/clock`, {
           headers: { authorization: `Bearer ${adminToken}` },
         });
-        assert.equal((await shown.json()).nowMs, at, "a refused move moved the clock");
+        const state = await shown.json();
+        assert.deepEqual([state.nowMs, state.frozen], [at, end.freeze], "a refused move moved the clock");
+      }
+    },
+  },
+  {
+    name: "ids made in different milliseconds share nothing: the random part of one tells nothing of the next",
+    fn: async () => {
+      await using t = await testApp();
+      const widget = await openWidget(t);
+      const digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+      // An id is its kind, 8 base62 digits of time, then 13 of its random part.
+      const randomPart = (id: string) =>
+        [...id.slice(id.indexOf("_") + 9)].reduce((n, c) => n * 62n + BigInt(digits.indexOf(c)), 0n);
+      let previous: bigint | undefined;
+      for (let i = 0; i < 4; i++) {
+        t.clock.advance(1);
+        const { id } = await widget.start();
+        const random = randomPart(id);
+        // Two 72-bit draws this close: one chance in 2^31.
+        const apart = previous === undefined ? undefined : random > previous ? random - previous : previous - random;
+        assert.ok(
+          apart === undefined || apart > 1n << 40n,
+          `${id} is ${apart} from the id before, a millisecond before`,
+        );
+        previous = random;
       }
     },
   },

@@ -65,7 +65,7 @@ export class TestClock {
     }
     // A whole second: a token's times are whole seconds, so what a test counts comes out exact.
     if (change.freeze === true && frozenAt === undefined) {
-      frozenAt = Math.floor((this.#real() + offsetMs) / 1000) * 1000;
+      frozenAt = Math.floor((frozenAt ?? this.#real() + offsetMs) / 1000) * 1000;
     }
     if (change.freeze === false && frozenAt !== undefined) {
       offsetMs = frozenAt - this.#real();
