@@ -482,7 +482,10 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
       // A timer set from the wrong moment (the process's age added, say) is late by about the process's age: in a
       // process younger than that, it could pass for the runtime's slowness.
       while (performance.now() < 2000) await new Promise((r) => setTimeout(r, 100));
-      const ms = unusedDeadlineMs++;
+      // The second read begins most of a deadline after the first: a timer that fires late, on a loaded machine, still
+      // finds it waiting, not due, and must set itself again from the right moment.
+      const ms = 1000 + unusedDeadlineMs++;
+      const gap = Math.round(ms * 0.8);
       const options = { limit: 1024, timeoutMs: ms };
       // How long after it began a stalled read is refused, or that it still waits well past its deadline.
       const refusal = (began: number) =>
@@ -496,11 +499,11 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
       const alive = setInterval(() => {}, 1000);
       try {
         const first = refusal(performance.now());
-        await new Promise((r) => setTimeout(r, ms / 2));
+        await new Promise((r) => setTimeout(r, gap));
         const second = refusal(performance.now());
         const [a, b] = await Promise.all([first, second]);
         assert.equal(typeof a, "number", `the first stalled read: ${a}`);
-        assert.equal(typeof b, "number", `the second, begun ${ms / 2} ms after the first: ${b}`);
+        assert.equal(typeof b, "number", `the second, begun ${gap} ms after the first: ${b}`);
         assert.ok((b as number) >= ms - 5, `the second was refused after ${b} ms, before its deadline of ${ms} ms`);
         for (const [which, after] of [["first", a], ["second", b]] as const) {
           const late = (after as number) - ms;
