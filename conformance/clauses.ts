@@ -47,7 +47,7 @@ export const CLAUSES = {
     must:
       "A missing, malformed, mistyped, unknown, revoked or wrong-kind server token gets `401`: a token is compared whole and case-sensitively.",
     should:
-      "`Bearer` and its token apart by more than one space should be taken as one credential, as RFC 6750 allows.",
+      "`Bearer` and its token apart by more than one space should be taken as one credential, as RFC 6750 allows; other white space than spaces and tabs around the header's value (U+00A0, U+3000) is part of it (RFC 9110), and a header with it should get `401`.",
     reference:
       "The reference answers a credential of the wrong kind with `auth_wrong_kind`, naming the kind the endpoint takes and the kind it was given.",
   },
@@ -316,7 +316,7 @@ export const CLAUSES = {
     must:
       "Bad input gets a `4xx`, never a `5xx`, and a refused request stores nothing: a body that is not JSON gets `400`, and a field missing, `null` or of the wrong type, or an empty required string, a `4xx`.",
     should:
-      "A body too large should get `413` and one that is not JSON `415`; deep nesting, unknown fields, empty strings and strings past their bounds should be refused, with `400`.",
+      "A body too large should get `413` and one that is not JSON `415` (`application/json` followed by other white space than spaces and tabs, U+00A0 say, is another media type); deep nesting, unknown fields, empty strings and strings past their bounds should be refused, with `400`.",
     reference:
       "The reference takes bodies of at most 16 KiB (visitor tokens) and 32 KiB (widget calls); a body that stops half-way gets `408` once it stops waiting, and a chunked body whose framing cannot be read `400`, each closing the connection.",
   },
@@ -339,7 +339,7 @@ export const CLAUSES = {
   "TEST-CLOCK": {
     section: "endpoints",
     reference:
-      "The reference started with `--test-clock` declares `testClock` in its discovery document and shows the clock there (`GET`) to a tenant admin token, which moves it (`POST`): `reset` to the real time, then `freeze` at the start of the second it shows (or let it run from there), then `advanceSeconds`, whole seconds from a day back to a week ahead; it answers `now`, `nowMs`, `frozen` and `offsetSeconds`, how far it is from the real time. Any other body is `400`, any other credential `401`.",
+      "The reference started with `--test-clock` declares `testClock` in its discovery document and shows the clock there (`GET`) to a tenant admin token, which moves it (`POST`): `reset` to the real time, then `freeze` at the start of the second it shows (or let it run from there), then `advanceSeconds`, whole seconds from a day back to a week ahead; it answers `now`, `nowMs`, `frozen` and `offsetSeconds`, how far it is from the real time. Any other body is `400`, any other credential `401`, and so is a move before 1970 or past 8888-12-02T13:19:44.895Z, the times its ids hold: `400` naming `advanceSeconds`, the clock unmoved.",
   },
 } as const satisfies Record<string, Clause>;
 

@@ -8,7 +8,7 @@ import type { BugName } from "./bugs.ts";
 /** The largest request body accepted, in bytes. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-const JSON_MEDIA_TYPE = /^application\/(?:[a-z0-9.+-]+\+)?json\s*(?:;.*)?$/i;
+const JSON_MEDIA_TYPE = /^application\/(?:[a-z0-9.+-]+\+)?json[ \t]*(?:;.*)?$/i;
 const SAFE_FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,39}$/;
 
 /** An error that reaches the client as `{ error, message }` with its status. */

@@ -214,7 +214,7 @@ export class ServerNode implements CredentialCache {
   /** The token of a `Bearer` Authorization header, or a 401. */
   #bearerToken(authorization: string | null, action: string): string {
     const challenge = { "www-authenticate": `Bearer realm="setchat"` };
-    if (authorization === null || authorization.trim() === "") {
+    if (authorization === null || authorization === "") {
       throw new ApiError(401, "missing_token", `Cannot ${action}: the Authorization header is missing`, challenge);
     }
     if (this.#bugs.has("empty-bearer-crash")) {
@@ -224,7 +224,8 @@ export class ServerNode implements CredentialCache {
         throw new ApiError(401, "missing_token", `Cannot ${action}: the Bearer token is empty`, challenge);
       }
     }
-    const match = BEARER.exec(authorization.trim());
+    // Fetch has stripped the spaces and tabs around the value; any other white space is part of it.
+    const match = BEARER.exec(authorization);
     if (match?.[1] === undefined) {
       throw new ApiError(401, "malformed_token", `Cannot ${action}: the Authorization header is not a Bearer token`, {
         "www-authenticate": `Bearer realm="setchat", error="invalid_request"`,

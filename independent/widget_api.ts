@@ -260,7 +260,7 @@ export class WidgetApi {
   /** The session of the request's bearer token: a 401 unless it is live (an expired one may still log out). */
   #session(request: Request, allowExpired = false): Session {
     const header = request.headers.get("authorization") ?? "";
-    const token = /^Bearer +(\S+)$/i.exec(header.trim())?.[1];
+    const token = /^Bearer +(\S+)$/i.exec(header)?.[1];
     const challenge = { "www-authenticate": `Bearer realm="setchat"` };
     if (token === undefined) throw new ApiError(401, "missing_session", "Cannot answer: no session token", challenge);
     const session = this.#ctx.chats.session(token);

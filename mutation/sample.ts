@@ -128,7 +128,7 @@ export const SAMPLE: SampleMutant[] = [
   {
     name: "test_clock:52 ConditionalExpression",
     file: "src/domain/test_clock.ts",
-    original: "change.freeze === false && this.#frozenAt !== undefined",
+    original: "change.freeze === false && frozenAt !== undefined",
     replacement: "false",
     mutator: "ConditionalExpression",
     caughtBy: ["time-minted-now"],

@@ -1,10 +1,13 @@
 /**
  * What only the server's operator sees: the access log's lines, the error log
  * of an answer the server failed to give, and the reasons it refuses to start
- * with the table of docs/running.md that explains them; and what only a server
- * fresh from start-up shows: the first body read under a deadline. No client
- * reads the logs or starts the server, and the suite's reference is warm, so
- * the conformance suite cannot judge them over HTTP.
+ * with the table of docs/running.md that explains them; what only a server
+ * fresh from start-up shows: the first body read under a deadline; what only a
+ * client of HTTP/1.0 sees, which the suite's clients never speak; a test clock
+ * at the ends of the times ids hold, which a run would take days of moves to
+ * reach; and how far apart the random parts of ids are, which no case can
+ * compute. No client reads the logs or starts the server, and the suite's
+ * reference is warm, so the conformance suite cannot judge them over HTTP.
  * Registered as tests by `operator_checks_test.ts`, and run against every
  * mutant of `src/http` by `deno task mutation`.
  */
@@ -12,14 +15,16 @@ import assert from "node:assert/strict";
 import { ERROR_CODES, ERRORS } from "./contract/errors.ts";
 import { AppError } from "./domain/app_error.ts";
 import { capturingConsole } from "./console_capture.ts";
-import { body, testApp } from "./test_utils.ts";
+import { LIMITS } from "./contract/common.ts";
+import { openDataDirectory, startServer } from "./server.ts";
+import { body, openWidget, TEST_SERVER_CONFIG, testApp } from "./test_utils.ts";
 import { formatAccessEntry, loggedPath, withAccessLog } from "./http/access_log.ts";
 import { readJson } from "./http/body.ts";
+import { LAST_ID_MS } from "./identity/encoding.ts";
 import { problemResponse } from "./http/problem.ts";
 import { parseCommandLine } from "./config.ts";
 import { STARTUP_ERRORS, StartupError, type StartupErrorCode } from "./domain/startup_error.ts";
 import { TestClock } from "./domain/test_clock.ts";
-import { openDataDirectory } from "./server.ts";
 import { openPostgresStore } from "./store/pg_store.ts";
 
 /** One check of what the operator sees: a name and what it runs. */
@@ -82,6 +87,29 @@ async function assertRefusedAs(code: StartupErrorCode, start: () => unknown, nam
   assert.match(thrown.message, /^Cannot \S[^\n]*?: \S[^\n]+$/, "one line that says what failed, then why");
   const form = STARTUP_ERRORS[code].message.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/<[^>]+>/g, ".+");
   assert.match(thrown.message, names ?? new RegExp(`^${form}$`), `${code} does not read as docs/running.md says`);
+}
+
+/** The first answer the server sends on `conn` (its head, and its body as long as it says), or what came in `ms`. */
+async function readAnswer(conn: Deno.Conn, ms: number): Promise<string> {
+  const stop = setTimeout(() => conn.close(), ms);
+  let text = "";
+  const decoder = new TextDecoder();
+  try {
+    for (const buffer = new Uint8Array(16_384);;) {
+      const n = await conn.read(buffer).catch(() => null);
+      if (n === null) break;
+      text += decoder.decode(buffer.subarray(0, n), { stream: true });
+      const end = text.indexOf("\r\n\r\n");
+      const length = /\r\ncontent-length: *(\d+)/i.exec(text.slice(0, end))?.[1];
+      if (end >= 0 && length !== undefined && text.length - end - 4 >= Number(length)) break;
+    }
+  } finally {
+    clearTimeout(stop);
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+  }
+  return text;
 }
 
 /** Every check, in the order they run. */
@@ -359,13 +387,139 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
     },
   },
   {
+    name:
+      "an HTTP/1.0 client whose body stalls gets 408 with Connection: close, which the runtime adds only to HTTP/1.1",
+    fn: async () => {
+      await using server = await startServer({ ...TEST_SERVER_CONFIG, testClock: true });
+      const { hostname, port } = new URL(server.url);
+      const conn = await Deno.connect({ hostname, port: Number(port) });
+      const head = [
+        "POST /api/widget/visitor-token HTTP/1.0",
+        `host: ${hostname}:${port}`,
+        `authorization: Bearer ${server.demo!.acme.serverToken}`,
+        "content-type: application/json",
+        "content-length: 100",
+      ];
+      await conn.write(new TextEncoder().encode(`${head.join("\r\n")}\r\n\r\n{"siteApiKey": `));
+      let answered = false;
+      const answer = readAnswer(conn, 5000).finally(() => void (answered = true));
+      // The test clock moved past the bound from another connection, as a test run moves it.
+      const admin = server.demo!.acme;
+      let moved: Response;
+      do {
+        await new Promise((r) => setTimeout(r, 20));
+        moved = await fetch(`${server.url}/api/test/clock`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${admin.adminToken}`, "content-type": "application/json" },
+          body: JSON.stringify({ advanceSeconds: Math.ceil(LIMITS.bodyReadMs / 1000) + 1 }),
+        });
+        await moved.body?.cancel();
+      } while (moved.ok && !answered);
+      const text = await answer;
+      const [status = "", ...lines] = text.slice(0, text.indexOf("\r\n\r\n")).split("\r\n");
+      assert.match(status, /^HTTP\/1\.[01] 408 /, text);
+      const headers = new Headers(lines.map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1).trim()]));
+      assert.equal(headers.get("connection"), "close", `the 408 to an HTTP/1.0 client: ${text}`);
+    },
+  },
+  {
+    name: "a test clock moves to the first and the last second an id holds, makes records there, and is refused a " +
+      "move past either with 400 naming advanceSeconds",
+    fn: async () => {
+      // Servers whose real clock stands at those ends, as a test run that moved its clock there by days would find it.
+      const ends = [
+        {
+          real: 86_400_000,
+          freeze: false,
+          to: -86_400,
+          past: -1,
+          code: "too_small",
+          shows: "1969-12-31T23:59:59.000Z",
+        },
+        {
+          real: Math.floor(LAST_ID_MS / 1000) * 1000,
+          freeze: true,
+          to: 0,
+          past: 1,
+          code: "too_big",
+          shows: "8888-12-02T13:19:45.000Z",
+        },
+      ];
+      for (const end of ends) {
+        await using server = await startServer({ ...TEST_SERVER_CONFIG, testClock: true }, { now: () => end.real });
+        const { tenant, adminToken } = server.demo!.acme;
+        const call = async (path: string, change?: unknown) => {
+          const answer = await fetch(`${server.url}${path}`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+            ...(change === undefined ? {} : { body: JSON.stringify(change) }),
+          });
+          return { status: answer.status, body: await answer.json() };
+        };
+        const at = end.real + end.to * 1000;
+        // The clock left running (its real clock stands still) or stopped: a move is judged from where it is either way.
+        const moved = await call("/api/test/clock", {
+          ...(end.freeze ? { freeze: true } : {}),
+          advanceSeconds: end.to,
+        });
+        assert.equal(moved.status, 200, `moving the clock to ${at} ms: ${JSON.stringify(moved.body)}`);
+        assert.deepEqual([moved.body.nowMs, moved.body.frozen], [at, end.freeze]);
+        const rotated = await call(`/api/tenants/${tenant.id}/widget-identity/s2s-token/rotate`);
+        assert.equal(rotated.status, 200, `a new server token at ${at} ms: ${JSON.stringify(rotated.body)}`);
+        for (const change of [{ advanceSeconds: end.past }, { freeze: true, advanceSeconds: end.past }]) {
+          const refused = await call("/api/test/clock", change);
+          assert.equal(refused.status, 400, `${JSON.stringify(change)} at ${at} ms: ${JSON.stringify(refused.body)}`);
+          assert.equal(refused.body.code, "invalid_request");
+          assert.deepEqual(refused.body.errors.map((e: { path: string; code: string }) => [e.path, e.code]), [
+            ["advanceSeconds", end.code],
+          ]);
+          for (const words of [end.shows, "from 1970-01-01T00:00:00.000Z to 8888-12-02T13:19:44.895Z"]) {
+            assert.ok(refused.body.detail.includes(words), `the refusal does not say ${words}: ${refused.body.detail}`);
+          }
+        }
+        const shown = await fetch(`${server.url}/api/test/clock`, {
+          headers: { authorization: `Bearer ${adminToken}` },
+        });
+        const state = await shown.json();
+        assert.deepEqual([state.nowMs, state.frozen], [at, end.freeze], "a refused move moved the clock");
+      }
+    },
+  },
+  {
+    name: "ids made in different milliseconds share nothing: the random part of one tells nothing of the next",
+    fn: async () => {
+      await using t = await testApp();
+      const widget = await openWidget(t);
+      const digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+      // An id is its kind, 8 base62 digits of time, then 13 of its random part.
+      const randomPart = (id: string) =>
+        [...id.slice(id.indexOf("_") + 9)].reduce((n, c) => n * 62n + BigInt(digits.indexOf(c)), 0n);
+      let previous: bigint | undefined;
+      for (let i = 0; i < 4; i++) {
+        t.clock.advance(1);
+        const { id } = await widget.start();
+        const random = randomPart(id);
+        // Two 72-bit draws this close: one chance in 2^31.
+        const apart = previous === undefined ? undefined : random > previous ? random - previous : previous - random;
+        assert.ok(
+          apart === undefined || apart > 1n << 40n,
+          `${id} is ${apart} from the id before, a millisecond before`,
+        );
+        previous = random;
+      }
+    },
+  },
+  {
     name: "reads waiting on one deadline are each refused in time: a read begun later is refused after the first, " +
       "within a second of its own deadline",
     fn: async () => {
       // A timer set from the wrong moment (the process's age added, say) is late by about the process's age: in a
       // process younger than that, it could pass for the runtime's slowness.
       while (performance.now() < 2000) await new Promise((r) => setTimeout(r, 100));
-      const ms = unusedDeadlineMs++;
+      // The second read begins most of a deadline after the first: a timer that fires late, on a loaded machine, still
+      // finds it waiting, not due, and must set itself again from the right moment.
+      const ms = 1000 + unusedDeadlineMs++;
+      const gap = Math.round(ms * 0.8);
       const options = { limit: 1024, timeoutMs: ms };
       // How long after it began a stalled read is refused, or that it still waits well past its deadline.
       const refusal = (began: number) =>
@@ -379,11 +533,11 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
       const alive = setInterval(() => {}, 1000);
       try {
         const first = refusal(performance.now());
-        await new Promise((r) => setTimeout(r, ms / 2));
+        await new Promise((r) => setTimeout(r, gap));
         const second = refusal(performance.now());
         const [a, b] = await Promise.all([first, second]);
         assert.equal(typeof a, "number", `the first stalled read: ${a}`);
-        assert.equal(typeof b, "number", `the second, begun ${ms / 2} ms after the first: ${b}`);
+        assert.equal(typeof b, "number", `the second, begun ${gap} ms after the first: ${b}`);
         assert.ok((b as number) >= ms - 5, `the second was refused after ${b} ms, before its deadline of ${ms} ms`);
         for (const [which, after] of [["first", a], ["second", b]] as const) {
           const late = (after as number) - ms;

@@ -44,21 +44,37 @@ export class TestClock {
 
   /** Applies `change` and answers what the clock shows then. */
   apply(change: ClockChange): ClockState {
-    if (change.reset) {
-      this.#offsetMs = 0;
-      this.#frozenAt = undefined;
-    }
-    // A whole second: a token's times are whole seconds, so what a test counts comes out exact.
-    if (change.freeze === true && this.#frozenAt === undefined) this.#frozenAt = Math.floor(this.now() / 1000) * 1000;
-    if (change.freeze === false && this.#frozenAt !== undefined) {
-      this.#offsetMs = this.#frozenAt - this.#real();
-      this.#frozenAt = undefined;
-    }
-    const by = (change.advanceSeconds ?? 0) * 1000;
-    if (this.#frozenAt !== undefined) this.#frozenAt += by;
-    else this.#offsetMs += by;
+    [this.#offsetMs, this.#frozenAt] = this.#changed(change);
     for (const listener of [...this.#listeners]) listener();
     return this.state();
+  }
+
+  /** The time the clock would show after `change`, which is left unapplied (to refuse a move before it is made). */
+  nowAfter(change: ClockChange): number {
+    const [offsetMs, frozenAt] = this.#changed(change);
+    return frozenAt ?? this.#real() + offsetMs;
+  }
+
+  /** The offset and the frozen instant `change` gives. */
+  #changed(change: ClockChange): [offsetMs: number, frozenAt: number | undefined] {
+    let offsetMs = this.#offsetMs;
+    let frozenAt = this.#frozenAt;
+    if (change.reset) {
+      offsetMs = 0;
+      frozenAt = undefined;
+    }
+    // A whole second: a token's times are whole seconds, so what a test counts comes out exact.
+    if (change.freeze === true && frozenAt === undefined) {
+      frozenAt = Math.floor((frozenAt ?? this.#real() + offsetMs) / 1000) * 1000;
+    }
+    if (change.freeze === false && frozenAt !== undefined) {
+      offsetMs = frozenAt - this.#real();
+      frozenAt = undefined;
+    }
+    const by = (change.advanceSeconds ?? 0) * 1000;
+    if (frozenAt !== undefined) frozenAt += by;
+    else offsetMs += by;
+    return [offsetMs, frozenAt];
   }
 
   /** Calls `listener` after every change, until the returned function is called. */

@@ -12,11 +12,13 @@ const KIND_NAMES: Record<SecretKind, string> = {
 
 /** The bearer token of a request; throws `auth_missing` or `auth_malformed`. */
 export function bearerToken(request: Request): string {
+  // The runtime strips a header's optional white space, spaces and tabs (RFC 9110), from both ends; other white
+  // space (U+00A0 say, which JavaScript's trim() would remove) is part of the value, which is then no credential.
   const header = request.headers.get("authorization");
-  if (header === null || header.trim() === "") {
+  if (header === null || header === "") {
     throw new AppError("auth_missing", "Cannot authenticate: the Authorization header is missing");
   }
-  const match = /^Bearer +(\S+)\s*$/i.exec(header);
+  const match = /^Bearer +(\S+)$/i.exec(header);
   if (!match?.[1]) {
     throw new AppError("auth_malformed", `Cannot authenticate: the Authorization header must be "Bearer <token>"`);
   }

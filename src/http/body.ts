@@ -58,7 +58,9 @@ export interface MovableClock {
  */
 export async function readJson(request: Request, { limit, timeoutMs, clock }: ReadOptions): Promise<unknown> {
   const type = request.headers.get("content-type") ?? "";
-  if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
+  // Spaces and tabs only before the parameters (RFC 9110's optional white space): `application/json` and a U+00A0 is
+  // another media type.
+  if (!/^application\/([\w.+-]+\+)?json[ \t]*(;|$)/i.test(type)) {
     throw new AppError(
       "unsupported_media_type",
       `Cannot read the body: Content-Type is ${type ? `"${type}"` : "missing"}, expected "application/json"`,

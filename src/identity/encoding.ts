@@ -27,8 +27,24 @@ export function randomBytes(n: number): Uint8Array {
   return crypto.getRandomValues(new Uint8Array(n));
 }
 
-/** The last id's time and random part: ids of one millisecond follow it. */
-let last = { ms: -1, random: 0n };
+/** Digits of an id's time: milliseconds since the epoch, up to 62^8 - 1 (in the year 8888). */
+const TIME_DIGITS = 8;
+
+/** The last millisecond an id's time holds. */
+export const LAST_ID_MS = 62 ** TIME_DIGITS - 1;
+
+/** Whether an id can hold `ms` as its time: from the epoch to its last digit, never before it. */
+export function idHoldsTime(ms: number): boolean {
+  try {
+    base62(ms, TIME_DIGITS);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The last id's time and random part: ids of one millisecond follow it. Before the first, a time no clock reads. */
+let last = { ms: Number.NaN, random: 0n };
 
 const RANDOM_LIMIT = 1n << 72n;
 
@@ -45,5 +61,5 @@ export function newId(prefix: string, nowMs: number): string {
     if (next < RANDOM_LIMIT) random = next;
   }
   last = { ms: nowMs, random };
-  return `${prefix}_${base62(nowMs, 8)}${base62(random, 13)}`;
+  return `${prefix}_${base62(nowMs, TIME_DIGITS)}${base62(random, 13)}`;
 }

@@ -1,5 +1,7 @@
 import { TestClockChange, TestClockState } from "../../contract/meta.ts";
+import { AppError } from "../../domain/app_error.ts";
 import type { ClockState, TestClock } from "../../domain/test_clock.ts";
+import { idHoldsTime, LAST_ID_MS } from "../../identity/encoding.ts";
 import type { AppRoute, Principals } from "../context.ts";
 import { json } from "../problem.ts";
 import { defineRoute } from "../router.ts";
@@ -39,7 +41,20 @@ export function testClockRoutes(clock: TestClock): AppRoute[] {
       body: TestClockChange,
       responses: { 200: { description: "The server's time after the change", schema: TestClockState } },
       errors: [...CREDENTIAL_ERRORS, ...BODY_ERRORS],
-      handle: ({ body }) => json(200, stateView(clock.apply(body))),
+      handle: ({ body }) => {
+        // Every record made at the clock's time carries it in its id, which holds no time before the epoch or past
+        // its last digit: a move there is refused, not a 500 at the next record.
+        const at = clock.nowAfter(body);
+        if (!idHoldsTime(at)) {
+          const range = `from ${new Date(0).toISOString()} to ${new Date(LAST_ID_MS).toISOString()}`;
+          const message = `would move the clock to ${new Date(at).toISOString()}, where the server's ids hold no ` +
+            `time (they hold ${range}): move it less far, or reset it`;
+          throw new AppError("invalid_request", `Cannot move the test clock: "advanceSeconds" ${message}`, {
+            errors: [{ path: "advanceSeconds", code: at < 0 ? "too_small" : "too_big", message }],
+          });
+        }
+        return json(200, stateView(clock.apply(body)));
+      },
     }),
   ];
 }
