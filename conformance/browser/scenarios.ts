@@ -819,7 +819,10 @@ export const SCENARIOS: Scenario[] = [
       }
       await ctx.step(
         "the reference widget calls it a failure of its own, widget_error",
-        async () => ensure(codes.includes("widget_error"), `the error events gave ${JSON.stringify(codes)}`),
+        () =>
+          Promise.resolve().then(() =>
+            ensure(codes.includes("widget_error"), `the error events gave ${JSON.stringify(codes)}`)
+          ),
         { level: "reference" },
       );
     },
