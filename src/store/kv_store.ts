@@ -46,6 +46,8 @@ export interface KvStoreOptions {
   path: string;
   /** How many times a write that lost a race is tried before it is a `busy` 503; default 40. */
   attempts?: number;
+  /** The operating system, whose file modes are set when it has them (not on Windows); default `Deno.build.os`. */
+  os?: typeof Deno.build.os;
 }
 
 /** The files of a store at `path`: SQLite's own and the lock. */
@@ -77,7 +79,7 @@ export async function openKvStore(options: KvStoreOptions): Promise<KvStore> {
     }
   }
   try {
-    if (options.path !== ":memory:") await restrictFiles(options.path);
+    if (options.path !== ":memory:") await restrictFiles(options.path, options.os ?? Deno.build.os);
     return new KvStore(await Deno.openKv(options.path), lock, options.attempts);
   } catch (error) {
     lock?.close();
@@ -85,9 +87,10 @@ export async function openKvStore(options: KvStoreOptions): Promise<KvStore> {
   }
 }
 
-async function restrictFiles(path: string): Promise<void> {
+async function restrictFiles(path: string, os: typeof Deno.build.os): Promise<void> {
   (await Deno.open(path, { create: true, write: true, mode: 0o600 })).close();
-  if (Deno.build.os === "windows") return;
+  // Windows has no such modes: Deno.chmod throws there, which would stop every start.
+  if (os === "windows") return;
   for (const file of storeFiles(path)) {
     try {
       await Deno.chmod(file, 0o600);

@@ -225,6 +225,19 @@ export const KV_STORE_CHECKS: KvStoreCheck[] = [
       }),
   },
   {
+    name: "on Windows, which has no file modes, a store opens without setting any",
+    fn: () =>
+      inTempDir(async (dir) => {
+        const path = `${dir}/store.kv`;
+        await Deno.writeTextFile(path, "");
+        await Deno.chmod(path, 0o644);
+        // Deno.chmod throws on Windows: a store that set modes there would not open at all.
+        await using store = await openKvStore({ path, os: "windows" });
+        await provisionTenant(store, { name: "W", siteNames: ["s"], nowMs: NOW });
+        assert.equal(modeOf(await Deno.stat(path)), "644", "a mode was set as on a system that has them");
+      }),
+  },
+  {
     name: "a store whose file's mode cannot be narrowed does not open: the error names the file",
     fn: () =>
       inTempDir(async (dir) => {
