@@ -388,6 +388,39 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
   },
   {
     name:
+      "a request target is routed by the path a URL parser reads: dot segments resolved, whatever the Host or the query",
+    fn: async () => {
+      await using server = await startServer(TEST_SERVER_CONFIG);
+      const { hostname, port } = new URL(server.url);
+      const origin = `http://${hostname}:${port}`;
+      /** The status line of a raw GET of `target`, sent with `host`, as a client that writes its own request does. */
+      const statusOf = async (target: string, host = `${hostname}:${port}`) => {
+        const conn = await Deno.connect({ hostname, port: Number(port) });
+        await conn.write(
+          new TextEncoder().encode(`GET ${target} HTTP/1.1\r\nhost: ${host}\r\nconnection: close\r\n\r\n`),
+        );
+        const text = await readAnswer(conn, 5000);
+        return text.slice(0, text.indexOf("\r\n"));
+      };
+      // A first request from this origin, then targets the runtime keeps as they came: `request.url` is `${origin}/..`,
+      // whose path a URL parser reads as `/`.
+      assert.match(await statusOf("/api/version"), /^HTTP\/1\.1 200 /);
+      assert.match(await statusOf("/.."), /^HTTP\/1\.1 200 /, "GET /.. is not GET /");
+      assert.match(await statusOf("/./api/version"), /^HTTP\/1\.1 200 /, "GET /./api/version is not GET /api/version");
+      assert.match(await statusOf("/api/../healthz"), /^HTTP\/1\.1 200 /, "GET /api/../healthz is not GET /healthz");
+      // After a request from this origin, one from a shorter Host whose query ends with that origin: its own path counts,
+      // not the part of its URL that follows as many characters as the last origin has.
+      assert.match(await statusOf("/api/version"), /^HTTP\/1\.1 200 /);
+      const filler = "a".repeat(origin.length - "http://a/".length);
+      assert.match(
+        await statusOf(`/${filler}/healthz?${origin}`, "a"),
+        /^HTTP\/1\.1 404 /,
+        "a path read from the query",
+      );
+    },
+  },
+  {
+    name:
       "an HTTP/1.0 client whose body stalls gets 408 with Connection: close, which the runtime adds only to HTTP/1.1",
     fn: async () => {
       await using server = await startServer({ ...TEST_SERVER_CONFIG, testClock: true });
