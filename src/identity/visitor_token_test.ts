@@ -207,5 +207,10 @@ Deno.test("verifyVisitorToken() refuses every non-canonical spelling of a genuin
     await refused(verify(`${header}.${payload}. ${signature}`), "visitor_token_invalid");
     await refused(verify(`${token}.${signature}`), "visitor_token_invalid");
   });
+  await t.step("an empty segment in each place", async () => {
+    for (const empty of ["..", `.${payload}.${signature}`, `${header}..${signature}`, `${header}.${payload}.`]) {
+      await refused(verify(empty), "visitor_token_invalid");
+    }
+  });
   assert.equal((await verify(token)).sub, "u-1", "the canonical spelling verifies");
 });
