@@ -72,9 +72,16 @@ async function documentedStartupErrors(): Promise<{ message: string; cause: stri
 
 /**
  * The refusal `start` throws, which must be a start-up error of `code` in one line that says what failed, then why:
- * the line of its catalogue entry when `names` is not given, else one naming what `names` matches.
+ * the line of its catalogue entry when `names` is not given, else one naming what `names` matches. The server prints
+ * that line alone; a program that lets the error escape (a tool opening its own store) shows it as Deno prints any
+ * error, which must name its class and, when `cause` is given, the system error under it.
  */
-async function assertRefusedAs(code: StartupErrorCode, start: () => unknown, names?: RegExp): Promise<void> {
+async function assertRefusedAs(
+  code: StartupErrorCode,
+  start: () => unknown,
+  names?: RegExp,
+  cause?: RegExp,
+): Promise<void> {
   let thrown: unknown;
   try {
     const started = await start();
@@ -87,6 +94,9 @@ async function assertRefusedAs(code: StartupErrorCode, start: () => unknown, nam
   assert.match(thrown.message, /^Cannot \S[^\n]*?: \S[^\n]+$/, "one line that says what failed, then why");
   const form = STARTUP_ERRORS[code].message.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/<[^>]+>/g, ".+");
   assert.match(thrown.message, names ?? new RegExp(`^${form}$`), `${code} does not read as docs/running.md says`);
+  const escaped = Deno.inspect(thrown);
+  assert.match(escaped, /^StartupError: Cannot /, `${code}, escaping, does not name its class`);
+  if (cause) assert.match(escaped, cause, `${code}, escaping, does not show the system error under it`);
 }
 
 /** The first answer the server sends on `conn` (its head, and its body as long as it says), or what came in `ms`. */
@@ -696,7 +706,12 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
       const dir = await Deno.makeTempDir({ prefix: "setchat-startup-" });
       try {
         await Deno.writeTextFile(`${dir}/file`, "");
-        await assertRefusedAs("data_dir_unusable", () => openDataDirectory(`${dir}/file`));
+        await assertRefusedAs(
+          "data_dir_unusable",
+          () => openDataDirectory(`${dir}/file`),
+          undefined,
+          /\[cause\]: AlreadyExists/,
+        );
         await Deno.mkdir(`${dir}/open`, { mode: 0o755 });
         await Deno.chmod(`${dir}/open`, 0o755);
         await assertRefusedAs("data_dir_open", () => openDataDirectory(`${dir}/open`));
@@ -712,6 +727,8 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
       await assertRefusedAs(
         "database_unusable",
         () => openPostgresStore({ url: `postgres://setchat:secret@127.0.0.1:${port}/setchat` }),
+        undefined,
+        /\[cause\]: .*ECONNREFUSED/s,
       );
     },
   },
