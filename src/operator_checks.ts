@@ -4,8 +4,9 @@
  * with the table of docs/running.md that explains them; what only a server
  * fresh from start-up shows: the first body read under a deadline; what only a
  * client of HTTP/1.0 sees, which the suite's clients never speak; a test clock
- * at the ends of the times ids hold, which a run would take days of moves to
- * reach; and how far apart the random parts of ids are, which no case can
+ * at the ends of the times it holds, and left running there for a century,
+ * which a run would take days of moves to reach; how a HEAD answer's header
+ * section reads on the wire beside GET's; and how far apart the random parts of ids are, which no case can
  * compute. No client reads the logs or starts the server, and the suite's
  * reference is warm, so the conformance suite cannot judge them over HTTP.
  * Registered as tests by `operator_checks_test.ts`, and run against every
@@ -20,11 +21,10 @@ import { openDataDirectory, startServer } from "./server.ts";
 import { body, openWidget, TEST_SERVER_CONFIG, testApp } from "./test_utils.ts";
 import { formatAccessEntry, loggedPath, withAccessLog } from "./http/access_log.ts";
 import { readJson } from "./http/body.ts";
-import { LAST_ID_MS } from "./identity/encoding.ts";
 import { problemResponse } from "./http/problem.ts";
 import { parseCommandLine } from "./config.ts";
 import { STARTUP_ERRORS, StartupError, type StartupErrorCode } from "./domain/startup_error.ts";
-import { TestClock } from "./domain/test_clock.ts";
+import { TEST_CLOCK_TIMES, TestClock } from "./domain/test_clock.ts";
 import { openPostgresStore } from "./store/pg_store.ts";
 
 /** One check of what the operator sees: a name and what it runs. */
@@ -466,8 +466,8 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
     },
   },
   {
-    name: "a test clock moves to the first and the last second an id holds, makes records there, and is refused a " +
-      "move past either with 400 naming advanceSeconds",
+    name: "a test clock moves to the first and the last time it holds, makes records there, is refused a move past " +
+      "either with 400 naming advanceSeconds, and left running for a century still dates every record",
     fn: async () => {
       // Servers whose real clock stands at those ends, as a test run that moved its clock there by days would find it.
       const ends = [
@@ -480,21 +480,22 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
           shows: "1969-12-31T23:59:59.000Z",
         },
         {
-          real: Math.floor(LAST_ID_MS / 1000) * 1000,
+          real: TEST_CLOCK_TIMES.lastMs,
           freeze: true,
           to: 0,
           past: 1,
           code: "too_big",
-          shows: "8888-12-02T13:19:45.000Z",
+          shows: "8000-01-01T00:00:01.000Z",
         },
       ];
       for (const end of ends) {
-        await using server = await startServer({ ...TEST_SERVER_CONFIG, testClock: true }, { now: () => end.real });
-        const { tenant, adminToken } = server.demo!.acme;
-        const call = async (path: string, change?: unknown) => {
+        let real = end.real;
+        await using server = await startServer({ ...TEST_SERVER_CONFIG, testClock: true }, { now: () => real });
+        const { tenant, adminToken, sites } = server.demo!.acme;
+        const call = async (path: string, change?: unknown, token = adminToken) => {
           const answer = await fetch(`${server.url}${path}`, {
             method: "POST",
-            headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+            headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
             ...(change === undefined ? {} : { body: JSON.stringify(change) }),
           });
           return { status: answer.status, body: await answer.json() };
@@ -516,7 +517,7 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
           assert.deepEqual(refused.body.errors.map((e: { path: string; code: string }) => [e.path, e.code]), [
             ["advanceSeconds", end.code],
           ]);
-          for (const words of [end.shows, "from 1970-01-01T00:00:00.000Z to 8888-12-02T13:19:44.895Z"]) {
+          for (const words of [end.shows, "from 1970-01-01T00:00:00.000Z to 8000-01-01T00:00:00.000Z"]) {
             assert.ok(refused.body.detail.includes(words), `the refusal does not say ${words}: ${refused.body.detail}`);
           }
         }
@@ -525,6 +526,22 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
         });
         const state = await shown.json();
         assert.deepEqual([state.nowMs, state.frozen], [at, end.freeze], "a refused move moved the clock");
+        if (end.code !== "too_big") continue;
+        // Let run from its last time for a century: every record is still made, dated in its id, and every time
+        // written is RFC 3339's, with four digits of year.
+        assert.equal((await call("/api/test/clock", { freeze: false })).status, 200);
+        real += 100 * 365 * 86_400_000;
+        const session = await call("/api/widget/sessions", { siteApiKey: sites[0]!.apiKey });
+        assert.equal(session.status, 201, `a session a century on: ${JSON.stringify(session.body)}`);
+        const started = await call(
+          "/api/widget/conversations",
+          { kind: "chat", text: "Hello" },
+          session.body.sessionToken,
+        );
+        assert.equal(started.status, 201, `a conversation a century on: ${JSON.stringify(started.body)}`);
+        const times = JSON.stringify([session.body, started.body]).match(/"\d+-\d+-\d+T[^"]*"/g) ?? [];
+        assert.ok(times.length >= 3, `too few times in ${JSON.stringify([session.body, started.body])}`);
+        for (const time of times) assert.match(time, /^"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z"$/);
       }
     },
   },

@@ -8,6 +8,20 @@
  * real one.
  */
 
+/**
+ * The times the test clock holds, both ends included: from the epoch to the
+ * start of the year 8000. A move outside them is refused. Every record the
+ * server makes carries its time in its id, whose digits hold times up to
+ * 8888-12-02 (`LAST_ID_MS`): a clock left running at the last time it holds
+ * would take 888 years to get there, so no run makes a record its id cannot
+ * date, and every time the server writes (an end a week ahead included) keeps
+ * the four-digit year of RFC 3339.
+ */
+export const TEST_CLOCK_TIMES: { readonly firstMs: number; readonly lastMs: number } = Object.freeze({
+  firstMs: 0,
+  lastMs: Date.UTC(8000, 0, 1),
+});
+
 /** A change to the test clock; applied in this order: reset, freeze, advance. */
 export interface ClockChange {
   /** Back to the real time, running. */

@@ -30,18 +30,8 @@ export function randomBytes(n: number): Uint8Array {
 /** Digits of an id's time: milliseconds since the epoch, up to 62^8 - 1 (in the year 8888). */
 const TIME_DIGITS = 8;
 
-/** The last millisecond an id's time holds. */
+/** The last millisecond an id's time holds: the test clock stops centuries before it. */
 export const LAST_ID_MS = 62 ** TIME_DIGITS - 1;
-
-/** Whether an id can hold `ms` as its time: from the epoch to its last digit, never before it. */
-export function idHoldsTime(ms: number): boolean {
-  try {
-    base62(ms, TIME_DIGITS);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The last id's time and random part: ids of one millisecond follow it. Before the first, a time no clock reads. */
 let last = { ms: Number.NaN, random: 0n };

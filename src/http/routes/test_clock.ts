@@ -1,14 +1,15 @@
 import { TestClockChange, TestClockState } from "../../contract/meta.ts";
 import { AppError } from "../../domain/app_error.ts";
-import type { ClockState, TestClock } from "../../domain/test_clock.ts";
-import { idHoldsTime, LAST_ID_MS } from "../../identity/encoding.ts";
+import { type ClockState, TEST_CLOCK_TIMES, type TestClock } from "../../domain/test_clock.ts";
 import type { AppRoute, Principals } from "../context.ts";
 import { json } from "../problem.ts";
 import { defineRoute } from "../router.ts";
 import { BODY_ERRORS, CREDENTIAL_ERRORS } from "./_errors.ts";
 
+const iso = (ms: number) => new Date(ms).toISOString();
+
 function stateView(s: ClockState): TestClockState {
-  return { now: new Date(s.nowMs).toISOString(), nowMs: s.nowMs, offsetSeconds: s.offsetMs / 1000, frozen: s.frozen };
+  return { now: iso(s.nowMs), nowMs: s.nowMs, offsetSeconds: s.offsetMs / 1000, frozen: s.frozen };
 }
 
 /**
@@ -42,15 +43,16 @@ export function testClockRoutes(clock: TestClock): AppRoute[] {
       responses: { 200: { description: "The server's time after the change", schema: TestClockState } },
       errors: [...CREDENTIAL_ERRORS, ...BODY_ERRORS],
       handle: ({ body }) => {
-        // Every record made at the clock's time carries it in its id, which holds no time before the epoch or past
-        // its last digit: a move there is refused, not a 500 at the next record.
+        // The clock stays within the times it holds, which every record's id can date for as long as it runs: a move
+        // outside is refused, not a 500 at some later record.
         const at = clock.nowAfter(body);
-        if (!idHoldsTime(at)) {
-          const range = `from ${new Date(0).toISOString()} to ${new Date(LAST_ID_MS).toISOString()}`;
-          const message = `would move the clock to ${new Date(at).toISOString()}, where the server's ids hold no ` +
-            `time (they hold ${range}): move it less far, or reset it`;
+        const { firstMs, lastMs } = TEST_CLOCK_TIMES;
+        if (at < firstMs || at > lastMs) {
+          const range = `from ${iso(firstMs)} to ${iso(lastMs)}`;
+          const message = `would move the clock to ${iso(at)}, outside the times it holds (${range}): move it less ` +
+            `far, or reset it`;
           throw new AppError("invalid_request", `Cannot move the test clock: "advanceSeconds" ${message}`, {
-            errors: [{ path: "advanceSeconds", code: at < 0 ? "too_small" : "too_big", message }],
+            errors: [{ path: "advanceSeconds", code: at < firstMs ? "too_small" : "too_big", message }],
           });
         }
         return json(200, stateView(clock.apply(body)));
