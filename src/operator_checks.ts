@@ -430,6 +430,62 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
     },
   },
   {
+    name: "an answer to HEAD carries GET's header section on the wire: the same fields in the same order, the same " +
+      "values, the body's Content-Length, and no body",
+    fn: async () => {
+      await using server = await startServer(TEST_SERVER_CONFIG);
+      const { hostname, port } = new URL(server.url);
+      const { acme } = server.demo!;
+      const opened = await fetch(`${server.url}/api/widget/sessions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ siteApiKey: acme.sites[0]!.apiKey }),
+      });
+      const { sessionToken } = await opened.json();
+      /** The head and the body of a raw `method` of `target`, as the bytes came. */
+      const exchange = async (method: string, target: string, token?: string) => {
+        const conn = await Deno.connect({ hostname, port: Number(port) });
+        const auth = token ? `authorization: Bearer ${token}\r\n` : "";
+        const request = `${method} ${target} HTTP/1.1\r\nhost: ${hostname}:${port}\r\n${auth}connection: close\r\n\r\n`;
+        await conn.write(new TextEncoder().encode(request));
+        const text = await readAnswer(conn, 5000);
+        const end = text.indexOf("\r\n\r\n");
+        const [status = "", ...lines] = text.slice(0, end).split("\r\n");
+        const fields = lines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]);
+        return { status, fields, body: text.slice(end + 4) };
+      };
+      // Answers built whole (the mint's, the version's), finished by the app (the others), a CORS route, a problem with
+      // its challenge, the widget's script and the demo's page.
+      const targets: [string, string?][] = [
+        ["/api/version"],
+        ["/healthz"],
+        ["/openapi.json"],
+        ["/.well-known/jwks.json"],
+        ["/widget.js"],
+        ["/api/widget/session", sessionToken],
+        ["/api/widget/conversations"],
+        [`/api/tenants/${acme.tenant.id}/widget-identity/s2s-tokens`, acme.adminToken],
+        ["/api/nope"],
+        ["/"],
+      ];
+      for (const [target, token] of targets) {
+        const get = await exchange("GET", target, token);
+        const head = await exchange("HEAD", target, token);
+        assert.equal(head.status, get.status, target);
+        assert.equal(head.body, "", `${target}: HEAD has a body`);
+        // What differs from one answer to the next: the time, the request's id, and a problem's detail, which names
+        // the method (so its length).
+        const varies = new Set(["date", "x-request-id", ...(get.status.includes(" 200 ") ? [] : ["content-length"])]);
+        const shown = (fields: string[][]) => fields.map(([n, v]) => varies.has(n!) ? n : `${n}: ${v}`);
+        assert.deepEqual(shown(head.fields), shown(get.fields), `${target}: HEAD's header section is not GET's`);
+        if (get.status.includes(" 200 ")) {
+          const length = head.fields.find(([n]) => n === "content-length")?.[1];
+          assert.equal(length, String(new TextEncoder().encode(get.body).byteLength), `${target}: Content-Length`);
+        }
+      }
+    },
+  },
+  {
     name:
       "an HTTP/1.0 client whose body stalls gets 408 with Connection: close, which the runtime adds only to HTTP/1.1",
     fn: async () => {

@@ -16,7 +16,11 @@ import { widgetSessionRoutes } from "./routes/widget_sessions.ts";
 
 /** The application: a fetch handler and the route table it serves. */
 export interface App {
-  /** Answers `request`; `path` is its URL's path, when the caller has read it already. */
+  /**
+   * Answers `request`; `path` is its URL's path, when the caller has read it already. HEAD is answered with GET's
+   * answer, body and all: the HTTP server (`Deno.serve`) sends its header section as it is, the same fields in the
+   * same order with the body's `Content-Length`, and leaves the body out (RFC 9110, 9.3.2).
+   */
   handler: (request: Request, path?: string) => Promise<Response>;
   routes: readonly AppRoute[];
 }
@@ -133,7 +137,7 @@ export function createApp(deps: AppDeps): App {
     } catch (error) {
       response = problemResponse(error, requestId);
     }
-    if (response === whole.response) return request.method === "HEAD" ? await withoutBody(response) : response;
+    if (response === whole.response) return response;
     // Reading `headers` makes the runtime copy them again to send the answer: hot routes build theirs with `respond`.
     response.headers.set("x-request-id", requestId);
     for (const k in API_HEADERS) {
@@ -142,7 +146,7 @@ export function createApp(deps: AppDeps): App {
     if (found?.routes.some((r) => r.cors)) {
       for (const k in CORS_HEADERS) response.headers.set(k, CORS_HEADERS[k as keyof typeof CORS_HEADERS]);
     }
-    return request.method === "HEAD" ? await withoutBody(response) : response;
+    return response;
   }
 
   return { handler, routes };
@@ -151,12 +155,4 @@ export function createApp(deps: AppDeps): App {
 function preflight(found: NonNullable<Candidates<Principals>>): Response {
   const methods = found.routes.map((r) => r.method).join(", ");
   return new Response(null, { status: 204, headers: { "access-control-allow-methods": methods } });
-}
-
-/** The answer to HEAD: the GET answer's status and headers, its length, no body. */
-async function withoutBody(response: Response): Promise<Response> {
-  const length = (await response.arrayBuffer()).byteLength;
-  const headers = new Headers(response.headers);
-  headers.set("content-length", String(length));
-  return new Response(null, { status: response.status, headers });
 }

@@ -98,7 +98,7 @@ let checkedOrigin = "";
 /**
  * Finds the route of a request: static paths by map lookup, the others by
  * URLPattern in table order. A path that exists with other methods is a 405.
- * HEAD is answered by the GET route of the path (the app drops the body).
+ * HEAD is answered by the GET route of the path (the HTTP server leaves its body out).
  */
 export class Router<Principals> {
   readonly routes: readonly Route<Principals>[];
