@@ -20,7 +20,7 @@ import { LIMITS } from "./contract/common.ts";
 import { openDataDirectory, startServer } from "./server.ts";
 import { body, openWidget, TEST_SERVER_CONFIG, testApp } from "./test_utils.ts";
 import { formatAccessEntry, loggedPath, withAccessLog } from "./http/access_log.ts";
-import { readJson } from "./http/body.ts";
+import { Deadlines, readJson } from "./http/body.ts";
 import { problemResponse } from "./http/problem.ts";
 import { parseCommandLine } from "./config.ts";
 import { STARTUP_ERRORS, StartupError, type StartupErrorCode } from "./domain/startup_error.ts";
@@ -662,6 +662,23 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
       } finally {
         clearInterval(alive);
       }
+    },
+  },
+  {
+    name:
+      "a read that ended leaves its deadline's queue at once: nothing of it is kept until its deadline, or called then",
+    fn: async () => {
+      const queue = new Deadlines(50);
+      const called: string[] = [];
+      const alive = setInterval(() => {}, 1000);
+      try {
+        queue.add(() => called.push("the read that ended"))();
+        // Due after the first, so the sweep that reaches it has passed the first's deadline.
+        await new Promise<void>((resolve) => queue.add(() => resolve(void called.push("the read still waiting"))));
+      } finally {
+        clearInterval(alive);
+      }
+      assert.deepEqual(called, ["the read still waiting"]);
     },
   },
   {

@@ -142,7 +142,10 @@ export async function readJson(request: Request, { limit, timeoutMs, clock }: Re
  */
 function inspect(value: unknown, max: number): { deep: string | undefined; protoKeys: string[] } {
   const protoKeys: string[] = [];
-  const stack: [unknown, number, string, string][] = [[value, 0, "", ""]];
+  // The root is no field: it has neither a top-level field nor a path.
+  const stack: [value: unknown, depth: number, top: string | undefined, path: string | undefined][] = [
+    [value, 0, undefined, undefined],
+  ];
   while (stack.length > 0) {
     const [v, depth, top, path] = stack.pop()!;
     if (v === null || typeof v !== "object") continue;
