@@ -71,7 +71,9 @@ export interface Match<Principals> {
 }
 
 /** The routes of one path and its parameters, or `undefined` when no route has the path. */
-export type Candidates<Principals> = { routes: Route<Principals>[]; params: Record<string, string> } | undefined;
+export type Candidates<Principals> =
+  | { readonly routes: readonly Route<Principals>[]; readonly params: Readonly<Record<string, string>> }
+  | undefined;
 
 /** A path of letters, digits, `_`, `-` and `/` only, up to the query or the end: one the URL parser keeps as it is. */
 const PLAIN_PATH = /^\/[\w/-]*(?=[?#]|$)/;
@@ -92,7 +94,14 @@ export function requestPath(href: string): string {
   checkedOrigin = url.origin;
   return url.pathname;
 }
-/** The last origin parsed; before any, nothing, after which no path is plain. */
+/**
+ * The last origin parsed; before any, nothing, after which no path is plain.
+ * One for the whole process, shared by every app and server in it: what it
+ * vouches for is the parser's, not a server's (a URL that begins with an
+ * origin as the parser writes it has its path read the same, whoever serves
+ * it), so servers on several ports only take turns setting it, each request
+ * still reading its own path.
+ */
 let checkedOrigin = "";
 
 /**
@@ -102,7 +111,7 @@ let checkedOrigin = "";
  */
 export class Router<Principals> {
   readonly routes: readonly Route<Principals>[];
-  readonly #static = new Map<string, NonNullable<Candidates<Principals>>>();
+  readonly #static = new Map<string, { routes: Route<Principals>[]; params: Record<string, string> }>();
   readonly #dynamic: { pattern: URLPattern; routes: Route<Principals>[] }[] = [];
 
   constructor(routes: readonly Route<Principals>[]) {
@@ -119,6 +128,10 @@ export class Router<Principals> {
       if (same) same.routes.push(route);
       else this.#dynamic.push({ pattern: new URLPattern({ pathname: route.path }), routes: [route] });
     }
+    // A path's routes (and a static path's whole answer) are shared by all its requests: frozen, so that nothing a
+    // request does reaches the next.
+    for (const found of this.#static.values()) Object.freeze(Object.freeze(found).routes);
+    for (const d of this.#dynamic) Object.freeze(d.routes);
   }
 
   /** The routes of a path, whatever their method, or none. */

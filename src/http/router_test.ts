@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { requestPath } from "./router.ts";
+import { type Method, requestPath, type Route, Router } from "./router.ts";
 
 Deno.test("a request's path reads as the URL parser reads it, before and after its origin is known", () => {
   const hrefs = [
@@ -34,4 +34,27 @@ Deno.test("a URL the parser refuses is refused whatever origin was seen before",
   assert.equal(requestPath("http://127.0.0.1:8787/api/x"), "/api/x");
   assert.throws(() => requestPath("http://127.0.0.1:99999/api/x"), TypeError);
   assert.throws(() => requestPath("http://127.0.0.1:8787x/api/x"), TypeError);
+});
+
+Deno.test("the routes a path shares between its requests cannot be changed by one of them", () => {
+  const route = (method: Method, path: string): Route<{ none: undefined }> => ({
+    method,
+    path,
+    operationId: `${method}${path}`,
+    summary: "",
+    tag: "",
+    security: "none",
+    responses: {},
+    errors: [],
+    handle: () => new Response(),
+  });
+  const router = new Router([route("GET", "/a"), route("POST", "/a"), route("GET", "/b/:id")]);
+  for (const path of ["/a", "/b/1"]) {
+    const found = router.candidates(path)!;
+    assert.throws(() => (found.routes as Route<{ none: undefined }>[]).push(route("DELETE", path)), TypeError, path);
+    assert.equal(router.candidates(path)!.routes.length, path === "/a" ? 2 : 1, path);
+  }
+  const shared = router.candidates("/a")!;
+  assert.throws(() => Object.assign(shared, { routes: [] }), TypeError);
+  assert.throws(() => Object.assign(shared.params, { id: "x" }), TypeError);
 });
