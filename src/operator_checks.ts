@@ -2,12 +2,13 @@
  * What only the server's operator sees: the access log's lines, the error log
  * of an answer the server failed to give, and the reasons it refuses to start
  * with the table of docs/running.md that explains them; what only a server
- * fresh from start-up shows: the first body read under a deadline; what only a
- * client of HTTP/1.0 sees, which the suite's clients never speak; a test clock
- * at the ends of the times it holds, and left running there for a century,
- * which a run would take days of moves to reach; how a HEAD answer's header
- * section reads on the wire beside GET's; and how far apart the random parts of ids are, which no case can
- * compute. No client reads the logs or starts the server, and the suite's
+ * fresh from start-up shows: the first body read under a deadline, and that a
+ * read that ended leaves its deadline's queue; what only a client of HTTP/1.0
+ * sees, which the suite's clients never speak; a test clock at the ends of the
+ * times it holds, and left running there for 888 years, which a run would take
+ * days of moves to reach; how a HEAD answer's header section reads on the wire
+ * beside GET's; and how far apart the random parts of ids are, which no case
+ * can compute. No client reads the logs or starts the server, and the suite's
  * reference is warm, so the conformance suite cannot judge them over HTTP.
  * Registered as tests by `operator_checks_test.ts`, and run against every
  * mutant of `src/http` by `deno task mutation`.
@@ -21,6 +22,7 @@ import { openDataDirectory, startServer } from "./server.ts";
 import { body, openWidget, TEST_SERVER_CONFIG, testApp } from "./test_utils.ts";
 import { formatAccessEntry, loggedPath, withAccessLog } from "./http/access_log.ts";
 import { Deadlines, readJson } from "./http/body.ts";
+import { LAST_ID_MS } from "./identity/encoding.ts";
 import { problemResponse } from "./http/problem.ts";
 import { parseCommandLine } from "./config.ts";
 import { STARTUP_ERRORS, StartupError, type StartupErrorCode } from "./domain/startup_error.ts";
@@ -523,7 +525,7 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
   },
   {
     name: "a test clock moves to the first and the last time it holds, makes records there, is refused a move past " +
-      "either with 400 naming advanceSeconds, and left running for a century still dates every record",
+      "either with 400 naming advanceSeconds, and left running to the last time an id holds still dates every record",
     fn: async () => {
       // Servers whose real clock stands at those ends, as a test run that moved its clock there by days would find it.
       const ends = [
@@ -573,7 +575,8 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
           assert.deepEqual(refused.body.errors.map((e: { path: string; code: string }) => [e.path, e.code]), [
             ["advanceSeconds", end.code],
           ]);
-          for (const words of [end.shows, "from 1970-01-01T00:00:00.000Z to 8000-01-01T00:00:00.000Z"]) {
+          const range = "from 1970-01-01T00:00:00.000Z to 8000-01-01T00:00:00.000Z";
+          for (const words of [end.shows, range, "move it less far, or reset it"]) {
             assert.ok(refused.body.detail.includes(words), `the refusal does not say ${words}: ${refused.body.detail}`);
           }
         }
@@ -583,18 +586,22 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
         const state = await shown.json();
         assert.deepEqual([state.nowMs, state.frozen], [at, end.freeze], "a refused move moved the clock");
         if (end.code !== "too_big") continue;
-        // Let run from its last time for a century: every record is still made, dated in its id, and every time
-        // written is RFC 3339's, with four digits of year.
+        // Left running from its last time to the last millisecond an id holds, 888 years on, which no run reaches:
+        // every record is still made, dated in its id, and every time written is RFC 3339's, with four digits of year.
         assert.equal((await call("/api/test/clock", { freeze: false })).status, 200);
-        real += 100 * 365 * 86_400_000;
+        real += LAST_ID_MS - TEST_CLOCK_TIMES.lastMs;
         const session = await call("/api/widget/sessions", { siteApiKey: sites[0]!.apiKey });
-        assert.equal(session.status, 201, `a session a century on: ${JSON.stringify(session.body)}`);
+        assert.equal(session.status, 201, `a session at the last time an id holds: ${JSON.stringify(session.body)}`);
         const started = await call(
           "/api/widget/conversations",
           { kind: "chat", text: "Hello" },
           session.body.sessionToken,
         );
-        assert.equal(started.status, 201, `a conversation a century on: ${JSON.stringify(started.body)}`);
+        assert.equal(
+          started.status,
+          201,
+          `a conversation at the last time an id holds: ${JSON.stringify(started.body)}`,
+        );
         const times = JSON.stringify([session.body, started.body]).match(/"\d+-\d+-\d+T[^"]*"/g) ?? [];
         assert.ok(times.length >= 3, `too few times in ${JSON.stringify([session.body, started.body])}`);
         for (const time of times) assert.match(time, /^"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z"$/);

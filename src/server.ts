@@ -6,7 +6,6 @@ import { credentialsFromDevEnv, type DemoAssets, type DemoCredentials, demoHandl
 import { type App, createApp } from "./http/app.ts";
 import { withAccessLog } from "./http/access_log.ts";
 import type { AppDeps } from "./http/context.ts";
-import { requestPath } from "./http/router.ts";
 import { generateSigningKey, importSigningKeys } from "./identity/signing_keys.ts";
 import { type ProvisionedTenant, provisionTenant } from "./provisioning.ts";
 import { openKvStore } from "./store/kv_store.ts";
@@ -208,7 +207,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     });
     const base = async (request: Request, info?: Deno.ServeHandlerInfo<Deno.NetAddr>) => {
       // The static pages are the site's root, /demo/ and the widget's types: the API's requests go straight to the app.
-      const path = requestPath(request.url);
+      const path = app.readPath(request.url);
       if (path === "/" || path === "/widget.d.ts" || path.startsWith("/demo/")) {
         // Only the demo's backend asks who the client is; the runtime builds the address at each read.
         const client = info && {

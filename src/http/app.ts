@@ -5,7 +5,7 @@ import { parseWith, readJson } from "./body.ts";
 import type { AppDeps, AppRoute, Principals } from "./context.ts";
 import { openApiDocument, type SecuritySchemes } from "./openapi.ts";
 import { API_HEADERS, json, problemResponse } from "./problem.ts";
-import { type Candidates, defineRoute, requestPath, Router } from "./router.ts";
+import { type Candidates, defineRoute, pathReader, Router } from "./router.ts";
 import { agentRoutes } from "./routes/agent.ts";
 import { metaRoutes } from "./routes/meta.ts";
 import { s2sRoutes } from "./routes/s2s.ts";
@@ -23,6 +23,8 @@ export interface App {
    */
   handler: (request: Request, path?: string) => Promise<Response>;
   routes: readonly AppRoute[];
+  /** The path of a request's URL, as the handler reads it. */
+  readPath: (href: string) => string;
 }
 
 const SCHEMES: SecuritySchemes = {
@@ -127,7 +129,9 @@ export function createApp(deps: AppDeps): App {
     return await route.handle({ request, params, principal, body, query, requestId, respond });
   }
 
-  async function handler(request: Request, path = requestPath(request.url)): Promise<Response> {
+  const readPath = pathReader();
+
+  async function handler(request: Request, path = readPath(request.url)): Promise<Response> {
     const requestId = crypto.randomUUID();
     const found = router.candidates(path);
     let response: Response;
@@ -149,7 +153,7 @@ export function createApp(deps: AppDeps): App {
     return response;
   }
 
-  return { handler, routes };
+  return { handler, routes, readPath };
 }
 
 function preflight(found: NonNullable<Candidates<Principals>>): Response {

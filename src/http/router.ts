@@ -79,30 +79,28 @@ export type Candidates<Principals> =
 const PLAIN_PATH = /^\/[\w/-]*(?=[?#]|$)/;
 
 /**
- * The path of a request's URL, as `new URL(href).pathname` reads it, without
- * parsing the whole URL when it need not: after an origin the parser has
- * already accepted (as it writes it), a plain path is read as it is. Every
- * other URL is parsed.
+ * A reader of request paths: each gives the path of a request's URL, as
+ * `new URL(href).pathname` reads it, without parsing the whole URL when it
+ * need not: after an origin the parser has already accepted (as it writes it),
+ * a plain path is read as it is. Every other URL is parsed. Each app has a
+ * reader of its own, so that the origin it remembers is its own last request's
+ * and servers in one process never take turns at it.
  */
-export function requestPath(href: string): string {
-  if (href.startsWith(checkedOrigin)) {
-    const plain = PLAIN_PATH.exec(href.slice(checkedOrigin.length));
-    if (plain) return plain[0];
-  }
-  const url = new URL(href);
-  // The origin as the parser writes it reads back the same: a URL that begins with it and a `/` needs only its path checked.
-  checkedOrigin = url.origin;
-  return url.pathname;
+export function pathReader(): (href: string) => string {
+  /** The last origin parsed; before any, nothing, after which no path is plain. */
+  let checkedOrigin = "";
+  return (href) => {
+    if (href.startsWith(checkedOrigin)) {
+      const plain = PLAIN_PATH.exec(href.slice(checkedOrigin.length));
+      if (plain) return plain[0];
+    }
+    const url = new URL(href);
+    // The origin as the parser writes it reads back the same: a URL that begins with it and a `/` needs only its path
+    // checked.
+    checkedOrigin = url.origin;
+    return url.pathname;
+  };
 }
-/**
- * The last origin parsed; before any, nothing, after which no path is plain.
- * One for the whole process, shared by every app and server in it: what it
- * vouches for is the parser's, not a server's (a URL that begins with an
- * origin as the parser writes it has its path read the same, whoever serves
- * it), so servers on several ports only take turns setting it, each request
- * still reading its own path.
- */
-let checkedOrigin = "";
 
 /**
  * Finds the route of a request: static paths by map lookup, the others by
