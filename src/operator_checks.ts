@@ -22,7 +22,7 @@ import { openDataDirectory, startServer } from "./server.ts";
 import { body, openWidget, TEST_SERVER_CONFIG, testApp } from "./test_utils.ts";
 import { formatAccessEntry, loggedPath, withAccessLog } from "./http/access_log.ts";
 import { Deadlines, readJson } from "./http/body.ts";
-import { LAST_ID_MS } from "./identity/encoding.ts";
+import { LAST_ID_MS, newId } from "./identity/encoding.ts";
 import { problemResponse } from "./http/problem.ts";
 import { parseCommandLine } from "./config.ts";
 import { STARTUP_ERRORS, StartupError, type StartupErrorCode } from "./domain/startup_error.ts";
@@ -630,6 +630,32 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
         );
         previous = random;
       }
+    },
+  },
+  {
+    name:
+      "ids made in one millisecond sort in the order they were made whatever the random draws give, none or all ones",
+    fn: () => {
+      const draw = crypto.getRandomValues;
+      for (const fill of [0x00, 0xff]) {
+        // The generator's own draws, pinned: the ends of what a random source can give.
+        crypto.getRandomValues = (<T extends ArrayBufferView | null>(array: T): T => {
+          if (array instanceof Uint8Array) array.fill(fill);
+          return array;
+        }) as typeof crypto.getRandomValues;
+        try {
+          const ids = Array.from({ length: 3 }, () => newId("cnv", 1_765_000_000_000 + fill));
+          for (let i = 1; i < ids.length; i++) {
+            assert.ok(
+              ids[i - 1]! < ids[i]!,
+              `with every random byte ${fill}, ${ids[i]} does not sort after ${ids[i - 1]}`,
+            );
+          }
+        } finally {
+          crypto.getRandomValues = draw;
+        }
+      }
+      return Promise.resolve();
     },
   },
   {

@@ -36,20 +36,16 @@ export const LAST_ID_MS = 62 ** TIME_DIGITS - 1;
 /** The last id's time and random part: ids of one millisecond follow it. Before the first, a time no clock reads. */
 let last = { ms: Number.NaN, random: 0n };
 
-const RANDOM_LIMIT = 1n << 72n;
-
 /**
  * A sortable, unguessable id: prefix, 8 base62 digits of milliseconds, then
- * 72 random bits. Ids made later sort after ids made earlier, in the same
- * millisecond too: the random part then grows from the previous id's by a
- * random step of up to 32 bits, so that it stays unguessable.
+ * 72 random bits in 13 digits. Ids made later sort after ids made earlier, in
+ * the same millisecond too: the random part then grows from the previous id's
+ * by a random step of up to 32 bits, so that it stays unguessable. It may grow
+ * past 72 bits: its 13 digits hold 77, which 2^45 ids in one millisecond would
+ * not fill.
  */
 export function newId(prefix: string, nowMs: number): string {
-  let random = bytesToBigInt(randomBytes(9));
-  if (nowMs === last.ms) {
-    const next = last.random + 1n + bytesToBigInt(randomBytes(4));
-    if (next < RANDOM_LIMIT) random = next;
-  }
+  const random = nowMs === last.ms ? last.random + 1n + bytesToBigInt(randomBytes(4)) : bytesToBigInt(randomBytes(9));
   last = { ms: nowMs, random };
   return `${prefix}_${base62(nowMs, TIME_DIGITS)}${base62(random, 13)}`;
 }
