@@ -339,7 +339,7 @@ export const CLAUSES = {
   "TEST-CLOCK": {
     section: "endpoints",
     reference:
-      "The reference started with `--test-clock` declares `testClock` in its discovery document and shows the clock there (`GET`) to a tenant admin token, which moves it (`POST`): `reset` to the real time, then `freeze` at the start of the second it shows (or let it run from there), then `advanceSeconds`, whole seconds from a day back to a week ahead; it answers `now`, `nowMs`, `frozen` and `offsetSeconds`, how far it is from the real time. Any other body is `400`, any other credential `401`, and so is a move before 1970 or past 8000-01-01T00:00:00.000Z, the last time it holds: `400` naming `advanceSeconds`, the clock unmoved.",
+      "The reference started with `--test-clock` declares `testClock` in its discovery document and shows the clock there (`GET`) to a tenant admin token, which moves it (`POST`): `reset` to the real time, then `freeze` at the start of the second it shows (or let it run from there), then `advanceSeconds`, whole seconds from a day back to a week ahead; it answers `now`, `nowMs`, `frozen` and `offsetSeconds`, how far it is from the real time. Any other body is `400`, any other credential `401`, and so is a move before 2000 or past 8000-01-01T00:00:00.000Z, the last time it holds: `400` naming `advanceSeconds`, the clock unmoved.",
   },
 } as const satisfies Record<string, Clause>;
 

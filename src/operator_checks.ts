@@ -530,12 +530,12 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
       // Servers whose real clock stands at those ends, as a test run that moved its clock there by days would find it.
       const ends = [
         {
-          real: 86_400_000,
+          real: TEST_CLOCK_TIMES.firstMs + 86_400_000,
           freeze: false,
           to: -86_400,
           past: -1,
           code: "too_small",
-          shows: "1969-12-31T23:59:59.000Z",
+          shows: "1999-12-31T23:59:59.000Z",
         },
         {
           real: TEST_CLOCK_TIMES.lastMs,
@@ -575,7 +575,7 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
           assert.deepEqual(refused.body.errors.map((e: { path: string; code: string }) => [e.path, e.code]), [
             ["advanceSeconds", end.code],
           ]);
-          const range = "from 1970-01-01T00:00:00.000Z to 8000-01-01T00:00:00.000Z";
+          const range = "from 2000-01-01T00:00:00.000Z to 8000-01-01T00:00:00.000Z";
           for (const words of [end.shows, range, "move it less far, or reset it"]) {
             assert.ok(refused.body.detail.includes(words), `the refusal does not say ${words}: ${refused.body.detail}`);
           }

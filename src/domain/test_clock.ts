@@ -9,8 +9,10 @@
  */
 
 /**
- * The times the test clock holds, both ends included: from the epoch to the
- * start of the year 8000. A move outside them is refused. Every record the
+ * The times the test clock holds, both ends included: from the start of the
+ * year 2000 to the start of the year 8000. A move outside them is refused.
+ * A running clock follows the host's, which would have to step back 30 years
+ * to take it before the epoch, the first time an id holds. Every record the
  * server makes carries its time in its id, whose digits hold times up to
  * 8888-12-02 (`LAST_ID_MS`): a clock left running at the last time it holds
  * would take 888 years to get there, so no run makes a record its id cannot
@@ -18,7 +20,7 @@
  * the four-digit year of RFC 3339.
  */
 export const TEST_CLOCK_TIMES: { readonly firstMs: number; readonly lastMs: number } = Object.freeze({
-  firstMs: 0,
+  firstMs: Date.UTC(2000, 0, 1),
   lastMs: Date.UTC(8000, 0, 1),
 });
 
