@@ -489,6 +489,39 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
   },
   {
     name:
+      "a body whose Content-Length is sent twice with one value is held to the limit as any other: refused past it " +
+      "with 413, read within it",
+    fn: async () => {
+      await using server = await startServer(TEST_SERVER_CONFIG);
+      const { hostname, port } = new URL(server.url);
+      const apiKey = server.demo!.acme.sites[0]!.apiKey;
+      const send = async (body: string) => {
+        const conn = await Deno.connect({ hostname, port: Number(port) });
+        const length = new TextEncoder().encode(body).byteLength;
+        const head = [
+          "POST /api/widget/sessions HTTP/1.1",
+          `host: ${hostname}:${port}`,
+          "content-type: application/json",
+          `content-length: ${length}`,
+          `content-length: ${length}`,
+          "connection: close",
+        ];
+        await conn.write(new TextEncoder().encode(`${head.join("\r\n")}\r\n\r\n${body}`));
+        return await readAnswer(conn, 5000);
+      };
+      const past = await send(JSON.stringify({ siteApiKey: apiKey, pad: "x".repeat(LIMITS.bodyBytes) }));
+      assert.match(past, /^HTTP\/1\.1 413 /, `a body past the limit, its length sent twice: ${past.slice(0, 400)}`);
+      assert.match(past, /"code":"body_too_large"/, past.slice(0, 400));
+      const within = await send(JSON.stringify({ siteApiKey: apiKey }));
+      assert.match(
+        within,
+        /^HTTP\/1\.1 201 /,
+        `a body within the limit, its length sent twice: ${within.slice(0, 400)}`,
+      );
+    },
+  },
+  {
+    name:
       "an HTTP/1.0 client whose body stalls gets 408 with Connection: close, which the runtime adds only to HTTP/1.1",
     fn: async () => {
       await using server = await startServer({ ...TEST_SERVER_CONFIG, testClock: true });

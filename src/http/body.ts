@@ -66,11 +66,13 @@ export async function readJson(request: Request, { limit, timeoutMs, clock }: Re
       `Cannot read the body: Content-Type is ${type ? `"${type}"` : "missing"}, expected "application/json"`,
     );
   }
+  // With a Content-Length the server reads exactly that many bytes, refused at once past the limit; without one
+  // (chunked), the body is read piece by piece and cut off at the limit. So is one whose length the runtime shows as a
+  // list: a Content-Length sent twice with one value comes through as "n, n" (RFC 9110, 8.6).
   const length = request.headers.get("content-length");
-  if (length !== null && Number(length) > limit) throw tooLarge(limit);
-  // With a Content-Length the server reads exactly that many bytes; without
-  // one (chunked), the body is read piece by piece and cut off at the limit.
-  const reading = length !== null ? request.bytes() : readBytes(request, limit);
+  const declared = length?.match(/^\d+$/) ? Number(length) : undefined;
+  if (declared !== undefined && declared > limit) throw tooLarge(limit);
+  const reading = declared !== undefined ? request.bytes() : readBytes(request, limit);
   const bytes = await withDeadline(reading, timeoutMs, clock).catch(
     (error) => {
       if (error instanceof AppError) throw error;
