@@ -194,6 +194,8 @@ function curl(r: HttpStep["request"], o: ReproductionOptions, showStatus: boolea
     ? `# the suite sends only the first ${r.stallAfter} bytes of this body, then waits\n`
     : r.brokenChunks
     ? `# the suite sends this body as one chunk, then the chunk size "zz", which is not hexadecimal\n`
+    : r.lengthTwice
+    ? `# the suite sends this body with its Content-Length header twice, one value in each\n`
     : "";
   // printf pads with spaces to a width in bytes (in the C locale): the body the runner sent.
   if (data !== undefined) {

@@ -52,6 +52,11 @@ export const FixtureRequest = z.strictObject({
   stallAfter: z.number().int().nonnegative().optional(),
   /** Sends the body as one chunk, then a chunk size that is not hexadecimal: framing no server can read. */
   brokenChunks: z.literal(true).optional(),
+  /**
+   * Sends the body whole with its `Content-Length` given twice, one value in each: HTTP lets a server read that as one
+   * length or refuse the request (RFC 9110, 8.6), never read past a limit it holds.
+   */
+  lengthTwice: z.literal(true).optional(),
 }).refine((r) => [r.json, r.body, r.bodyBase64].filter((b) => b !== undefined).length <= 1, {
   message: "has more than one of json, body and bodyBase64",
 });

@@ -291,11 +291,20 @@ function setField(base: Record<string, unknown>, field: string, value: unknown):
   return out;
 }
 
+/** How a body goes: with its length, in pieces (chunked), or with its length given twice. */
+type Framing = "length" | "chunks" | "length twice";
+
+const FRAMING_WORDS: Record<Framing, string> = {
+  "length": "",
+  "chunks": ", in pieces",
+  "length twice": ", its length given twice",
+};
+
 /** The request that sends `size` units of the limit, and how it may be sent. */
 function request(
   limit: ContractLimit,
   size: number,
-  chunked = false,
+  framing: Framing = "length",
 ): NonNullable<Extract<Step, { request: unknown }>["request"]> {
   const e: Endpoint = ENDPOINTS[limit.endpoint];
   const auth = e.auth === undefined ? {} : { auth: e.auth };
@@ -310,7 +319,11 @@ function request(
       ...auth,
       json,
       padTo: size,
-      ...(chunked ? { chunked: true as const } : {}),
+      ...(framing === "chunks"
+        ? { chunked: true as const }
+        : framing === "length twice"
+        ? { lengthTwice: true as const }
+        : {}),
     };
   }
   if (limit.kind === "levels") json = setField(json, limit.field, nested(size - limit.field.split(".").length));
@@ -366,14 +379,14 @@ function limitCases(limit: ContractLimit): FixtureCase[] {
     needs: [...e.needs],
     destructive: false,
   };
-  const accepted = (size: number, chunked = false): Step => ({
-    name: `${size}${unit ? ` ${unit}` : ""}${chunked ? ", in pieces" : ""}: accepted`,
-    request: request(limit, size, chunked),
+  const accepted = (size: number, framing: Framing = "length"): Step => ({
+    name: `${size}${unit ? ` ${unit}` : ""}${FRAMING_WORDS[framing]}: accepted`,
+    request: request(limit, size, framing),
     expect: { status: e.ok },
   });
-  const refused = (size: number, chunked = false): Step => ({
-    name: `${size}${unit ? ` ${unit}` : ""}${chunked ? ", in pieces" : ""}: refused`,
-    request: request(limit, size, chunked),
+  const refused = (size: number, framing: Framing = "length"): Step => ({
+    name: `${size}${unit ? ` ${unit}` : ""}${FRAMING_WORDS[framing]}: refused`,
+    request: request(limit, size, framing),
     expect: refusal(limit, size),
   });
   if (limit.kind === "token characters" || limit.kind === "token seconds") {
@@ -395,7 +408,9 @@ function limitCases(limit: ContractLimit): FixtureCase[] {
       ...e.setup,
       accepted(limit.max),
       refused(limit.max + 1),
-      ...(limit.kind === "body bytes" ? [accepted(limit.max, true), refused(limit.max + 1, true)] : []),
+      ...(limit.kind === "body bytes"
+        ? (["chunks", "length twice"] as const).flatMap((f) => [accepted(limit.max, f), refused(limit.max + 1, f)])
+        : []),
     ],
   }];
   if (limit.min !== undefined && limit.min > 0) {

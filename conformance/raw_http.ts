@@ -2,8 +2,10 @@
  * A request no HTTP client sends on its own, written byte by byte on a socket:
  * a body that stops half-way short of its `Content-Length`, which a server
  * answers (the reference with `request_timeout`) once it stops waiting,
- * rather than waiting on it forever or failing; or a chunked body whose
- * framing cannot be read, which a server refuses as a bad request.
+ * rather than waiting on it forever or failing; a chunked body whose framing
+ * cannot be read, which a server refuses as a bad request; or a body whose
+ * `Content-Length` comes twice with one value, which a server reads as one
+ * length or refuses, and holds to its limit either way.
  */
 
 /** One raw request. */
@@ -18,6 +20,8 @@ export interface RawRequest {
   stallAfter: number;
   /** Instead, the whole body goes as one chunk, then a chunk size that is not hexadecimal. */
   brokenChunks?: boolean | undefined;
+  /** The `Content-Length` header goes twice, with one value (`stallAfter` then counts the bytes sent). */
+  lengthTwice?: boolean | undefined;
   /** How long to wait for the whole answer, in ms. */
   timeoutMs: number;
   /** Runs once the body has stalled, until `answered` settles (to move a test clock past the server's bound). */
@@ -40,8 +44,9 @@ const BROKEN_FRAMING_AFTER_MS = 250;
 const MAX_RAW_ANSWER = 1024 * 1024;
 
 function head(r: RawRequest, url: URL): Uint8Array {
-  const framing = r.brokenChunks ? "transfer-encoding: chunked" : `content-length: ${r.body.byteLength}`;
-  const lines = [`${r.method} ${r.path} HTTP/1.1`, `host: ${url.host}`, framing];
+  const length = `content-length: ${r.body.byteLength}`;
+  const framing = r.brokenChunks ? ["transfer-encoding: chunked"] : r.lengthTwice ? [length, length] : [length];
+  const lines = [`${r.method} ${r.path} HTTP/1.1`, `host: ${url.host}`, ...framing];
   for (const [name, value] of r.headers) {
     if (!["host", "content-length", "transfer-encoding", "connection"].includes(name)) lines.push(`${name}: ${value}`);
   }

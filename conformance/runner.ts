@@ -378,18 +378,19 @@ async function sendOnce(request: HttpStep["request"], node: string, options: Sen
   const bytes = request.bodyBase64 !== undefined
     ? Uint8Array.from(atob(request.bodyBase64), (c) => c.charCodeAt(0))
     : undefined;
-  if (request.stallAfter !== undefined || request.brokenChunks) {
+  if (request.stallAfter !== undefined || request.brokenChunks || request.lengthTwice) {
     const answer = await sendRaw({
       method: request.method,
       origin: node,
       path: request.path,
       headers,
       body: bytes ?? encoder.encode(body ?? ""),
-      stallAfter: request.stallAfter ?? 0,
+      stallAfter: request.stallAfter ?? (request.lengthTwice ? Number.MAX_SAFE_INTEGER : 0),
       brokenChunks: request.brokenChunks,
+      lengthTwice: request.lengthTwice,
       // A stalled body is answered once the server stops waiting for it (the contract's limit of reading a body).
       timeoutMs: options.timeoutMs + LIMITS.bodyReadMs,
-      whileStalled: options.whileStalled,
+      whileStalled: request.stallAfter === undefined ? undefined : options.whileStalled,
     });
     return { ...answer, json: parsedJson(answer.text), sentAt, receivedAt: Date.now() };
   }
