@@ -774,7 +774,7 @@ export const SCENARIOS: Scenario[] = [
           await a.page.evaluate(() => {
             const seen: (string | null)[] = (globalThis as unknown as { __storageSeen: (string | null)[] })
               .__storageSeen = [];
-            addEventListener("storage", (e) => seen.push(e.key));
+            addEventListener("storage", (e) => seen.push((e as unknown as { key: string | null }).key));
           });
           await b.page.evaluate((key) => localStorage.removeItem(key), FILLER_KEY);
           const deadline = Date.now() + WAIT_MS;
