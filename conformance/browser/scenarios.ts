@@ -99,6 +99,45 @@ function lastSession(d: Device): string {
   return s.token;
 }
 
+/** A conversation of the tenant, on the agent API. */
+function conversationPath(ctx: ScenarioContext, id: string): string {
+  return `/api/tenants/${ctx.target.vars.tenantId}/conversations/${id}`;
+}
+
+/** An agent replies `text` in conversation `id`, through the agent API. */
+function agentReplies(ctx: ScenarioContext, id: string, text: string): Promise<unknown> {
+  return ctx.agent("POST", `${conversationPath(ctx, id)}/messages`, { text });
+}
+
+/** Loads the page with `u` signed in, starts a chat with `text` and opens it; the conversation's id. */
+async function opensConversation(d: Device, u: User, text: string): Promise<string> {
+  await d.load({ mode: "verified", user: u });
+  await d.startChat(text);
+  const id = (await d.history())[0]!;
+  await d.openConversation(id);
+  return id;
+}
+
+/** The first of the keys {@linkcode fillStorage} writes: the page's own. */
+const FILLER_KEY = "host-page:filler-0";
+
+/**
+ * Run in a page: fills its `localStorage` with the page's own keys until not one more character fits, as a page that
+ * keeps much can; the number of keys written.
+ */
+function fillStorage(): number {
+  let written = 0;
+  for (let size = 1 << 20; size >= 1;) {
+    try {
+      localStorage.setItem(`host-page:filler-${written}`, "x".repeat(size));
+      written++;
+    } catch {
+      size = Math.floor(size / 2);
+    }
+  }
+  return written;
+}
+
 /** Markup and script a visitor could write: it must be shown as text, never run. */
 function payload(ctx: ScenarioContext, where: string): string {
   return `<img src=x onerror="window.__setchatScriptRuns=(window.__setchatScriptRuns||0)+1"><b>${where} ${ctx.unique}</b>`;
@@ -439,9 +478,7 @@ export const SCENARIOS: Scenario[] = [
       const u = user(ctx, "u", { name: "U ~~~~~ ?????" });
       const a = await ctx.device("A", { clock: true });
       await ctx.step("U opens a conversation", async () => {
-        await a.load({ mode: "verified", user: u });
-        await a.startChat(`Before expiry ${ctx.unique}`);
-        await a.openConversation((await a.history())[0]!);
+        await opensConversation(a, u, `Before expiry ${ctx.unique}`);
         ensure(await a.tokenCalls() === 1, "getVisitorToken should have run once at start");
       });
       await ctx.step(
@@ -504,13 +541,10 @@ export const SCENARIOS: Scenario[] = [
     async run(ctx) {
       const u = user(ctx, "u");
       const a = await ctx.device("A", { clock: true });
-      const conversation = await ctx.step("U opens a conversation", async () => {
-        await a.load({ mode: "verified", user: u });
-        await a.startChat(`Before renewal ${ctx.unique}`);
-        const id = (await a.history())[0]!;
-        await a.openConversation(id);
-        return id;
-      });
+      const conversation = await ctx.step(
+        "U opens a conversation",
+        () => opensConversation(a, u, `Before renewal ${ctx.unique}`),
+      );
       const half = a.tokenLifetimeMs() / 2;
       await ctx.step("half the token's lifetime passes, the clock held: no new token was asked for", async () => {
         await a.jumpAndHold(half);
@@ -534,13 +568,7 @@ export const SCENARIOS: Scenario[] = [
               await caught(hold, "ask the page for a new token");
               // The clock's jump ran the panel's poll once: its answer comes before the reply is written.
               await sleep(500);
-              await ctx.agent(
-                "POST",
-                `/api/tenants/${ctx.target.vars.tenantId}/conversations/${conversation}/messages`,
-                {
-                  text: reply,
-                },
-              );
+              await agentReplies(ctx, conversation, reply);
             } finally {
               await hold.release();
             }
@@ -717,6 +745,54 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    id: "browser-storage-full",
+    title:
+      "A browser whose storage is full still chats as one device: another tab freeing room there leaves the visitor's conversation as it was",
+    clause: "VIS-DEVICE",
+    level: "must",
+    tags: ["browser", "visibility", "storage"],
+    needs: ["siteApiKey"],
+    async run(ctx) {
+      const text = `Storage full ${ctx.unique}`;
+      const a = await ctx.device("A");
+      const id = await ctx.step("the page fills its storage; an anonymous visitor writes", async () => {
+        await a.reload();
+        const filled = await a.page.evaluate(fillStorage);
+        ensure(filled > 0, "the page could not fill its storage");
+        await a.start({ mode: "anonymous" });
+        return await a.startChat(text);
+      });
+      const b = await a.newTab("B");
+      await ctx.step(
+        "the page in tab B frees room, taking one of its own keys away: for 2 s tab A still shows the conversation, " +
+          "and asks for no other session (the device credential is neither changed nor forgotten)",
+        async () => {
+          await b.reload();
+          const asked = () =>
+            a.log.calls().filter((c) => c.tab === a.name && c.method === "POST" && c.path === SESSIONS).length;
+          const before = asked();
+          await a.page.evaluate(() => {
+            const seen: (string | null)[] = (globalThis as unknown as { __storageSeen: (string | null)[] })
+              .__storageSeen = [];
+            addEventListener("storage", (e) => seen.push((e as unknown as { key: string | null }).key));
+          });
+          await b.page.evaluate((key) => localStorage.removeItem(key), FILLER_KEY);
+          const deadline = Date.now() + WAIT_MS;
+          const seen = () =>
+            a.page.evaluate(() => (globalThis as unknown as { __storageSeen: (string | null)[] }).__storageSeen);
+          while (!(await seen()).includes(FILLER_KEY)) {
+            if (Date.now() > deadline) throw new ScreenAssertion("tab A was not told of tab B's change");
+            await sleep(100);
+          }
+          // The contract gives a tab 2 s to notice another's change: a widget that takes this one for its own has by then.
+          await sleep(2000);
+          ensure((await a.history()).includes(id), "tab A no longer shows the visitor's conversation");
+          ensure(asked() === before, "tab A asked for another session, though its device credential did not change");
+        },
+      );
+    },
+  },
+  {
     id: "browser-storage-foreign",
     title:
       "What the widget finds under its keys that it did not write (corrupt, or of another shape) counts as nothing kept: the pre-chat form asks again",
@@ -774,8 +850,7 @@ export const SCENARIOS: Scenario[] = [
       const reply = `Agent reply ${ctx.unique}`;
       await ctx.step(
         "an agent replies through the agent API",
-        () =>
-          ctx.agent("POST", `/api/tenants/${ctx.target.vars.tenantId}/conversations/${id}/messages`, { text: reply }),
+        () => agentReplies(ctx, id, reply),
       );
       await ctx.step("the reply appears on A and on B", async () => {
         await Promise.all([a.seesMessage(reply), b.seesMessage(reply)]);
@@ -846,7 +921,7 @@ export const SCENARIOS: Scenario[] = [
         return await a.startChat(`Custom data ${ctx.unique}`);
       });
       await ctx.step("the agent sees verified and page data apart", async () => {
-        const detail = await ctx.agent("GET", `/api/tenants/${ctx.target.vars.tenantId}/conversations/${id}`) as {
+        const detail = await ctx.agent("GET", conversationPath(ctx, id)) as {
           visitor: { custom_data: Record<string, unknown>; non_verified_custom_data: Record<string, unknown> };
         };
         ensure(
@@ -1160,9 +1235,7 @@ export const SCENARIOS: Scenario[] = [
           ]),
       );
       await ctx.step("an agent replies with markup", async () => {
-        await ctx.agent("POST", `/api/tenants/${ctx.target.vars.tenantId}/conversations/${conversation}/messages`, {
-          text: reply,
-        });
+        await agentReplies(ctx, conversation, reply);
         await b.seesMessage(`reply ${ctx.unique}`);
       });
       await ctx.step("the widget shows each as the text it is", async () => {

@@ -132,11 +132,18 @@ export class KvStore implements Store {
   #conversationGeneration = 0;
 
   readonly #attempts: number;
+  /**
+   * The clock Deno KV expires records by: the real one, whatever the
+   * application's clock shows (a test clock may be ahead of it or behind).
+   * A check gives its own to stand where Deno KV may drop a record.
+   */
+  readonly #realNow: () => number;
 
-  constructor(kv: Deno.Kv, lock?: Deno.FsFile, attempts = MAX_ATTEMPTS) {
+  constructor(kv: Deno.Kv, lock?: Deno.FsFile, attempts = MAX_ATTEMPTS, realNow: () => number = Date.now) {
     this.#kv = kv;
     this.#lock = lock;
     this.#attempts = attempts;
+    this.#realNow = realNow;
   }
 
   async isEmpty(): Promise<boolean> {
@@ -321,15 +328,27 @@ export class KvStore implements Store {
       op.set(K.visitor(visitor.id), visitor)
         .set(K.visitorOf(input.history), visitor.id)
         .check({ key: K.session(session.hash), versionstamp: null })
-        .set(K.session(session.hash), session, { expireIn: session.expiresAt - session.createdAt + SESSION_GRACE_MS });
+        .set(K.session(session.hash), session, { expireIn: this.#sessionKeptFor(session) });
       return (await op.commit()).ok ? { value: { session, visitor } } : undefined;
     });
   }
 
+  /**
+   * How long Deno KV keeps a session's record from now (on the real clock):
+   * its lifetime and the grace period, and at least until the real clock
+   * reaches the session's end and the grace period. The second matters only
+   * when the application's clock is ahead of the real one (a test clock): a
+   * cached copy answers until then, so Deno KV must not drop the record
+   * sooner, or the cache would answer where the store answers nothing.
+   */
+  #sessionKeptFor(session: SessionRecord): number {
+    return Math.max(session.expiresAt - session.createdAt, session.expiresAt - this.#realNow()) + SESSION_GRACE_MS;
+  }
+
   async findSession(hash: string): Promise<SessionRecord | null> {
     const cached = this.#sessions.get(hash);
-    // KV drops a session record its grace period after expiry; a cached copy goes at the same time.
-    if (cached && Date.now() < cached.expiresAt + SESSION_GRACE_MS) return cached;
+    // Deno KV keeps the record at least this long (see #sessionKeptFor); a cached copy goes no later.
+    if (cached && this.#realNow() < cached.expiresAt + SESSION_GRACE_MS) return cached;
     const generation = this.#sessionGeneration;
     const record = (await this.#kv.get<SessionRecord>(K.session(hash))).value;
     if (record && generation === this.#sessionGeneration) this.#sessions.set(hash, record);

@@ -642,6 +642,41 @@ export const KV_STORE_CHECKS: KvStoreCheck[] = [
     },
   },
   {
+    name: "a cached session answers as the store with no cache does, whichever way a test clock is off the real one",
+    fn: async () => {
+      for (const offset of [2 * 3600_000, 0, -2 * 3600_000]) {
+        using raw = await Deno.openKv(":memory:");
+        const recording = unreliable(raw);
+        // The real clock, as Deno KV expires records by it: the check moves it to where Deno KV may drop one.
+        let realNow = Date.now();
+        const store = new KvStore(recording.kv, undefined, undefined, () => realNow);
+        const { tenant, sites } = await provisionTenant(store, { name: "A", siteNames: ["s"], nowMs: NOW });
+        const input = sessionInput(sites[0]!.id, tenant.id, generateSecret("dev").hash, true);
+        // A 15-minute session opened while the application's clock is `offset` off the real one.
+        const createdAt = realNow + offset;
+        const { session } = await store.openSession({
+          ...input,
+          session: { ...input.session, createdAt, expiresAt: createdAt + 900_000 },
+        });
+        const key = JSON.stringify(["session", session.hash]);
+        const [keptFor] = recording.expiries.filter((e) => JSON.stringify(e.key) === key).map((e) => e.expireIn);
+        // From then on Deno KV may drop the record at any time.
+        const droppable = realNow + keptFor!;
+        // A store opened afresh for each read has nothing cached: it answers what Deno KV holds.
+        const fresh = () => new KvStore(raw, undefined, undefined, () => realNow).findSession(session.hash);
+        const same = async (what: string) =>
+          assert.deepEqual(await store.findSession(session.hash), await fresh(), what);
+        await same(`offset ${offset}: just opened`);
+        realNow = droppable - 1;
+        assert.deepEqual(await fresh(), session, `offset ${offset}: kept until then`);
+        await same(`offset ${offset}: a millisecond before Deno KV may drop the record`);
+        realNow = droppable;
+        await raw.delete(["session", session.hash]);
+        await same(`offset ${offset}: Deno KV has dropped the record as soon as it may`);
+      }
+    },
+  },
+  {
     name: "revoke-previous with nothing to revoke answers at once, even while every write loses its race",
     fn: async () => {
       using raw = await Deno.openKv(":memory:");
