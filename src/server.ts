@@ -205,20 +205,21 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       credentials: async () => (devEnvPath ? await credentialsFromDevEnv(devEnvPath) : null) ?? fromFirstStart,
       assets: assets.demo,
     });
-    const base = async (request: Request, info?: Deno.ServeHandlerInfo<Deno.NetAddr>) => {
-      // The static pages are the site's root, /demo/ and the widget's types: the API's requests go straight to the app.
+    const page = async (request: Request, path: string, info?: Deno.ServeHandlerInfo<Deno.NetAddr>) => {
+      // Only the demo's backend asks who the client is; the runtime builds the address at each read.
+      const client = info && {
+        get hostname() {
+          return info.remoteAddr.hostname;
+        },
+      };
+      return await demoPages(request, client) ?? await app.handler(request, path);
+    };
+    const base = (request: Request, info?: Deno.ServeHandlerInfo<Deno.NetAddr>): Promise<Response> => {
+      // The static pages are the site's root, /demo/ and the widget's types: the API's requests go straight to the
+      // app, its promise passed on as it is (an async function here would cost each request another turn).
       const path = app.readPath(request.url);
-      if (path === "/" || path === "/widget.d.ts" || path.startsWith("/demo/")) {
-        // Only the demo's backend asks who the client is; the runtime builds the address at each read.
-        const client = info && {
-          get hostname() {
-            return info.remoteAddr.hostname;
-          },
-        };
-        const demo = await demoPages(request, client);
-        if (demo) return demo;
-      }
-      return await app.handler(request, path);
+      if (path === "/" || path === "/widget.d.ts" || path.startsWith("/demo/")) return page(request, path, info);
+      return app.handler(request, path);
     };
     const wrapped = options.wrap ? options.wrap(base) : base;
     const handler = config.log && config.log !== "off" ? withAccessLog(wrapped, { format: config.log }) : wrapped;

@@ -126,7 +126,7 @@ export function createApp(deps: AppDeps): App {
       whole.response = response;
       return response;
     };
-    return await route.handle({ request, params, principal, body, query, requestId, respond });
+    return route.handle({ request, params, principal, body, query, requestId, respond });
   }
 
   const readPath = pathReader();

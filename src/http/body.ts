@@ -73,22 +73,7 @@ export async function readJson(request: Request, { limit, timeoutMs, clock }: Re
   const declared = length?.match(/^\d+$/) ? Number(length) : undefined;
   if (declared !== undefined && declared > limit) throw tooLarge(limit);
   const reading = declared !== undefined ? request.bytes() : readBytes(request, limit);
-  const bytes = await withDeadline(reading, timeoutMs, clock).catch(
-    (error) => {
-      if (error instanceof AppError) throw error;
-      // The runtime fails the read on a chunk it cannot parse; the connection cannot carry another request after it.
-      if (/invalid HTTP/i.test(String(error))) {
-        throw new AppError("malformed_json", "Cannot read the body: its chunked transfer encoding is malformed", {
-          cause: error,
-          headers: { connection: "close" },
-        });
-      }
-      // The client went away half-way: its body is truncated, not a failure of ours.
-      throw new AppError("malformed_json", "Cannot read the body: the connection ended before all of it arrived", {
-        cause: error,
-      });
-    },
-  );
+  const bytes = await withDeadline(reading, timeoutMs, clock);
   let text: string;
   try {
     // Not valid UTF-8 is not JSON (RFC 8259): replacing the bytes would store text the client never sent. The
@@ -218,39 +203,64 @@ export class Deadlines {
 
 const deadlines = new Map<number, Deadlines>();
 
+/** Why a body could not be read, as the client is told it. */
+function unreadable(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  // The runtime fails the read on a chunk it cannot parse; the connection cannot carry another request after it.
+  if (/invalid HTTP/i.test(String(error))) {
+    return new AppError("malformed_json", "Cannot read the body: its chunked transfer encoding is malformed", {
+      cause: error,
+      headers: { connection: "close" },
+    });
+  }
+  // The client went away half-way: its body is truncated, not a failure of ours.
+  return new AppError("malformed_json", "Cannot read the body: the connection ended before all of it arrived", {
+    cause: error,
+  });
+}
+
 /**
  * `reading`, or a 408 once `ms` have passed, or the test `clock` has moved
  * past them. A client that stalls half-way through its body gets a clear
  * answer instead of holding the handler; the read itself is left to end with
  * the connection (the runtime gives a handler no way to close one).
  */
-async function withDeadline<T>(reading: Promise<T>, ms: number, clock?: MovableClock): Promise<T> {
+function withDeadline<T>(reading: Promise<T>, ms: number, clock?: MovableClock): Promise<T> {
   let queue = deadlines.get(ms);
   if (!queue) deadlines.set(ms, queue = new Deadlines(ms));
-  // One promise settled by whichever comes first: the read, or its deadline.
-  const { promise, resolve, reject } = Promise.withResolvers<T>();
-  const fail = () =>
-    reject(
-      new AppError("request_timeout", `Cannot read the body: it did not arrive in full within ${ms} ms`, {
-        // RFC 9110: a 408 means this connection is not worth waiting on.
-        headers: { connection: "close" },
-      }),
-    );
-  const done = queue.add(fail);
-  let moved: (() => void) | undefined;
-  if (clock) {
-    const start = clock.now();
-    moved = clock.onMove(() => {
-      if (clock.now() - start >= ms) fail();
+  const waiting = queue;
+  // One promise settled by whichever comes first, the read or its deadline, which then stops waiting on the other.
+  // No async function around it: each of those costs the request a promise and a turn more.
+  return new Promise<T>((resolve, reject) => {
+    let moved: (() => void) | undefined;
+    const stop = () => {
+      done();
+      moved?.();
+    };
+    const late = () => {
+      stop();
+      reject(
+        new AppError("request_timeout", `Cannot read the body: it did not arrive in full within ${ms} ms`, {
+          // RFC 9110: a 408 means this connection is not worth waiting on.
+          headers: { connection: "close" },
+        }),
+      );
+    };
+    const done = waiting.add(late);
+    if (clock) {
+      const start = clock.now();
+      moved = clock.onMove(() => {
+        if (clock.now() - start >= ms) late();
+      });
+    }
+    reading.then((value) => {
+      stop();
+      resolve(value);
+    }, (error) => {
+      stop();
+      reject(unreadable(error));
     });
-  }
-  reading.then(resolve, reject);
-  try {
-    return await promise;
-  } finally {
-    done();
-    moved?.();
-  }
+  });
 }
 
 async function readBytes(request: Request, limit: number): Promise<Uint8Array> {
