@@ -490,23 +490,22 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
   {
     name:
       "a body whose Content-Length is sent twice with one value is held to the limit as any other: refused past it " +
-      "with 413, read within it",
+      "with 413, read within it; one declared past the limit is refused before any of it comes",
     fn: async () => {
       await using server = await startServer(TEST_SERVER_CONFIG);
       const { hostname, port } = new URL(server.url);
       const apiKey = server.demo!.acme.sites[0]!.apiKey;
-      const send = async (body: string) => {
+      const send = async (body: string, { lengths = 2, sent = body } = {}) => {
         const conn = await Deno.connect({ hostname, port: Number(port) });
         const length = new TextEncoder().encode(body).byteLength;
         const head = [
           "POST /api/widget/sessions HTTP/1.1",
           `host: ${hostname}:${port}`,
           "content-type: application/json",
-          `content-length: ${length}`,
-          `content-length: ${length}`,
+          ...Array.from({ length: lengths }, () => `content-length: ${length}`),
           "connection: close",
         ];
-        await conn.write(new TextEncoder().encode(`${head.join("\r\n")}\r\n\r\n${body}`));
+        await conn.write(new TextEncoder().encode(`${head.join("\r\n")}\r\n\r\n${sent}`));
         return await readAnswer(conn, 5000);
       };
       const past = await send(JSON.stringify({ siteApiKey: apiKey, pad: "x".repeat(LIMITS.bodyBytes) }));
@@ -518,6 +517,12 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
         /^HTTP\/1\.1 201 /,
         `a body within the limit, its length sent twice: ${within.slice(0, 400)}`,
       );
+      // Its length alone, none of it sent: refused at once, not once the read's deadline has passed.
+      const declared = await send(JSON.stringify({ siteApiKey: apiKey, pad: "x".repeat(LIMITS.bodyBytes) }), {
+        lengths: 1,
+        sent: "",
+      });
+      assert.match(declared, /^HTTP\/1\.1 413 /, `a body declared past the limit, none of it sent: ${declared}`);
     },
   },
   {
