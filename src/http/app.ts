@@ -1,6 +1,6 @@
 import { LIMITS } from "../contract/common.ts";
 import { AppError } from "../domain/app_error.ts";
-import { authenticateCredential, authenticateSession } from "./auth.ts";
+import { authenticateCredential, authenticateSession, parsedCredentialCache } from "./auth.ts";
 import { parseWith, readJson } from "./body.ts";
 import type { AppDeps, AppRoute, Principals } from "./context.ts";
 import { openApiDocument, type SecuritySchemes } from "./openapi.ts";
@@ -49,11 +49,12 @@ type Authenticators = {
 
 /** Builds the application over its dependencies. */
 export function createApp(deps: AppDeps): App {
+  const parsed = parsedCredentialCache();
   const authenticate: Authenticators = {
     none: () => Promise.resolve(undefined),
-    s2s: (request) => authenticateCredential(deps.store, request, "s2s", deps.now()),
+    s2s: (request) => authenticateCredential(deps.store, request, "s2s", deps.now(), parsed),
     admin: async (request, params) => {
-      const credential = await authenticateCredential(deps.store, request, "adm", deps.now());
+      const credential = await authenticateCredential(deps.store, request, "adm", deps.now(), parsed);
       if (params.tenantId !== undefined && params.tenantId !== credential.tenantId) {
         // Another tenant's id answers exactly like an unknown one.
         throw new AppError("tenant_not_found", `Cannot find tenant ${params.tenantId}`);

@@ -30,8 +30,14 @@ export function bearerToken(request: Request): string {
  * server token with every request, and its checksum and SHA-256 cost more
  * than the rest of authenticating it. Only the parse is kept, which depends on
  * the text alone: the record, and so a revocation, is looked up every time.
+ * Each app keeps its own, so that servers in one process share nothing.
  */
-const parsedCredentials = new Lru<string, ParsedSecret>(256);
+export type ParsedCredentials = Lru<string, ParsedSecret>;
+
+/** An empty cache of parsed credentials, for one app. */
+export function parsedCredentialCache(): ParsedCredentials {
+  return new Lru<string, ParsedSecret>(256);
+}
 
 /**
  * Authenticates a tenant credential of `kind`: shape and checksum first (a
@@ -43,6 +49,7 @@ export async function authenticateCredential(
   request: Request,
   kind: "s2s" | "adm",
   nowMs: number,
+  parsedCredentials: ParsedCredentials,
 ): Promise<CredentialRecord> {
   const token = bearerToken(request);
   let parsed = parsedCredentials.get(token);
