@@ -753,6 +753,32 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
     },
   },
   {
+    name:
+      "reads that begin while a deadline's timer is set set no other: one timer serves them all, a stalled read or not",
+    fn: () => {
+      const set = globalThis.setTimeout;
+      let timers = 0;
+      const ends: (() => void)[] = [];
+      const queue = new Deadlines(60_000);
+      globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
+        timers++;
+        const timer = set(...args);
+        ends.push(() => clearTimeout(timer));
+        return timer;
+      }) as typeof setTimeout;
+      try {
+        // One read that stalls, then a hundred that end at once, as a busy server meets them within one deadline.
+        queue.add(() => {});
+        for (let i = 0; i < 100; i++) queue.add(() => {})();
+      } finally {
+        globalThis.setTimeout = set;
+        for (const end of ends) end();
+      }
+      assert.equal(timers, 1, `${timers} timers set for 101 reads begun within one deadline`);
+      return Promise.resolve();
+    },
+  },
+  {
     name: "no token plaintext reaches the log, whatever the request",
     fn: async () => {
       await using t = await testApp();
