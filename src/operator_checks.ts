@@ -101,6 +101,14 @@ async function assertRefusedAs(
   if (cause) assert.match(escaped, cause, `${code}, escaping, does not show the system error under it`);
 }
 
+/** Writes `request` as it is, on a connection of its own to the server at `url`, and reads its answer. */
+async function exchangeRaw(url: string, request: string, ms = 5000): Promise<string> {
+  const { hostname, port } = new URL(url);
+  const conn = await Deno.connect({ hostname, port: Number(port) });
+  await conn.write(new TextEncoder().encode(request));
+  return await readAnswer(conn, ms);
+}
+
 /** The first answer the server sends on `conn` (its head, and its body as long as it says), or what came in `ms`. */
 async function readAnswer(conn: Deno.Conn, ms: number): Promise<string> {
   const stop = setTimeout(() => conn.close(), ms);
@@ -407,11 +415,10 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
       const origin = `http://${hostname}:${port}`;
       /** The status line of a raw GET of `target`, sent with `host`, as a client that writes its own request does. */
       const statusOf = async (target: string, host = `${hostname}:${port}`) => {
-        const conn = await Deno.connect({ hostname, port: Number(port) });
-        await conn.write(
-          new TextEncoder().encode(`GET ${target} HTTP/1.1\r\nhost: ${host}\r\nconnection: close\r\n\r\n`),
+        const text = await exchangeRaw(
+          server.url,
+          `GET ${target} HTTP/1.1\r\nhost: ${host}\r\nconnection: close\r\n\r\n`,
         );
-        const text = await readAnswer(conn, 5000);
         return text.slice(0, text.indexOf("\r\n"));
       };
       // A first request from this origin, then targets the runtime keeps as they came: `request.url` is `${origin}/..`,
@@ -446,11 +453,9 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
       const { sessionToken } = await opened.json();
       /** The head and the body of a raw `method` of `target`, as the bytes came. */
       const exchange = async (method: string, target: string, token?: string) => {
-        const conn = await Deno.connect({ hostname, port: Number(port) });
         const auth = token ? `authorization: Bearer ${token}\r\n` : "";
         const request = `${method} ${target} HTTP/1.1\r\nhost: ${hostname}:${port}\r\n${auth}connection: close\r\n\r\n`;
-        await conn.write(new TextEncoder().encode(request));
-        const text = await readAnswer(conn, 5000);
+        const text = await exchangeRaw(server.url, request);
         const end = text.indexOf("\r\n\r\n");
         const [status = "", ...lines] = text.slice(0, end).split("\r\n");
         const fields = lines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]);
@@ -496,7 +501,6 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
       const { hostname, port } = new URL(server.url);
       const apiKey = server.demo!.acme.sites[0]!.apiKey;
       const send = async (body: string, { lengths = 2, sent = body } = {}) => {
-        const conn = await Deno.connect({ hostname, port: Number(port) });
         const length = new TextEncoder().encode(body).byteLength;
         const head = [
           "POST /api/widget/sessions HTTP/1.1",
@@ -505,8 +509,7 @@ export const OPERATOR_CHECKS: OperatorCheck[] = [
           ...Array.from({ length: lengths }, () => `content-length: ${length}`),
           "connection: close",
         ];
-        await conn.write(new TextEncoder().encode(`${head.join("\r\n")}\r\n\r\n${sent}`));
-        return await readAnswer(conn, 5000);
+        return await exchangeRaw(server.url, `${head.join("\r\n")}\r\n\r\n${sent}`);
       };
       const past = await send(JSON.stringify({ siteApiKey: apiKey, pad: "x".repeat(LIMITS.bodyBytes) }));
       assert.match(past, /^HTTP\/1\.1 413 /, `a body past the limit, its length sent twice: ${past.slice(0, 400)}`);
