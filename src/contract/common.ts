@@ -21,15 +21,52 @@ export const LIMITS = {
 
 const encoder = new TextEncoder();
 
+/** Marks, in the walk of {@linkcode isJsonValue}, where an array or object's items end: the container lies under it. */
+const LEAVE = Symbol("leave");
+
+/**
+ * Whether `value` is a JSON value: null, a boolean, a string, a finite
+ * number, or an array or plain object of JSON values, none holding itself.
+ * Walked without recursion: a body of 16 KiB of brackets would overflow the
+ * stack.
+ */
+export function isJsonValue(value: unknown): value is z.core.util.JSONType {
+  const pending: unknown[] = [value];
+  // The arrays and objects whose items are being walked: meeting one again under itself is a cycle.
+  let open: Set<object> | undefined;
+  while (pending.length > 0) {
+    const v = pending.pop();
+    if (v === LEAVE) {
+      open!.delete(pending.pop() as object);
+      continue;
+    }
+    if (v === null || typeof v === "string" || typeof v === "boolean") continue;
+    if (typeof v === "number") {
+      if (!Number.isFinite(v)) return false;
+      continue;
+    }
+    if (typeof v !== "object") return false;
+    if (!Array.isArray(v)) {
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) return false;
+    }
+    if (open?.has(v)) return false;
+    (open ??= new Set()).add(v);
+    pending.push(v, LEAVE);
+    for (const item of Object.values(v)) pending.push(item);
+  }
+  return true;
+}
+
 /**
  * Any JSON value. Named, unlike `z.json()`, so that the OpenAPI document shows
  * it as one component instead of an anonymous recursive definition that no
- * tool resolves.
+ * tool resolves. A check rather than a recursive union: zod compiles a schema
+ * without cycles into one function (see `src/http/app.ts`), and a recursive
+ * one could only say what this check says, at several times its cost.
  */
 export const JsonValue: z.ZodType<z.core.util.JSONType> = z
-  .lazy(() =>
-    z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(JsonValue), z.record(z.string(), JsonValue)])
-  )
+  .custom<z.core.util.JSONType>(isJsonValue, { message: "must be a JSON value" })
   .meta({ id: "JsonValue", description: "Any JSON value." });
 
 /** Free-form custom data: a JSON object of at most {@linkcode LIMITS.customDataBytes} bytes. */

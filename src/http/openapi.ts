@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ERRORS } from "../contract/errors.ts";
-import { JsonValue, Problem } from "../contract/common.ts";
+import { Problem } from "../contract/common.ts";
 import { CONTRACT_VERSION } from "../contract/meta.ts";
 import { IMPLEMENTATION, VERSION } from "../version.ts";
 import type { Route } from "./router.ts";
@@ -29,15 +29,6 @@ function registered(io: Io): Map<string, JsonSchema> {
     io,
     uri: REF,
     unrepresentable: "any",
-    override({ zodSchema, jsonSchema }) {
-      // Any JSON value is `{}` in JSON Schema. The recursive form says the
-      // same, but code generators cannot type a union holding an array of
-      // itself (openapi-typescript emits a type TypeScript refuses).
-      if ((zodSchema as unknown) !== JsonValue) return;
-      for (const key of Object.keys(jsonSchema)) {
-        if (key !== "description") delete jsonSchema[key as keyof typeof jsonSchema];
-      }
-    },
   });
   const out = new Map<string, JsonSchema>();
   for (const [id, s] of Object.entries(schemas)) {
