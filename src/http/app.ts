@@ -1,7 +1,7 @@
 import { LIMITS } from "../contract/common.ts";
 import { AppError } from "../domain/app_error.ts";
 import { authenticateCredential, authenticateSession, parsedCredentialCache } from "./auth.ts";
-import { parseWith, readJson } from "./body.ts";
+import { compiledParser, parseWith, readJson } from "./body.ts";
 import type { AppDeps, AppRoute, Principals } from "./context.ts";
 import { openApiDocument, type SecuritySchemes } from "./openapi.ts";
 import { API_HEADERS, json, problemResponse } from "./problem.ts";
@@ -88,6 +88,10 @@ export function createApp(deps: AppDeps): App {
     handle: () => json(200, document ??= openApiDocument(routes, SCHEMES)),
   }));
   const router = new Router<Principals>(routes);
+  const parsers = new Map(routes.map((r) => [r, {
+    body: r.body && compiledParser(r.body),
+    query: r.query && compiledParser(r.query),
+  }]));
 
   /**
    * Dispatches to the route, noting in `whole` the answer its `respond` built
@@ -116,10 +120,11 @@ export function createApp(deps: AppDeps): App {
       : undefined;
     reading?.catch(() => {});
     const principal = await authenticate[route.security](request, params);
-    const body = route.body ? parseWith(route.body, await reading) : undefined;
+    const parser = parsers.get(route)!;
+    const body = parser.body ? parseWith(parser.body, await reading) : undefined;
     // The URL is parsed whole only for the routes that read its query.
-    const query = route.query
-      ? parseWith(route.query, Object.fromEntries(new URL(request.url).searchParams), "the query")
+    const query = parser.query
+      ? parseWith(parser.query, Object.fromEntries(new URL(request.url).searchParams), "the query")
       : undefined;
     const respond = (status: number, value: unknown) => {
       const headers = route.cors ? { ...CORS_HEADERS, "x-request-id": requestId } : { "x-request-id": requestId };
@@ -127,7 +132,8 @@ export function createApp(deps: AppDeps): App {
       whole.response = response;
       return response;
     };
-    return route.handle({ request, params, principal, body, query, requestId, respond });
+    // Awaited: an async function that returns a promise as it is takes two turns more to settle.
+    return await route.handle({ request, params, principal, body, query, requestId, respond });
   }
 
   const readPath = pathReader();

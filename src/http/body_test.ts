@@ -23,6 +23,12 @@ Deno.test("a __proto__ key in metadata or customData is refused with a 400 namin
       ["metadata.__proto__", "metadata.a.0.__proto__"],
     ],
     [
+      "/api/widget/visitor-token",
+      `{"siteApiKey":"${siteApiKey}","externalUserId":"u","metadata":{"\\u005f_pr\\u006fto__":1}}`,
+      acme.serverToken,
+      ["metadata.__proto__"],
+    ],
+    [
       "/api/widget/sessions",
       `{"siteApiKey":"${siteApiKey}","user":{"name":"Ada","customData":{"x":{"__proto__":{"y":1}}}}}`,
       undefined,
