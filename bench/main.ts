@@ -64,7 +64,7 @@ if (import.meta.main) {
     console.log(HELP);
     Deno.exit(0);
   }
-  const mintOptions = { seconds: 3, rounds: 3, concurrency: 32 };
+  const mintOptions = { seconds: 3, rounds: 5, concurrency: 32 };
   for (const line of formatMintBench(await benchMint(mintOptions), mintOptions)) console.log(line);
   console.log();
   const postgresOptions = { seconds: 3, rounds: 3, concurrency: 32 };

@@ -12,9 +12,11 @@
  *   validation and the site check.
  *
  * The load comes from another process (`_load.ts`) over loopback. Rounds are
- * interleaved and medians reported, since a shared virtual machine drifts.
- * CPU time of this process per request is printed too: it moves less than
- * throughput when the host is noisy.
+ * interleaved, every other one in the reverse order, and medians reported,
+ * since a shared virtual machine drifts: the shares of the minimal endpoint
+ * are the medians of each round's own ratio (the endpoints measured a few
+ * seconds apart), with their range. CPU time of this process per request is
+ * printed too.
  */
 import process from "node:process";
 import { generateSigningKey, importSigningKeys, type SigningKeys } from "../src/identity/signing_keys.ts";
@@ -42,6 +44,8 @@ export interface MintBenchResult {
   minimal: Measure;
   shaped: Measure;
   reference: Measure;
+  /** Each round's rate over that round's minimal rate, in the order of the rounds. */
+  shares: { shaped: number[]; reference: number[] };
 }
 
 const PROFILE = { externalUserId: "user-42", email: "ada@example.com", metadata: { plan: "pro" } };
@@ -137,16 +141,32 @@ export async function benchMint(options: MintBenchOptions): Promise<MintBenchRes
     warmupSeconds: 1,
     seconds: options.seconds,
   });
-  const runs: Record<keyof MintBenchResult, Measure[]> = { raw: [], minimal: [], shaped: [], reference: [] };
+  const runs: Record<"raw" | "minimal" | "shaped" | "reference", Measure[]> = {
+    raw: [],
+    minimal: [],
+    shaped: [],
+    reference: [],
+  };
+  const urls = {
+    minimal: `http://127.0.0.1:${minimal.addr.port}/`,
+    shaped: `http://127.0.0.1:${shaped.addr.port}/`,
+    reference: `${server.url}/api/widget/visitor-token`,
+  };
+  const shares = { shaped: [] as number[], reference: [] as number[] };
   for (let round = 0; round < options.rounds; round++) {
     runs.raw.push(await rawSigning(keys, options));
-    runs.minimal.push(await loadFromAnotherProcess(load(`http://127.0.0.1:${minimal.addr.port}/`)));
-    runs.shaped.push(await loadFromAnotherProcess(load(`http://127.0.0.1:${shaped.addr.port}/`)));
-    const reference = await loadFromAnotherProcess(load(`${server.url}/api/widget/visitor-token`));
-    if (Object.keys(reference.statuses).some((s) => s !== "200")) {
-      throw new Error(`Cannot benchmark the endpoint: it answered ${JSON.stringify(reference.statuses)}`);
+    const order = ["minimal", "shaped", "reference"] as const;
+    const measured: Partial<Record<keyof typeof urls, Measure>> = {};
+    for (const name of round % 2 === 0 ? order : [...order].reverse()) {
+      const m = await loadFromAnotherProcess(load(urls[name]));
+      if (Object.keys(m.statuses).some((s) => s !== "200")) {
+        throw new Error(`Cannot benchmark the ${name} endpoint: it answered ${JSON.stringify(m.statuses)}`);
+      }
+      measured[name] = m;
+      runs[name].push(m);
     }
-    runs.reference.push(reference);
+    shares.shaped.push(measured.shaped!.perSecond / measured.minimal!.perSecond);
+    shares.reference.push(measured.reference!.perSecond / measured.minimal!.perSecond);
   }
   await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   const summarise = (ms: Measure[]): Measure => {
@@ -158,6 +178,7 @@ export async function benchMint(options: MintBenchOptions): Promise<MintBenchRes
     minimal: summarise(runs.minimal),
     shaped: summarise(runs.shaped),
     reference: summarise(runs.reference),
+    shares,
   };
 }
 
@@ -165,6 +186,10 @@ export async function benchMint(options: MintBenchOptions): Promise<MintBenchRes
 export function formatMintBench(r: MintBenchResult, options: MintBenchOptions): string[] {
   const n = (x: number) => Math.round(x).toLocaleString("en-US").padStart(7);
   const pct = (x: number, of: number) => `${Math.round((100 * x) / of)}%`;
+  const share = (xs: number[]) =>
+    `${Math.round(100 * median(xs))}% of minimal (rounds ${Math.round(100 * Math.min(...xs))}–${
+      Math.round(100 * Math.max(...xs))
+    }%)`;
   const cpu = (m: Measure) => (m.cpuMicrosPerOp === undefined ? "" : `, ${m.cpuMicrosPerOp.toFixed(0)} µs CPU/request`);
   return [
     `Visitor token minting (median of ${options.rounds} rounds of ${options.seconds} s, ${options.concurrency} connections)`,
@@ -174,14 +199,14 @@ export function formatMintBench(r: MintBenchResult, options: MintBenchOptions): 
     } of raw${cpu(r.minimal)}`,
     `  minimal, answering as the mint does     ${n(r.shaped.perSecond)} /s  ${
       pct(r.shaped.perSecond, r.raw.perSecond)
-    } of raw, ${pct(r.shaped.perSecond, r.minimal.perSecond)} of minimal${cpu(r.shaped)}`,
+    } of raw, ${share(r.shares.shaped)}${cpu(r.shaped)}`,
     `  POST /api/widget/visitor-token          ${n(r.reference.perSecond)} /s  ${
       pct(r.reference.perSecond, r.raw.perSecond)
-    } of raw, ${pct(r.reference.perSecond, r.minimal.perSecond)} of minimal${cpu(r.reference)}`,
+    } of raw, ${share(r.shares.reference)}${cpu(r.reference)}`,
   ];
 }
 
 if (import.meta.main) {
-  const options = { seconds: 3, rounds: 3, concurrency: 32 };
+  const options = { seconds: 3, rounds: 5, concurrency: 32 };
   for (const line of formatMintBench(await benchMint(options), options)) console.log(line);
 }
