@@ -95,9 +95,7 @@ export async function readJson(request: Request, { limit, timeoutMs, clock }: Re
   } catch (error) {
     throw new AppError("malformed_json", `Cannot read the body: ${(error as Error).message}`, { cause: error });
   }
-  const { deep, protoKeys } = mayHaveFindings(text, LIMITS.jsonDepth)
-    ? inspect(value, LIMITS.jsonDepth)
-    : { deep: undefined, protoKeys: [] };
+  const { deep, protoKeys } = inspect(value, LIMITS.jsonDepth);
   if (deep !== undefined) {
     throw new AppError("invalid_request", `Cannot accept the body: it nests deeper than ${LIMITS.jsonDepth} levels`, {
       errors: [{ path: deep, code: "too_deep", message: `nests deeper than ${LIMITS.jsonDepth} levels` }],
@@ -119,22 +117,6 @@ export async function readJson(request: Request, { limit, timeoutMs, clock }: Re
     );
   }
   return value;
-}
-
-/**
- * Whether {@linkcode inspect} could find anything in the body `text`, read
- * without parsing: a `__proto__` key has its name in the text, as it is or
- * with `\u` escapes, and a value nested `max` levels under the root has more
- * than `max` brackets before it. Most bodies have neither, and skip the walk.
- */
-function mayHaveFindings(text: string, max: number): boolean {
-  if (text.includes("__proto__") || text.includes("\\u")) return true;
-  let brackets = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if ((c === 0x7b || c === 0x5b) && ++brackets > max) return true;
-  }
-  return false;
 }
 
 /**

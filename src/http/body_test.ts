@@ -24,7 +24,7 @@ Deno.test("a __proto__ key in metadata or customData is refused with a 400 namin
     ],
     [
       "/api/widget/visitor-token",
-      `{"siteApiKey":"${siteApiKey}","externalUserId":"u","metadata":{"\\u005f_pr\\u006fto__":1}}`,
+      `{"siteApiKey":"${siteApiKey}","externalUserId":"u","metadata":{"\\u005f_pr\\u006fto__":1,"none":null}}`,
       acme.serverToken,
       ["metadata.__proto__"],
     ],
