@@ -61,9 +61,10 @@ export function isJsonValue(value: unknown): value is z.core.util.JSONType {
 /**
  * Any JSON value. Named, unlike `z.json()`, so that the OpenAPI document shows
  * it as one component instead of an anonymous recursive definition that no
- * tool resolves. A check rather than a recursive union: zod compiles a schema
- * without cycles into one function (see `src/http/app.ts`), and a recursive
- * one could only say what this check says, at several times its cost.
+ * tool resolves, and published as `{}`. A check rather than a recursive
+ * union: zod compiles a schema without cycles into one function (the app's
+ * `compiledParser`), and a recursive one could only say what this check says,
+ * at several times its cost.
  */
 export const JsonValue: z.ZodType<z.core.util.JSONType> = z
   .custom<z.core.util.JSONType>(isJsonValue, { message: "must be a JSON value" })

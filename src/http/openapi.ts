@@ -28,6 +28,7 @@ function registered(io: Io): Map<string, JsonSchema> {
   const { schemas } = z.toJSONSchema(z.globalRegistry, {
     io,
     uri: REF,
+    // Any JSON value is a check JSON Schema cannot write: `{}`, which accepts the same.
     unrepresentable: "any",
   });
   const out = new Map<string, JsonSchema>();
