@@ -11,7 +11,7 @@ import { type Level, type Surface, SURFACES } from "../levels.ts";
 import type { Need } from "../fixture_schema.ts";
 import type { Target } from "../target.ts";
 import { type Device, type DeviceOptions, ensure, HELD_MS, ScreenAssertion, WAIT_MS } from "./device.ts";
-import { type HostEvent, jwtClaims, sentBefore } from "./log.ts";
+import { type ApiCall, type HostEvent, jwtClaims, type Mark, sentBefore } from "./log.ts";
 import type { HostOptions } from "./host.ts";
 import type { BrowserCheckId } from "./judge.ts";
 
@@ -97,6 +97,13 @@ function lastSession(d: Device): string {
   const s = d.log.sessions().filter((x) => x.tab === d.name).at(-1);
   if (!s) throw new ScreenAssertion(`${d.name}: the widget opened no session`);
   return s.token;
+}
+
+/** The sessions tab `d` asked the API for, those sent after `mark` only when one is given. */
+function sessionRequests(d: Device, mark?: Mark): ApiCall[] {
+  return d.log.calls().filter((c) =>
+    c.tab === d.name && c.method === "POST" && c.path === SESSIONS && (mark === undefined || !sentBefore(c, mark))
+  );
 }
 
 /** A conversation of the tenant, on the agent API. */
@@ -388,9 +395,7 @@ export const SCENARIOS: Scenario[] = [
         const mark = tab1.log.marks().filter((m) => m.tab === tab1.name && m.kind === "reset").at(-1);
         ensure(mark, "tab 1's logout left no mark in the request log");
         const retired = tab1.log.credentialsBefore(mark);
-        const asked = tab2.log.calls().filter((c) =>
-          c.tab === tab2.name && c.method === "POST" && c.path === SESSIONS && !sentBefore(c, mark)
-        );
+        const asked = sessionRequests(tab2, mark);
         ensure(asked.length > 0, "tab 2 asked for no new session after the logout");
         const old = asked.find((c) =>
           retired.has((c.body as { deviceCredential?: string } | undefined)?.deviceCredential ?? "")
@@ -451,9 +456,7 @@ export const SCENARIOS: Scenario[] = [
           const mark = b.log.marks().filter((m) => m.tab === b.name && m.kind === "reset").at(-1);
           ensure(mark, "the logout left no mark in the request log");
           ensure((await b.history()).length === 0, "the next visitor sees U's conversations");
-          const asked = b.log.calls().filter((c) =>
-            c.tab === b.name && c.method === "POST" && c.path === SESSIONS && !sentBefore(c, mark)
-          );
+          const asked = sessionRequests(b, mark);
           ensure(asked.length > 0, "no session was asked for after the logout, the panel open");
           const body = asked[0]!.body as { workspace?: { externalId?: unknown }; visitorToken?: unknown } | undefined;
           const ws = body?.workspace?.externalId;
@@ -522,8 +525,7 @@ export const SCENARIOS: Scenario[] = [
           if (now < exp * 1000 - 10_000) await a.page.clock.fastForward(exp * 1000 - 10_000 - now);
           await a.start({ mode: "verified", user: u, visitorToken: given });
           ensure(await a.tokenCalls() === 1, `getVisitorToken ran ${await a.tokenCalls()} times at start, not once`);
-          const sent = a.log.calls().filter((c) => c.tab === a.name && c.method === "POST" && c.path === SESSIONS)
-            .at(-1)?.body as { visitorToken?: unknown } | undefined;
+          const sent = sessionRequests(a).at(-1)?.body as { visitorToken?: unknown } | undefined;
           ensure(sent?.visitorToken !== given, "the session was opened with the token about to expire");
           ensure((await a.state()).identity?.verified === true, "the session opened is not verified");
         },
@@ -768,8 +770,7 @@ export const SCENARIOS: Scenario[] = [
           "and asks for no other session (the device credential is neither changed nor forgotten)",
         async () => {
           await b.reload();
-          const asked = () =>
-            a.log.calls().filter((c) => c.tab === a.name && c.method === "POST" && c.path === SESSIONS).length;
+          const asked = () => sessionRequests(a).length;
           const before = asked();
           await a.page.evaluate(() => {
             const seen: (string | null)[] = (globalThis as unknown as { __storageSeen: (string | null)[] })
