@@ -183,7 +183,7 @@ Deno.test("the whole suite passes against two reference instances on one Postgre
 });
 
 /** A lookup that keeps what it found in `cache`, never asking the store again. */
-function cachedIn<T>(cache: Map<string, T>, lookup: (key: string) => Promise<T | null>) {
+function cachedIn<T>(cache: Map<string, T>, lookup: (key: string) => T | null | Promise<T | null>) {
   return async (key: string): Promise<T | null> => {
     if (cache.has(key)) return cache.get(key)!;
     const found = await lookup(key);

@@ -54,26 +54,35 @@ export interface MovableClock {
 /**
  * Reads a JSON body: the content type must be JSON (415), the body at most
  * `limit` bytes, refused before it is all read (413), arrived in full within
- * `timeoutMs` (408), and parseable (400).
+ * `timeoutMs` (408), and parseable (400). Every refusal is a rejection, never
+ * a throw: a caller starts reading before it authenticates, and answers the
+ * body's errors only after.
  */
-export async function readJson(request: Request, { limit, timeoutMs, clock }: ReadOptions): Promise<unknown> {
+export function readJson(request: Request, { limit, timeoutMs, clock }: ReadOptions): Promise<unknown> {
   const type = request.headers.get("content-type") ?? "";
   // Spaces and tabs only before the parameters (RFC 9110's optional white space): `application/json` and a U+00A0 is
   // another media type.
   if (!/^application\/([\w.+-]+\+)?json[ \t]*(;|$)/i.test(type)) {
-    throw new AppError(
-      "unsupported_media_type",
-      `Cannot read the body: Content-Type is ${type ? `"${type}"` : "missing"}, expected "application/json"`,
+    return Promise.reject(
+      new AppError(
+        "unsupported_media_type",
+        `Cannot read the body: Content-Type is ${type ? `"${type}"` : "missing"}, expected "application/json"`,
+      ),
     );
   }
   // With a Content-Length the server reads exactly that many bytes, refused at once past the limit; without one
   // (chunked), the body is read piece by piece and cut off at the limit. So is one whose length the runtime shows as a
   // list: a Content-Length sent twice with one value comes through as "n, n" (RFC 9110, 8.6).
   const length = request.headers.get("content-length");
-  const declared = length?.match(/^\d+$/) ? Number(length) : undefined;
-  if (declared !== undefined && declared > limit) throw tooLarge(limit);
+  const declared = length !== null && /^\d+$/.test(length) ? Number(length) : undefined;
+  if (declared !== undefined && declared > limit) return Promise.reject(tooLarge(limit));
   const reading = declared !== undefined ? request.bytes() : readBytes(request, limit);
-  const bytes = await withDeadline(reading, timeoutMs, clock);
+  // Parsed in the read's own callback: an async function around it would cost each request a promise and a turn.
+  return withDeadline(reading, timeoutMs, clock, parseJson);
+}
+
+/** The JSON value `bytes` hold, refused unless it is UTF-8, shallow enough and free of `__proto__` keys. */
+function parseJson(bytes: Uint8Array): unknown {
   let text: string;
   try {
     // Not valid UTF-8 is not JSON (RFC 8259): replacing the bytes would store text the client never sent. The
@@ -220,18 +229,23 @@ function unreadable(error: unknown): AppError {
 }
 
 /**
- * `reading`, or a 408 once `ms` have passed, or the test `clock` has moved
- * past them. A client that stalls half-way through its body gets a clear
- * answer instead of holding the handler; the read itself is left to end with
- * the connection (the runtime gives a handler no way to close one).
+ * What `settle` makes of `reading`'s value, or a 408 once `ms` have passed,
+ * or the test `clock` has moved past them. A client that stalls half-way
+ * through its body gets a clear answer instead of holding the handler; the
+ * read itself is left to end with the connection (the runtime gives a handler
+ * no way to close one).
  */
-function withDeadline<T>(reading: Promise<T>, ms: number, clock?: MovableClock): Promise<T> {
+function withDeadline<T, R>(
+  reading: Promise<T>,
+  ms: number,
+  clock: MovableClock | undefined,
+  settle: (value: T) => R,
+): Promise<R> {
   let queue = deadlines.get(ms);
   if (!queue) deadlines.set(ms, queue = new Deadlines(ms));
   const waiting = queue;
   // One promise settled by whichever comes first, the read or its deadline, which then stops waiting on the other.
-  // No async function around it: each of those costs the request a promise and a turn more.
-  return new Promise<T>((resolve, reject) => {
+  return new Promise<R>((resolve, reject) => {
     let moved: (() => void) | undefined;
     const stop = () => {
       done();
@@ -255,7 +269,11 @@ function withDeadline<T>(reading: Promise<T>, ms: number, clock?: MovableClock):
     }
     reading.then((value) => {
       stop();
-      resolve(value);
+      try {
+        resolve(settle(value));
+      } catch (error) {
+        reject(error);
+      }
     }, (error) => {
       stop();
       reject(unreadable(error));

@@ -6,6 +6,7 @@ import { type HistoryIndex, indexOf } from "../domain/visibility.ts";
 import { newId } from "../identity/encoding.ts";
 import type { SigningKeyRecord } from "../identity/signing_keys.ts";
 import type {
+  Awaitable,
   ConversationRecord,
   CredentialListing,
   CredentialRecord,
@@ -180,9 +181,11 @@ export class KvStore implements Store {
     return (await this.#kv.get<TenantRecord>(K.tenant(id))).value;
   }
 
-  async findSiteByApiKey(apiKey: string): Promise<SiteRecord | null> {
-    const cached = this.#sites.get(apiKey);
-    if (cached) return cached;
+  findSiteByApiKey(apiKey: string): Awaitable<SiteRecord | null> {
+    return this.#sites.get(apiKey) ?? this.#loadSite(apiKey);
+  }
+
+  async #loadSite(apiKey: string): Promise<SiteRecord | null> {
     const site = (await this.#kv.get<SiteRecord>(K.siteByKey(apiKey))).value;
     if (site) this.#sites.set(apiKey, site);
     return site;
@@ -196,9 +199,12 @@ export class KvStore implements Store {
     return (await this.#getMany<SiteRecord>(keys)).flatMap((e) => (e.value ? [e.value] : []));
   }
 
-  async findCredential(hash: string): Promise<CredentialRecord | null> {
-    const cached = this.#credentials.get(hash);
-    if (cached) return cached;
+  /** Cached records are current: this process is the only one writing the file, and it forgets them as it writes. */
+  findCredential(hash: string): Awaitable<CredentialRecord | null> {
+    return this.#credentials.get(hash) ?? this.#loadCredential(hash);
+  }
+
+  async #loadCredential(hash: string): Promise<CredentialRecord | null> {
     const generation = this.#generation;
     const record = (await this.#kv.get<CredentialRecord>(K.credential(hash))).value;
     if (record && generation === this.#generation) this.#credentials.set(hash, record);

@@ -12,6 +12,7 @@ import { redactUrl } from "./database_url.ts";
 import { type ChangeKey, Changes, recordChanges } from "./pg_changes.ts";
 import { MIGRATIONS } from "./pg_migrations.ts";
 import type {
+  Awaitable,
   ConversationRecord,
   CredentialListing,
   CredentialRecord,
@@ -324,10 +325,13 @@ export class PostgresStore implements Store {
     return decode<TenantRecord>(row as { data: string } | undefined);
   }
 
-  async findSiteByApiKey(apiKey: string): Promise<SiteRecord | null> {
+  /** Sites never change once created, so a cached one needs no check. */
+  findSiteByApiKey(apiKey: string): Awaitable<SiteRecord | null> {
     if (!usable(apiKey)) return null;
-    const cached = this.#sites.get(apiKey);
-    if (cached) return cached;
+    return this.#sites.get(apiKey) ?? this.#loadSite(apiKey);
+  }
+
+  async #loadSite(apiKey: string): Promise<SiteRecord | null> {
     const [row] = await this.#sql`select data from sites where api_key = ${apiKey}`;
     const site = decode<SiteRecord>(row as { data: string } | undefined);
     if (site) this.#sites.set(apiKey, site);

@@ -3,6 +3,13 @@ import type { HistoryIndex, Owner } from "../domain/visibility.ts";
 import type { VisitorData } from "../domain/visitor.ts";
 import type { SigningKeyRecord } from "../identity/signing_keys.ts";
 
+/**
+ * A value, or a promise of it. The lookups every API request makes answer a
+ * cached record as it is: awaiting a promise costs a request a turn of the
+ * event loop, more than the lookup itself.
+ */
+export type Awaitable<T> = T | Promise<T>;
+
 /** A customer of SetChat. */
 export interface TenantRecord {
   id: string;
@@ -152,11 +159,16 @@ export interface Store extends AsyncDisposable {
   initialiseOnce<T>(create: () => Promise<T>): Promise<T | undefined>;
   createTenant(input: NewTenant): Promise<void>;
   getTenant(id: string): Promise<TenantRecord | null>;
-  findSiteByApiKey(apiKey: string): Promise<SiteRecord | null>;
+  /** The site whose API key is `apiKey`; a cached one without a promise. */
+  findSiteByApiKey(apiKey: string): Awaitable<SiteRecord | null>;
   listSites(tenantId: string): Promise<SiteRecord[]>;
 
-  /** The credential whose plaintext hashes to `hash`, in any state. */
-  findCredential(hash: string): Promise<CredentialRecord | null>;
+  /**
+   * The credential whose plaintext hashes to `hash`, in any state; without a
+   * promise when the store knows it is current (a revocation is seen by the
+   * next lookup either way).
+   */
+  findCredential(hash: string): Awaitable<CredentialRecord | null>;
   /** A tenant's server-to-server token by its public id, in any state, or `null`. */
   findS2sToken(tenantId: string, id: string): Promise<CredentialRecord | null>;
   /** Notes a use of a credential; written to storage coalesced, not per call. */
