@@ -29,3 +29,22 @@ export function cpuBetween(before: Map<number, number>, after: Map<number, numbe
   for (const [pid, us] of after) total += us - (before.get(pid) ?? 0);
   return total;
 }
+
+/**
+ * Microseconds of CPU that the thread running this JavaScript has run so far
+ * (`/proc/thread-self/schedstat`, read synchronously, so from that thread),
+ * or `undefined` where there is no /proc. That thread runs every line of
+ * JavaScript a server executes, so its time per request bounds one
+ * instance's rate wherever other cores are free. The kernel brings a thread's
+ * count up to date when the thread stops running, so it is read after an
+ * await that waited (as the benchmark reads it, once the load generator has
+ * ended).
+ */
+export function mainThreadCpu(): number | undefined {
+  try {
+    return Number(Deno.readTextFileSync("/proc/thread-self/schedstat").split(" ")[0]) / 1000;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}

@@ -16,13 +16,17 @@
  * since a shared virtual machine drifts: the shares of the minimal endpoint
  * are the medians of each round's own ratio (the endpoints measured a few
  * seconds apart), with their range. CPU time of this process per request is
- * printed too.
+ * printed too, and that of its main thread alone (where /proc tells it):
+ * every line of JavaScript runs there, so it bounds an instance's rate
+ * wherever other cores are free, where the rate measured here also pays for
+ * the signing and I/O threads and the load generator on the same cores.
  */
 import process from "node:process";
 import { generateSigningKey, importSigningKeys, type SigningKeys } from "../src/identity/signing_keys.ts";
 import { mintVisitorToken } from "../src/identity/visitor_token.ts";
 import { json } from "../src/http/problem.ts";
 import { startServer } from "../src/server.ts";
+import { mainThreadCpu } from "./_cpu.ts";
 import type { LoadSpec } from "./_load.ts";
 
 /** Options of the mint benchmark. */
@@ -36,6 +40,8 @@ export interface MintBenchOptions {
 export interface Measure {
   perSecond: number;
   cpuMicrosPerOp?: number;
+  /** CPU of the serving process's main thread per request, where /proc tells it. */
+  mainMicrosPerOp?: number;
 }
 
 /** The benchmark's medians. */
@@ -46,6 +52,11 @@ export interface MintBenchResult {
   reference: Measure;
   /** Each round's rate over that round's minimal rate, in the order of the rounds. */
   shares: { shaped: number[]; reference: number[] };
+  /**
+   * Each round's main-thread CPU per request of the minimal endpoint over the
+   * endpoint's own: the share its main thread allows. Empty without /proc.
+   */
+  mainShares: { shaped: number[]; reference: number[] };
 }
 
 const PROFILE = { externalUserId: "user-42", email: "ada@example.com", metadata: { plan: "pro" } };
@@ -87,14 +98,19 @@ export async function loadFromAnotherProcess(spec: LoadSpec): Promise<Measure & 
   }).spawn();
   // CPU is sampled over the whole child's life; the warm-up is subtracted by rate.
   const before = process.cpuUsage();
+  const mainBefore = mainThreadCpu();
   const out = await child.output();
   const used = process.cpuUsage(before);
+  const mainAfter = mainThreadCpu();
   if (!out.success) throw new Error("Cannot run the load generator: it exited with an error");
   const r = JSON.parse(new TextDecoder().decode(out.stdout));
   const totalRequests = r.requestsPerSecond * (spec.seconds + spec.warmupSeconds);
   return {
     perSecond: r.requestsPerSecond,
     cpuMicrosPerOp: (used.user + used.system) / totalRequests,
+    ...(mainBefore !== undefined && mainAfter !== undefined
+      ? { mainMicrosPerOp: (mainAfter - mainBefore) / totalRequests }
+      : {}),
     statuses: r.statuses,
   };
 }
@@ -153,6 +169,7 @@ export async function benchMint(options: MintBenchOptions): Promise<MintBenchRes
     reference: `${server.url}/api/widget/visitor-token`,
   };
   const shares = { shaped: [] as number[], reference: [] as number[] };
+  const mainShares = { shaped: [] as number[], reference: [] as number[] };
   for (let round = 0; round < options.rounds; round++) {
     runs.raw.push(await rawSigning(keys, options));
     const order = ["minimal", "shaped", "reference"] as const;
@@ -167,11 +184,21 @@ export async function benchMint(options: MintBenchOptions): Promise<MintBenchRes
     }
     shares.shaped.push(measured.shaped!.perSecond / measured.minimal!.perSecond);
     shares.reference.push(measured.reference!.perSecond / measured.minimal!.perSecond);
+    const minimalMain = measured.minimal!.mainMicrosPerOp;
+    for (const name of ["shaped", "reference"] as const) {
+      const main = measured[name]!.mainMicrosPerOp;
+      if (minimalMain !== undefined && main !== undefined) mainShares[name].push(minimalMain / main);
+    }
   }
   await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   const summarise = (ms: Measure[]): Measure => {
     const cpu = ms.flatMap((m) => (m.cpuMicrosPerOp === undefined ? [] : [m.cpuMicrosPerOp]));
-    return { perSecond: median(ms.map((m) => m.perSecond)), ...(cpu.length ? { cpuMicrosPerOp: median(cpu) } : {}) };
+    const main = ms.flatMap((m) => (m.mainMicrosPerOp === undefined ? [] : [m.mainMicrosPerOp]));
+    return {
+      perSecond: median(ms.map((m) => m.perSecond)),
+      ...(cpu.length ? { cpuMicrosPerOp: median(cpu) } : {}),
+      ...(main.length ? { mainMicrosPerOp: median(main) } : {}),
+    };
   };
   return {
     raw: summarise(runs.raw),
@@ -179,6 +206,7 @@ export async function benchMint(options: MintBenchOptions): Promise<MintBenchRes
     shaped: summarise(runs.shaped),
     reference: summarise(runs.reference),
     shares,
+    mainShares,
   };
 }
 
@@ -203,6 +231,22 @@ export function formatMintBench(r: MintBenchResult, options: MintBenchOptions): 
     `  POST /api/widget/visitor-token          ${n(r.reference.perSecond)} /s  ${
       pct(r.reference.perSecond, r.raw.perSecond)
     } of raw, ${share(r.shares.reference)}${cpu(r.reference)}`,
+    ...mainThreadLine(r),
+  ];
+}
+
+/** The main thread's CPU per request of each endpoint, when it was measured. */
+function mainThreadLine(r: MintBenchResult): string[] {
+  const us = (m: Measure) => m.mainMicrosPerOp?.toFixed(0);
+  if (us(r.minimal) === undefined || us(r.shaped) === undefined || us(r.reference) === undefined) return [];
+  const share = (xs: number[]) =>
+    `${Math.round(100 * median(xs))}%, rounds ${Math.round(100 * Math.min(...xs))}–${
+      Math.round(100 * Math.max(...xs))
+    }%`;
+  return [
+    `  main thread, µs CPU/request: minimal ${us(r.minimal)}, answering as the mint does ${us(r.shaped)} (${
+      share(r.mainShares.shaped)
+    }), mint ${us(r.reference)} (${share(r.mainShares.reference)})`,
   ];
 }
 
