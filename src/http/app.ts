@@ -1,6 +1,6 @@
 import { LIMITS } from "../contract/common.ts";
-import type { Awaitable } from "../store/store.ts";
 import { AppError } from "../domain/app_error.ts";
+import type { Awaitable } from "../store/store.ts";
 import { authenticateCredential, authenticateSession, parsedCredentialCache } from "./auth.ts";
 import { compiledParser, parseWith, readJson } from "./body.ts";
 import type { AppDeps, AppRoute, Principals } from "./context.ts";

@@ -245,4 +245,18 @@ Deno.test("POST /api/widget/visitor-token refuses a body that is not JSON (415) 
 Deno.test("Authentication comes before the body: a bad token with a bad body is a 401", async () => {
   await using t = await testApp();
   await problem(await t.post(MINT, undefined, "{"), 401, "auth_missing");
+  // Refused at once both: a body refused before it is read, under a token refused before any lookup. Neither leaves
+  // a rejection unhandled (the test runner fails on one), and the next request is served.
+  const wrongType = await t.fetch(MINT, { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" });
+  await problem(wrongType, 401, "auth_missing");
+  const malformed = await t.fetch(MINT, {
+    method: "POST",
+    headers: { authorization: "Bearer setchat_s2s_nope", "content-type": "text/plain" },
+    body: "{}",
+  });
+  await problem(malformed, 401, "auth_malformed");
+  assert.equal(
+    (await t.post(MINT, t.a.serverToken, { siteApiKey: t.a.sites[0]!.apiKey, externalUserId: "u" })).status,
+    200,
+  );
 });
