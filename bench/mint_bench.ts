@@ -214,10 +214,6 @@ export async function benchMint(options: MintBenchOptions): Promise<MintBenchRes
 export function formatMintBench(r: MintBenchResult, options: MintBenchOptions): string[] {
   const n = (x: number) => Math.round(x).toLocaleString("en-US").padStart(7);
   const pct = (x: number, of: number) => `${Math.round((100 * x) / of)}%`;
-  const share = (xs: number[]) =>
-    `${Math.round(100 * median(xs))}% of minimal (rounds ${Math.round(100 * Math.min(...xs))}–${
-      Math.round(100 * Math.max(...xs))
-    }%)`;
   const cpu = (m: Measure) => (m.cpuMicrosPerOp === undefined ? "" : `, ${m.cpuMicrosPerOp.toFixed(0)} µs CPU/request`);
   return [
     `Visitor token minting (median of ${options.rounds} rounds of ${options.seconds} s, ${options.concurrency} connections)`,
@@ -239,15 +235,17 @@ export function formatMintBench(r: MintBenchResult, options: MintBenchOptions): 
 function mainThreadLine(r: MintBenchResult): string[] {
   const us = (m: Measure) => m.mainMicrosPerOp?.toFixed(0);
   if (us(r.minimal) === undefined || us(r.shaped) === undefined || us(r.reference) === undefined) return [];
-  const share = (xs: number[]) =>
-    `${Math.round(100 * median(xs))}%, rounds ${Math.round(100 * Math.min(...xs))}–${
-      Math.round(100 * Math.max(...xs))
-    }%`;
   return [
     `  main thread, µs CPU/request: minimal ${us(r.minimal)}, answering as the mint does ${us(r.shaped)} (${
       share(r.mainShares.shaped)
     }), mint ${us(r.reference)} (${share(r.mainShares.reference)})`,
   ];
+}
+
+/** Shares of the minimal endpoint, one per round, as their median and range. */
+function share(xs: number[]): string {
+  const pct = (x: number) => Math.round(100 * x);
+  return `${pct(median(xs))}% of minimal, rounds ${pct(Math.min(...xs))}–${pct(Math.max(...xs))}%`;
 }
 
 if (import.meta.main) {

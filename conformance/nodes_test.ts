@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { devEnv, type StartOptions } from "../src/server.ts";
-import type { CredentialRecord, DeviceRecord, SessionRecord } from "../src/store/store.ts";
+import type { Awaitable, CredentialRecord, DeviceRecord, SessionRecord } from "../src/store/store.ts";
 import { testCluster } from "../src/test_utils.ts";
 import { main } from "./cli.ts";
 import { loadFixtures } from "./fixtures.ts";
@@ -183,7 +183,7 @@ Deno.test("the whole suite passes against two reference instances on one Postgre
 });
 
 /** A lookup that keeps what it found in `cache`, never asking the store again. */
-function cachedIn<T>(cache: Map<string, T>, lookup: (key: string) => T | null | Promise<T | null>) {
+function cachedIn<T>(cache: Map<string, T>, lookup: (key: string) => Awaitable<T | null>) {
   return async (key: string): Promise<T | null> => {
     if (cache.has(key)) return cache.get(key)!;
     const found = await lookup(key);
