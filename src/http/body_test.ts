@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import * as jose from "jose";
+import { LIMITS } from "../contract/common.ts";
 import { TestClock } from "../domain/test_clock.ts";
 import { testServer } from "../test_utils.ts";
 import { Deadlines } from "./body.ts";
@@ -55,6 +56,28 @@ Deno.test("a __proto__ key in metadata or customData is refused with a 400 namin
     constructor: { prototype: 1 },
     toString: "x",
   });
+});
+
+Deno.test("a body nesting one level past the bound is refused whatever brackets it uses, and brackets in strings are no level", async () => {
+  await using s = await testServer();
+  const { acme } = s.demo;
+  const mint = (metadata: string) =>
+    s.call("POST", "/api/widget/visitor-token", {
+      token: acme.serverToken,
+      body: `{"siteApiKey":"${acme.sites[0]!.apiKey}","externalUserId":"u","metadata":${metadata}}`,
+    });
+  // The body is level 1 and metadata level 2: `levels` more brackets inside it reach level `levels + 2`.
+  const inside = (levels: number, open: string, close: string) =>
+    `{"a":${open.repeat(levels)}1${close.repeat(levels)}}`;
+  const max = LIMITS.jsonDepth;
+  for (const [open, close] of [["[", "]"], ['{"b":', "}"]] as const) {
+    assert.equal((await mint(inside(max - 2, open, close))).status, 200, `${open} at the bound`);
+    const past = await mint(inside(max - 1, open, close));
+    assert.equal(past.status, 400, `${open} past the bound`);
+    assert.equal((await past.json()).errors[0].code, "too_deep");
+  }
+  const brackets = await mint(JSON.stringify({ text: "[{".repeat(max + 1) }));
+  assert.equal(brackets.status, 200);
 });
 
 /**
